@@ -1,0 +1,25 @@
+// Digests, HMAC, encodings and randomness on OpenSSL 3 (EVP; the low-level MD5/SHA APIs are
+// deprecated in 3.0).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace s3db::util {
+
+std::string Md5(std::string_view data);           // 16 raw bytes
+std::string Sha256(std::string_view data);        // 32 raw bytes
+std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
+
+std::string HexEncode(std::string_view bytes);     // lower-case
+std::string Base64Encode(std::string_view bytes);  // standard alphabet, padded
+// Returns false on malformed input (bad character, bad padding).
+bool Base64Decode(std::string_view text, std::string* out);
+
+// Cryptographically secure random bytes (RAND_bytes). Aborts if the CSPRNG fails.
+std::string RandomBytes(size_t n);
+// n characters from [0-9A-Za-z], uniform (rejection sampling), from the CSPRNG.
+std::string RandomAlnum(size_t n);
+
+}  // namespace s3db::util

@@ -1,0 +1,26 @@
+// Small text helpers shared by the layers: UTF-8 checks and RFC 3986 percent-encoding.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace s3db::util {
+
+// Well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// RFC 3986 unreserved characters: A-Z a-z 0-9 - . _ ~
+bool IsUnreserved(unsigned char c);
+
+// Percent-encodes every byte outside the unreserved set (upper-case hex: "%2F").
+std::string PercentEncode(std::string_view s);
+// Like PercentEncode but keeps '/' (S3 object key paths in URLs).
+std::string PercentEncodePath(std::string_view s);
+// Decodes %XX escapes; false on a malformed escape. '+' stays '+'.
+bool PercentDecode(std::string_view s, std::string* out);
+
+std::string ToLower(std::string_view s);
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+
+}  // namespace s3db::util

@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include "s3db/errors.h"
+#include "util/crypto_hash.h"
+#include "util/text.h"
+
+namespace s3db::util {
+namespace {
+
+TEST(CryptoHash, KnownDigests) {
+  EXPECT_EQ(HexEncode(Md5("")), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(HexEncode(Sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(CryptoHash, Base64RoundTripAndStrictDecode) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
+    std::string back;
+    ASSERT_TRUE(Base64Decode(Base64Encode(s), &back)) << s;
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  std::string out;
+  EXPECT_FALSE(Base64Decode("Zm9", &out));
+  EXPECT_FALSE(Base64Decode("Zm=v", &out));
+  EXPECT_FALSE(Base64Decode("Zm9v\n", &out));
+}
+
+TEST(CryptoHash, RandomAlnumIsAlnumAndVaries) {
+  std::string a = RandomAlnum(22), b = RandomAlnum(22);
+  EXPECT_EQ(a.size(), 22u);
+  EXPECT_NE(a, b);
+  for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+}
+
+TEST(Text, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8("héllo 日本 😀"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+}
+
+TEST(Text, PercentEncoding) {
+  EXPECT_EQ(PercentEncode("a b/c~é"), "a%20b%2Fc~%C3%A9");
+  EXPECT_EQ(PercentEncodePath("a b/c"), "a%20b/c");
+  std::string out;
+  ASSERT_TRUE(PercentDecode("a%20b%2Fc~%C3%A9", &out));
+  EXPECT_EQ(out, "a b/c~é");
+  EXPECT_FALSE(PercentDecode("%2", &out));
+  EXPECT_FALSE(PercentDecode("%zz", &out));
+}
+
+TEST(Errors, ThrowsTheTypedException) {
+  EXPECT_THROW(ThrowIfError(Status(ErrorCode::kNotFound, "x")), NotFound);
+  EXPECT_THROW(ThrowIfError(Status(ErrorCode::kSlowDown, "x")), StorageError);
+  EXPECT_NO_THROW(ThrowIfError(Status::Ok()));
+  try {
+    ThrowError(ErrorCode::kAlreadyExists, "users/a exists", "users", "a");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.resource(), "users");
+    EXPECT_EQ(e.id(), "a");
+    EXPECT_FALSE(e.retryable());
+  }
+  EXPECT_TRUE(Status(ErrorCode::kTimeout, "t").retryable());
+  EXPECT_FALSE(Status(ErrorCode::kPreconditionFailed, "p").retryable());
+}
+
+}  // namespace
+}  // namespace s3db::util
