@@ -72,3 +72,34 @@ TEST(Errors, ThrowsTheTypedException) {
 
 }  // namespace
 }  // namespace s3db::util
+
+#include "util/parallel.h"
+#include "util/time_format.h"
+
+namespace s3db::util {
+namespace {
+
+TEST(TimeFormat, FormatsAndParsesIso8601) {
+  EXPECT_EQ(FormatIso8601Ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Ms(1709296496789), "2024-03-01T12:34:56.789Z");
+  EXPECT_EQ(ParseIso8601Ms("2024-03-01T12:34:56.789Z"), 1709296496789);
+  EXPECT_EQ(ParseIso8601Ms("2024-03-01T13:34:56.789+01:00"), 1709296496789);
+  EXPECT_EQ(ParseIso8601Ms("1970-01-02"), 86400000);
+  EXPECT_EQ(ParseIso8601Ms("1969-12-31"), -86400000);
+  EXPECT_FALSE(ParseIso8601Ms("2023-02-29"));
+  EXPECT_FALSE(ParseIso8601Ms("2024-03-01T12:34:56"));  // no zone
+  EXPECT_FALSE(ParseIso8601Ms("2024-13-01"));
+  EXPECT_FALSE(ParseIso8601Ms("hello"));
+  for (int64_t ms : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{951782400123}, int64_t{4102444800000}}) {
+    EXPECT_EQ(ParseIso8601Ms(FormatIso8601Ms(ms)), ms);
+  }
+}
+
+TEST(Parallel, VisitsEveryIndexOnce) {
+  std::vector<std::atomic<int>> hits(1000);
+  ParallelFor(hits.size(), 7, [&](size_t i) { hits[i]++; });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+}
+
+}  // namespace
+}  // namespace s3db::util

@@ -1,0 +1,74 @@
+// Database: a connection to one bucket (and key prefix) holding a catalog of resources.
+//
+//   auto db = s3db::Database::Connect({.uri = "file://./s3db-data"});
+//   auto& users = db->CreateResource({.name = "users",
+//                                     .attributes = {{"name", "string"}, {"age", "number"}}});
+//   s3db::Record r = users.Insert({{"name", "Ada"}, {"age", 36}});
+//
+// The catalog (`<prefix>/s3db.json`) lists every resource with its versions; it is created
+// on first use and changed only by read-modify-write with If-Match, so processes that
+// create resources at the same time all succeed. A Database is safe for concurrent use
+// from many threads. Resources it returns live as long as the Database.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "s3db/errors.h"
+#include "s3db/object_store.h"
+#include "s3db/options.h"
+#include "s3db/resource.h"
+#include "s3db/schema.h"
+
+namespace s3db {
+
+class DatabaseCore;  // internal
+
+struct CreateResourceResult {
+  Resource* resource = nullptr;
+  bool created = false;
+  // "created", "exists with the same definition"; a different definition throws.
+  std::string reason;
+};
+
+class Database {
+ public:
+  // Opens the store that options.uri names and reads the catalog (one GET).
+  // Throws InvalidArgument for a bad URI, StorageError when the store is unreachable.
+  static std::unique_ptr<Database> Connect(const DatabaseOptions& options = {});
+  // Uses a store the caller built (tests, custom backends). `prefix` as in a URI.
+  static std::unique_ptr<Database> Open(std::unique_ptr<ObjectStore> store,
+                                        const std::string& prefix,
+                                        const DatabaseOptions& options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Creates a resource. Throws AlreadyExists if the name is taken (with any definition),
+  // InvalidSchema for a bad definition.
+  Resource& CreateResource(const ResourceDefinition& definition);
+  // Creates it, or returns the existing resource when its current definition has the same
+  // hash (created=false). A resource of that name with another definition: a new version
+  // of it is recorded (created=false, reason says so); records written before keep
+  // reading with the version that wrote them.
+  CreateResourceResult CreateResourceIfNotExists(const ResourceDefinition& definition);
+
+  // The named resource; NotFound when there is none (the catalog is re-read once first, so
+  // a resource another process just created is found).
+  Resource& resource(const std::string& name);
+  bool ResourceExists(const std::string& name);
+  std::vector<std::string> ResourceNames();  // sorted
+  // Deletes every object of the resource, then removes it from the catalog.
+  void DropResource(const std::string& name);
+
+  // The connection string, secrets masked.
+  std::string Describe() const;
+  ObjectStore& store();
+
+ private:
+  explicit Database(std::unique_ptr<DatabaseCore> core);
+  std::unique_ptr<DatabaseCore> core_;
+};
+
+}  // namespace s3db

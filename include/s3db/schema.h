@@ -1,0 +1,36 @@
+// ResourceDefinition: what a resource is (its attributes and options), as given to
+// Database::CreateResource and as stored in the catalog.
+//
+// `attributes` uses the seeds' rule language: a string shorthand per field
+// ("string|min:2|max:100", "number|optional") or a nested object of such fields
+// ({"address": {"city": "string"}}). Nested objects may go to any depth.
+#pragma once
+
+#include <string>
+
+#include "s3db/json.h"
+
+namespace s3db {
+
+struct ResourceDefinition {
+  std::string name;
+  Json attributes = Json::object();
+  std::string behavior = "user-managed";
+  bool timestamps = false;            // adds createdAt / updatedAt (ISO 8601 strings)
+  Json partitions = Json::object();   // {"byRegion": {"fields": {"region": "string"}}}
+
+  // Reads the schema-file form used by `s3db resource create --schema FILE`:
+  // {"attributes": {...}, "behavior": "...", "timestamps": bool, "partitions": {...}},
+  // where behavior/timestamps/partitions may also sit under "options" as in the seeds.
+  // Throws InvalidSchema naming the problem.
+  static ResourceDefinition FromJson(const std::string& name, const Json& document);
+
+  // The form above (options inline), with the name under "name".
+  Json ToJson() const;
+
+  // "sha256:<hex>" of the canonical JSON of attributes, behavior, timestamps and
+  // partitions: two definitions with the same hash define the same resource.
+  std::string DefinitionHash() const;
+};
+
+}  // namespace s3db

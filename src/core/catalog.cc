@@ -1,0 +1,155 @@
+#include "core/catalog.h"
+
+#include <algorithm>
+
+#include "format/key_layout.h"
+#include "s3db/errors.h"
+#include "util/time_format.h"
+
+namespace s3db::core {
+namespace {
+
+constexpr const char* kTimestampFields[] = {"createdAt", "updatedAt"};
+
+[[noreturn]] void Corrupt(const std::string& name, const std::string& what) {
+  throw Corruption("catalog entry of resource '" + name + "' is malformed: " + what, name);
+}
+
+}  // namespace
+
+Json EmptyCatalog() { return Json{{"format", kCatalogFormat}, {"resources", Json::object()}}; }
+
+void CheckCatalog(const Json& catalog) {
+  if (!catalog.is_object() || !catalog.contains("format") || !catalog["format"].is_number_integer() ||
+      !catalog.contains("resources") || !catalog["resources"].is_object()) {
+    throw Corruption("the catalog s3db.json is not an s3db catalog");
+  }
+  if (catalog["format"].get<int>() != kCatalogFormat) {
+    throw Corruption("the catalog s3db.json has format " + catalog["format"].dump() +
+                     "; this build reads format " + std::to_string(kCatalogFormat));
+  }
+}
+
+std::vector<FieldRule> CheckDefinition(const ResourceDefinition& definition) {
+  Status name_ok = format::ValidateResourceName(definition.name);
+  if (!name_ok.ok()) throw InvalidArgument(name_ok.message(), definition.name);
+  auto behavior = ParseBehavior(definition.behavior);
+  if (!behavior) {
+    throw InvalidSchema("resource '" + definition.name + "': unknown behavior '" + definition.behavior +
+                            "' (user-managed, enforce-limits, truncate-data, body-overflow, body-only)",
+                        definition.name);
+  }
+  if (*behavior == Behavior::kTruncateData) {
+    throw Unsupported("resource '" + definition.name +
+                          "': behavior truncate-data is not available in this version yet",
+                      definition.name);
+  }
+  if (!definition.partitions.is_object() || !definition.partitions.empty()) {
+    throw Unsupported("resource '" + definition.name + "': partitions are not available in this version yet",
+                      definition.name);
+  }
+  std::vector<FieldRule> rules;
+  try {
+    rules = ParseAttributes(definition.attributes);
+  } catch (const InvalidSchema& e) {
+    throw InvalidSchema("resource '" + definition.name + "': " + e.what(), definition.name);
+  }
+  if (definition.timestamps) {
+    for (const char* field : kTimestampFields) {
+      for (const auto& r : rules) {
+        if (r.name == field) {
+          throw InvalidSchema("resource '" + definition.name + "': attribute '" + field +
+                                  "' is set by timestamps:true and cannot be declared",
+                              definition.name);
+        }
+      }
+      FieldRule ts;
+      ts.name = ts.path = field;
+      ts.type = FieldType::kDate;
+      ts.type_name = "date";
+      ts.optional = true;
+      rules.push_back(std::move(ts));
+    }
+  }
+  return rules;
+}
+
+int AddResourceVersion(Json& catalog, const ResourceDefinition& definition, int64_t now_ms) {
+  std::vector<FieldRule> rules = CheckDefinition(definition);
+  Json& resources = catalog["resources"];
+  Json& entry = resources[definition.name];
+  if (entry.is_null()) {
+    entry = Json{{"currentVersion", 0},
+                 {"versions", Json::object()},
+                 {"registry", Json{{"nextIndex", 0}, {"mapping", Json::object()}, {"burned", Json::array()}}},
+                 {"createdAt", util::FormatIso8601Ms(now_ms)}};
+  }
+  Json& registry = entry["registry"];
+  Json& mapping = registry["mapping"];
+  uint64_t next = registry["nextIndex"].get<uint64_t>();
+
+  std::vector<std::string> paths = StoragePaths(rules);
+  Json fields = Json::object();
+  for (const auto& path : paths) {
+    if (!mapping.contains(path)) mapping[path] = next++;
+    fields[path] = mapping[path];
+  }
+  // Paths the new version no longer has are burned: their index stays taken forever, and
+  // the path gets a new index if it ever comes back.
+  std::vector<std::string> removed;
+  for (const auto& [path, index] : mapping.items()) {
+    if (!fields.contains(path)) removed.push_back(path);
+  }
+  for (const auto& path : removed) {
+    registry["burned"].push_back(Json{{"path", path}, {"index", mapping[path]},
+                                      {"burnedAt", util::FormatIso8601Ms(now_ms)}});
+    mapping.erase(path);
+  }
+  registry["nextIndex"] = next;
+
+  int version = entry["currentVersion"].get<int>() + 1;
+  entry["versions"][std::to_string(version)] = Json{{"definition", definition.ToJson()},
+                                                    {"hash", definition.DefinitionHash()},
+                                                    {"fields", fields},
+                                                    {"createdAt", util::FormatIso8601Ms(now_ms)}};
+  entry["currentVersion"] = version;
+  return version;
+}
+
+std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name, const Json& entry) {
+  auto state = std::make_shared<ResourceState>();
+  state->name = name;
+  try {
+    state->current_version = entry.at("currentVersion").get<int>();
+    for (const auto& [version_text, v] : entry.at("versions").items()) {
+      auto spec = std::make_shared<VersionSpec>();
+      spec->version = std::stoi(version_text);
+      spec->definition = ResourceDefinition::FromJson(name, v.at("definition"));
+      spec->hash = v.at("hash").get<std::string>();
+      spec->behavior = ParseBehavior(spec->definition.behavior).value_or(Behavior::kUserManaged);
+      spec->rules = CheckDefinition(spec->definition);
+      for (const auto& [path, index] : v.at("fields").items()) {
+        uint64_t i = index.get<uint64_t>();
+        spec->fields.push_back({path, i, format::ToBase36(i)});
+      }
+      std::sort(spec->fields.begin(), spec->fields.end(),
+                [](const StoredField& a, const StoredField& b) { return a.index < b.index; });
+      for (const auto& f : spec->fields) {
+        if (!spec->by_key.emplace(f.key, &f).second) Corrupt(name, "two fields share index " + f.key);
+        spec->by_path.emplace(f.path, &f);
+      }
+      for (const auto& path : StoragePaths(spec->rules)) {
+        if (!spec->by_path.count(path)) Corrupt(name, "version " + version_text + " has no index for '" + path + "'");
+      }
+      state->versions[spec->version] = std::move(spec);
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    Corrupt(name, e.what());
+  }
+  if (!state->versions.count(state->current_version)) Corrupt(name, "its current version is missing");
+  return state;
+}
+
+}  // namespace s3db::core

@@ -1,0 +1,72 @@
+// The catalog (`<prefix>/s3db.json`): every resource, its versions and its field registry.
+//
+// On the bucket it is one JSON document (docs/FORMAT.md "Catalog"). In memory each
+// resource becomes an immutable ResourceState, shared by the threads that read records,
+// and replaced as a whole when the catalog changes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/behavior.h"
+#include "core/schema_rules.h"
+#include "s3db/json.h"
+#include "s3db/schema.h"
+
+namespace s3db::core {
+
+inline constexpr int kCatalogFormat = 1;
+
+// One attribute path and the metadata key its permanent registry index gives it.
+struct StoredField {
+  std::string path;
+  uint64_t index = 0;
+  std::string key;  // base36 of index
+};
+
+// One version of a resource: what records written under it look like.
+struct VersionSpec {
+  int version = 0;
+  ResourceDefinition definition;
+  std::string hash;
+  Behavior behavior = Behavior::kUserManaged;
+  std::vector<FieldRule> rules;      // timestamps fields included when enabled
+  std::vector<StoredField> fields;   // in index order
+  std::map<std::string, const StoredField*> by_key;
+  std::map<std::string, const StoredField*> by_path;
+
+  VersionSpec() = default;
+  VersionSpec(const VersionSpec&) = delete;
+  VersionSpec& operator=(const VersionSpec&) = delete;
+};
+
+struct ResourceState {
+  std::string name;
+  int current_version = 0;
+  std::map<int, std::shared_ptr<const VersionSpec>> versions;
+
+  const VersionSpec& current() const { return *versions.at(current_version); }
+};
+
+Json EmptyCatalog();
+
+// Checks a definition (name, behavior, attributes) and returns its parsed rules, with the
+// timestamps fields added when enabled. Throws InvalidSchema / InvalidArgument / Unsupported.
+std::vector<FieldRule> CheckDefinition(const ResourceDefinition& definition);
+
+// Adds `definition` to the catalog document as a new resource (version 1) or, when the
+// resource exists, as its next version: new attribute paths get fresh registry indexes,
+// removed ones are burned (their index is never reused). Returns the new version number.
+int AddResourceVersion(Json& catalog, const ResourceDefinition& definition, int64_t now_ms);
+
+// Builds the in-memory state of one resource entry. Throws Corruption naming the resource
+// when the entry is malformed.
+std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name, const Json& entry);
+
+// Throws Corruption when the document is not a catalog this version understands.
+void CheckCatalog(const Json& catalog);
+
+}  // namespace s3db::core

@@ -1,0 +1,108 @@
+#include "s3db/database.h"
+
+#include "core/database_core.h"
+#include "s3db/uri.h"
+#include "util/time_format.h"
+
+namespace s3db {
+
+Database::Database(std::unique_ptr<DatabaseCore> core) : core_(std::move(core)) {}
+Database::~Database() = default;
+
+std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
+  ThrowIfError(options.Validate());
+  Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
+  ThrowIfError(uri.status());
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri);
+  ThrowIfError(store.status());
+  return Open(std::move(store).value(), uri->prefix, options);
+}
+
+std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
+                                         const DatabaseOptions& options) {
+  ThrowIfError(options.Validate());
+  auto core = std::make_unique<DatabaseCore>(std::move(store), prefix, options);
+  core->LoadCatalog();
+  return std::unique_ptr<Database>(new Database(std::move(core)));
+}
+
+Resource& Database::CreateResource(const ResourceDefinition& definition) {
+  core::CheckDefinition(definition);
+  core_->MutateCatalog([&](Json& catalog) {
+    if (catalog["resources"].contains(definition.name)) {
+      throw AlreadyExists("resource '" + definition.name + "' already exists", definition.name);
+    }
+    // Objects left under the name (a drop that did not finish) would be read with the new
+    // registry and misread: refuse, and say how to clear them.
+    ListRequest probe;
+    probe.prefix = core_->layout().ResourcePrefix(definition.name);
+    probe.max_keys = 1;
+    Result<ListPage> page = core_->store().List(probe);
+    ThrowIfError(page.status(), definition.name);
+    if (!page->objects.empty()) {
+      throw AlreadyExists("resource '" + definition.name + "' is not in the catalog but objects remain under " +
+                              probe.prefix + " (an unfinished drop?); drop it again to clear them",
+                          definition.name);
+    }
+    core::AddResourceVersion(catalog, definition, util::NowMs());
+  });
+  return core_->ResourceObject(definition.name);
+}
+
+CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition) {
+  core::CheckDefinition(definition);
+  auto state = core_->State(definition.name, /*refresh_on_miss=*/true);
+  if (!state) {
+    try {
+      return {&CreateResource(definition), true, "created"};
+    } catch (const AlreadyExists&) {
+      state = core_->State(definition.name, true);  // another process won the race
+      if (!state) throw;
+    }
+  }
+  std::string hash = definition.DefinitionHash();
+  if (state->current().hash == hash) {
+    return {&core_->ResourceObject(definition.name), false, "exists with the same definition"};
+  }
+  int version = 0;
+  core_->MutateCatalog([&](Json& catalog) {
+    const Json& entry = catalog["resources"][definition.name];
+    int current = entry["currentVersion"].get<int>();
+    if (entry["versions"][std::to_string(current)]["hash"] == hash) {
+      version = current;  // someone recorded the same change meanwhile
+      return;
+    }
+    version = core::AddResourceVersion(catalog, definition, util::NowMs());
+  });
+  return {&core_->ResourceObject(definition.name), false,
+          "exists with another definition: recorded it as version " + std::to_string(version)};
+}
+
+Resource& Database::resource(const std::string& name) {
+  if (!core_->State(name, /*refresh_on_miss=*/true)) {
+    throw NotFound("resource '" + name + "' does not exist", name);
+  }
+  return core_->ResourceObject(name);
+}
+
+bool Database::ResourceExists(const std::string& name) { return core_->State(name, true) != nullptr; }
+
+std::vector<std::string> Database::ResourceNames() {
+  core_->LoadCatalog();
+  return core_->ResourceNames();
+}
+
+void Database::DropResource(const std::string& name) {
+  bool in_catalog = core_->State(name, true) != nullptr;
+  size_t removed = core_->ResourceObject(name).DeleteAll();
+  if (!in_catalog) {
+    if (removed == 0) throw NotFound("resource '" + name + "' does not exist", name);
+    return;
+  }
+  core_->MutateCatalog([&](Json& catalog) { catalog["resources"].erase(name); });
+}
+
+std::string Database::Describe() const { return core_->store().Describe(); }
+ObjectStore& Database::store() { return core_->store(); }
+
+}  // namespace s3db

@@ -1,0 +1,131 @@
+#include "core/database_core.h"
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "s3db/errors.h"
+
+namespace s3db {
+namespace {
+
+constexpr int kCatalogAttempts = 32;
+
+void BackoffSleep(int attempt) {
+  // Full jitter on an exponential ceiling (1 ms .. 256 ms): contending writers spread out.
+  thread_local std::mt19937 rng(std::random_device{}());
+  int ceiling = 1 << std::min(attempt, 8);
+  std::uniform_int_distribution<int> pick(0, ceiling);
+  std::this_thread::sleep_for(std::chrono::milliseconds(pick(rng)));
+}
+
+}  // namespace
+
+DatabaseCore::DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefix, DatabaseOptions options)
+    : store_(std::move(store)), layout_(std::move(prefix)), options_(std::move(options)) {
+  catalog_ = core::EmptyCatalog();
+}
+
+void DatabaseCore::InstallCatalog(Json catalog, std::string etag) {
+  core::CheckCatalog(catalog);
+  std::map<std::string, std::shared_ptr<const core::ResourceState>> states;
+  for (const auto& [name, entry] : catalog["resources"].items()) {
+    states[name] = core::BuildResourceState(name, entry);
+  }
+  catalog_ = std::move(catalog);
+  catalog_etag_ = std::move(etag);
+  states_ = std::move(states);
+}
+
+void DatabaseCore::LoadCatalog() {
+  Result<GetResult> got = store_->Get(layout_.Catalog());
+  std::lock_guard lock(mu_);
+  if (got.code() == ErrorCode::kNotFound) {
+    InstallCatalog(core::EmptyCatalog(), "");
+    return;
+  }
+  if (!got.ok()) ThrowError(got.code(), "reading the catalog " + layout_.Catalog() + ": " + got.status().message());
+  Json doc = Json::parse(got->body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) throw Corruption("the catalog " + layout_.Catalog() + " is not valid JSON");
+  InstallCatalog(std::move(doc), got->info.etag);
+}
+
+std::shared_ptr<const core::ResourceState> DatabaseCore::State(const std::string& name, bool refresh_on_miss) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = states_.find(name);
+    if (it != states_.end()) return it->second;
+  }
+  if (!refresh_on_miss) return nullptr;
+  LoadCatalog();
+  std::lock_guard lock(mu_);
+  auto it = states_.find(name);
+  return it == states_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const core::ResourceState> DatabaseCore::StateWithVersion(const std::string& name, int version) {
+  auto state = State(name, true);
+  if (state && state->versions.count(version)) return state;
+  LoadCatalog();
+  state = State(name, false);
+  if (!state) throw NotFound("resource '" + name + "' does not exist", name);
+  if (!state->versions.count(version)) {
+    throw Corruption("resource '" + name + "' has no schema version " + std::to_string(version) +
+                         " in the catalog",
+                     name);
+  }
+  return state;
+}
+
+void DatabaseCore::MutateCatalog(const std::function<void(Json& catalog)>& mutate) {
+  for (int attempt = 0; attempt < kCatalogAttempts; ++attempt) {
+    Json catalog;
+    std::string etag;
+    {
+      std::lock_guard lock(mu_);
+      catalog = catalog_;
+      etag = catalog_etag_;
+    }
+    mutate(catalog);
+    core::CheckCatalog(catalog);
+    PutRequest put;
+    put.key = layout_.Catalog();
+    put.body = catalog.dump(2, ' ', true);
+    put.content_type = "application/json";
+    if (etag.empty()) {
+      put.if_none_match_star = true;
+    } else {
+      put.if_match = etag;
+    }
+    Result<ObjectInfo> written = store_->Put(put);
+    if (written.ok()) {
+      std::lock_guard lock(mu_);
+      InstallCatalog(std::move(catalog), written->etag);
+      return;
+    }
+    if (written.code() != ErrorCode::kPreconditionFailed && written.code() != ErrorCode::kConflict) {
+      ThrowError(written.code(), "writing the catalog " + layout_.Catalog() + ": " + written.status().message());
+    }
+    // Another process changed the catalog since we read it: read it again and re-apply.
+    BackoffSleep(attempt);
+    LoadCatalog();
+  }
+  throw Conflict("the catalog " + layout_.Catalog() + " kept changing under " +
+                 std::to_string(kCatalogAttempts) + " attempts to update it");
+}
+
+Resource& DatabaseCore::ResourceObject(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto& slot = resources_[name];
+  if (!slot) slot = std::make_unique<Resource>(this, name);
+  return *slot;
+}
+
+std::vector<std::string> DatabaseCore::ResourceNames() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, state] : states_) names.push_back(name);
+  return names;
+}
+
+}  // namespace s3db

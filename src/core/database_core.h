@@ -1,0 +1,58 @@
+// DatabaseCore: what a Database and its Resources share (the store, the key layout, the
+// cached catalog). Internal; the public face is database.h / resource.h.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/catalog.h"
+#include "format/key_layout.h"
+#include "s3db/object_store.h"
+#include "s3db/options.h"
+#include "s3db/resource.h"
+
+namespace s3db {
+
+class DatabaseCore {
+ public:
+  DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefix, DatabaseOptions options);
+
+  ObjectStore& store() { return *store_; }
+  const format::KeyLayout& layout() const { return layout_; }
+  const DatabaseOptions& options() const { return options_; }
+
+  // Reads s3db.json (absent: an empty catalog, nothing written).
+  void LoadCatalog();
+
+  // The state of a resource; nullptr when the catalog has none of that name. With
+  // `refresh_on_miss`, a miss re-reads the catalog once (another process may have made it).
+  std::shared_ptr<const core::ResourceState> State(const std::string& name, bool refresh_on_miss);
+  // The state that can read `version` of the resource (re-reads the catalog once when this
+  // process has not seen that version yet). Throws Corruption when there is none.
+  std::shared_ptr<const core::ResourceState> StateWithVersion(const std::string& name, int version);
+
+  // Read-modify-write of the catalog with If-Match (If-None-Match when it does not exist
+  // yet), retried when another writer got in first. `mutate` may throw to abort.
+  void MutateCatalog(const std::function<void(Json& catalog)>& mutate);
+
+  Resource& ResourceObject(const std::string& name);  // created on first use
+  std::vector<std::string> ResourceNames();
+
+ private:
+  void InstallCatalog(Json catalog, std::string etag);  // mu_ held
+
+  std::unique_ptr<ObjectStore> store_;
+  format::KeyLayout layout_;
+  DatabaseOptions options_;
+
+  std::mutex mu_;
+  Json catalog_;
+  std::string catalog_etag_;  // empty: catalog object absent
+  std::map<std::string, std::shared_ptr<const core::ResourceState>> states_;
+  std::map<std::string, std::unique_ptr<Resource>> resources_;
+};
+
+}  // namespace s3db

@@ -1,0 +1,42 @@
+#include "s3db/options.h"
+#include "s3db/stores.h"
+#include "s3db/uri.h"
+
+namespace s3db {
+
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) {
+  switch (uri.scheme) {
+    case StoreScheme::kMemory:
+      return NewMemoryStore(uri.bucket);
+    case StoreScheme::kFile: {
+      FileStoreOptions options;
+      options.root = uri.path;
+      auto fsync = uri.options.find("fsync");
+      if (fsync != uri.options.end()) options.fsync = fsync->second != "false";
+      return NewFileStore(options);
+    }
+    case StoreScheme::kS3:
+    case StoreScheme::kHttp:
+    case StoreScheme::kHttps:
+      return Status(ErrorCode::kUnsupported,
+                    "the S3 store is not available in this version yet (" + uri.ToString() + ")");
+  }
+  return Status(ErrorCode::kInternal, "unknown store scheme");
+}
+
+Status DatabaseOptions::Validate() const {
+  if (metadata_budget < 64 || metadata_budget > 2048) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "metadata_budget must be between 64 and 2048 bytes, got " + std::to_string(metadata_budget));
+  }
+  if (concurrency < 1 || concurrency > 1024) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "concurrency must be between 1 and 1024, got " + std::to_string(concurrency));
+  }
+  if (max_update_attempts < 1) {
+    return Status(ErrorCode::kInvalidArgument, "max_update_attempts must be at least 1");
+  }
+  return Status::Ok();
+}
+
+}  // namespace s3db

@@ -1,0 +1,92 @@
+#include <set>
+
+#include "core/behavior.h"
+#include "core/schema_rules.h"
+#include "s3db/errors.h"
+#include "s3db/schema.h"
+#include "util/crypto_hash.h"
+
+namespace s3db {
+namespace core {
+
+std::optional<Behavior> ParseBehavior(const std::string& name) {
+  if (name == "user-managed" || name == "user-management") return Behavior::kUserManaged;
+  if (name == "enforce-limits") return Behavior::kEnforceLimits;
+  if (name == "truncate-data" || name == "data-truncate") return Behavior::kTruncateData;
+  if (name == "body-overflow") return Behavior::kBodyOverflow;
+  if (name == "body-only") return Behavior::kBodyOnly;
+  return std::nullopt;
+}
+
+const char* BehaviorName(Behavior behavior) {
+  switch (behavior) {
+    case Behavior::kUserManaged: return "user-managed";
+    case Behavior::kEnforceLimits: return "enforce-limits";
+    case Behavior::kTruncateData: return "truncate-data";
+    case Behavior::kBodyOverflow: return "body-overflow";
+    case Behavior::kBodyOnly: return "body-only";
+  }
+  return "user-managed";
+}
+
+}  // namespace core
+
+ResourceDefinition ResourceDefinition::FromJson(const std::string& name, const Json& document) {
+  if (!document.is_object()) throw InvalidSchema("a resource definition must be a JSON object", name);
+  static const std::set<std::string> kTopKeys = {"name", "attributes", "behavior", "timestamps",
+                                                 "partitions", "options"};
+  static const std::set<std::string> kOptionKeys = {"behavior", "timestamps", "partitions"};
+  for (const auto& [key, value] : document.items()) {
+    if (!kTopKeys.count(key)) throw InvalidSchema("unknown key '" + key + "' in the definition of '" + name + "'", name);
+  }
+  ResourceDefinition def;
+  def.name = name;
+  if (document.contains("name") && document["name"] != name) {
+    throw InvalidSchema("the definition names resource '" + document["name"].dump() + "', not '" + name + "'", name);
+  }
+  if (!document.contains("attributes")) throw InvalidSchema("resource '" + name + "' has no attributes", name);
+  def.attributes = document["attributes"];
+  Json options = document.value("options", Json::object());
+  if (!options.is_object()) throw InvalidSchema("'options' must be an object", name);
+  for (const auto& [key, value] : options.items()) {
+    if (!kOptionKeys.count(key)) throw InvalidSchema("unknown option '" + key + "' in the definition of '" + name + "'", name);
+    if (document.contains(key)) throw InvalidSchema("'" + key + "' is given twice (top level and under options)", name);
+  }
+  auto pick = [&](const char* key) -> const Json* {
+    if (document.contains(key)) return &document[key];
+    if (options.contains(key)) return &options[key];
+    return nullptr;
+  };
+  if (const Json* b = pick("behavior")) {
+    if (!b->is_string()) throw InvalidSchema("'behavior' must be a string", name);
+    def.behavior = b->get<std::string>();
+  }
+  if (const Json* t = pick("timestamps")) {
+    if (!t->is_boolean()) throw InvalidSchema("'timestamps' must be true or false", name);
+    def.timestamps = t->get<bool>();
+  }
+  if (const Json* p = pick("partitions")) {
+    if (!p->is_object()) throw InvalidSchema("'partitions' must be an object", name);
+    def.partitions = *p;
+  }
+  return def;
+}
+
+Json ResourceDefinition::ToJson() const {
+  return Json{{"name", name},
+              {"attributes", attributes},
+              {"behavior", behavior},
+              {"timestamps", timestamps},
+              {"partitions", partitions}};
+}
+
+std::string ResourceDefinition::DefinitionHash() const {
+  // nlohmann::json keeps object keys sorted, so dump() is canonical.
+  Json canonical{{"attributes", attributes},
+                 {"behavior", core::BehaviorName(core::ParseBehavior(behavior).value_or(core::Behavior::kUserManaged))},
+                 {"timestamps", timestamps},
+                 {"partitions", partitions}};
+  return "sha256:" + util::HexEncode(util::Sha256(canonical.dump(-1, ' ', true)));
+}
+
+}  // namespace s3db

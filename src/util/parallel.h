@@ -1,0 +1,32 @@
+// Runs fn(0..n-1) on at most `concurrency` threads and waits for all. The executor issue
+// replaces this with a shared pool with priorities; until then bulk calls use it.
+// fn must not throw; callers catch per item and record the failure.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace s3db::util {
+
+inline void ParallelFor(size_t n, int concurrency, const std::function<void(size_t)>& fn) {
+  size_t workers = std::min(n, static_cast<size_t>(std::max(1, concurrency)));
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(workers - 1);
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace s3db::util

@@ -1,0 +1,16 @@
+// UTC timestamps as ISO 8601 text with milliseconds ("2024-06-27T12:34:56.789Z").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace s3db::util {
+
+int64_t NowMs();
+std::string FormatIso8601Ms(int64_t epoch_ms);
+// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff...]" with "Z" or "+HH:MM"/"-HH:MM".
+std::optional<int64_t> ParseIso8601Ms(std::string_view text);
+
+}  // namespace s3db::util
