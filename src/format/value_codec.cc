@@ -1,0 +1,219 @@
+#include "format/value_codec.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "util/crypto_hash.h"
+#include "util/text.h"
+
+namespace s3db::format {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr char kStringTag = 's';
+constexpr char kBase64Tag = 'b';
+constexpr char kNumberTag = 'd';
+constexpr char kTrueTag = 't';
+constexpr char kFalseTag = 'f';
+constexpr char kNullTag = 'z';
+constexpr char kJsonTag = 'j';
+
+constexpr size_t kMaxQuotedChars = 40;
+
+bool IsPrintableAscii(unsigned char c) { return c >= 0x20 && c <= 0x7E; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The offending text for an error message: short, and printable even when the text is not.
+std::string QuoteForMessage(std::string_view text) {
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size() && i < kMaxQuotedChars; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (IsPrintableAscii(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("\\x{:02X}", c);
+    }
+  }
+  out.push_back('"');
+  if (text.size() > kMaxQuotedChars) out += "...";
+  return out;
+}
+
+Status Corrupt(std::string_view text, std::string_view what) {
+  return Status(ErrorCode::kCorruption,
+                fmt::format("bad value text {}: {}", QuoteForMessage(text), what));
+}
+
+// `s` payload: the byte itself where a header keeps it intact, %XX otherwise. A space at either
+// end is escaped because S3 trims header values; '%' because it starts an escape.
+std::string EscapeString(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const bool edge_space = c == ' ' && (i == 0 || i + 1 == s.size());
+    if (IsPrintableAscii(c) && c != '%' && !edge_space) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0x0F]);
+    }
+  }
+  return out;
+}
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// JSON strings are UTF-8. nlohmann can hold other bytes; replace them the way its serializer
+// does with error_handler_t::replace, so a top-level string and a nested one agree.
+std::string ReplaceInvalidUtf8(const std::string& s) {
+  const std::string quoted = json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  return json::parse(quoted).get<std::string>();
+}
+
+std::string EncodeString(const std::string& s) {
+  if (!util::IsValidUtf8(s)) return EncodeString(ReplaceInvalidUtf8(s));
+  std::string escaped = EscapeString(s);
+  // Printable ASCII always stays readable as `s`, even where base64 would be shorter ("50%").
+  // Other text goes to base64 only when that is strictly shorter, mostly non-Latin scripts at
+  // 3 bytes a character (9 escaped, 4 in base64). Deterministic: one value, one encoding.
+  const bool printable = std::all_of(
+      s.begin(), s.end(), [](char c) { return IsPrintableAscii(static_cast<unsigned char>(c)); });
+  const size_t base64_size = 4 * ((s.size() + 2) / 3);
+  if (!printable && base64_size < escaped.size()) return kBase64Tag + util::Base64Encode(s);
+  return kStringTag + escaped;
+}
+
+std::string EncodeContainer(const json& value) {
+  // ensure_ascii turns everything outside ASCII (and DEL) into \uXXXX; control characters are
+  // always escaped; without indentation there is no whitespace, and the text starts with [ or {.
+  return kJsonTag + value.dump(-1, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
+}
+
+Result<json> DecodeString(std::string_view text, std::string_view payload) {
+  std::string decoded;
+  decoded.reserve(payload.size());
+  for (size_t i = 0; i < payload.size(); ++i) {
+    if (payload[i] != '%') {
+      decoded.push_back(payload[i]);
+      continue;
+    }
+    const int hi = i + 1 < payload.size() ? HexDigitValue(payload[i + 1]) : -1;
+    const int lo = i + 2 < payload.size() ? HexDigitValue(payload[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      return Corrupt(text,
+                     fmt::format("'%' at offset {} is not followed by two hex digits", i + 1));
+    }
+    decoded.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  if (!util::IsValidUtf8(decoded)) return Corrupt(text, "decoded string is not valid UTF-8");
+  return json(std::move(decoded));
+}
+
+Result<json> DecodeBase64(std::string_view text, std::string_view payload) {
+  std::string decoded;
+  // Re-encoding rejects non-zero padding bits, so each string has one base64 spelling.
+  if (!util::Base64Decode(payload, &decoded) || util::Base64Encode(decoded) != payload) {
+    return Corrupt(text, "payload is not canonical padded base64");
+  }
+  if (!util::IsValidUtf8(decoded)) return Corrupt(text, "decoded string is not valid UTF-8");
+  return json(std::move(decoded));
+}
+
+Result<json> DecodeNumber(std::string_view text, std::string_view payload) {
+  // nlohmann's parser skips leading whitespace; a JSON number starts with '-' or a digit.
+  // (Trailing whitespace cannot reach here: DecodeValue already refused a trailing space.)
+  if (payload.empty() || !(payload.front() == '-' || IsDigit(payload.front()))) {
+    return Corrupt(text, "payload is not a JSON number");
+  }
+  json number = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
+  if (!number.is_number()) {
+    return Corrupt(text, "payload is not a JSON number (or is out of range)");
+  }
+  return number;
+}
+
+Result<json> DecodeContainer(std::string_view text, std::string_view payload) {
+  json value = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return Corrupt(text, "payload is not valid JSON");
+  if (!value.is_array() && !value.is_object()) {
+    return Corrupt(text, "payload is not a JSON array or object");
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string EncodeValue(const json& value) {
+  switch (value.type()) {
+    case json::value_t::string:
+      return EncodeString(value.get_ref<const std::string&>());
+    case json::value_t::boolean:
+      return std::string(1, value.get<bool>() ? kTrueTag : kFalseTag);
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return kNumberTag + value.dump();
+    case json::value_t::number_float:
+      // dump() writes NaN and Infinity as null; do the same rather than write "dnull".
+      if (!std::isfinite(value.get<double>())) return std::string(1, kNullTag);
+      return kNumberTag + value.dump();
+    case json::value_t::array:
+    case json::value_t::object:
+    case json::value_t::binary:
+      return EncodeContainer(value);
+    case json::value_t::null:
+    case json::value_t::discarded:  // a parse callback's "skip"; never a stored value
+      return std::string(1, kNullTag);
+  }
+  return std::string(1, kNullTag);  // unreachable: the switch covers every value_t
+}
+
+Result<json> DecodeValue(std::string_view text) {
+  if (text.empty()) return Corrupt(text, "empty text has no type tag");
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (!IsPrintableAscii(c)) {
+      return Corrupt(text, fmt::format("byte 0x{:02X} at offset {} is not printable ASCII", c, i));
+    }
+  }
+  if (text.front() == ' ' || text.back() == ' ') {
+    return Corrupt(text, "leading or trailing space (S3 would have trimmed it)");
+  }
+  const char tag = text.front();
+  const std::string_view payload = text.substr(1);
+  switch (tag) {
+    case kStringTag:
+      return DecodeString(text, payload);
+    case kBase64Tag:
+      return DecodeBase64(text, payload);
+    case kNumberTag:
+      return DecodeNumber(text, payload);
+    case kJsonTag:
+      return DecodeContainer(text, payload);
+    case kTrueTag:
+    case kFalseTag:
+    case kNullTag:
+      if (!payload.empty()) return Corrupt(text, fmt::format("tag '{}' takes no payload", tag));
+      if (tag == kNullTag) return json(nullptr);
+      return json(tag == kTrueTag);
+    default:
+      return Corrupt(text, fmt::format("unknown type tag '{}'", tag));
+  }
+}
+
+}  // namespace s3db::format
