@@ -1,0 +1,139 @@
+#include "exec/executing_store.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace s3db {
+
+namespace {
+thread_local int current_priority = 0;
+}  // namespace
+
+PriorityScope::PriorityScope(int priority) : previous_(current_priority) { current_priority = priority; }
+PriorityScope::~PriorityScope() { current_priority = previous_; }
+int PriorityScope::Current() { return current_priority; }
+
+Status ExecutorOptions::Validate() const {
+  auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidArgument, "executor: " + what); };
+  if (concurrency < 1 || concurrency > 1024) return bad("concurrency must be 1..1024, got " + std::to_string(concurrency));
+  if (retries < 0 || retries > 100) return bad("retries must be 0..100, got " + std::to_string(retries));
+  if (retry_delay.count() < 0 || max_retry_delay < retry_delay) return bad("need 0 <= retry_delay <= max_retry_delay");
+  if (timeout.count() <= 0) return bad("timeout must be positive");
+  if (autotune.enabled) {
+    if (autotune.min_concurrency < 1 || autotune.max_concurrency < autotune.min_concurrency ||
+        autotune.max_concurrency > 1024) {
+      return bad("autotune needs 1 <= min_concurrency <= max_concurrency <= 1024");
+    }
+    if (autotune.window < 1) return bad("autotune window must be at least 1");
+    if (autotune.target_latency.count() <= 0) return bad("autotune target_latency must be positive");
+  }
+  return Status::Ok();
+}
+
+namespace exec {
+
+ExecutingStore::ExecutingStore(std::unique_ptr<ObjectStore> inner, ExecutorOptions options, SleepFn sleep)
+    : inner_(std::move(inner)),
+      options_(options),
+      sleep_(sleep ? std::move(sleep) : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }),
+      slots_(options.autotune.enabled
+                 ? std::clamp(options.concurrency, options.autotune.min_concurrency, options.autotune.max_concurrency)
+                 : options.concurrency),
+      rng_(std::random_device{}()) {}
+
+std::chrono::milliseconds ExecutingStore::Backoff(int attempt, std::chrono::milliseconds floor) {
+  // Full jitter: uniform in [0, min(cap, base * 2^attempt)], never below the floor.
+  auto ceiling = std::min<int64_t>(options_.max_retry_delay.count(),
+                                   options_.retry_delay.count() << std::min(attempt, 20));
+  std::lock_guard lock(tune_mu_);
+  std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(0, ceiling));
+  return std::max(floor, std::chrono::milliseconds(pick(rng_)));
+}
+
+void ExecutingStore::Observe(std::chrono::steady_clock::duration latency, ErrorCode code) {
+  if (code == ErrorCode::kSlowDown) throttled_++;
+  if (!options_.autotune.enabled) return;
+  std::lock_guard lock(tune_mu_);
+  window_latency_ms_ += std::chrono::duration<double, std::milli>(latency).count();
+  window_throttled_ |= code == ErrorCode::kSlowDown;
+  if (++window_count_ < options_.autotune.window) return;
+  // AIMD, as TCP does: back off hard when throttled or slow, probe upward gently otherwise.
+  const auto& tune = options_.autotune;
+  int current = slots_.capacity();
+  double mean = window_latency_ms_ / window_count_;
+  int next = current;
+  if (window_throttled_) {
+    next = current * 7 / 10;
+  } else if (mean > 1.5 * static_cast<double>(tune.target_latency.count())) {
+    next = current - 1;
+  } else if (mean < static_cast<double>(tune.target_latency.count())) {
+    next = current + 1;
+  }
+  slots_.SetCapacity(std::clamp(next, tune.min_concurrency, tune.max_concurrency));
+  window_count_ = 0;
+  window_latency_ms_ = 0;
+  window_throttled_ = false;
+}
+
+template <typename Call>
+auto ExecutingStore::Run(bool retryable_call, Call&& call) -> decltype(call()) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  const int priority = PriorityScope::Current();
+  for (int attempt = 0;; ++attempt) {
+    slots_.Acquire(priority);
+    auto start = std::chrono::steady_clock::now();
+    auto result = call();
+    auto latency = std::chrono::steady_clock::now() - start;
+    slots_.Release();
+    requests_++;
+    const ErrorCode code = result.code();
+    Observe(latency, code);
+    if (code == ErrorCode::kOk || !IsRetryableCode(code)) return result;
+    if (!retryable_call || attempt >= options_.retries) {
+      failures_++;
+      return result;
+    }
+    auto delay = Backoff(attempt, std::chrono::milliseconds(0));
+    if (std::chrono::steady_clock::now() + delay >= deadline) {
+      failures_++;
+      return result;  // out of time: the last failure says why
+    }
+    retries_++;
+    sleep_(delay);
+  }
+}
+
+Result<ObjectInfo> ExecutingStore::Put(const PutRequest& request) {
+  bool conditional = request.if_none_match_star || request.if_match.has_value();
+  return Run(!conditional, [&] { return inner_->Put(request); });
+}
+Result<GetResult> ExecutingStore::Get(const std::string& key) {
+  return Run(true, [&] { return inner_->Get(key); });
+}
+Result<ObjectInfo> ExecutingStore::Head(const std::string& key) {
+  return Run(true, [&] { return inner_->Head(key); });
+}
+Status ExecutingStore::Delete(const std::string& key) {
+  return Run(true, [&] { return inner_->Delete(key); });
+}
+Result<DeleteManyResult> ExecutingStore::DeleteMany(const std::vector<std::string>& keys) {
+  return Run(true, [&] { return inner_->DeleteMany(keys); });
+}
+Result<ListPage> ExecutingStore::List(const ListRequest& request) {
+  return Run(true, [&] { return inner_->List(request); });
+}
+
+ExecutorStats ExecutingStore::stats() const {
+  ExecutorStats s;
+  s.requests = requests_;
+  s.retries = retries_;
+  s.throttled = throttled_;
+  s.failures = failures_;
+  s.concurrency = slots_.capacity();
+  s.in_flight = slots_.in_flight();
+  s.waiting = slots_.waiting();
+  return s;
+}
+
+}  // namespace exec
+}  // namespace s3db

@@ -1,0 +1,59 @@
+// ExecutingStore: an ObjectStore that runs every request of the store it wraps through the
+// executor (include/s3db/executor.h): request slots by priority, retries with backoff and
+// full jitter for retryable failures, an overall deadline, and AIMD autotuning.
+//
+// Conditional puts are never retried here: whether a failed attempt was applied is only
+// knowable by the backend (the S3 store tags its writes and checks), so it retries them.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+
+#include "exec/request_slots.h"
+#include "s3db/executor.h"
+#include "s3db/object_store.h"
+
+namespace s3db::exec {
+
+class ExecutingStore : public ObjectStore {
+ public:
+  // `sleep` is injectable so tests need not wait for real backoff.
+  using SleepFn = std::function<void(std::chrono::milliseconds)>;
+  ExecutingStore(std::unique_ptr<ObjectStore> inner, ExecutorOptions options, SleepFn sleep = nullptr);
+
+  Result<ObjectInfo> Put(const PutRequest& request) override;
+  Result<GetResult> Get(const std::string& key) override;
+  Result<ObjectInfo> Head(const std::string& key) override;
+  Status Delete(const std::string& key) override;
+  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override;
+  Result<ListPage> List(const ListRequest& request) override;
+  Capabilities capabilities() const override { return inner_->capabilities(); }
+  std::string Describe() const override { return inner_->Describe(); }
+
+  ExecutorStats stats() const;
+  ObjectStore& inner() { return *inner_; }
+
+ private:
+  template <typename Call>
+  auto Run(bool retryable_call, Call&& call) -> decltype(call());
+  void Observe(std::chrono::steady_clock::duration latency, ErrorCode code);
+  std::chrono::milliseconds Backoff(int attempt, std::chrono::milliseconds floor);
+
+  std::unique_ptr<ObjectStore> inner_;
+  ExecutorOptions options_;
+  SleepFn sleep_;
+  RequestSlots slots_;
+
+  std::atomic<uint64_t> requests_{0}, retries_{0}, throttled_{0}, failures_{0};
+
+  std::mutex tune_mu_;  // guards the autotune window and the jitter source
+  std::mt19937_64 rng_;
+  int window_count_ = 0;
+  double window_latency_ms_ = 0;
+  bool window_throttled_ = false;
+};
+
+}  // namespace s3db::exec

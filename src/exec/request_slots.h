@@ -1,0 +1,44 @@
+// A counting semaphore whose permits go to the highest-priority waiter, FIFO among equals,
+// and whose capacity can change while it is in use (autotune).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <queue>
+#include <vector>
+
+namespace s3db::exec {
+
+class RequestSlots {
+ public:
+  explicit RequestSlots(int capacity) : capacity_(capacity) {}
+
+  void Acquire(int priority);
+  void Release();
+  // Shrinking takes effect as requests finish; running ones are never interrupted.
+  void SetCapacity(int capacity);
+
+  int capacity() const;
+  int in_flight() const;
+  int waiting() const;
+
+ private:
+  struct Waiter {
+    int priority;
+    uint64_t ticket;
+    bool operator<(const Waiter& o) const {  // max-heap: higher priority, then older ticket
+      return priority != o.priority ? priority < o.priority : ticket > o.ticket;
+    }
+  };
+  bool IsNext(const Waiter& w) const { return !queue_.empty() && queue_.top().ticket == w.ticket; }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int capacity_;
+  int in_flight_ = 0;
+  uint64_t next_ticket_ = 0;
+  std::priority_queue<Waiter> queue_;
+};
+
+}  // namespace s3db::exec

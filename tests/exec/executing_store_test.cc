@@ -1,0 +1,195 @@
+// The executor against a real MemoryStore, with a thin wrapper that injects failures and
+// delays (a real backend cannot be made to throttle on demand).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "exec/executing_store.h"
+#include "exec/request_slots.h"
+#include "s3db/stores.h"
+
+namespace s3db::exec {
+namespace {
+
+// Forwards to a memory store; the first `fail_next` calls fail with `code`, and each call
+// waits `delay` while counting how many run at once.
+class FlakyStore : public ObjectStore {
+ public:
+  explicit FlakyStore(std::string bucket) : inner_(NewMemoryStore(bucket)) {}
+  std::atomic<int> fail_next{0};
+  ErrorCode code = ErrorCode::kSlowDown;
+  std::chrono::milliseconds delay{0};
+  std::atomic<int> calls{0}, running{0}, max_running{0};
+
+  template <typename F>
+  auto Wrap(F f) -> decltype(f()) {
+    calls++;
+    int now = ++running;
+    int seen = max_running.load();
+    while (now > seen && !max_running.compare_exchange_weak(seen, now)) {
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    running--;
+    if (fail_next.fetch_sub(1) > 0) return decltype(f())(Status(code, "injected"));
+    return f();
+  }
+  Result<ObjectInfo> Put(const PutRequest& r) override { return Wrap([&] { return inner_->Put(r); }); }
+  Result<GetResult> Get(const std::string& k) override { return Wrap([&] { return inner_->Get(k); }); }
+  Result<ObjectInfo> Head(const std::string& k) override { return Wrap([&] { return inner_->Head(k); }); }
+  Status Delete(const std::string& k) override { return Wrap([&] { return inner_->Delete(k); }); }
+  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override {
+    return Wrap([&] { return inner_->DeleteMany(k); });
+  }
+  Result<ListPage> List(const ListRequest& r) override { return Wrap([&] { return inner_->List(r); }); }
+  Capabilities capabilities() const override { return inner_->capabilities(); }
+  std::string Describe() const override { return inner_->Describe(); }
+
+ private:
+  std::unique_ptr<ObjectStore> inner_;
+};
+
+struct Harness {
+  explicit Harness(ExecutorOptions options, const std::string& bucket) {
+    auto flaky_owned = std::make_unique<FlakyStore>(bucket);
+    flaky = flaky_owned.get();
+    store = std::make_unique<ExecutingStore>(std::move(flaky_owned), options, [this](std::chrono::milliseconds d) {
+      std::lock_guard lock(mu);
+      sleeps.push_back(d);
+    });
+  }
+  FlakyStore* flaky;
+  std::unique_ptr<ExecutingStore> store;
+  std::mutex mu;
+  std::vector<std::chrono::milliseconds> sleeps;
+};
+
+PutRequest Put(const std::string& key) {
+  PutRequest p;
+  p.key = key;
+  p.body = "x";
+  return p;
+}
+
+TEST(ExecutingStore, RetriesRetryableErrorsWithBoundedJitteredBackoff) {
+  ExecutorOptions options;
+  options.retries = 3;
+  options.retry_delay = std::chrono::milliseconds(100);
+  Harness h(options, "exec-retry");
+  ASSERT_TRUE(h.store->Put(Put("k")).ok());
+  h.flaky->fail_next = 2;
+  auto got = h.store->Get("k");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(h.store->stats().retries, 2u);
+  ASSERT_EQ(h.sleeps.size(), 2u);
+  EXPECT_LE(h.sleeps[0].count(), 100);  // attempt 0: [0, base]
+  EXPECT_LE(h.sleeps[1].count(), 200);  // attempt 1: [0, 2 * base]
+  EXPECT_EQ(h.store->stats().throttled, 2u);
+}
+
+TEST(ExecutingStore, GivesUpAfterTheLastAttempt) {
+  ExecutorOptions options;
+  options.retries = 2;
+  Harness h(options, "exec-giveup");
+  h.flaky->fail_next = 10;
+  auto got = h.store->Get("k");
+  EXPECT_EQ(got.code(), ErrorCode::kSlowDown);
+  EXPECT_EQ(h.flaky->calls.load(), 3);
+  EXPECT_EQ(h.store->stats().failures, 1u);
+}
+
+TEST(ExecutingStore, NeverRetriesPermanentErrorsOrConditionalPuts) {
+  ExecutorOptions options;
+  Harness h(options, "exec-permanent");
+  EXPECT_EQ(h.store->Get("absent").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(h.flaky->calls.load(), 1);
+  h.flaky->fail_next = 1;
+  h.flaky->code = ErrorCode::kTimeout;
+  PutRequest conditional = Put("c");
+  conditional.if_none_match_star = true;
+  EXPECT_EQ(h.store->Put(conditional).code(), ErrorCode::kTimeout);
+  EXPECT_EQ(h.flaky->calls.load(), 2);
+}
+
+TEST(ExecutingStore, BoundsConcurrency) {
+  ExecutorOptions options;
+  options.concurrency = 3;
+  Harness h(options, "exec-bound");
+  h.flaky->delay = std::chrono::milliseconds(5);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) (void)h.store->Put(Put("k" + std::to_string(t) + "-" + std::to_string(i)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(h.flaky->max_running.load(), 3);
+  EXPECT_GE(h.flaky->max_running.load(), 2);
+}
+
+TEST(RequestSlots, HighPriorityOvertakesQueuedWork) {
+  RequestSlots slots(1);
+  slots.Acquire(0);  // the one slot is busy
+  std::mutex mu;
+  std::vector<int> order;
+  std::vector<std::thread> low;
+  for (int i = 0; i < 4; ++i) {
+    low.emplace_back([&] {
+      slots.Acquire(0);
+      {
+        std::lock_guard lock(mu);
+        order.push_back(0);
+      }
+      slots.Release();
+    });
+  }
+  while (slots.waiting() < 4) std::this_thread::yield();
+  std::thread high([&] {
+    slots.Acquire(100);
+    {
+      std::lock_guard lock(mu);
+      order.push_back(100);
+    }
+    slots.Release();
+  });
+  while (slots.waiting() < 5) std::this_thread::yield();
+  slots.Release();
+  high.join();
+  for (auto& t : low) t.join();
+  ASSERT_EQ(order.size(), 5u);
+  EXPECT_EQ(order.front(), 100);
+}
+
+TEST(ExecutingStore, AutotuneShrinksWhenThrottledAndGrowsWhenFast) {
+  ExecutorOptions options;
+  options.concurrency = 10;
+  options.retries = 0;
+  options.autotune.enabled = true;
+  options.autotune.window = 4;
+  options.autotune.min_concurrency = 2;
+  options.autotune.max_concurrency = 12;
+  options.autotune.target_latency = std::chrono::milliseconds(50);
+  Harness h(options, "exec-autotune");
+  h.flaky->fail_next = 4;
+  for (int i = 0; i < 4; ++i) (void)h.store->Get("k");
+  EXPECT_EQ(h.store->stats().concurrency, 7);  // 10 * 0.7
+  ASSERT_TRUE(h.store->Put(Put("k")).ok());
+  for (int i = 0; i < 3 + 4 * 20; ++i) (void)h.store->Get("k");
+  EXPECT_EQ(h.store->stats().concurrency, 12);  // fast answers: +1 a window, up to the max
+}
+
+TEST(ExecutorOptions, ValidateNamesTheBadOption) {
+  ExecutorOptions options;
+  EXPECT_TRUE(options.Validate().ok());
+  options.concurrency = 0;
+  EXPECT_NE(options.Validate().message().find("concurrency"), std::string::npos);
+  options = ExecutorOptions();
+  options.autotune.enabled = true;
+  options.autotune.min_concurrency = 10;
+  options.autotune.max_concurrency = 5;
+  EXPECT_FALSE(options.Validate().ok());
+}
+
+}  // namespace
+}  // namespace s3db::exec
