@@ -1,0 +1,202 @@
+// MemoryStore: an S3 bucket in a std::map, shared by name within the process.
+//
+// Every bucket lives in a process-wide registry for the life of the process, so two stores
+// opened on one name see the same objects even if neither outlives the other. A bucket is
+// guarded by one std::shared_mutex: reads share it, and a conditional Put checks and writes
+// under the exclusive lock, which makes the check atomic with respect to every writer.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+
+#include "s3db/stores.h"
+#include "store/list_paging.h"
+#include "store/metadata_rules.h"
+#include "util/text.h"
+
+namespace s3db {
+namespace {
+
+struct StoredObject {
+  std::string etag;
+  int64_t last_modified_ms = 0;
+  std::string content_type;
+  Metadata metadata;
+  std::string body;
+};
+
+struct MemoryBucket {
+  std::shared_mutex mutex;
+  std::map<std::string, StoredObject> objects;  // std::string's < is binary (unsigned) order
+};
+
+class BucketRegistry {
+ public:
+  static BucketRegistry& Instance() {
+    static BucketRegistry registry;
+    return registry;
+  }
+
+  std::shared_ptr<MemoryBucket> Open(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<MemoryBucket>& bucket = buckets_[name];
+    if (!bucket) bucket = std::make_shared<MemoryBucket>();
+    return bucket;
+  }
+
+  std::shared_ptr<MemoryBucket> Find(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    auto it = buckets_.find(name);
+    return it == buckets_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<MemoryBucket>> buckets_;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What List returns: everything but the metadata, as on S3.
+ObjectInfo SummaryOf(const std::string& key, const StoredObject& object) {
+  ObjectInfo info;
+  info.key = key;
+  info.etag = object.etag;
+  info.last_modified_ms = object.last_modified_ms;
+  info.size = object.body.size();
+  info.content_type = object.content_type;
+  return info;
+}
+
+ObjectInfo InfoOf(const std::string& key, const StoredObject& object) {
+  ObjectInfo info = SummaryOf(key, object);
+  info.metadata = object.metadata;
+  return info;
+}
+
+Status NotFound(const std::string& key) {
+  return Status(ErrorCode::kNotFound, "object '" + key + "' not found");
+}
+
+class MemoryStore final : public ObjectStore {
+ public:
+  MemoryStore(std::string name, std::shared_ptr<MemoryBucket> bucket)
+      : name_(std::move(name)), bucket_(std::move(bucket)) {}
+
+  Result<ObjectInfo> Put(const PutRequest& request) override {
+    Result<store::ValidatedPut> validated = store::ValidatePut(request, capabilities());
+    if (!validated.ok()) return validated.status();
+
+    StoredObject object;
+    object.etag = std::move(validated->etag);
+    object.content_type = std::move(validated->content_type);
+    object.metadata = std::move(validated->metadata);
+    object.body = request.body;
+
+    std::unique_lock lock(bucket_->mutex);
+    auto it = bucket_->objects.find(request.key);
+    const std::string* current_etag = it == bucket_->objects.end() ? nullptr : &it->second.etag;
+    if (Status precondition = store::CheckPrecondition(request, current_etag); !precondition.ok()) {
+      return precondition;
+    }
+    object.last_modified_ms = NowMs();
+    StoredObject& stored =
+        bucket_->objects.insert_or_assign(request.key, std::move(object)).first->second;
+    return InfoOf(request.key, stored);
+  }
+
+  Result<GetResult> Get(const std::string& key) override {
+    if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+    std::shared_lock lock(bucket_->mutex);
+    auto it = bucket_->objects.find(key);
+    if (it == bucket_->objects.end()) return NotFound(key);
+    return GetResult{InfoOf(key, it->second), it->second.body};
+  }
+
+  Result<ObjectInfo> Head(const std::string& key) override {
+    if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+    std::shared_lock lock(bucket_->mutex);
+    auto it = bucket_->objects.find(key);
+    if (it == bucket_->objects.end()) return NotFound(key);
+    return InfoOf(key, it->second);
+  }
+
+  Status Delete(const std::string& key) override {
+    if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+    std::unique_lock lock(bucket_->mutex);
+    bucket_->objects.erase(key);
+    return Status::Ok();
+  }
+
+  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override {
+    if (keys.size() > store::kMaxDeleteKeys) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "DeleteMany of " + std::to_string(keys.size()) + " keys; at most " +
+                        std::to_string(store::kMaxDeleteKeys) + " per call");
+    }
+    DeleteManyResult result;
+    std::unique_lock lock(bucket_->mutex);
+    for (const std::string& key : keys) {
+      if (Status status = store::ValidateObjectKey(key); !status.ok()) {
+        result.errors.emplace_back(key, std::move(status));
+        continue;
+      }
+      bucket_->objects.erase(key);
+      result.deleted.push_back(key);
+    }
+    return result;
+  }
+
+  Result<ListPage> List(const ListRequest& request) override {
+    Result<store::ListBounds> bounds = store::ResolveListRequest(request);
+    if (!bounds.ok()) return bounds.status();
+
+    ListPage page;
+    std::shared_lock lock(bucket_->mutex);
+    const auto& objects = bucket_->objects;
+    // Start at the first key past `after` that could carry the prefix.
+    auto it = bounds->prefix > bounds->after ? objects.lower_bound(bounds->prefix)
+                                             : objects.upper_bound(bounds->after);
+    for (; it != objects.end() && util::StartsWith(it->first, bounds->prefix); ++it) {
+      if (page.objects.size() == static_cast<size_t>(bounds->max_keys)) {
+        page.truncated = true;
+        page.next_continuation_token = store::EncodeContinuationToken(page.objects.back().key);
+        break;
+      }
+      page.objects.push_back(SummaryOf(it->first, it->second));
+    }
+    return page;
+  }
+
+  Capabilities capabilities() const override { return Capabilities{}; }
+
+  // Percent-encoded like StoreUri::ToString, so the description parses back to this store.
+  std::string Describe() const override { return "memory://" + util::PercentEncode(name_); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<MemoryBucket> bucket_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObjectStore> NewMemoryStore(const std::string& bucket) {
+  return std::make_unique<MemoryStore>(bucket, BucketRegistry::Instance().Open(bucket));
+}
+
+void ClearMemoryBucket(const std::string& bucket) {
+  std::shared_ptr<MemoryBucket> found = BucketRegistry::Instance().Find(bucket);
+  if (!found) return;
+  std::unique_lock lock(found->mutex);
+  found->objects.clear();
+}
+
+}  // namespace s3db
