@@ -1,1 +1,77 @@
-int main(){return 0;}
+// s3db: the command-line tool. docs/CLI.md is its manual.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "command_line.h"
+#include "commands.h"
+#include "output.h"
+#include "s3db/uri.h"
+#include "shell.h"
+
+namespace s3db_cli {
+namespace {
+
+std::string EnvironmentValue(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// Every secret this process may know, so no message can carry one: those in any argument
+// that looks like a URI (even a misplaced or malformed one), in $S3DB_URI, and the AWS
+// credentials the S3 store may read from the environment.
+SecretMasker SecretsOf(const std::vector<std::string>& args) {
+  SecretMasker masker;
+  for (const std::string& arg : args) {
+    if (arg.find("://") != std::string::npos) masker.AddUri(arg);
+  }
+  masker.AddUri(EnvironmentValue("S3DB_URI"));
+  masker.AddSecret(EnvironmentValue("AWS_SECRET_ACCESS_KEY"));
+  masker.AddSecret(EnvironmentValue("AWS_SESSION_TOKEN"));
+  return masker;
+}
+
+ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
+  CommandLine line;
+  CLI::App app{"", "s3db"};
+  DefineCommandLine(app, line, Grammar::kProgram);
+  if (auto code = ParseArguments(app, args, std::cout, diagnostics)) return *code;
+
+  s3db::DatabaseOptions options;
+  const std::string uri_from_environment = EnvironmentValue("S3DB_URI");
+  if (line.uri_given) {
+    options.uri = line.uri;
+  } else {
+    options.uri = uri_from_environment.empty() ? s3db::kDefaultUri : uri_from_environment;
+  }
+  options.concurrency = line.concurrency;
+
+  const bool shell = line.command == CommandId::kShell;
+  Session session(options, std::cout, diagnostics, shell ? nullptr : &std::cin);
+  ExitCode code = shell ? RunShell(session, std::cin, line.output) : Execute(line, session);
+
+  std::cout.flush();
+  if (!std::cout) {
+    diagnostics.Line(std::string("cannot write to stdout: ") + std::strerror(errno));
+    code = Worst(code, ExitCode::kStorage);
+  }
+  return code;
+}
+
+}  // namespace
+}  // namespace s3db_cli
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  s3db_cli::Diagnostics diagnostics(std::cerr, s3db_cli::SecretsOf(args));
+  try {
+    return static_cast<int>(s3db_cli::Main(args, diagnostics));
+  } catch (const std::exception& error) {  // e.g. bad_alloc; commands report their own
+    diagnostics.Line(s3db_cli::DescribeError(error));
+    return static_cast<int>(s3db_cli::ExitCode::kStorage);
+  }
+}

@@ -1,0 +1,238 @@
+#include "command_line.h"
+
+#include <sstream>
+
+#include "s3db/uri.h"
+
+namespace s3db_cli {
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 ok, 2 usage, 3 not found, 4 invalid input (validation, bad JSON, bad "
+    "schema, bad URI), 5 conflict (exists already, precondition failed), 6 storage or network "
+    "error. Errors go to stderr as one line starting with \"s3db: \". See docs/CLI.md.\n";
+
+// CLI11's NonNegativeNumber reports its range as a 300-digit double; this says it plainly.
+CLI::Validator WholeNumberAtLeast(long long minimum) {
+  const std::string expected = "a whole number >= " + std::to_string(minimum);
+  return CLI::Validator(
+      [minimum, expected](std::string& text) -> std::string {
+        size_t used = 0;
+        long long value = 0;
+        try {
+          value = std::stoll(text, &used);
+        } catch (const std::logic_error&) {  // invalid_argument, out_of_range
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || value < minimum) {
+          return "expected " + expected + ", got '" + text + "'";
+        }
+        return {};
+      },
+      "N");
+}
+
+// Marks `command` as the one to run once CLI11 has parsed its arguments.
+void Select(CLI::App* command, CommandLine& line, CommandId id) {
+  command->callback([&line, id] { line.command = id; });
+}
+
+void AddResourceName(CLI::App* command, CommandLine& line) {
+  command->add_option("NAME", line.resource, "Resource name")->required();
+}
+
+void AddRecordId(CLI::App* command, CommandLine& line) {
+  command->add_option("ID", line.id, "Record id (after `--` if it starts with '-')")->required();
+}
+
+// --limit/--offset of list, ids and query. CLI11 cannot bind std::optional, so the limit is
+// parsed into a plain number and copied over only when given.
+void AddPaging(CLI::App* command, CommandLine& line) {
+  CLI::Option* limit = command->add_option("--limit", line.limit_argument, "At most N results")
+                           ->check(WholeNumberAtLeast(0));
+  command->add_option("--offset", line.list.offset, "Skip the first N results")
+      ->check(WholeNumberAtLeast(0));
+  command->parse_complete_callback([&line, limit] {
+    if (limit->count() > 0) line.list.limit = line.limit_argument;
+  });
+}
+
+void DefineResourceCommands(CLI::App& app, CommandLine& line) {
+  CLI::App* resource = app.add_subcommand("resource", "Create, list, show and drop resources");
+  resource->require_subcommand(1);
+
+  CLI::App* create =
+      resource->add_subcommand("create", "Create a resource from a schema file; prints it");
+  AddResourceName(create, line);
+  create
+      ->add_option("--schema", line.schema_path,
+                   "JSON file: {\"attributes\": {...}, \"behavior\": ..., \"timestamps\": ..., "
+                   "\"partitions\": {...}}")
+      ->required();
+  Select(create, line, CommandId::kResourceCreate);
+
+  CLI::App* list = resource->add_subcommand("list", "Resource names, one per line");
+  Select(list, line, CommandId::kResourceList);
+
+  CLI::App* show = resource->add_subcommand("show", "The definition as JSON, plus \"version\"");
+  AddResourceName(show, line);
+  Select(show, line, CommandId::kResourceShow);
+
+  CLI::App* drop = resource->add_subcommand("drop", "Delete a resource and all its records");
+  AddResourceName(drop, line);
+  Select(drop, line, CommandId::kResourceDrop);
+}
+
+void DefineRecordCommands(CLI::App& app, CommandLine& line) {
+  CLI::App* insert = app.add_subcommand(
+      "insert", "Insert a record (JSON argument) or JSON lines from stdin; prints each record");
+  AddResourceName(insert, line);
+  CLI::Option* record = insert->add_option("JSON", line.json_text, "The record as a JSON object");
+  insert->parse_complete_callback([&line, record] { line.json_given = record->count() > 0; });
+  Select(insert, line, CommandId::kInsert);
+
+  CLI::App* get = app.add_subcommand("get", "Print a record");
+  AddResourceName(get, line);
+  AddRecordId(get, line);
+  Select(get, line, CommandId::kGet);
+
+  CLI::App* update = app.add_subcommand(
+      "update", "Merge a JSON patch into a record (nested objects merge); prints the result");
+  AddResourceName(update, line);
+  AddRecordId(update, line);
+  update->add_option("JSON", line.json_text, "The patch as a JSON object")->required();
+  Select(update, line, CommandId::kUpdate);
+
+  CLI::App* upsert =
+      app.add_subcommand("upsert", "Insert the record, or merge into it if it exists");
+  AddResourceName(upsert, line);
+  AddRecordId(upsert, line);
+  upsert->add_option("JSON", line.json_text, "The record as a JSON object")->required();
+  Select(upsert, line, CommandId::kUpsert);
+
+  CLI::App* remove =
+      app.add_subcommand("delete", "Delete records; if any id is missing, nothing is deleted");
+  AddResourceName(remove, line);
+  remove->add_option("ID", line.ids, "Record ids")->required();
+  Select(remove, line, CommandId::kDelete);
+
+  CLI::App* exists = app.add_subcommand("exists", "Print true or false (exit 0 either way)");
+  AddResourceName(exists, line);
+  AddRecordId(exists, line);
+  Select(exists, line, CommandId::kExists);
+}
+
+void DefineReadCommands(CLI::App& app, CommandLine& line) {
+  CLI::App* list = app.add_subcommand("list", "Records in id order, one JSON object per line");
+  AddResourceName(list, line);
+  AddPaging(list, line);
+  Select(list, line, CommandId::kList);
+
+  CLI::App* ids = app.add_subcommand("ids", "Ids in key order, one per line");
+  AddResourceName(ids, line);
+  AddPaging(ids, line);
+  Select(ids, line, CommandId::kIds);
+
+  CLI::App* count = app.add_subcommand("count", "Print the number of records");
+  AddResourceName(count, line);
+  Select(count, line, CommandId::kCount);
+
+  CLI::App* query = app.add_subcommand(
+      "query",
+      "Records whose fields equal every entry of a filter ({\"address.country\": \"UK\"})");
+  AddResourceName(query, line);
+  query->add_option("FILTER_JSON", line.json_text, "JSON object of dot path -> value")->required();
+  AddPaging(query, line);
+  Select(query, line, CommandId::kQuery);
+}
+
+void DefineTransferCommands(CLI::App& app, CommandLine& line) {
+  CLI::App* import = app.add_subcommand(
+      "import", "Insert every JSON line of FILE; failures are reported and skipped");
+  AddResourceName(import, line);
+  import->add_option("FILE", line.file_path, "JSON lines file (.jsonl)")->required();
+  Select(import, line, CommandId::kImport);
+
+  CLI::App* export_command =
+      app.add_subcommand("export", "Print every record as JSON lines, in id order");
+  AddResourceName(export_command, line);
+  export_command->add_option("--format", line.format, "Output format (only jsonl for now)")
+      ->check(CLI::Validator(
+          [](std::string& format) -> std::string {
+            if (format == "jsonl") return {};
+            return "format '" + format + "' is not supported (this version writes jsonl only)";
+          },
+          "jsonl"));
+  Select(export_command, line, CommandId::kExport);
+}
+
+// CLI11 says "A subcommand is required" both for `s3db` and for `s3db frobnicate`; say
+// which command is missing or name the unknown word.
+std::optional<std::string> MissingOrUnknownCommand(CLI::App& app) {
+  std::string path;
+  CLI::App* command = &app;
+  while (!command->get_subcommands().empty()) {
+    command = command->get_subcommands().front();
+    path += path.empty() ? command->get_name() : " " + command->get_name();
+  }
+  if (command->get_require_subcommand_min() == 0) return std::nullopt;
+  const std::vector<std::string> unused = app.remaining(/*recurse=*/true);
+  if (!unused.empty()) {
+    return "unknown command '" + (path.empty() ? "" : path + " ") + unused.front() + "'";
+  }
+  return path.empty() ? "a command is required" : "'" + path + "' needs a command";
+}
+
+}  // namespace
+
+void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
+  app.description("s3db: a document database whose only storage is an S3 bucket");
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  // Global flags may follow the command too: `s3db get users ada --meta`. Inherited by every
+  // subcommand added after this call.
+  app.fallthrough();
+
+  if (grammar == Grammar::kProgram) {
+    CLI::Option* uri = app.add_option(
+        "--uri", line.uri,
+        std::string("Connection string (default: $S3DB_URI, else ") + s3db::kDefaultUri + ")");
+    app.add_option("--concurrency", line.concurrency,
+                   "Concurrent store requests of bulk operations")
+        ->check(WholeNumberAtLeast(1));
+    app.parse_complete_callback([&line, uri] { line.uri_given = uri->count() > 0; });
+  }
+  app.add_flag("--json", line.output.json, "Lists of names (resource list, ids) as a JSON array");
+  app.add_flag("--meta", line.output.meta, "Records also carry _etag, _lastModified and _v");
+
+  DefineResourceCommands(app, line);
+  DefineRecordCommands(app, line);
+  DefineReadCommands(app, line);
+  DefineTransferCommands(app, line);
+
+  if (grammar == Grammar::kProgram) {
+    CLI::App* shell = app.add_subcommand(
+        "shell",
+        "Run commands read from stdin, one per line, against one open database (the way to "
+        "use memory://)");
+    Select(shell, line, CommandId::kShell);
+  }
+}
+
+std::optional<ExitCode> ParseArguments(CLI::App& app, const std::vector<std::string>& args,
+                                       std::ostream& out, Diagnostics& diagnostics) {
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 wants them reversed
+    return std::nullopt;
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) {  // --help: CLI11 prints the help of the command asked
+      std::ostringstream ignored;
+      app.exit(error, out, ignored);
+      return ExitCode::kOk;
+    }
+    diagnostics.Line(MissingOrUnknownCommand(app).value_or(error.what()) + " (see --help)");
+    return ExitCode::kUsage;
+  }
+}
+
+}  // namespace s3db_cli

@@ -1,0 +1,75 @@
+// The command-line grammar (docs/CLI.md), defined once with CLI11 and used both for the
+// program's arguments and for each line of `s3db shell`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "output.h"
+#include "s3db/options.h"
+#include "s3db/resource.h"
+
+namespace s3db_cli {
+
+enum class CommandId {
+  kNone,
+  kResourceCreate,
+  kResourceList,
+  kResourceShow,
+  kResourceDrop,
+  kInsert,
+  kGet,
+  kUpdate,
+  kUpsert,
+  kDelete,
+  kExists,
+  kList,
+  kIds,
+  kCount,
+  kQuery,
+  kImport,
+  kExport,
+  kShell,
+};
+
+// Everything one command line says. Each command reads only the fields it declares.
+struct CommandLine {
+  // Global options (the shell keeps the program's --uri and --concurrency).
+  std::string uri;
+  bool uri_given = false;
+  int concurrency = s3db::DatabaseOptions{}.concurrency;
+  OutputFlags output;
+
+  CommandId command = CommandId::kNone;
+  std::string resource;
+  std::string id;
+  std::vector<std::string> ids;
+  std::string json_text;  // a record, patch or filter
+  bool json_given = false;
+  std::string schema_path;
+  std::string file_path;
+  std::string format = "jsonl";
+  s3db::ListOptions list;
+  size_t limit_argument = 0;  // --limit as parsed; list.limit is set only when it was given
+};
+
+enum class Grammar {
+  kProgram,  // argv: global options, every command
+  kShell,    // one shell line: no --uri/--concurrency, no nested `shell`
+};
+
+// Declares every option and command on `app`, storing what is parsed into `line`, which must
+// outlive `app`.
+void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar);
+
+// Parses `args` (in their usual order) with `app`. nullopt: go on and run the command.
+// Otherwise the exit code: kOk after printing help that was asked for (to `out`), kUsage
+// after reporting what is wrong with the command line.
+std::optional<ExitCode> ParseArguments(CLI::App& app, const std::vector<std::string>& args,
+                                       std::ostream& out, Diagnostics& diagnostics);
+
+}  // namespace s3db_cli

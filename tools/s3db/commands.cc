@@ -1,0 +1,382 @@
+#include "commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "json_input.h"
+#include "s3db/errors.h"
+#include "s3db/stores.h"
+#include "s3db/uri.h"
+
+namespace s3db_cli {
+
+Session::Session(s3db::DatabaseOptions options, std::ostream& out, Diagnostics& diagnostics,
+                 std::istream* record_input)
+    : options_(std::move(options)),
+      out_(out),
+      diagnostics_(diagnostics),
+      record_input_(record_input) {}
+
+s3db::Database& Session::database() {
+  if (!database_) {
+    try {
+      database_ = s3db::Database::Connect(options_);
+    } catch (const s3db::Error& error) {
+      // Name the store, unless the library's message already does.
+      const std::string uri = MaskedUri(options_.uri);
+      if (std::string_view(error.what()).find(uri) != std::string_view::npos) throw;
+      s3db::ThrowError(error.code(), "cannot open " + uri + ": " + error.what());
+    }
+  }
+  return *database_;
+}
+
+namespace {
+
+// InsertMany calls per import are this big, so a TTY sees progress between them.
+constexpr size_t kImportChunk = 1000;
+// GetMany calls of export are this big, so memory stays bounded on large resources.
+constexpr size_t kExportChunk = 500;
+
+std::string Join(const std::vector<std::string>& items, const char* separator) {
+  std::string joined;
+  for (const std::string& item : items) {
+    if (!joined.empty()) joined += separator;
+    joined += item;
+  }
+  return joined;
+}
+
+s3db::Json ResourceJson(s3db::Resource& resource) {
+  s3db::Json json = resource.definition().ToJson();
+  json["version"] = resource.version();
+  return json;
+}
+
+// update and upsert take the id as an argument; an "id" in the JSON must agree with it.
+s3db::Json WithoutMatchingId(s3db::Json data, const std::string& id) {
+  const auto found = data.find("id");
+  if (found == data.end()) return data;
+  if (!found->is_string() || found->get<std::string>() != id) {
+    throw s3db::InvalidArgument("the JSON has \"id\": " + DumpJson(*found) +
+                                " but the ID argument is \"" + id + "\"");
+  }
+  data.erase(found);
+  return data;
+}
+
+std::string LineLabel(const std::string& source, const JsonLine& line) {
+  std::string label = source + " line " + std::to_string(line.line_number);
+  const auto id = line.value.find("id");
+  if (id != line.value.end() && id->is_string()) label += " (id " + id->get<std::string>() + ")";
+  return label;
+}
+
+// A throwaway in-memory copy of a resource (same definition, same options), so the library's
+// own validator can judge records without a write to the real store. Its bucket is unique to
+// the copy and cleared with it.
+class ScratchCopy {
+ public:
+  ScratchCopy(const s3db::ResourceDefinition& definition, const s3db::DatabaseOptions& options)
+      : bucket_("s3db-cli-scratch-" + std::to_string(getpid()) + "-" + std::to_string(copies_++)) {
+    s3db::DatabaseOptions scratch_options = options;
+    scratch_options.uri = "memory://" + bucket_;
+    database_ = s3db::Database::Connect(scratch_options);
+    resource_ = &database_->CreateResource(definition);
+  }
+  ~ScratchCopy() {
+    database_.reset();
+    s3db::ClearMemoryBucket(bucket_);
+  }
+  ScratchCopy(const ScratchCopy&) = delete;
+  ScratchCopy& operator=(const ScratchCopy&) = delete;
+
+  s3db::Resource& resource() { return *resource_; }
+
+ private:
+  static inline unsigned copies_ = 0;  // the CLI is single-threaded
+  std::string bucket_;
+  std::unique_ptr<s3db::Database> database_;
+  s3db::Resource* resource_ = nullptr;
+};
+
+// Judges a whole batch before the real store sees one write: every line is inserted into a
+// scratch copy, so schema rules, id syntax, ids repeated within the batch and the metadata
+// budget all fail here.
+void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines,
+                  const std::string& source, const s3db::DatabaseOptions& options) {
+  ScratchCopy copy(resource.definition(), options);
+  for (const JsonLine& line : lines) {
+    try {
+      copy.resource().Insert(line.value);
+    } catch (const s3db::Error& error) {
+      throw CliError(ExitCodeFor(error), LineLabel(source, line) + ": " + DescribeError(error) +
+                                             "; nothing was inserted");
+    }
+  }
+}
+
+// A bulk item error carries only a message, not the failing fields; inserting the item into
+// a scratch copy yields the ValidationError that lists them.
+std::string ExplainInvalidItem(ScratchCopy& copy, const s3db::Json& item,
+                               const std::string& fallback) {
+  try {
+    copy.resource().Insert(item);
+  } catch (const s3db::ValidationError& error) {
+    return DescribeError(error);
+  } catch (const s3db::Error&) {
+  }
+  return fallback;
+}
+
+// Insert never overwrites, so an id that is already taken would fail part way through a
+// batch; finding them first keeps the batch all or nothing.
+void RejectTakenIds(s3db::Resource& resource, const std::vector<JsonLine>& lines,
+                    const std::string& source) {
+  std::vector<std::string> taken;
+  for (const JsonLine& line : lines) {
+    const auto id = line.value.find("id");
+    if (id != line.value.end() && id->is_string() && resource.Exists(id->get<std::string>())) {
+      taken.push_back(LineLabel(source, line));
+    }
+  }
+  if (!taken.empty()) {
+    throw s3db::AlreadyExists(
+        resource.name() + ": ids already exist: " + Join(taken, ", ") + "; nothing was inserted",
+        resource.name());
+  }
+}
+
+struct InsertOutcome {
+  size_t inserted = 0;
+  size_t failed = 0;
+  ExitCode worst = ExitCode::kOk;
+};
+
+// InsertMany in chunks. Each failure is one stderr line naming its input line; `echo`, when
+// given, receives every inserted record.
+InsertOutcome InsertLines(Session& session, s3db::Resource& resource,
+                          const std::vector<JsonLine>& lines, const std::string& source,
+                          Output* echo, bool show_progress) {
+  InsertOutcome outcome;
+  Diagnostics& diagnostics = session.diagnostics();
+  std::optional<ScratchCopy> scratch;  // made for the first invalid item, if any
+  for (size_t begin = 0; begin < lines.size(); begin += kImportChunk) {
+    const size_t end = std::min(lines.size(), begin + kImportChunk);
+    std::vector<s3db::Json> items;
+    items.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) items.push_back(lines[i].value);
+
+    s3db::InsertManyResult result = resource.InsertMany(items);
+    outcome.inserted += result.inserted.size();
+    if (echo != nullptr) {
+      for (const s3db::Record& record : result.inserted) echo->Record(record);
+    }
+    for (const s3db::BulkItemError& error : result.errors) {
+      const JsonLine& line = lines[begin + error.index];
+      std::string cause = error.message;
+      if (error.code == s3db::ErrorCode::kValidation) {
+        if (!scratch) scratch.emplace(resource.definition(), session.options());
+        cause = ExplainInvalidItem(*scratch, line.value, cause);
+      }
+      diagnostics.Line(LineLabel(source, line) + ": " + cause);
+      outcome.worst = Worst(outcome.worst, ExitCodeFor(error.code));
+      ++outcome.failed;
+    }
+    if (show_progress && lines.size() > kImportChunk) {
+      diagnostics.Raw("\rs3db: importing " + std::to_string(end) + "/" +
+                      std::to_string(lines.size()) + (end == lines.size() ? "\n" : ""));
+    }
+  }
+  return outcome;
+}
+
+void CreateResource(const CommandLine& line, Session& session, Output& out) {
+  const s3db::ResourceDefinition definition =
+      s3db::ResourceDefinition::FromJson(line.resource, ReadJsonFile(line.schema_path));
+  out.Json(ResourceJson(session.database().CreateResource(definition)));
+}
+
+void DropResource(const CommandLine& line, Session& session) {
+  s3db::Database& database = session.database();
+  database.resource(line.resource);  // NotFound (exit 3) for a name that is not there
+  database.DropResource(line.resource);
+}
+
+ExitCode Insert(const CommandLine& line, Session& session, Output& out) {
+  if (line.json_given) {
+    const s3db::Json record = ParseJsonObject(line.json_text, "JSON argument");
+    out.Record(session.database().resource(line.resource).Insert(record));
+    return ExitCode::kOk;
+  }
+  if (session.record_input() == nullptr) {
+    throw UsageError(
+        "insert needs the record as a JSON argument here (the shell reads commands from "
+        "stdin); use import FILE for many records");
+  }
+  const std::vector<JsonLine> lines = ReadJsonObjectLines(*session.record_input(), "stdin");
+  if (lines.empty()) return ExitCode::kOk;
+  s3db::Resource& resource = session.database().resource(line.resource);
+  DryRunInsert(resource, lines, "stdin", session.options());
+  RejectTakenIds(resource, lines, "stdin");
+  return InsertLines(session, resource, lines, "stdin", &out, /*show_progress=*/false).worst;
+}
+
+ExitCode Delete(const CommandLine& line, Session& session) {
+  std::vector<std::string> ids;
+  for (const std::string& id : line.ids) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  s3db::Resource& resource = session.database().resource(line.resource);
+  // Checked first, so that a mistyped id deletes nothing.
+  std::vector<std::string> missing;
+  for (const std::string& id : ids) {
+    if (!resource.Exists(id)) missing.push_back(id);
+  }
+  if (!missing.empty()) {
+    throw s3db::NotFound(
+        resource.name() + ": no record with id " + Join(missing, ", ") + "; nothing was deleted",
+        resource.name(), missing.size() == 1 ? missing.front() : "");
+  }
+  // Ids that another writer deletes meanwhile come back as missing: gone, as asked.
+  const s3db::DeleteRecordsResult result = resource.DeleteMany(ids);
+  ExitCode worst = ExitCode::kOk;
+  for (const s3db::BulkItemError& error : result.errors) {
+    session.diagnostics().Line(resource.name() + "/" + error.id + ": " + error.message);
+    worst = Worst(worst, ExitCodeFor(error.code));
+  }
+  return worst;
+}
+
+ExitCode Import(const CommandLine& line, Session& session) {
+  const std::string& path = line.file_path;
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0) {
+    throw UsageError("import: CSV is not supported yet; give a JSON lines file");
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
+  const std::vector<JsonLine> lines = ReadJsonObjectLines(file, path);
+
+  s3db::Resource& resource = session.database().resource(line.resource);
+  const InsertOutcome outcome = InsertLines(session, resource, lines, path, /*echo=*/nullptr,
+                                            /*show_progress=*/isatty(STDERR_FILENO) != 0);
+  session.diagnostics().Line("imported " + std::to_string(outcome.inserted) + ", failed " +
+                             std::to_string(outcome.failed));
+  return outcome.worst;
+}
+
+// Ids first, then records a chunk at a time, so a large resource never sits in memory whole.
+// A record deleted while the export runs is left out.
+ExitCode Export(const CommandLine& line, Session& session, Output& out) {
+  s3db::Resource& resource = session.database().resource(line.resource);
+  const std::vector<std::string> ids = resource.ListIds();
+  ExitCode worst = ExitCode::kOk;
+  for (size_t begin = 0; begin < ids.size(); begin += kExportChunk) {
+    const size_t end = std::min(ids.size(), begin + kExportChunk);
+    const s3db::GetManyResult result =
+        resource.GetMany(std::vector<std::string>(ids.begin() + begin, ids.begin() + end));
+    for (const s3db::Record& record : result.records) out.Record(record);
+    for (const s3db::BulkItemError& error : result.errors) {
+      session.diagnostics().Line(resource.name() + "/" + error.id + ": " + error.message);
+      worst = Worst(worst, ExitCodeFor(error.code));
+    }
+  }
+  return worst;
+}
+
+// Throws for a failure of the whole command; returns the code of failures already reported.
+ExitCode RunCommand(const CommandLine& line, Session& session) {
+  Output out(session.out(), line.output);
+  switch (line.command) {
+    case CommandId::kResourceCreate:
+      CreateResource(line, session, out);
+      return ExitCode::kOk;
+    case CommandId::kResourceList:
+      out.Names(session.database().ResourceNames());
+      return ExitCode::kOk;
+    case CommandId::kResourceShow:
+      out.Json(ResourceJson(session.database().resource(line.resource)));
+      return ExitCode::kOk;
+    case CommandId::kResourceDrop:
+      DropResource(line, session);
+      return ExitCode::kOk;
+    case CommandId::kInsert:
+      return Insert(line, session, out);
+    case CommandId::kGet:
+      out.Record(session.database().resource(line.resource).Get(line.id));
+      return ExitCode::kOk;
+    case CommandId::kUpdate: {
+      const s3db::Json patch =
+          WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
+      out.Record(session.database().resource(line.resource).Update(line.id, patch));
+      return ExitCode::kOk;
+    }
+    case CommandId::kUpsert: {
+      const s3db::Json data =
+          WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
+      out.Record(session.database().resource(line.resource).Upsert(line.id, data));
+      return ExitCode::kOk;
+    }
+    case CommandId::kDelete:
+      return Delete(line, session);
+    case CommandId::kExists:
+      out.Line(session.database().resource(line.resource).Exists(line.id) ? "true" : "false");
+      return ExitCode::kOk;
+    case CommandId::kList:
+      for (const s3db::Record& record :
+           session.database().resource(line.resource).List(line.list)) {
+        out.Record(record);
+      }
+      return ExitCode::kOk;
+    case CommandId::kIds:
+      out.Names(session.database().resource(line.resource).ListIds(line.list));
+      return ExitCode::kOk;
+    case CommandId::kCount:
+      out.Line(std::to_string(session.database().resource(line.resource).Count()));
+      return ExitCode::kOk;
+    case CommandId::kQuery: {
+      const s3db::Json filter = ParseJsonObject(line.json_text, "FILTER_JSON argument");
+      for (const s3db::Record& record :
+           session.database().resource(line.resource).Query(filter, line.list)) {
+        out.Record(record);
+      }
+      return ExitCode::kOk;
+    }
+    case CommandId::kImport:
+      return Import(line, session);
+    case CommandId::kExport:
+      return Export(line, session, out);
+    case CommandId::kShell:
+    case CommandId::kNone:
+      break;
+  }
+  throw UsageError("no command given");
+}
+
+}  // namespace
+
+ExitCode Execute(const CommandLine& line, Session& session) {
+  try {
+    return RunCommand(line, session);
+  } catch (const std::exception& error) {
+    session.out().flush();  // what the command printed comes before its error
+    session.diagnostics().Line(DescribeError(error));
+    return ExitCodeFor(error);
+  } catch (...) {
+    session.out().flush();
+    session.diagnostics().Line("unexpected failure of unknown type");
+    return ExitCode::kStorage;
+  }
+}
+
+}  // namespace s3db_cli

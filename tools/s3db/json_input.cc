@@ -1,0 +1,111 @@
+#include "json_input.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <istream>
+#include <sstream>
+#include <string_view>
+
+#include "s3db/errors.h"
+
+namespace s3db_cli {
+namespace {
+
+// "parse error at line 1, column 5: ..." reads as "at column 5" for one-line input, so the
+// line number of a JSON-lines file is the only one in the message.
+std::string ParseProblem(const s3db::Json::parse_error& error) {
+  std::string problem = WithoutJsonExceptionTag(error.what());
+  static constexpr std::string_view kFirstLine = " at line 1, column ";
+  if (const size_t at = problem.find(kFirstLine); at != std::string::npos) {
+    problem.replace(at, kFirstLine.size(), " at column ");
+  }
+  return problem;
+}
+
+std::string ObjectExpected(const s3db::Json& value) {
+  return std::string("expected a JSON object, got ") + value.type_name();
+}
+
+bool IsBlank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+}  // namespace
+
+std::string WithoutJsonExceptionTag(std::string message) {
+  if (message.rfind("[json.exception.", 0) == 0) {
+    const size_t end = message.find("] ");
+    if (end != std::string::npos) message.erase(0, end + 2);
+  }
+  return message;
+}
+
+s3db::Json ParseJson(const std::string& text, const std::string& what) {
+  try {
+    return s3db::Json::parse(text);
+  } catch (const s3db::Json::parse_error& error) {
+    throw s3db::InvalidArgument(what + ": invalid JSON: " + ParseProblem(error));
+  }
+}
+
+s3db::Json ParseJsonObject(const std::string& text, const std::string& what) {
+  s3db::Json value = ParseJson(text, what);
+  if (!value.is_object()) throw s3db::InvalidArgument(what + ": " + ObjectExpected(value));
+  return value;
+}
+
+s3db::Json ReadJsonFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) {
+    throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
+  }
+  return ParseJson(text.str(), path);
+}
+
+std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source) {
+  std::vector<JsonLine> lines;
+  std::string first_problem;
+  std::vector<size_t> bad_lines;
+  std::string text;
+  for (size_t line_number = 1; std::getline(in, text); ++line_number) {
+    if (line_number == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+    if (IsBlank(text)) continue;
+    std::string problem;
+    try {
+      s3db::Json value = s3db::Json::parse(text);
+      if (value.is_object()) {
+        lines.push_back({line_number, std::move(value)});
+        continue;
+      }
+      problem = ObjectExpected(value);
+    } catch (const s3db::Json::parse_error& error) {
+      problem = "invalid JSON: " + ParseProblem(error);
+    }
+    if (bad_lines.empty()) first_problem = problem;
+    bad_lines.push_back(line_number);
+  }
+  if (in.bad()) throw s3db::InvalidArgument("cannot read " + source + ": " + std::strerror(errno));
+  if (!bad_lines.empty()) {
+    std::string message =
+        source + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
+    if (bad_lines.size() > 1) {
+      message += " (" + std::to_string(bad_lines.size() - 1) + " more bad lines:";
+      constexpr size_t kListed = 10;
+      for (size_t i = 1; i < bad_lines.size() && i <= kListed; ++i) {
+        message += " " + std::to_string(bad_lines[i]);
+      }
+      if (bad_lines.size() > kListed + 1) message += " ...";
+      message += ")";
+    }
+    throw s3db::InvalidArgument(message);
+  }
+  return lines;
+}
+
+}  // namespace s3db_cli

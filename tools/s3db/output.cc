@@ -1,0 +1,201 @@
+#include "output.h"
+
+#include <algorithm>
+#include <ostream>
+#include <string_view>
+
+#include "json_input.h"
+#include "s3db/errors.h"
+#include "s3db/uri.h"
+
+namespace s3db_cli {
+
+ExitCode ExitCodeFor(s3db::ErrorCode code) {
+  switch (code) {
+    case s3db::ErrorCode::kOk:
+      return ExitCode::kOk;
+    case s3db::ErrorCode::kNotFound:
+      return ExitCode::kNotFound;
+    case s3db::ErrorCode::kInvalidArgument:
+    case s3db::ErrorCode::kValidation:
+    case s3db::ErrorCode::kInvalidSchema:
+    case s3db::ErrorCode::kMetadataTooLarge:
+      return ExitCode::kInvalidInput;
+    case s3db::ErrorCode::kAlreadyExists:
+    case s3db::ErrorCode::kPreconditionFailed:
+    case s3db::ErrorCode::kConflict:
+      return ExitCode::kConflict;
+    default:  // storage, network, corruption, access, unsupported, internal
+      return ExitCode::kStorage;
+  }
+}
+
+ExitCode ExitCodeFor(const std::exception& error) {
+  if (const auto* s3db_error = dynamic_cast<const s3db::Error*>(&error)) {
+    return ExitCodeFor(s3db_error->code());
+  }
+  if (const auto* cli_error = dynamic_cast<const CliError*>(&error)) return cli_error->code();
+  return ExitCode::kStorage;
+}
+
+ExitCode Worst(ExitCode a, ExitCode b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
+
+namespace {
+
+std::string DescribeFieldError(const s3db::FieldError& field) {
+  std::string text = field.path;
+  if (!field.rule.empty()) text += " (" + field.rule + ")";
+  if (!field.expected.empty()) {
+    text += ": expected " + field.expected;
+    if (!field.actual.empty()) text += ", got " + field.actual;
+  } else if (!field.message.empty()) {
+    text += ": " + field.message;
+  }
+  return text;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Lenient on purpose: this runs on text that may not parse as a URI at all.
+std::string PercentDecoded(std::string_view text) {
+  std::string decoded;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
+        HexValue(text[i + 2]) >= 0) {
+      decoded += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
+      i += 2;
+    } else {
+      decoded += text[i];
+    }
+  }
+  return decoded;
+}
+
+}  // namespace
+
+std::string DescribeError(const std::exception& error) {
+  const auto* invalid = dynamic_cast<const s3db::ValidationError*>(&error);
+  if (invalid != nullptr && !invalid->fields().empty()) {
+    // Built from the fields rather than appended to what(), which may list them already.
+    std::string text;
+    if (!invalid->resource().empty()) {
+      text = invalid->resource();
+      if (!invalid->id().empty()) text += "/" + invalid->id();
+      text += ": ";
+    }
+    text += "invalid record";
+    const char* separator = ": ";
+    for (const s3db::FieldError& field : invalid->fields()) {
+      text += separator + DescribeFieldError(field);
+      separator = "; ";
+    }
+    return text;
+  }
+  if (dynamic_cast<const s3db::Json::exception*>(&error) != nullptr) {
+    return WithoutJsonExceptionTag(error.what());
+  }
+  return error.what();
+}
+
+void SecretMasker::AddSecret(std::string secret) {
+  if (secret.empty() || std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) {
+    return;
+  }
+  secrets_.push_back(std::move(secret));
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+void SecretMasker::AddUri(const std::string& uri) {
+  // Found by hand as well as by the parser, so a URI too broken to parse still has its
+  // secret masked: the password of "scheme://user:password@", up to the last '@' before
+  // the query (raw secrets often contain '/'), and "sessionToken=" in the query.
+  const size_t authority = uri.find("://");
+  if (authority != std::string::npos) {
+    const size_t query = uri.find('?', authority);
+    const size_t at = uri.rfind('@', query);
+    if (at != std::string::npos && at > authority) {
+      const std::string userinfo = uri.substr(authority + 3, at - authority - 3);
+      const size_t colon = userinfo.find(':');
+      if (colon != std::string::npos) {
+        AddSecret(userinfo.substr(colon + 1));
+        AddSecret(PercentDecoded(userinfo.substr(colon + 1)));
+      }
+    }
+    if (query != std::string::npos) {
+      static constexpr std::string_view kTokenParam = "sessionToken=";
+      const size_t token = uri.find(kTokenParam, query);
+      if (token != std::string::npos) {
+        const size_t begin = token + kTokenParam.size();
+        const size_t end = uri.find_first_of("&#", begin);
+        const std::string value =
+            uri.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        AddSecret(value);
+        AddSecret(PercentDecoded(value));
+      }
+    }
+  }
+  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
+  if (parsed.ok()) {
+    AddSecret(parsed->secret_key);
+    AddSecret(parsed->session_token);
+  }
+}
+
+std::string SecretMasker::Mask(std::string text) const {
+  static constexpr std::string_view kMask = "***";
+  for (const std::string& secret : secrets_) {
+    for (size_t pos = text.find(secret); pos != std::string::npos;
+         pos = text.find(secret, pos + kMask.size())) {
+      text.replace(pos, secret.size(), kMask);
+    }
+  }
+  return text;
+}
+
+std::string MaskedUri(const std::string& uri) {
+  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
+  if (parsed.ok()) return parsed->ToString();
+  SecretMasker masker;
+  masker.AddUri(uri);
+  return masker.Mask(uri);
+}
+
+Diagnostics::Diagnostics(std::ostream& err, SecretMasker masker)
+    : err_(err), masker_(std::move(masker)) {}
+
+void Diagnostics::Line(const std::string& message) {
+  std::string line = masker_.Mask(context_ + message);
+  std::replace_if(
+      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  err_ << "s3db: " << line << '\n' << std::flush;
+}
+
+void Diagnostics::Raw(const std::string& text) { err_ << masker_.Mask(text) << std::flush; }
+
+std::string DumpJson(const s3db::Json& value) {
+  return value.dump(-1, ' ', /*ensure_ascii=*/false, s3db::Json::error_handler_t::replace);
+}
+
+void Output::Record(const s3db::Record& record) { Json(record.ToJson(flags_.meta)); }
+
+void Output::Json(const s3db::Json& value) { out_ << DumpJson(value) << '\n'; }
+
+void Output::Line(const std::string& text) { out_ << text << '\n'; }
+
+void Output::Names(const std::vector<std::string>& names) {
+  if (flags_.json) {
+    Json(s3db::Json(names));
+    return;
+  }
+  for (const std::string& name : names) Line(name);
+}
+
+}  // namespace s3db_cli
