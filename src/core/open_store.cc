@@ -1,4 +1,5 @@
 #include "s3db/options.h"
+#include "s3db/s3_store.h"
 #include "s3db/stores.h"
 #include "s3db/uri.h"
 
@@ -17,9 +18,11 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) {
     }
     case StoreScheme::kS3:
     case StoreScheme::kHttp:
-    case StoreScheme::kHttps:
-      return Status(ErrorCode::kUnsupported,
-                    "the S3 store is not available in this version yet (" + uri.ToString() + ")");
+    case StoreScheme::kHttps: {
+      Result<S3StoreOptions> options = S3StoreOptionsFromUri(uri);
+      if (!options.ok()) return options.status();
+      return NewS3Store(*options);
+    }
   }
   return Status(ErrorCode::kInternal, "unknown store scheme");
 }
