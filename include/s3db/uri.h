@@ -5,6 +5,10 @@
 //   s3://KEY:SECRET@bucket/prefix?region=R&endpoint=URL&forcePathStyle=true&sessionToken=T
 //   http(s)://KEY:SECRET@host:port/bucket/prefix          (custom endpoint, path style)
 //
+// s3:// and http(s):// also take the S3 store's own options (include/s3db/s3_store.h):
+// probe, tlsVerify, concurrency, maxAttempts, connectTimeoutMs, requestTimeoutMs; their
+// values are checked when the store opens.
+//
 // Parsing is strict: an unknown scheme, an empty bucket, a bad percent-escape, an unknown or
 // malformed query parameter is kInvalidArgument with a message that names the problem but
 // never the secret. ToString() prints the URI with the secret masked as "***".
@@ -51,8 +55,8 @@ Result<StoreUri> ParseStoreUri(const std::string& uri);
 // Replaces every secret in `text` that `uri` carries with "***" (for error messages).
 std::string MaskSecrets(const std::string& text, const StoreUri& uri);
 
-// Opens the store a URI names. memory:// buckets are shared within the process by name.
-// s3:// and http(s):// are kUnsupported until the S3 store lands.
+// Opens the store a URI names. memory:// buckets are shared within the process by name;
+// s3:// and http(s):// open an S3 store (include/s3db/s3_store.h).
 Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
 
 }  // namespace s3db

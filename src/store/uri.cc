@@ -298,6 +298,15 @@ void ApplyCredentials(std::optional<Credentials> credentials, StoreUri* uri) {
   uri->secret_key = std::move(credentials->secret_key);
 }
 
+// Options of the S3 store itself, passed through to it and checked when it opens
+// (S3StoreOptionsFromUri): the parser only needs to know the names.
+bool IsS3StoreOption(const std::string& name) {
+  return name == "probe" || name == "tlsVerify" || name == "concurrency" || name == "maxAttempts" ||
+         name == "connectTimeoutMs" || name == "requestTimeoutMs";
+}
+constexpr const char* kS3StoreOptionNames =
+    "probe, tlsVerify, concurrency, maxAttempts, connectTimeoutMs, requestTimeoutMs";
+
 Result<StoreUri> ParseS3(std::string_view head, const std::vector<QueryParam>& params) {
   Result<std::optional<Credentials>> credentials = TakeCredentials(&head);
   if (!credentials.ok()) return credentials.status();
@@ -324,8 +333,11 @@ Result<StoreUri> ParseS3(std::string_view head, const std::vector<QueryParam>& p
       uri.force_path_style = *value;
     } else if (param.name == "sessionToken") {
       uri.session_token = param.value;
+    } else if (IsS3StoreOption(param.name)) {
+      uri.options[param.name] = param.value;
     } else {
-      return UnknownParam(param.name, "s3", "region, endpoint, forcePathStyle, sessionToken");
+      return UnknownParam(param.name, "s3",
+                          std::string("region, endpoint, forcePathStyle, sessionToken, ") + kS3StoreOptionNames);
     }
   }
   return uri;
@@ -358,8 +370,10 @@ Result<StoreUri> ParseHttp(StoreScheme scheme, std::string_view scheme_name, std
       uri.region = param.value;
     } else if (param.name == "sessionToken") {
       uri.session_token = param.value;
+    } else if (IsS3StoreOption(param.name)) {
+      uri.options[param.name] = param.value;
     } else {
-      return UnknownParam(param.name, scheme_name, "region, sessionToken");
+      return UnknownParam(param.name, scheme_name, std::string("region, sessionToken, ") + kS3StoreOptionNames);
     }
   }
   return uri;
