@@ -11,6 +11,7 @@
 // from many threads. Resources it returns live as long as the Database.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,12 @@
 namespace s3db {
 
 class DatabaseCore;  // internal
+
+// What Database::RotateKey did.
+struct RotateKeyResult {
+  uint64_t key_id = 0;                     // the new current key
+  std::vector<ReEncryptResult> resources;  // one per resource that has secret fields
+};
 
 struct CreateResourceResult {
   Resource* resource = nullptr;
@@ -61,6 +68,16 @@ class Database {
   std::vector<std::string> ResourceNames();  // sorted
   // Deletes every object of the resource, then removes it from the catalog.
   void DropResource(const std::string& name);
+
+  // Replaces the database key with one derived from `new_passphrase` and re-encrypts every
+  // record that has secret values (Resource::ReEncrypt on each resource with secret fields).
+  // Older keys stay in the catalog, wrapped under the new one, so a record not rewritten yet
+  // (written by another process meanwhile, or a failed item in the result) still reads with
+  // the new passphrase; ReEncrypt finishes the job later. This connection uses the new
+  // passphrase from now on; other connections must reconnect with it. Throws AccessDenied
+  // when this connection has not opened the current key, InvalidArgument when the database
+  // has no key yet (no secret field was ever created).
+  RotateKeyResult RotateKey(const std::string& new_passphrase);
 
   // The connection string, secrets masked.
   std::string Describe() const;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,18 @@ struct DatabaseOptions {
 
   // How many times Update re-reads and re-applies after a concurrent writer won.
   int max_update_attempts = 16;
+
+  // The passphrase that secret fields are encrypted under (docs/API.md "Secret fields").
+  // Needed to create, write or read a resource with secret fields; checked at connect
+  // against the catalog's key check value (AccessDenied when wrong). Never logged, never in
+  // an error message. The library never reads the environment for it; the CLI does
+  // (--passphrase-file, $S3DB_PASSPHRASE).
+  std::optional<std::string> passphrase = std::nullopt;
+
+  // PBKDF2-HMAC-SHA256 iterations for a key made by this connection (the first secret
+  // field, or RotateKey). Existing keys keep the count stored with them in the catalog.
+  // 210,000 is OWASP's 2023 figure; tests may lower it (at least 1,000).
+  uint32_t kdf_iterations = 210000;
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;

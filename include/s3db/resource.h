@@ -72,6 +72,14 @@ struct DeleteRecordsResult {
   std::vector<BulkItemError> errors;
 };
 
+// What Resource::ReEncrypt did.
+struct ReEncryptResult {
+  std::string resource;
+  size_t records = 0;    // records examined
+  size_t rewritten = 0;  // records that held values sealed with an older key, now re-sealed
+  std::vector<BulkItemError> errors;  // records that could not be rewritten (the rest were)
+};
+
 class Resource {
  public:
   Resource(DatabaseCore* core, std::string name);
@@ -83,8 +91,9 @@ class Resource {
   ResourceDefinition definition() const;
   int version() const;
 
-  // Inserts a record. Its id is data["id"] when given (a string; see docs/FORMAT.md for the
-  // rules), else a new 22-character random id. Throws AlreadyExists if the id is taken,
+  // Inserts a record. Its id is data["id"] when given (a string, or what the schema's "id"
+  // attribute allows; see docs/FORMAT.md for the rules), else a new 22-character random id.
+  // Throws AlreadyExists if the id is taken or a unique value is held by another record,
   // ValidationError (every failing field) if the data does not fit the schema.
   Record Insert(const Json& data);
 
@@ -114,6 +123,16 @@ class Resource {
   // Records whose fields equal every entry of `filter` ({"active": true,
   // "address.country": "PT"}: keys are dot paths, values compared as JSON).
   std::vector<Record> Query(const Json& filter, const ListOptions& options = {});
+
+  // Re-seals, with the database's current key, the secret values of every record that was
+  // written under an older key (after Database::RotateKey, or to finish one that was
+  // interrupted). Each record keeps its data and schema version and is rewritten with
+  // If-Match, so concurrent updates are not lost. Needs the passphrase (AccessDenied).
+  ReEncryptResult ReEncrypt();
+
+  // The current definition in the schema-file form, plus "version", "hash" (the definition
+  // hash) and "fields" (attribute path -> metadata key). ResourceDefinition::Import reads it.
+  Json ExportSchema() const;
 
  private:
   DatabaseCore* core_;

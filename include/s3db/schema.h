@@ -1,9 +1,10 @@
 // ResourceDefinition: what a resource is (its attributes and options), as given to
 // Database::CreateResource and as stored in the catalog.
 //
-// `attributes` uses the seeds' rule language: a string shorthand per field
-// ("string|min:2|max:100", "number|optional") or a nested object of such fields
-// ({"address": {"city": "string"}}). Nested objects may go to any depth.
+// `attributes` uses the seeds' rule language (docs/API.md "Resources"): a string shorthand
+// per field ("string|min:2|max:100", "number|optional"), the object form
+// ({"type": "string", "min": 2}), a list of alternatives (["string", "number"]) or a nested
+// object of such fields ({"address": {"city": "string"}}), to any depth.
 #pragma once
 
 #include <string>
@@ -31,6 +32,14 @@ struct ResourceDefinition {
   // "sha256:<hex>" of the canonical JSON of attributes, behavior, timestamps and
   // partitions: two definitions with the same hash define the same resource.
   std::string DefinitionHash() const;
+
+  // ToJson() plus "hash". Schema export for backup or migration (the seeds'
+  // schema.export()); Resource::ExportSchema adds the version and field keys.
+  Json Export() const;
+  // Reads an export (Export() or Resource::ExportSchema()): the definition keys, with
+  // "version" and "fields" ignored. When "hash" is present it must match the definition, so
+  // a damaged export is refused; drop "hash" to import an edited one. Throws InvalidSchema.
+  static ResourceDefinition Import(const Json& exported);
 };
 
 }  // namespace s3db

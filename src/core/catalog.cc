@@ -28,9 +28,14 @@ void CheckCatalog(const Json& catalog) {
     throw Corruption("the catalog s3db.json has format " + catalog["format"].dump() +
                      "; this build reads format " + std::to_string(kCatalogFormat));
   }
+  if (catalog.contains(kCryptoMember) && !catalog[kCryptoMember].is_object()) {
+    throw Corruption("the catalog s3db.json has a crypto member that is not an object");
+  }
 }
 
-std::vector<FieldRule> CheckDefinition(const ResourceDefinition& definition) {
+bool EntryHasSecrets(const ResourceState& state) { return state.has_secrets; }
+
+Schema CheckDefinition(const ResourceDefinition& definition) {
   Status name_ok = format::ValidateResourceName(definition.name);
   if (!name_ok.ok()) throw InvalidArgument(name_ok.message(), definition.name);
   auto behavior = ParseBehavior(definition.behavior);
@@ -48,15 +53,15 @@ std::vector<FieldRule> CheckDefinition(const ResourceDefinition& definition) {
     throw Unsupported("resource '" + definition.name + "': partitions are not available in this version yet",
                       definition.name);
   }
-  std::vector<FieldRule> rules;
+  Schema schema;
   try {
-    rules = ParseAttributes(definition.attributes);
+    schema = ParseAttributes(definition.attributes);
   } catch (const InvalidSchema& e) {
     throw InvalidSchema("resource '" + definition.name + "': " + e.what(), definition.name);
   }
   if (definition.timestamps) {
     for (const char* field : kTimestampFields) {
-      for (const auto& r : rules) {
+      for (const auto& r : schema.fields) {
         if (r.name == field) {
           throw InvalidSchema("resource '" + definition.name + "': attribute '" + field +
                                   "' is set by timestamps:true and cannot be declared",
@@ -68,14 +73,14 @@ std::vector<FieldRule> CheckDefinition(const ResourceDefinition& definition) {
       ts.type = FieldType::kDate;
       ts.type_name = "date";
       ts.optional = true;
-      rules.push_back(std::move(ts));
+      schema.fields.push_back(std::move(ts));
     }
   }
-  return rules;
+  return schema;
 }
 
 int AddResourceVersion(Json& catalog, const ResourceDefinition& definition, int64_t now_ms) {
-  std::vector<FieldRule> rules = CheckDefinition(definition);
+  Schema schema = CheckDefinition(definition);
   Json& resources = catalog["resources"];
   Json& entry = resources[definition.name];
   if (entry.is_null()) {
@@ -88,7 +93,7 @@ int AddResourceVersion(Json& catalog, const ResourceDefinition& definition, int6
   Json& mapping = registry["mapping"];
   uint64_t next = registry["nextIndex"].get<uint64_t>();
 
-  std::vector<std::string> paths = StoragePaths(rules);
+  std::vector<std::string> paths = StoragePaths(schema);
   Json fields = Json::object();
   for (const auto& path : paths) {
     if (!mapping.contains(path)) mapping[path] = next++;
@@ -127,10 +132,14 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
       spec->definition = ResourceDefinition::FromJson(name, v.at("definition"));
       spec->hash = v.at("hash").get<std::string>();
       spec->behavior = ParseBehavior(spec->definition.behavior).value_or(Behavior::kUserManaged);
-      spec->rules = CheckDefinition(spec->definition);
+      spec->schema = CheckDefinition(spec->definition);
       for (const auto& [path, index] : v.at("fields").items()) {
         uint64_t i = index.get<uint64_t>();
-        spec->fields.push_back({path, i, format::ToBase36(i)});
+        const FieldRule* rule = spec->schema.Find(path);
+        if (!rule) {
+          Corrupt(name, "version " + version_text + " lists field '" + path + "', which its schema does not have");
+        }
+        spec->fields.push_back({path, i, format::ToBase36(i), rule});
       }
       std::sort(spec->fields.begin(), spec->fields.end(),
                 [](const StoredField& a, const StoredField& b) { return a.index < b.index; });
@@ -138,9 +147,10 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
         if (!spec->by_key.emplace(f.key, &f).second) Corrupt(name, "two fields share index " + f.key);
         spec->by_path.emplace(f.path, &f);
       }
-      for (const auto& path : StoragePaths(spec->rules)) {
+      for (const auto& path : StoragePaths(spec->schema)) {
         if (!spec->by_path.count(path)) Corrupt(name, "version " + version_text + " has no index for '" + path + "'");
       }
+      state->has_secrets |= spec->schema.HasSecrets();
       state->versions[spec->version] = std::move(spec);
     }
   } catch (const Error&) {

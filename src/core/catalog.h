@@ -24,7 +24,8 @@ inline constexpr int kCatalogFormat = 1;
 struct StoredField {
   std::string path;
   uint64_t index = 0;
-  std::string key;  // base36 of index
+  std::string key;                 // base36 of index
+  const FieldRule* rule = nullptr;  // in the owning VersionSpec's schema
 };
 
 // One version of a resource: what records written under it look like.
@@ -33,7 +34,7 @@ struct VersionSpec {
   ResourceDefinition definition;
   std::string hash;
   Behavior behavior = Behavior::kUserManaged;
-  std::vector<FieldRule> rules;      // timestamps fields included when enabled
+  Schema schema;                     // timestamps fields included when enabled
   std::vector<StoredField> fields;   // in index order
   std::map<std::string, const StoredField*> by_key;
   std::map<std::string, const StoredField*> by_path;
@@ -46,6 +47,7 @@ struct VersionSpec {
 struct ResourceState {
   std::string name;
   int current_version = 0;
+  bool has_secrets = false;  // some version has a secret field (see EntryHasSecrets)
   std::map<int, std::shared_ptr<const VersionSpec>> versions;
 
   const VersionSpec& current() const { return *versions.at(current_version); }
@@ -53,9 +55,9 @@ struct ResourceState {
 
 Json EmptyCatalog();
 
-// Checks a definition (name, behavior, attributes) and returns its parsed rules, with the
+// Checks a definition (name, behavior, attributes) and returns its parsed schema, with the
 // timestamps fields added when enabled. Throws InvalidSchema / InvalidArgument / Unsupported.
-std::vector<FieldRule> CheckDefinition(const ResourceDefinition& definition);
+Schema CheckDefinition(const ResourceDefinition& definition);
 
 // Adds `definition` to the catalog document as a new resource (version 1) or, when the
 // resource exists, as its next version: new attribute paths get fresh registry indexes,
@@ -68,5 +70,12 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
 
 // Throws Corruption when the document is not a catalog this version understands.
 void CheckCatalog(const Json& catalog);
+
+// The catalog member that holds the secret-field keys (core/keyring.h reads it).
+inline constexpr const char* kCryptoMember = "crypto";
+
+// Whether any version of the resource entry has a secret field (records written under any
+// of them may hold sealed values).
+bool EntryHasSecrets(const ResourceState& state);
 
 }  // namespace s3db::core

@@ -5,12 +5,34 @@
 #include "util/time_format.h"
 
 namespace s3db {
+namespace {
+
+// The secret-field options; the rest are checked by DatabaseOptions::Validate.
+void CheckSecretOptions(const DatabaseOptions& options) {
+  if (options.passphrase && options.passphrase->empty()) {
+    throw InvalidArgument("the passphrase must not be empty (leave it unset for a database without secret fields)");
+  }
+  if (options.kdf_iterations < 1000) {
+    throw InvalidArgument("kdf_iterations must be at least 1000, got " + std::to_string(options.kdf_iterations));
+  }
+}
+
+// Secret fields need the key before anything is recorded: fail early, with the cause.
+void PrepareSecrets(DatabaseCore& core, const ResourceDefinition& definition) {
+  if (core::CheckDefinition(definition).HasSecrets()) core.EnsureCrypto(definition.name);
+}
+
+}  // namespace
+}  // namespace s3db
+
+namespace s3db {
 
 Database::Database(std::unique_ptr<DatabaseCore> core) : core_(std::move(core)) {}
 Database::~Database() = default;
 
 std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   ThrowIfError(options.Validate());
+  CheckSecretOptions(options);
   Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
   ThrowIfError(uri.status());
   Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri);
@@ -21,13 +43,15 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
 std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
                                          const DatabaseOptions& options) {
   ThrowIfError(options.Validate());
+  CheckSecretOptions(options);
   auto core = std::make_unique<DatabaseCore>(std::move(store), prefix, options);
   core->LoadCatalog();
+  core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
   return std::unique_ptr<Database>(new Database(std::move(core)));
 }
 
 Resource& Database::CreateResource(const ResourceDefinition& definition) {
-  core::CheckDefinition(definition);
+  PrepareSecrets(*core_, definition);
   core_->MutateCatalog([&](Json& catalog) {
     if (catalog["resources"].contains(definition.name)) {
       throw AlreadyExists("resource '" + definition.name + "' already exists", definition.name);
@@ -50,7 +74,7 @@ Resource& Database::CreateResource(const ResourceDefinition& definition) {
 }
 
 CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition) {
-  core::CheckDefinition(definition);
+  PrepareSecrets(*core_, definition);
   auto state = core_->State(definition.name, /*refresh_on_miss=*/true);
   if (!state) {
     try {
@@ -100,6 +124,39 @@ void Database::DropResource(const std::string& name) {
     return;
   }
   core_->MutateCatalog([&](Json& catalog) { catalog["resources"].erase(name); });
+}
+
+RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {
+  if (new_passphrase.empty()) throw InvalidArgument("the new passphrase must not be empty");
+  core_->LoadCatalog();  // rotate the key that is current now, not the one seen at connect
+  const Json crypto = core_->Crypto();
+  if (crypto.is_null()) {
+    throw InvalidArgument(
+        "this database has no encryption key yet (no resource has had a secret field), so there is nothing to "
+        "rotate: connect with the new passphrase instead");
+  }
+  core::Keyring& keys = core_->MutableKeys();
+  Status unlocked = keys.Unlock(crypto, /*require_current=*/true);
+  if (!unlocked.ok()) ThrowError(unlocked.code(), "rotating the key: " + unlocked.message());
+  // PBKDF2 once, outside the catalog update (which may be retried).
+  const core::NewKey derived = keys.DeriveKey(new_passphrase, util::NowMs());
+  core::NewKey installed;
+  core_->MutateCatalog([&](Json& catalog) {
+    Result<std::pair<Json, core::NewKey>> rotated =
+        keys.Rotate(catalog.value(core::kCryptoMember, Json()), derived, util::NowMs());
+    if (!rotated.ok()) ThrowError(rotated.code(), "rotating the key: " + rotated.status().message());
+    catalog[core::kCryptoMember] = std::move(rotated->first);
+    installed = std::move(rotated->second);
+  });
+  keys.Install(installed);
+  keys.SetPassphrase(new_passphrase);
+  RotateKeyResult result;
+  result.key_id = installed.id;
+  for (const std::string& name : core_->ResourceNames()) {
+    auto state = core_->State(name, false);
+    if (state && core::EntryHasSecrets(*state)) result.resources.push_back(core_->ResourceObject(name).ReEncrypt());
+  }
+  return result;
 }
 
 std::string Database::Describe() const { return core_->store().Describe(); }

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "s3db/errors.h"
+#include "util/secret_cipher.h"
+#include "util/time_format.h"
 
 namespace s3db {
 namespace {
@@ -22,8 +24,14 @@ void BackoffSleep(int attempt) {
 }  // namespace
 
 DatabaseCore::DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefix, DatabaseOptions options)
-    : store_(std::move(store)), layout_(std::move(prefix)), options_(std::move(options)) {
+    : store_(std::move(store)),
+      layout_(std::move(prefix)),
+      options_(std::move(options)),
+      keyring_(options_.passphrase, options_.kdf_iterations) {
   catalog_ = core::EmptyCatalog();
+  // The keyring holds the passphrase now; no second copy lingers in the options.
+  if (options_.passphrase) util::Wipe(&*options_.passphrase);
+  options_.passphrase.reset();
 }
 
 void DatabaseCore::InstallCatalog(Json catalog, std::string etag) {
@@ -32,6 +40,7 @@ void DatabaseCore::InstallCatalog(Json catalog, std::string etag) {
   for (const auto& [name, entry] : catalog["resources"].items()) {
     states[name] = core::BuildResourceState(name, entry);
   }
+  if (catalog.value(core::kCryptoMember, Json()) != catalog_.value(core::kCryptoMember, Json())) ++crypto_generation_;
   catalog_ = std::move(catalog);
   catalog_etag_ = std::move(etag);
   states_ = std::move(states);
@@ -119,6 +128,85 @@ Resource& DatabaseCore::ResourceObject(const std::string& name) {
   auto& slot = resources_[name];
   if (!slot) slot = std::make_unique<Resource>(this, name);
   return *slot;
+}
+
+Json DatabaseCore::Crypto() {
+  std::lock_guard lock(mu_);
+  return catalog_.value(core::kCryptoMember, Json());
+}
+
+uint64_t DatabaseCore::CryptoGeneration() {
+  std::lock_guard lock(mu_);
+  return crypto_generation_;
+}
+
+const core::Keyring& DatabaseCore::Keys() {
+  uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    generation = crypto_generation_;
+  }
+  {
+    std::lock_guard lock(keys_mu_);
+    if (generation == keys_generation_) return keyring_;
+  }
+  Json crypto;
+  {
+    std::lock_guard lock(mu_);
+    generation = crypto_generation_;
+    crypto = catalog_.value(core::kCryptoMember, Json());
+  }
+  std::lock_guard lock(keys_mu_);
+  if (generation != keys_generation_) {
+    keys_status_ = crypto.is_null() ? Status::Ok() : keyring_.Unlock(crypto, /*require_current=*/false);
+    keys_generation_ = generation;
+  }
+  return keyring_;
+}
+
+void DatabaseCore::RequireKeys(const std::string& resource) {
+  const core::Keyring& keys = Keys();
+  if (keys.current_id() != 0) return;
+  std::string cause = "no passphrase was given (set DatabaseOptions::passphrase; the s3db command reads "
+                      "--passphrase-file or $S3DB_PASSPHRASE)";
+  if (keyring_.has_passphrase()) {
+    std::lock_guard lock(keys_mu_);
+    cause = keys_status_.ok() ? "the catalog has no key yet" : keys_status_.message();
+  }
+  throw AccessDenied("resource '" + resource + "' has secret fields, which need the database passphrase: " + cause,
+                     resource);
+}
+
+void DatabaseCore::CheckPassphrase() {
+  if (!keyring_.has_passphrase()) return;
+  Json crypto = Crypto();
+  if (crypto.is_null()) return;  // no key yet: nothing to check against
+  Status unlocked = keyring_.Unlock(crypto, /*require_current=*/true);
+  if (!unlocked.ok()) ThrowError(unlocked.code(), "connecting to " + store_->Describe() + ": " + unlocked.message());
+}
+
+void DatabaseCore::EnsureCrypto(const std::string& resource) {
+  if (!keyring_.has_passphrase()) {
+    throw AccessDenied("resource '" + resource +
+                           "' has secret fields, which need the database passphrase: no passphrase was given (set "
+                           "DatabaseOptions::passphrase; the s3db command reads --passphrase-file or $S3DB_PASSPHRASE)",
+                       resource);
+  }
+  if (Crypto().is_null()) {
+    // PBKDF2 runs once, outside the catalog update (which may be retried).
+    core::NewKey first = keyring_.DeriveFirstKey(util::NowMs());
+    bool ours = false;
+    MutateCatalog([&](Json& catalog) {
+      ours = !catalog.contains(core::kCryptoMember);
+      if (ours) catalog[core::kCryptoMember] = core::Keyring::FirstSection(first);
+    });
+    if (ours) keyring_.Install(first);
+  }
+  // Whoever created the section, this passphrase must open its current key.
+  Status unlocked = keyring_.Unlock(Crypto(), /*require_current=*/true);
+  if (!unlocked.ok()) {
+    ThrowError(unlocked.code(), "resource '" + resource + "' has secret fields: " + unlocked.message(), resource);
+  }
 }
 
 std::vector<std::string> DatabaseCore::ResourceNames() {

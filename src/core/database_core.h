@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/catalog.h"
+#include "core/keyring.h"
 #include "format/key_layout.h"
 #include "s3db/object_store.h"
 #include "s3db/options.h"
@@ -41,6 +42,23 @@ class DatabaseCore {
   Resource& ResourceObject(const std::string& name);  // created on first use
   std::vector<std::string> ResourceNames();
 
+  // The keyring, agreeing with the catalog's crypto section (derived on first use, so a
+  // database without secret fields never pays for PBKDF2). Never throws: a keyring that
+  // cannot seal says so by current_id() == 0.
+  const core::Keyring& Keys();
+  core::Keyring& MutableKeys() { return keyring_; }
+  // Throws AccessDenied (naming the cause) unless new values of `resource` can be sealed.
+  void RequireKeys(const std::string& resource);
+  // The catalog's crypto section; null when it has none.
+  Json Crypto();
+  // Changes whenever a re-read of the catalog brings a different crypto section.
+  uint64_t CryptoGeneration();
+  // Makes sure the catalog has a crypto section this connection's passphrase opens: checks
+  // it (AccessDenied for a wrong passphrase) or creates it. Used before the first secret field.
+  void EnsureCrypto(const std::string& resource);
+  // At connect: a given passphrase must open the current key. Throws AccessDenied.
+  void CheckPassphrase();
+
  private:
   void InstallCatalog(Json catalog, std::string etag);  // mu_ held
 
@@ -53,6 +71,12 @@ class DatabaseCore {
   std::string catalog_etag_;  // empty: catalog object absent
   std::map<std::string, std::shared_ptr<const core::ResourceState>> states_;
   std::map<std::string, std::unique_ptr<Resource>> resources_;
+  uint64_t crypto_generation_ = 0;  // bumped when the catalog's crypto section changes
+
+  core::Keyring keyring_;
+  std::mutex keys_mu_;
+  uint64_t keys_generation_ = static_cast<uint64_t>(-1);  // crypto_generation_ the keyring agrees with
+  Status keys_status_;
 };
 
 }  // namespace s3db

@@ -6,6 +6,8 @@
 #include "format/value_codec.h"
 #include "s3db/errors.h"
 #include "util/crypto_hash.h"
+#include "util/text.h"
+#include "util/time_format.h"
 
 namespace s3db::core {
 namespace {
@@ -16,11 +18,34 @@ void Flatten(const std::vector<FieldRule>& rules, const Json& object,
     auto it = object.find(rule.name);
     if (it == object.end()) continue;
     if (rule.type == FieldType::kNested && it->is_object() && !it->empty()) {
+      if (rule.strict == Strictness::kKeep) {
+        // Undeclared fields ride on the object's own key; declared ones get theirs.
+        Json extra = Json::object();
+        for (const auto& [key, value] : it->items()) {
+          bool declared = false;
+          for (const auto& c : rule.children) declared |= c.name == key;
+          if (!declared) extra[key] = value;
+        }
+        if (!extra.empty()) out->emplace_back(rule.path, std::move(extra));
+      }
       Flatten(rule.children, *it, out);
     } else {
       out->emplace_back(rule.path, *it);
     }
   }
+}
+
+// A date field's value in its compact form when it is canonical ISO text (what validation
+// leaves), else the plain encoding (so a value always reads back exactly as written).
+std::string EncodeDateField(const Json& value) {
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (std::optional<int64_t> ms = util::ParseIso8601Ms(text);
+        ms && *ms >= format::kMinDateMs && *ms <= format::kMaxDateMs && util::FormatIso8601Ms(*ms) == text) {
+      return format::EncodeDateMs(*ms);
+    }
+  }
+  return format::EncodeValue(value);
 }
 
 void SetPath(Json& root, const std::string& path, Json value) {
@@ -46,28 +71,51 @@ void SetPath(Json& root, const std::string& path, Json value) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, Json>> FlattenRecord(const std::vector<FieldRule>& rules,
-                                                        const Json& data) {
+std::vector<std::pair<std::string, Json>> FlattenRecord(const Schema& schema, const Json& data) {
   std::vector<std::pair<std::string, Json>> out;
-  Flatten(rules, data, &out);
+  Flatten(schema.fields, data, &out);
   return out;
 }
 
+std::string SecretAad(const std::string& resource, const std::string& id, const std::string& path) {
+  // NUL cannot occur in a resource name or an id, so the parts cannot run into each other.
+  std::string aad = "s3db secret v1";
+  for (const std::string* part : {&resource, &id, &path}) {
+    aad.push_back('\0');
+    aad += *part;
+  }
+  return aad;
+}
+
 EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget,
-                           const std::string& resource, const std::string& id) {
+                           const std::string& resource, const std::string& id, const Keyring* keys) {
   struct Entry {
     std::string path, key, value;
-    const Json* json;
+    Json body_value;  // what the body holds if the field goes there
   };
-  auto flat = FlattenRecord(spec.rules, data);
+  auto flat = FlattenRecord(spec.schema, data);
   std::vector<Entry> entries;
   entries.reserve(flat.size());
-  for (const auto& [path, value] : flat) {
+  for (auto& [path, value] : flat) {
     auto it = spec.by_path.find(path);
     if (it == spec.by_path.end()) {
       throw Error(ErrorCode::kInternal, "field '" + path + "' has no registry index", resource, id);
     }
-    entries.push_back({path, it->second->key, format::EncodeValue(value), &value});
+    const FieldRule* rule = it->second->rule;
+    Entry e{path, it->second->key, "", Json()};
+    if (rule && rule->is_secret() && value.is_string()) {
+      if (!keys || keys->current_id() == 0) {
+        throw AccessDenied("resource '" + resource + "': secret field '" + path +
+                               "' needs the database passphrase to be written",
+                           resource, id);
+      }
+      e.value = keys->Seal(value.get_ref<const std::string&>(), SecretAad(resource, id, path));
+      e.body_value = e.value;  // sealed in the body too: plaintext never leaves this process
+    } else {
+      e.value = rule && rule->type == FieldType::kDate ? EncodeDateField(value) : format::EncodeValue(value);
+      e.body_value = std::move(value);
+    }
+    entries.push_back(std::move(e));
   }
 
   EncodedRecord out;
@@ -109,7 +157,7 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
 
   Json body_fields = Json::object();
   for (const Entry* e : to_body) {
-    body_fields[e->key] = *e->json;
+    body_fields[e->key] = e->body_value;
     out.body_paths.push_back(e->path);
   }
   for (const auto& e : entries) {
@@ -139,20 +187,51 @@ int RecordVersion(const Metadata& metadata, const std::string& resource, const s
 }
 
 Json DecodeRecord(const Metadata& metadata, const std::string& body, const VersionSpec& spec,
-                  const std::string& resource, const std::string& id) {
+                  const std::string& resource, const std::string& id, const Keyring* keys,
+                  const DecodeOptions& options) {
   std::vector<std::pair<const StoredField*, Json>> values;
-  auto add = [&](const std::string& key, Json value) {
+  auto field_of = [&](const std::string& key) {
     auto it = spec.by_key.find(key);
     if (it == spec.by_key.end()) {
       Corrupt(resource, id, "field key '" + key + "' is not in version " + std::to_string(spec.version));
     }
-    values.emplace_back(it->second, std::move(value));
+    return it->second;
+  };
+  // A secret field holds a sealed text (or null): open it, never quoting it in an error.
+  auto open = [&](const StoredField* field, const std::string& text) -> std::optional<Json> {
+    if (text == "z") return Json(nullptr);
+    if (text.empty() || text[0] != 'E') Corrupt(resource, id, "secret field '" + field->path + "' is not sealed");
+    if (options.sealed_key_ids) {
+      Result<format::SealedValue> sealed = format::DecodeSealed(text);
+      if (sealed.ok()) options.sealed_key_ids->insert(sealed->key_id);
+    }
+    if (options.skip_secrets) return std::nullopt;
+    if (!keys) {
+      throw AccessDenied("record '" + id + "' of resource '" + resource + "': secret field '" + field->path +
+                             "' needs the database passphrase to be read",
+                         resource, id);
+    }
+    Result<std::string> plain = keys->Open(text, SecretAad(resource, id, field->path));
+    if (!plain.ok()) {
+      const std::string what = "secret field '" + field->path + "': " + plain.status().message();
+      if (plain.code() == ErrorCode::kAccessDenied) {
+        throw AccessDenied("record '" + id + "' of resource '" + resource + "': " + what, resource, id);
+      }
+      Corrupt(resource, id, what);
+    }
+    if (!util::IsValidUtf8(*plain)) Corrupt(resource, id, "secret field '" + field->path + "' is not UTF-8 text");
+    return Json(std::move(plain).value());
   };
   for (const auto& [key, text] : metadata) {
     if (!key.empty() && key[0] == '_') continue;  // reserved
+    const StoredField* field = field_of(key);
+    if (field->rule && field->rule->is_secret()) {
+      if (auto v = open(field, text)) values.emplace_back(field, std::move(*v));
+      continue;
+    }
     Result<Json> value = format::DecodeValue(text);
     if (!value.ok()) Corrupt(resource, id, "field key '" + key + "': " + value.status().message());
-    add(key, std::move(value).value());
+    values.emplace_back(field, std::move(value).value());
   }
   Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object() || !parsed.contains("w")) Corrupt(resource, id, "its body is not an s3db record body");
@@ -160,7 +239,19 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
   if (overflow != parsed.contains("f")) Corrupt(resource, id, "its overflow marker and body disagree");
   if (overflow) {
     if (!parsed["f"].is_object()) Corrupt(resource, id, "its body fields are not an object");
-    for (auto& [key, value] : parsed["f"].items()) add(key, value);
+    for (auto& [key, value] : parsed["f"].items()) {
+      const StoredField* field = field_of(key);
+      if (field->rule && field->rule->is_secret()) {
+        if (!value.is_string() && !value.is_null()) {
+          Corrupt(resource, id, "secret field '" + field->path + "' is not sealed");
+        }
+        if (auto v = open(field, value.is_null() ? std::string("z") : value.get<std::string>())) {
+          values.emplace_back(field, std::move(*v));
+        }
+        continue;
+      }
+      values.emplace_back(field, value);
+    }
   }
   // Parents before children, so a nested object's own entry ({} or null) never hides a
   // child set later. Index order gives that: a parent is registered before its children.

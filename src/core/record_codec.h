@@ -1,11 +1,16 @@
 // A record <-> one object: fields to metadata (base36 keys, encoded values) and, for what
-// does not fit the budget, to the JSON body (docs/FORMAT.md "Records").
+// does not fit the budget, to the JSON body (docs/FORMAT.md "Records"). The only place that
+// knows metadata keys. Values are typed by the writing version's rules: dates go compact
+// (tag D), secret fields are sealed with the database key (tag E, core/keyring.h).
 #pragma once
 
+#include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/catalog.h"
+#include "core/keyring.h"
 #include "s3db/object_store.h"
 
 namespace s3db::core {
@@ -21,20 +26,34 @@ struct EncodedRecord {
 };
 
 // `data` must already be validated against `spec` (no id inside). Throws MetadataTooLarge
-// (enforce-limits) with the sizes, before anything is sent.
+// (enforce-limits) with the sizes, before anything is sent, and AccessDenied when a secret
+// field has a value and `keys` cannot seal (no passphrase).
 EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget,
-                           const std::string& resource, const std::string& id);
+                           const std::string& resource, const std::string& id,
+                           const Keyring* keys = nullptr);
 
 // The version number a stored object says wrote it; Corruption when it has none.
 int RecordVersion(const Metadata& metadata, const std::string& resource, const std::string& id);
 
-// Rebuilds the record's fields. Throws Corruption naming resource, id and cause.
+struct DecodeOptions {
+  bool skip_secrets = false;                     // leave secret fields out, unopened
+  std::set<uint64_t>* sealed_key_ids = nullptr;  // receives the key id of every sealed value
+};
+
+// Rebuilds the record's fields. Throws Corruption naming resource, id and cause (a sealed
+// value that fails authentication included), AccessDenied for a sealed value `keys` cannot
+// open. Messages never carry a secret's value.
 Json DecodeRecord(const Metadata& metadata, const std::string& body, const VersionSpec& spec,
-                  const std::string& resource, const std::string& id);
+                  const std::string& resource, const std::string& id, const Keyring* keys = nullptr,
+                  const DecodeOptions& options = {});
+
+// The associated data a secret field's value is sealed with: it binds the ciphertext to its
+// resource, record and field, so a value copied elsewhere fails to open.
+std::string SecretAad(const std::string& resource, const std::string& id, const std::string& path);
 
 // Fields by dotted storage path, depth-first in rule order. A nested object contributes
-// its children, or itself when it is null or empty.
-std::vector<std::pair<std::string, Json>> FlattenRecord(const std::vector<FieldRule>& rules,
-                                                        const Json& data);
+// its children, or itself when it is null or empty, plus itself holding its undeclared fields
+// when it keeps them (strict: false).
+std::vector<std::pair<std::string, Json>> FlattenRecord(const Schema& schema, const Json& data);
 
 }  // namespace s3db::core

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "core/database_core.h"
 #include "core/record_codec.h"
+#include "core/unique_index.h"
 #include "format/key_layout.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
@@ -63,6 +65,35 @@ std::string ValidationSummary(const std::vector<FieldError>& errors) {
   return out;
 }
 
+// The unique-value claims of one write: freed when the write does not go through (an error
+// or an exception), kept once confirmed.
+class ClaimSet {
+ public:
+  ClaimSet(core::UniqueIndex& index, std::vector<core::UniqueIndex::Claim> claims, std::string id)
+      : index_(index), claims_(std::move(claims)), id_(std::move(id)) {}
+  ClaimSet(const ClaimSet&) = delete;
+  ClaimSet& operator=(const ClaimSet&) = delete;
+  ~ClaimSet() { Release(); }
+
+  void Release() {
+    for (const auto& c : claims_) index_.Release(c.path, c.value, id_);
+    claims_.clear();
+  }
+  // Marks every claim held; the path of one another writer took over meanwhile, if any.
+  std::optional<std::string> Confirm() {
+    for (auto& c : claims_) {
+      if (!index_.Confirm(c, id_)) return c.path;
+    }
+    return std::nullopt;
+  }
+  void Keep() { claims_.clear(); }
+
+ private:
+  core::UniqueIndex& index_;
+  std::vector<core::UniqueIndex::Claim> claims_;
+  std::string id_;
+};
+
 }  // namespace
 
 Resource::Resource(DatabaseCore* core, std::string name) : core_(core), name_(std::move(name)) {}
@@ -92,9 +123,12 @@ struct Ctx {
     ThrowError(status.code(), doing + " " + subject + ": " + status.message(), name, id);
   }
 
-  // Validates (normalising) `data` under `spec`; throws ValidationError with every field.
-  void Validate(const core::VersionSpec& spec, Json& data, const std::string& id) const {
-    std::vector<FieldError> errors = core::ValidateRecord(spec.rules, data);
+  // Validates (normalising) `data` under `spec`; throws ValidationError with every field,
+  // those found in the id (`errors`) included.
+  void Validate(const core::VersionSpec& spec, Json& data, const std::string& id,
+                std::vector<FieldError> errors = {}) const {
+    std::vector<FieldError> more = core::ValidateRecord(spec.schema, data);
+    errors.insert(errors.end(), more.begin(), more.end());
     if (!errors.empty()) {
       std::string subject = id.empty() ? "a new record" : "record '" + id + "'";
       throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
@@ -102,13 +136,34 @@ struct Ctx {
     }
   }
 
-  Record Decode(const std::string& id, const GetResult& got) const {
+  // Reading or writing record data of a resource with secret fields needs the key; say so
+  // before any request rather than half way through a listing.
+  void RequireKeysFor(const core::ResourceState& state) const {
+    if (core::EntryHasSecrets(state)) core->RequireKeys(name);
+  }
+
+  // The version spec that wrote `version`, kept alive by `holder`.
+  const core::VersionSpec& SpecOf(int version, std::shared_ptr<const core::ResourceState>* holder) const {
+    *holder = core->StateWithVersion(name, version);
+    return *(*holder)->versions.at(version);
+  }
+
+  Record Decode(const std::string& id, const GetResult& got, const core::DecodeOptions& options = {}) const {
     int version = core::RecordVersion(got.info.metadata, name, id);
-    auto state = core->StateWithVersion(name, version);
-    const core::VersionSpec& spec = *state->versions.at(version);
+    std::shared_ptr<const core::ResourceState> state;
+    const core::VersionSpec& spec = SpecOf(version, &state);
     Record r;
     r.id = id;
-    r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id);
+    try {
+      r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id, &core->Keys(), options);
+    } catch (const Corruption&) {
+      // A key this process has not seen (another process rotated): re-read the catalog once,
+      // and decode again only if it brought new keys.
+      const uint64_t before = core->CryptoGeneration();
+      core->LoadCatalog();
+      if (core->CryptoGeneration() == before) throw;
+      r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id, &core->Keys(), options);
+    }
     r.etag = got.info.etag;
     r.last_modified_ms = got.info.last_modified_ms;
     r.schema_version = version;
@@ -116,6 +171,7 @@ struct Ctx {
   }
 
   std::optional<Record> TryGet(const std::string& id) const {
+    RequireKeysFor(*State());
     Result<GetResult> got = core->store().Get(Key(id));
     if (got.code() == ErrorCode::kNotFound) return std::nullopt;
     if (!got.ok()) Fail(got.status(), id, "reading");
@@ -125,7 +181,8 @@ struct Ctx {
   // Encodes and writes `data` (validated under spec) with the given condition.
   Result<Record> Write(const core::VersionSpec& spec, const std::string& id, Json data, bool create_only,
                        const std::string& if_match) const {
-    core::EncodedRecord encoded = core::EncodeRecord(data, spec, core->options().metadata_budget, name, id);
+    core::EncodedRecord encoded =
+        core::EncodeRecord(data, spec, core->options().metadata_budget, name, id, &core->Keys());
     PutRequest put;
     put.key = Key(id);
     put.metadata = std::move(encoded.metadata);
@@ -142,6 +199,48 @@ struct Ctx {
     r.last_modified_ms = written->last_modified_ms ? written->last_modified_ms : util::NowMs();
     r.schema_version = spec.version;
     return r;
+  }
+
+  // ---- unique values ----------------------------------------------------------------------
+
+  core::UniqueIndex Index() const {
+    auto holder_value = [this](const std::string& holder, const std::string& path) -> std::optional<Json> {
+      if (!format::ValidateId(holder).ok()) return std::nullopt;  // a damaged claim: stale
+      Result<GetResult> got = core->store().Get(core->layout().RecordKey(name, holder));
+      if (got.code() == ErrorCode::kNotFound) return std::nullopt;
+      if (!got.ok()) Fail(got.status(), holder, "reading");
+      core::DecodeOptions options;
+      options.skip_secrets = true;  // unique fields are never secret
+      Record r = Decode(holder, *got, options);
+      const Json* v = FindPath(r.data, path);
+      if (!v) return std::nullopt;
+      return *v;
+    };
+    return core::UniqueIndex(core->store(), core->layout().ResourcePrefix(name), name, holder_value, util::NowMs);
+  }
+
+  // (path, value) of every unique field the data holds (absent and null hold nothing).
+  static std::vector<std::pair<std::string, Json>> UniqueValues(const core::VersionSpec& spec, const Json& data) {
+    std::vector<std::pair<std::string, Json>> out;
+    for (const core::FieldRule* rule : spec.schema.UniqueFields()) {
+      const Json* v = FindPath(data, rule->path);
+      if (v && !v->is_null()) out.emplace_back(rule->path, *v);
+    }
+    return out;
+  }
+
+  // Claims every value in `values` for `id`; on failure frees the ones claimed and rethrows.
+  std::vector<core::UniqueIndex::Claim> Claim(core::UniqueIndex& index,
+                                              const std::vector<std::pair<std::string, Json>>& values,
+                                              const std::string& id) const {
+    std::vector<core::UniqueIndex::Claim> claims;
+    try {
+      for (const auto& [path, value] : values) claims.push_back(index.Acquire(path, value, id));
+    } catch (...) {
+      for (const auto& c : claims) index.Release(c.path, c.value, id);
+      throw;
+    }
+    return claims;
   }
 
   // Ids of the resource in key order, from `offset`, at most `limit` of them.
@@ -201,36 +300,59 @@ Record Resource::Insert(const Json& input) {
   if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
+  ctx.RequireKeysFor(*state);
   Json data = input;
   std::string id;
   bool generated = true;
+  std::vector<FieldError> id_errors;
   if (auto it = data.find("id"); it != data.end()) {
-    if (!it->is_string()) throw InvalidArgument("resource '" + name_ + "': the id must be a string, got " + it->dump(), name_);
-    id = it->get<std::string>();
+    if (spec.schema.id) {
+      // The schema declares the id: it is checked with the fields, and a number it allows
+      // becomes its text (the id lives in the object key).
+      id = core::ValidateIdValue(spec.schema, *it, &id_errors).value_or("");
+    } else if (!it->is_string()) {
+      throw InvalidArgument("resource '" + name_ + "': the id must be a string, got " + it->dump(), name_);
+    } else {
+      id = it->get<std::string>();
+    }
     generated = false;
     data.erase("id");
   } else {
     id = format::NewId();
   }
-  ctx.Key(id);  // validates the id before any work
+  if (id_errors.empty()) ctx.Key(id);  // validates the id before any work
   if (spec.definition.timestamps) {
     std::string now = util::FormatIso8601Ms(util::NowMs());
     data["createdAt"] = now;
     data["updatedAt"] = now;
   }
-  ctx.Validate(spec, data, generated ? "" : id);
+  ctx.Validate(spec, data, generated ? "" : id, std::move(id_errors));
+  const auto uniques = Ctx::UniqueValues(spec, data);
+  core::UniqueIndex index = ctx.Index();
   for (int attempt = 0;; ++attempt) {
+    ClaimSet claims(index, ctx.Claim(index, uniques, id), id);
     Result<Record> written = ctx.Write(spec, id, data, /*create_only=*/true, "");
-    if (written.ok()) return std::move(written).value();
-    if (written.code() == ErrorCode::kPreconditionFailed) {
-      // A generated id that collides is astronomically unlikely; draw again rather than fail.
-      if (generated && attempt < 3) {
-        id = format::NewId();
-        continue;
+    if (!written.ok()) {
+      claims.Release();
+      if (written.code() == ErrorCode::kPreconditionFailed) {
+        // A generated id that collides is astronomically unlikely; draw again rather than fail.
+        if (generated && attempt < 3) {
+          id = format::NewId();
+          continue;
+        }
+        throw AlreadyExists("record '" + id + "' of resource '" + name_ + "' already exists", name_, id);
       }
-      throw AlreadyExists("record '" + id + "' of resource '" + name_ + "' already exists", name_, id);
+      ctx.Fail(written.status(), id, "inserting");
     }
-    ctx.Fail(written.status(), id, "inserting");
+    if (std::optional<std::string> lost = claims.Confirm()) {
+      // This insert stalled past the claim lease and another writer took the value: undo.
+      (void)core_->store().Delete(ctx.Key(id));
+      throw Conflict("record '" + id + "' of resource '" + name_ + "': unique field '" + *lost +
+                         "' was claimed by another writer while this insert stalled; nothing was inserted",
+                     name_, id);
+    }
+    claims.Keep();
+    return std::move(written).value();
   }
 }
 
@@ -281,8 +403,39 @@ Record Resource::Update(const std::string& id, const Json& patch, const UpdateOp
       data["updatedAt"] = util::FormatIso8601Ms(util::NowMs());
     }
     ctx.Validate(spec, data, id);
+    // Unique values: claim the new ones before the write, free the old ones after it.
+    std::vector<std::pair<std::string, Json>> gained, lost;
+    const auto before = Ctx::UniqueValues(spec, current->data);
+    const auto after = Ctx::UniqueValues(spec, data);
+    for (const auto& [path, value] : after) {
+      const Json* old = FindPath(current->data, path);
+      if (!old || *old != value) gained.emplace_back(path, value);
+    }
+    for (const auto& [path, value] : before) {
+      const Json* now = FindPath(data, path);
+      if (!now || *now != value) lost.emplace_back(path, value);
+    }
+    core::UniqueIndex index = ctx.Index();
+    ClaimSet claims(index, ctx.Claim(index, gained, id), id);
     Result<Record> written = ctx.Write(spec, id, std::move(data), false, current->etag);
-    if (written.ok()) return std::move(written).value();
+    if (written.ok()) {
+      if (std::optional<std::string> taken = claims.Confirm()) {
+        // Stalled past the claim lease and the value went to another writer: put the record
+        // back as it was (its own version, its own ETag guard) and report the conflict.
+        std::shared_ptr<const core::ResourceState> old_state;
+        const core::VersionSpec& old_spec = ctx.SpecOf(current->schema_version, &old_state);
+        Result<Record> restored = ctx.Write(old_spec, id, current->data, false, written->etag);
+        throw Conflict("record '" + id + "' of resource '" + name_ + "': unique field '" + *taken +
+                           "' was claimed by another writer while this update stalled; " +
+                           (restored.ok() ? "the update was undone"
+                                          : "undoing it failed: " + restored.status().message()),
+                       name_, id);
+      }
+      claims.Keep();
+      for (const auto& [path, value] : lost) index.Release(path, value, id);
+      return std::move(written).value();
+    }
+    claims.Release();
     if (written.code() != ErrorCode::kPreconditionFailed && written.code() != ErrorCode::kConflict &&
         written.code() != ErrorCode::kNotFound) {
       ctx.Fail(written.status(), id, "updating");
@@ -310,7 +463,8 @@ Record Resource::Upsert(const std::string& id, const Json& data) {
       try {
         return Insert(with_id);
       } catch (const AlreadyExists&) {
-        continue;  // created meanwhile: update it instead
+        if (!Exists(id)) throw;  // a unique value is taken, not the id
+        continue;                // created meanwhile: update it instead
       }
     }
     try {
@@ -325,9 +479,95 @@ Record Resource::Upsert(const std::string& id, const Json& data) {
 
 void Resource::Delete(const std::string& id) {
   Ctx ctx{core_, name_};
-  if (!Exists(id)) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+  auto state = ctx.State();
+  if (state->current().schema.UniqueFields().empty()) {
+    if (!Exists(id)) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+    Status deleted = core_->store().Delete(ctx.Key(id));
+    if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
+    return;
+  }
+  // A GET instead of the HEAD: the record's unique values are freed once it is gone.
+  Result<GetResult> got = core_->store().Get(ctx.Key(id));
+  if (got.code() == ErrorCode::kNotFound) {
+    throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+  }
+  if (!got.ok()) ctx.Fail(got.status(), id, "reading");
+  core::DecodeOptions options;
+  options.skip_secrets = true;  // no passphrase needed to delete
+  const Record record = ctx.Decode(id, *got, options);
   Status deleted = core_->store().Delete(ctx.Key(id));
   if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
+  core::UniqueIndex index = ctx.Index();
+  for (const auto& [path, value] : Ctx::UniqueValues(state->current(), record.data)) index.Release(path, value, id);
+}
+
+ReEncryptResult Resource::ReEncrypt() {
+  Ctx ctx{core_, name_};
+  auto state = ctx.State();
+  ReEncryptResult out;
+  out.resource = name_;
+  if (!core::EntryHasSecrets(*state)) return out;  // no version ever had a secret field
+  core_->RequireKeys(name_);
+  const std::vector<std::string> ids = ctx.ListIds(0, std::nullopt);
+  std::vector<char> outcome(ids.size(), 0);  // 1 rewritten
+  std::vector<std::optional<BulkItemError>> errors(ids.size());
+  const int attempts = core_->options().max_update_attempts;
+  util::ParallelFor(ids.size(), core_->options().concurrency, [&](size_t i) {
+    const std::string& id = ids[i];
+    try {
+      for (int attempt = 0;; ++attempt) {
+        Result<GetResult> got = core_->store().Get(ctx.Key(id));
+        if (got.code() == ErrorCode::kNotFound) return;  // deleted meanwhile
+        if (!got.ok()) ctx.Fail(got.status(), id, "reading");
+        std::set<uint64_t> key_ids;
+        core::DecodeOptions options;
+        options.sealed_key_ids = &key_ids;
+        const Record record = ctx.Decode(id, *got, options);
+        const uint64_t current = core_->Keys().current_id();
+        bool stale = false;
+        for (uint64_t k : key_ids) stale |= k != current;
+        if (!stale) return;
+        // Rewritten under the version that wrote it: the data does not change, only the key.
+        std::shared_ptr<const core::ResourceState> holder;
+        const core::VersionSpec& spec = ctx.SpecOf(record.schema_version, &holder);
+        Result<Record> written = ctx.Write(spec, id, record.data, false, record.etag);
+        if (written.ok()) {
+          outcome[i] = 1;
+          return;
+        }
+        if (written.code() == ErrorCode::kNotFound) return;
+        if (written.code() != ErrorCode::kPreconditionFailed && written.code() != ErrorCode::kConflict) {
+          ctx.Fail(written.status(), id, "re-encrypting");
+        }
+        if (attempt + 1 >= attempts) {
+          throw Conflict("record '" + id + "' of resource '" + name_ + "' kept changing while it was re-encrypted",
+                         name_, id);
+        }
+        BackoffSleep(attempt);
+      }
+    } catch (const Error& e) {
+      errors[i] = BulkItemError{i, id, e.code(), e.what()};
+    } catch (const std::exception& e) {
+      errors[i] = BulkItemError{i, id, ErrorCode::kInternal, e.what()};
+    }
+  });
+  out.records = ids.size();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (outcome[i] == 1) ++out.rewritten;
+    if (errors[i]) out.errors.push_back(std::move(*errors[i]));
+  }
+  return out;
+}
+
+Json Resource::ExportSchema() const {
+  auto state = Ctx{core_, name_}.State();
+  const core::VersionSpec& spec = state->current();
+  Json out = spec.definition.Export();
+  out["version"] = spec.version;
+  Json fields = Json::object();
+  for (const auto& f : spec.fields) fields[f.path] = f.key;
+  out["fields"] = std::move(fields);
+  return out;
 }
 
 InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {

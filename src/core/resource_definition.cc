@@ -80,6 +80,32 @@ Json ResourceDefinition::ToJson() const {
               {"partitions", partitions}};
 }
 
+Json ResourceDefinition::Export() const {
+  Json out = ToJson();
+  out["hash"] = DefinitionHash();
+  return out;
+}
+
+ResourceDefinition ResourceDefinition::Import(const Json& exported) {
+  if (!exported.is_object() || !exported.contains("name") || !exported["name"].is_string()) {
+    throw InvalidSchema("a schema export must be a JSON object with the resource's \"name\"");
+  }
+  const std::string name = exported["name"].get<std::string>();
+  Json document = exported;
+  document.erase("version");
+  document.erase("fields");
+  document.erase("hash");
+  ResourceDefinition def = FromJson(name, document);
+  if (exported.contains("hash")) {
+    if (!exported["hash"].is_string() || exported["hash"].get<std::string>() != def.DefinitionHash()) {
+      throw InvalidSchema("the schema export of '" + name + "' does not match its hash " + exported["hash"].dump() +
+                              " (it was changed after the export; remove \"hash\" to import an edited schema)",
+                          name);
+    }
+  }
+  return def;
+}
+
 std::string ResourceDefinition::DefinitionHash() const {
   // nlohmann::json keeps object keys sorted, so dump() is canonical.
   Json canonical{{"attributes", attributes},

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "format/key_layout.h"
 #include "util/crypto_hash.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace s3db::format {
 
@@ -21,6 +23,9 @@ constexpr char kTrueTag = 't';
 constexpr char kFalseTag = 'f';
 constexpr char kNullTag = 'z';
 constexpr char kJsonTag = 'j';
+constexpr char kDateTag = 'D';
+constexpr char kSealedTag = 'E';
+constexpr size_t kMinSealedBlob = 12 + 16;  // nonce + tag: even an empty secret has them
 
 constexpr size_t kMaxQuotedChars = 40;
 
@@ -157,7 +162,45 @@ Result<json> DecodeContainer(std::string_view text, std::string_view payload) {
   return value;
 }
 
+Result<json> DecodeDate(std::string_view text, std::string_view payload) {
+  const bool negative = !payload.empty() && payload.front() == '-';
+  const std::optional<uint64_t> magnitude = FromBase36(negative ? payload.substr(1) : payload);
+  if (!magnitude || (negative && *magnitude == 0)) {
+    return Corrupt(text, "date payload is not canonical base36 milliseconds");
+  }
+  const bool in_range = negative ? *magnitude <= static_cast<uint64_t>(-kMinDateMs)
+                                 : *magnitude <= static_cast<uint64_t>(kMaxDateMs);
+  if (!in_range) return Corrupt(text, "date is outside years 0000..9999");
+  const int64_t ms = negative ? -static_cast<int64_t>(*magnitude) : static_cast<int64_t>(*magnitude);
+  return json(util::FormatIso8601Ms(ms));
+}
+
 }  // namespace
+
+std::string EncodeDateMs(int64_t epoch_ms) {
+  if (epoch_ms < 0) return std::string(1, kDateTag) + "-" + ToBase36(static_cast<uint64_t>(-epoch_ms));
+  return kDateTag + ToBase36(static_cast<uint64_t>(epoch_ms));
+}
+
+std::string EncodeSealed(uint64_t key_id, std::string_view blob) {
+  return kSealedTag + ToBase36(key_id) + ":" + util::Base64Encode(blob);
+}
+
+Result<SealedValue> DecodeSealed(std::string_view text) {
+  if (text.empty() || text.front() != kSealedTag) return Corrupt(text, "not a sealed secret (tag 'E')");
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return Corrupt(text, "sealed secret has no ':' after its key id");
+  const std::optional<uint64_t> key_id = FromBase36(text.substr(1, colon - 1));
+  if (!key_id || *key_id == 0) return Corrupt(text, "sealed secret key id is not canonical base36 >= 1");
+  SealedValue out;
+  out.key_id = *key_id;
+  const std::string_view payload = text.substr(colon + 1);
+  if (!util::Base64Decode(payload, &out.blob) || util::Base64Encode(out.blob) != payload) {
+    return Corrupt(text, "sealed secret payload is not canonical padded base64");
+  }
+  if (out.blob.size() < kMinSealedBlob) return Corrupt(text, "sealed secret is shorter than nonce and tag");
+  return out;
+}
 
 std::string EncodeValue(const json& value) {
   switch (value.type()) {
@@ -205,6 +248,10 @@ Result<json> DecodeValue(std::string_view text) {
       return DecodeNumber(text, payload);
     case kJsonTag:
       return DecodeContainer(text, payload);
+    case kDateTag:
+      return DecodeDate(text, payload);
+    case kSealedTag:
+      return Corrupt(text, "tag 'E' is a sealed secret; only its field, with the database key, can open it");
     case kTrueTag:
     case kFalseTag:
     case kNullTag:

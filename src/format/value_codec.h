@@ -18,6 +18,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,34 @@ std::string EncodeValue(const nlohmann::json& value);
 // EncodeValue could not have written (empty text, unknown tag, bad escape or base64, invalid
 // UTF-8, a non-number after `d`, ...). Readers accept every well-formed spelling (lower-case
 // %xx, a `b` where `s` would be shorter), not only the one EncodeValue writes.
+//
+// The typed tags (below) decode here too: `D` gives the date's canonical ISO 8601 text. An `E`
+// (sealed secret) text is kCorruption here: only the record layer, which holds the key, may
+// open one (DecodeSealed).
 Result<nlohmann::json> DecodeValue(std::string_view text);
+
+// ---- Typed encodings, chosen by the schema (docs/FORMAT.md "Typed tags") --------------------
+
+// Dates from 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z: the range ISO 8601's
+// four-digit years can write, so every stored date reads back as canonical text.
+inline constexpr int64_t kMinDateMs = -62167219200000;
+inline constexpr int64_t kMaxDateMs = 253402300799999;
+
+// "D" + base36 epoch milliseconds ("-" first when negative): 2024-03-01T12:34:56.789Z is
+// "Dlt8n01w5" (9 bytes instead of 25). Expects kMinDateMs <= epoch_ms <= kMaxDateMs.
+std::string EncodeDateMs(int64_t epoch_ms);
+
+// A secret value sealed with AES-256-GCM: the id of the database key that sealed it and the
+// bytes nonce (12) || ciphertext || tag (16).
+struct SealedValue {
+  uint64_t key_id = 0;
+  std::string blob;
+};
+
+// "E" + base36 key id + ":" + standard padded base64 of the blob.
+std::string EncodeSealed(uint64_t key_id, std::string_view blob);
+// kCorruption, quoting the text as DecodeValue does, unless `text` is exactly what
+// EncodeSealed writes for a key id >= 1 and a blob of at least 28 bytes.
+Result<SealedValue> DecodeSealed(std::string_view text);
 
 }  // namespace s3db::format

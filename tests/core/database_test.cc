@@ -60,7 +60,9 @@ TEST_P(DatabaseTest, BadDefinitionsAreRejected) {
   EXPECT_THROW(db->CreateResource(Def("users", {{"name", "strin"}})), InvalidSchema);
   EXPECT_THROW(db->CreateResource(Def("users", {{"name", "string|frobnicate"}})), InvalidSchema);
   EXPECT_THROW(db->CreateResource(Def("users", {{"age", "number|min:abc"}})), InvalidSchema);
-  EXPECT_THROW(db->CreateResource(Def("users", {{"id", "string"}})), InvalidSchema);
+  // "id" may be declared (the seeds do: id: ["string", "number"]), but only as an id can be.
+  EXPECT_THROW(db->CreateResource(Def("users", {{"id", "boolean"}})), InvalidSchema);
+  EXPECT_THROW(db->CreateResource(Def("users", {{"id", "string|default:x"}})), InvalidSchema);
   EXPECT_THROW(db->CreateResource(Def("bad/name", {{"name", "string"}})), InvalidArgument);
   ResourceDefinition def = Def("users", {{"name", "string"}});
   def.behavior = "whatever";

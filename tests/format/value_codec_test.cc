@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "util/crypto_hash.h"
+#include "util/time_format.h"
 
 namespace s3db::format {
 namespace {
@@ -404,6 +405,73 @@ TEST(ValueCodecProperty, StringTagFollowsTheLengthRule) {
     if (expect_base64) {
       ASSERT_EQ(encoded.substr(1), util::Base64Encode(s));
     }
+  }
+}
+
+// ---- Typed tags (dates and sealed secrets) ----------------------------------------------------
+
+TEST(ValueCodecTyped, EveryGoldenLine) {
+  const std::vector<JsonLine> lines = ReadJsonLines("codec_typed_vectors.jsonl");
+  size_t dates = 0, sealed = 0, errors = 0;
+  for (const auto& [line, vector] : lines) {
+    SCOPED_TRACE("codec_typed_vectors.jsonl:" + std::to_string(line));
+    const std::string kind = vector.at("kind").get<std::string>();
+    const std::string encoded = vector.at("encoded").get<std::string>();
+    if (kind == "date") {
+      ++dates;
+      const std::string iso = vector.at("value").get<std::string>();
+      const std::optional<int64_t> ms = util::ParseIso8601Ms(iso);
+      ASSERT_TRUE(ms.has_value()) << iso;
+      EXPECT_EQ(EncodeDateMs(*ms), encoded);
+      EXPECT_TRUE(IsHeaderSafe(encoded));
+      Result<json> decoded = DecodeValue(encoded);
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+      EXPECT_EQ(*decoded, json(iso));
+    } else if (kind == "sealed") {
+      ++sealed;
+      std::string blob;
+      const std::string hex = vector.at("blob_hex").get<std::string>();
+      for (size_t i = 0; i < hex.size(); i += 2) {
+        blob.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+      }
+      const uint64_t key_id = vector.at("key_id").get<uint64_t>();
+      EXPECT_EQ(EncodeSealed(key_id, blob), encoded);
+      EXPECT_TRUE(IsHeaderSafe(encoded));
+      Result<SealedValue> decoded = DecodeSealed(encoded);
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+      EXPECT_EQ(decoded->key_id, key_id);
+      EXPECT_EQ(decoded->blob, blob);
+      // Only the record layer opens sealed values; the schema-less decoder refuses them.
+      EXPECT_EQ(DecodeValue(encoded).code(), ErrorCode::kCorruption);
+    } else if (kind == "sealed_error") {
+      ++errors;
+      Result<SealedValue> decoded = DecodeSealed(encoded);
+      ASSERT_FALSE(decoded.ok());
+      EXPECT_EQ(decoded.code(), ErrorCode::kCorruption);
+      EXPECT_NE(decoded.status().message().find(vector.at("message_contains").get<std::string>()),
+                std::string::npos)
+          << decoded.status().message();
+    } else {
+      ADD_FAILURE() << "unknown kind " << kind;
+    }
+  }
+  EXPECT_GE(dates, 10u);
+  EXPECT_GE(sealed, 4u);
+  EXPECT_GE(errors, 8u);
+}
+
+TEST(ValueCodecTyped, EveryMillisecondOfTheRangeRoundTripsThroughItsText) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> pick(kMinDateMs, kMaxDateMs);
+  for (int i = 0; i < 5000; ++i) {
+    const int64_t ms = i == 0 ? kMinDateMs : i == 1 ? kMaxDateMs : i == 2 ? 0 : pick(rng);
+    const std::string encoded = EncodeDateMs(ms);
+    Result<json> decoded = DecodeValue(encoded);
+    ASSERT_TRUE(decoded.ok()) << encoded << ": " << decoded.status().ToString();
+    const std::string iso = decoded->get<std::string>();
+    ASSERT_EQ(iso.size(), 24u) << iso;
+    ASSERT_EQ(util::ParseIso8601Ms(iso), ms) << iso;
+    ASSERT_LE(encoded.size(), 11u);
   }
 }
 

@@ -1,0 +1,91 @@
+#include "util/secret_cipher.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace s3db::util {
+namespace {
+
+struct CtxFree {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+
+const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+// Only a broken OpenSSL (or exhausted memory) fails the calls below with valid sizes.
+void Check(int ok) {
+  if (ok != 1) std::abort();
+}
+
+CipherCtx Start(std::string_view key, std::string_view nonce, bool encrypt) {
+  if (key.size() != kAes256KeyBytes || nonce.size() != kGcmNonceBytes) std::abort();
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) std::abort();
+  Check(EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt ? 1 : 0));
+  Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kGcmNonceBytes), nullptr));
+  Check(EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(nonce), encrypt ? 1 : 0));
+  return ctx;
+}
+
+void Aad(EVP_CIPHER_CTX* ctx, std::string_view aad) {
+  if (aad.empty()) return;
+  int len = 0;
+  Check(EVP_CipherUpdate(ctx, nullptr, &len, Bytes(aad), static_cast<int>(aad.size())));
+}
+
+}  // namespace
+
+std::string Pbkdf2HmacSha256(std::string_view passphrase, std::string_view salt, uint32_t iterations, size_t length) {
+  std::string out(length, '\0');
+  Check(PKCS5_PBKDF2_HMAC(passphrase.data(), static_cast<int>(passphrase.size()), Bytes(salt),
+                          static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                          static_cast<int>(length), reinterpret_cast<unsigned char*>(out.data())));
+  return out;
+}
+
+std::string Aes256GcmSeal(std::string_view key, std::string_view nonce, std::string_view aad,
+                          std::string_view plaintext) {
+  CipherCtx ctx = Start(key, nonce, /*encrypt=*/true);
+  Aad(ctx.get(), aad);
+  std::string out(plaintext.size() + kGcmTagBytes, '\0');
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  int len = 0;
+  if (!plaintext.empty()) {
+    Check(EVP_CipherUpdate(ctx.get(), dst, &len, Bytes(plaintext), static_cast<int>(plaintext.size())));
+  }
+  int tail = 0;
+  Check(EVP_CipherFinal_ex(ctx.get(), dst + len, &tail));
+  Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagBytes), dst + plaintext.size()));
+  return out;
+}
+
+std::optional<std::string> Aes256GcmOpen(std::string_view key, std::string_view nonce, std::string_view aad,
+                                         std::string_view sealed) {
+  if (sealed.size() < kGcmTagBytes) return std::nullopt;
+  const size_t n = sealed.size() - kGcmTagBytes;
+  CipherCtx ctx = Start(key, nonce, /*encrypt=*/false);
+  Aad(ctx.get(), aad);
+  std::string out(n, '\0');
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  int len = 0;
+  if (n > 0) Check(EVP_CipherUpdate(ctx.get(), dst, &len, Bytes(sealed), static_cast<int>(n)));
+  std::string tag(sealed.substr(n));
+  Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagBytes), tag.data()));
+  int tail = 0;
+  if (EVP_CipherFinal_ex(ctx.get(), dst + len, &tail) != 1) {
+    Wipe(&out);
+    return std::nullopt;
+  }
+  return out;
+}
+
+void Wipe(std::string* secret) {
+  if (!secret->empty()) OPENSSL_cleanse(secret->data(), secret->size());
+  secret->clear();
+}
+
+}  // namespace s3db::util
