@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  curl ceph-mon ceph-osd radosgw
 )
 
 missing=()
