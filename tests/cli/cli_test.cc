@@ -963,3 +963,73 @@ TEST_F(CliTest, DemoScriptRunsTwiceOnTheSameStore) {
 }
 
 }  // namespace
+
+// ---- secret fields --------------------------------------------------------------------------
+
+namespace {
+
+class CliSecretTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    passphrase_file_ = WriteTemp("pass", "correct horse battery staple\n");
+    schema_ = WriteTemp("acct.json", R"({"attributes": {"name": "string", "apiKey": "secret|min:8"}})");
+  }
+  RunResult WithPassphrase(std::vector<std::string> args, const RunOptions& options = {}) {
+    args.insert(args.begin(), {"--passphrase-file", passphrase_file_});
+    return Run(std::move(args), options);
+  }
+  std::string passphrase_file_, schema_;
+};
+
+TEST_F(CliSecretTest, SecretsRoundTripUnderThePassphraseAndNeverLeak) {
+  ASSERT_TRUE(Succeeded(WithPassphrase({"resource", "create", "acct", "--schema", schema_})));
+  ASSERT_TRUE(Succeeded(WithPassphrase({"insert", "acct", R"({"id":"a","name":"x","apiKey":"sk-live-12345"})"})));
+  EXPECT_EQ(Json::parse(WithPassphrase({"get", "acct", "a"}).out)["apiKey"], "sk-live-12345");
+  // The same passphrase from the environment.
+  EXPECT_EQ(Json::parse(Run({"get", "acct", "a"}, WithEnv("S3DB_PASSPHRASE", "correct horse battery staple")).out)["apiKey"],
+            "sk-live-12345");
+  // Nothing on disk holds the plaintext.
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/db")) {
+    if (entry.is_regular_file()) {
+      EXPECT_EQ(ReadFile(entry.path()).find("sk-live-12345"), std::string::npos) << entry.path();
+    }
+  }
+  // A secret that fails a rule is never echoed.
+  const RunResult invalid = WithPassphrase({"insert", "acct", R"({"id":"b","name":"x","apiKey":"short"})"});
+  EXPECT_EQ(invalid.exit_code, kInvalid);
+  EXPECT_EQ(invalid.err.find("short"), std::string::npos) << invalid.err;
+  // Without the passphrase, or with a wrong one: exit 6, and the wrong one is not printed.
+  EXPECT_EQ(Run({"get", "acct", "a"}).exit_code, kStorage);
+  const std::string wrong = WriteTemp("wrong", "Tr0ub4dor&3-not-it\n");
+  const RunResult denied = Run({"--passphrase-file", wrong, "get", "acct", "a"});
+  EXPECT_EQ(denied.exit_code, kStorage);
+  EXPECT_EQ(denied.err.find("Tr0ub4dor"), std::string::npos) << denied.err;
+  EXPECT_EQ(denied.out, "");
+}
+
+TEST_F(CliSecretTest, UnreadableOrEmptyPassphraseFileIsUsage) {
+  EXPECT_TRUE(FailedWith(Run({"--passphrase-file", dir_ + "/absent", "resource", "list"}), kUsage, "absent"));
+  const std::string empty = WriteTemp("empty", "\n");
+  EXPECT_TRUE(FailedWith(Run({"--passphrase-file", empty, "resource", "list"}), kUsage, "empty"));
+}
+
+TEST_F(CliSecretTest, RotateKeyReencryptsAndOldPassphraseStopsWorking) {
+  ASSERT_TRUE(Succeeded(WithPassphrase({"resource", "create", "acct", "--schema", schema_})));
+  ASSERT_TRUE(Succeeded(WithPassphrase({"insert", "acct", R"({"id":"a","name":"x","apiKey":"sk-live-12345"})"})));
+  EXPECT_EQ(WithPassphrase({"rotate-key"}).exit_code, kUsage);  // no new passphrase given
+  const std::string fresh = WriteTemp("fresh", "a brand new passphrase\n");
+  const RunResult rotated = WithPassphrase({"rotate-key", "--new-passphrase-file", fresh});
+  ASSERT_TRUE(Succeeded(rotated));
+  const Json summary = Json::parse(rotated.out);
+  EXPECT_EQ(summary["resources"][0]["resource"], "acct");
+  EXPECT_EQ(summary["resources"][0]["rewritten"], 1);
+  EXPECT_EQ(summary["resources"][0]["failed"], 0);
+  EXPECT_EQ(Json::parse(Run({"--passphrase-file", fresh, "get", "acct", "a"}).out)["apiKey"], "sk-live-12345");
+  EXPECT_EQ(WithPassphrase({"get", "acct", "a"}).exit_code, kStorage);
+  const RunResult resumed = Run({"--passphrase-file", fresh, "rotate-key", "--resume"});
+  ASSERT_TRUE(Succeeded(resumed));
+  EXPECT_EQ(Json::parse(resumed.out)["resources"][0]["rewritten"], 0);
+}
+
+}  // namespace

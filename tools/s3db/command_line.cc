@@ -200,6 +200,8 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
     app.add_option("--concurrency", line.concurrency,
                    "Concurrent store requests of bulk operations")
         ->check(WholeNumberAtLeast(1));
+    app.add_option("--passphrase-file", line.passphrase_file,
+                   "File holding the passphrase of secret fields (default: $S3DB_PASSPHRASE)");
     app.parse_complete_callback([&line, uri] { line.uri_given = uri->count() > 0; });
   }
   app.add_flag("--json", line.output.json, "Lists of names (resource list, ids) as a JSON array");
@@ -211,6 +213,17 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
   DefineTransferCommands(app, line);
 
   if (grammar == Grammar::kProgram) {
+    CLI::App* rotate = app.add_subcommand(
+        "rotate-key",
+        "Derive a new key from a new passphrase and re-encrypt every secret value; prints a "
+        "JSON summary");
+    rotate->add_option("--new-passphrase-file", line.new_passphrase_file,
+                       "File holding the new passphrase (default: $S3DB_NEW_PASSPHRASE; never "
+                       "an argument, which other users could see)");
+    rotate->add_flag("--resume", line.resume,
+                     "Only re-encrypt what an interrupted rotation left under older keys");
+    Select(rotate, line, CommandId::kRotateKey);
+
     CLI::App* shell = app.add_subcommand(
         "shell",
         "Run commands read from stdin, one per line, against one open database (the way to "

@@ -33,6 +33,7 @@ enum class CommandId {
   kQuery,
   kImport,
   kExport,
+  kRotateKey,
   kShell,
 };
 
@@ -42,6 +43,7 @@ struct CommandLine {
   std::string uri;
   bool uri_given = false;
   int concurrency = s3db::DatabaseOptions{}.concurrency;
+  std::string passphrase_file;  // --passphrase-file; else $S3DB_PASSPHRASE
   OutputFlags output;
 
   CommandId command = CommandId::kNone;
@@ -55,6 +57,8 @@ struct CommandLine {
   std::string format = "jsonl";
   s3db::ListOptions list;
   size_t limit_argument = 0;  // --limit as parsed; list.limit is set only when it was given
+  std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE
+  bool resume = false;              // rotate-key --resume
 };
 
 enum class Grammar {

@@ -295,6 +295,39 @@ ExitCode Export(const CommandLine& line, Session& session, Output& out) {
 }
 
 // Throws for a failure of the whole command; returns the code of failures already reported.
+// rotate-key: the new passphrase never comes from argv (other users can read it in ps).
+ExitCode RotateKey(const CommandLine& line, Session& session, Output& out) {
+  std::vector<s3db::ReEncryptResult> results;
+  s3db::Json summary = s3db::Json::object();
+  if (line.resume) {
+    s3db::Database& db = session.database();
+    for (const std::string& name : db.ResourceNames()) results.push_back(db.resource(name).ReEncrypt());
+  } else {
+    std::optional<std::string> fresh = ReadPassphrase(line.new_passphrase_file, "S3DB_NEW_PASSPHRASE");
+    if (!fresh) {
+      throw UsageError("rotate-key needs the new passphrase: --new-passphrase-file FILE or $S3DB_NEW_PASSPHRASE");
+    }
+    session.diagnostics().AddSecret(*fresh);
+    s3db::RotateKeyResult rotated = session.database().RotateKey(*fresh);
+    summary["keyId"] = rotated.key_id;
+    results = std::move(rotated.resources);
+  }
+  ExitCode worst = ExitCode::kOk;
+  summary["resources"] = s3db::Json::array();
+  for (const s3db::ReEncryptResult& r : results) {
+    summary["resources"].push_back({{"resource", r.resource},
+                                    {"records", r.records},
+                                    {"rewritten", r.rewritten},
+                                    {"failed", r.errors.size()}});
+    for (const s3db::BulkItemError& error : r.errors) {
+      session.diagnostics().Line("rotate-key: " + r.resource + "/" + error.id + ": " + error.message);
+      worst = Worst(worst, ExitCodeFor(error.code));
+    }
+  }
+  out.Json(summary);
+  return worst;
+}
+
 ExitCode RunCommand(const CommandLine& line, Session& session) {
   Output out(session.out(), line.output);
   switch (line.command) {
@@ -356,6 +389,8 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return Import(line, session);
     case CommandId::kExport:
       return Export(line, session, out);
+    case CommandId::kRotateKey:
+      return RotateKey(line, session, out);
     case CommandId::kShell:
     case CommandId::kNone:
       break;

@@ -1,12 +1,15 @@
 #include "json_input.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <istream>
+#include <iterator>
 #include <sstream>
 #include <string_view>
 
+#include "output.h"
 #include "s3db/errors.h"
 
 namespace s3db_cli {
@@ -106,6 +109,21 @@ std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& s
     throw s3db::InvalidArgument(message);
   }
   return lines;
+}
+
+std::optional<std::string> ReadPassphrase(const std::string& file, const char* env_name) {
+  if (file.empty()) {
+    const char* value = std::getenv(env_name);
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) throw UsageError("cannot read the passphrase file " + file);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) throw UsageError("the passphrase file " + file + " is empty or unreadable");
+  return text;
 }
 
 }  // namespace s3db_cli

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct JsonLine {
 // If any line is bad, throws naming the first bad line and how many others there are, so the
 // caller writes nothing.
 std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source);
+
+// A passphrase from `file` when one is named (one trailing newline dropped; an unreadable or
+// empty file is a UsageError naming the file, never its content), else from the environment
+// variable `env_name`, else none.
+std::optional<std::string> ReadPassphrase(const std::string& file, const char* env_name);
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag.
 std::string WithoutJsonExceptionTag(std::string message);

@@ -9,6 +9,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "json_input.h"
 #include "output.h"
 #include "s3db/uri.h"
 #include "shell.h"
@@ -32,6 +33,8 @@ SecretMasker SecretsOf(const std::vector<std::string>& args) {
   masker.AddUri(EnvironmentValue("S3DB_URI"));
   masker.AddSecret(EnvironmentValue("AWS_SECRET_ACCESS_KEY"));
   masker.AddSecret(EnvironmentValue("AWS_SESSION_TOKEN"));
+  masker.AddSecret(EnvironmentValue("S3DB_PASSPHRASE"));
+  masker.AddSecret(EnvironmentValue("S3DB_NEW_PASSPHRASE"));
   return masker;
 }
 
@@ -49,6 +52,13 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
     options.uri = uri_from_environment.empty() ? s3db::kDefaultUri : uri_from_environment;
   }
   options.concurrency = line.concurrency;
+  try {
+    options.passphrase = ReadPassphrase(line.passphrase_file, "S3DB_PASSPHRASE");
+  } catch (const CliError& error) {
+    diagnostics.Line(error.what());
+    return error.code();
+  }
+  if (options.passphrase) diagnostics.AddSecret(*options.passphrase);
 
   const bool shell = line.command == CommandId::kShell;
   Session session(options, std::cout, diagnostics, shell ? nullptr : &std::cin);

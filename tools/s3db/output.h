@@ -71,6 +71,8 @@ class Diagnostics {
  public:
   Diagnostics(std::ostream& err, SecretMasker masker);
   void Line(const std::string& message);
+  // A secret learnt after start-up (a passphrase read from a file): never shown from now on.
+  void AddSecret(std::string secret) { masker_.AddSecret(std::move(secret)); }
   void SetContext(std::string context) { context_ = std::move(context); }
   // Writes `text` as is (progress lines that rewrite themselves with '\r').
   void Raw(const std::string& text);
