@@ -85,6 +85,8 @@ class Database {
 
  private:
   explicit Database(std::unique_ptr<DatabaseCore> core);
+  static std::unique_ptr<Database> OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
+                                             const DatabaseOptions& options, bool store_retries, bool probe);
   std::unique_ptr<DatabaseCore> core_;
 };
 

@@ -29,7 +29,7 @@ struct ExecutorOptions {
     int min_concurrency = 1;
     int max_concurrency = 64;
     int window = 32;  // requests between adjustments
-  } autotune;
+  } autotune = {};
 
   Status Validate() const;
 };

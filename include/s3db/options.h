@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "s3db/executor.h"
 #include "s3db/status.h"
 
 namespace s3db {
@@ -19,8 +20,13 @@ struct DatabaseOptions {
   // keys included. 2000 keeps every S3 implementation happy (AWS allows 2048).
   size_t metadata_budget = 2000;
 
-  // Upper bound on concurrent store requests of bulk operations.
+  // Upper bound on concurrent store requests (the executor's request slots, the S3 store's
+  // connection pool) and on the parallelism of bulk operations.
   int concurrency = 8;
+
+  // Retries, backoff, deadline and autotuning of store requests (executor.h). Its
+  // `concurrency` is ignored: the field above sets it.
+  ExecutorOptions executor = {};
 
   // How many times Update re-reads and re-applies after a concurrent writer won.
   int max_update_attempts = 16;

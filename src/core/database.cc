@@ -1,6 +1,7 @@
 #include "s3db/database.h"
 
 #include "core/database_core.h"
+#include "exec/executing_store.h"
 #include "s3db/uri.h"
 #include "util/time_format.h"
 
@@ -35,17 +36,44 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   CheckSecretOptions(options);
   Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
   ThrowIfError(uri.status());
-  Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri);
+  StoreUri target = *uri;
+  const bool s3 = target.scheme == StoreScheme::kS3 || target.scheme == StoreScheme::kHttp ||
+                  target.scheme == StoreScheme::kHttps;
+  // The S3 store retries by itself (it alone can tell whether a conditional write that timed
+  // out had landed), so the executor's retry settings go to it and the executor does not
+  // retry on top. Its probe of conditional writes runs once per bucket, kept in the catalog.
+  const bool probe_unless_known = s3 && !target.options.count("probe");
+  if (s3) {
+    target.options.emplace("probe", "false");
+    target.options.emplace("maxAttempts", std::to_string(options.executor.retries + 1));
+    target.options.emplace("concurrency", std::to_string(options.concurrency));
+  }
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(target);
   ThrowIfError(store.status());
-  return Open(std::move(store).value(), uri->prefix, options);
+  return OpenWith(std::move(store).value(), uri->prefix, options, /*store_retries=*/s3, probe_unless_known);
 }
 
 std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
                                          const DatabaseOptions& options) {
+  return OpenWith(std::move(store), prefix, options, /*store_retries=*/false, /*probe=*/false);
+}
+
+std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
+                                              const DatabaseOptions& options, bool store_retries, bool probe) {
   ThrowIfError(options.Validate());
   CheckSecretOptions(options);
-  auto core = std::make_unique<DatabaseCore>(std::move(store), prefix, options);
+  const size_t limit = store->capabilities().metadata_limit;
+  if (options.metadata_budget > limit) {
+    throw InvalidArgument("metadata_budget " + std::to_string(options.metadata_budget) + " is more than " +
+                          store->Describe() + " accepts (" + std::to_string(limit) + " bytes)");
+  }
+  ExecutorOptions executor = options.executor;
+  executor.concurrency = options.concurrency;
+  if (store_retries) executor.retries = 0;
+  auto executing = std::make_unique<exec::ExecutingStore>(std::move(store), executor);
+  auto core = std::make_unique<DatabaseCore>(std::move(executing), prefix, options);
   core->LoadCatalog();
+  if (probe) core->SettleConditionalWrites();
   core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
   return std::unique_ptr<Database>(new Database(std::move(core)));
 }

@@ -1,11 +1,16 @@
 #include "core/database_core.h"
 
+#include <cstdio>
+
+#include "core/capability_probe.h"
+
 #include <chrono>
 #include <random>
 #include <thread>
 
 #include "s3db/errors.h"
 #include "util/secret_cipher.h"
+#include "util/crypto_hash.h"
 #include "util/time_format.h"
 
 namespace s3db {
@@ -96,6 +101,10 @@ void DatabaseCore::MutateCatalog(const std::function<void(Json& catalog)>& mutat
       etag = catalog_etag_;
     }
     mutate(catalog);
+    if (probed_conditional_writes_ && !catalog.contains("capabilities")) {
+      catalog["capabilities"] = Json{{"conditionalWrites", *probed_conditional_writes_},
+                                     {"probedAt", util::FormatIso8601Ms(util::NowMs())}};
+    }
     core::CheckCatalog(catalog);
     PutRequest put;
     put.key = layout_.Catalog();
@@ -214,6 +223,32 @@ std::vector<std::string> DatabaseCore::ResourceNames() {
   std::vector<std::string> names;
   for (const auto& [name, state] : states_) names.push_back(name);
   return names;
+}
+
+void DatabaseCore::SettleConditionalWrites() {
+  std::optional<bool> known;
+  {
+    std::lock_guard lock(mu_);
+    auto caps = catalog_.find("capabilities");
+    if (caps != catalog_.end() && caps->is_object() && caps->contains("conditionalWrites") &&
+        (*caps)["conditionalWrites"].is_boolean()) {
+      known = (*caps)["conditionalWrites"].get<bool>();
+    }
+  }
+  if (!known) {
+    Result<bool> probed = core::ProbeConditionalWrites(*store_, layout_.Root() + "s3db-probe-" + util::RandomAlnum(12));
+    ThrowIfError(probed.status());
+    known = probed_conditional_writes_ = *probed;
+  }
+  if (*known) return;
+  static std::once_flag warned;
+  std::call_once(warned, [&] {
+    std::fprintf(stderr,
+                 "s3db: warning: %s ignores conditional writes; falling back to check-then-write, "
+                 "so concurrent writers of one record can overwrite each other\n",
+                 store_->Describe().c_str());
+  });
+  store_ = core::NewCheckThenWriteStore(std::move(store_));
 }
 
 }  // namespace s3db

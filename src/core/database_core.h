@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/catalog.h"
@@ -59,6 +60,11 @@ class DatabaseCore {
   // At connect: a given passphrase must open the current key. Throws AccessDenied.
   void CheckPassphrase();
 
+  // At connect, for a backend whose support of conditional writes is not known (S3): take
+  // the answer the catalog keeps, or probe once and keep it with the next catalog write.
+  // Without support, warns once and falls back to check-then-write.
+  void SettleConditionalWrites();
+
  private:
   void InstallCatalog(Json catalog, std::string etag);  // mu_ held
 
@@ -71,6 +77,7 @@ class DatabaseCore {
   std::string catalog_etag_;  // empty: catalog object absent
   std::map<std::string, std::shared_ptr<const core::ResourceState>> states_;
   std::map<std::string, std::unique_ptr<Resource>> resources_;
+  std::optional<bool> probed_conditional_writes_;  // to record in the catalog
   uint64_t crypto_generation_ = 0;  // bumped when the catalog's crypto section changes
 
   core::Keyring keyring_;

@@ -36,6 +36,9 @@ Status DatabaseOptions::Validate() const {
     return Status(ErrorCode::kInvalidArgument,
                   "concurrency must be between 1 and 1024, got " + std::to_string(concurrency));
   }
+  ExecutorOptions executor_options = executor;
+  executor_options.concurrency = concurrency;
+  if (Status status = executor_options.Validate(); !status.ok()) return status;
   if (max_update_attempts < 1) {
     return Status(ErrorCode::kInvalidArgument, "max_update_attempts must be at least 1");
   }

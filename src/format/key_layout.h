@@ -66,6 +66,8 @@ class KeyLayout {
 
   const std::string& prefix() const { return prefix_; }
 
+  // "" or "<prefix>/": where every key of the database starts.
+  std::string Root() const;
   // "<prefix>/s3db.json", or "s3db.json" with no prefix.
   std::string Catalog() const;
   // "<prefix>/resource=<name>/": everything a resource owns, for listing and dropping it.
@@ -79,7 +81,6 @@ class KeyLayout {
   std::optional<std::string> IdFromRecordKey(std::string_view resource, std::string_view key) const;
 
  private:
-  std::string Root() const;  // "" or "<prefix>/"
 
   std::string prefix_;
 };

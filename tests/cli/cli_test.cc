@@ -208,16 +208,29 @@ Json WithoutTimestamps(Json record) {
 const char* kAdaJson = R"({"id":"ada","name":"Ada Lovelace","email":"ada@example.org","age":36,)"
                        R"("tags":["math"],"address":{"city":"London","country":"UK"}})";
 
+// The suite runs once on file:// and, registered again with S3DB_CLI_TEST_BACKEND=s3
+// (tests/CMakeLists.txt), on the real S3 server of $S3DB_TEST_S3_URI (docs/TESTING.md).
+bool OnS3() {
+  const char* backend = std::getenv("S3DB_CLI_TEST_BACKEND");
+  return backend != nullptr && std::string(backend) == "s3";
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string pattern = ::testing::TempDir() + "s3db-cli-XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
     dir_ = pattern;
+    if (OnS3()) {
+      const char* base = std::getenv("S3DB_TEST_S3_URI");
+      if (base == nullptr || *base == '\0') GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no S3 server to test on";
+      // Each test its own prefix of the shared bucket: the temp dir's unique name.
+      s3_uri_ = std::string(base) + "/cli-" + fs::path(dir_).filename().string() + "-" + std::to_string(getpid());
+    }
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::string StoreUri() const { return "file://" + dir_ + "/db"; }
+  std::string StoreUri() const { return OnS3() ? s3_uri_ : "file://" + dir_ + "/db"; }
 
   // The CLI with exactly these arguments.
   RunResult RunRaw(const std::vector<std::string>& args, const RunOptions& options = {}) {
@@ -258,6 +271,7 @@ class CliTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string s3_uri_;
 };
 
 // ---- resources ----------------------------------------------------------------------------
@@ -990,7 +1004,7 @@ TEST_F(CliSecretTest, SecretsRoundTripUnderThePassphraseAndNeverLeak) {
   EXPECT_EQ(Json::parse(Run({"get", "acct", "a"}, WithEnv("S3DB_PASSPHRASE", "correct horse battery staple")).out)["apiKey"],
             "sk-live-12345");
   // Nothing on disk holds the plaintext.
-  for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/db")) {
+  for (const auto& entry : fs::recursive_directory_iterator(OnS3() ? dir_ : dir_ + "/db")) {
     if (entry.is_regular_file()) {
       EXPECT_EQ(ReadFile(entry.path()).find("sk-live-12345"), std::string::npos) << entry.path();
     }

@@ -175,7 +175,7 @@ TEST_P(DatabaseTest, TamperedRecordIsCorruptionNotGarbage) {
   EXPECT_THROW(db->resource("users").Get("a"), Corruption);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::Values(Backend::kMemory, Backend::kFile),
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
 TEST(DatabaseConnect, BadUrisAndOptionsAreInvalidArgument) {

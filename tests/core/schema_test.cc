@@ -274,7 +274,7 @@ TEST_P(SchemaTest, TheSeedsCompleteReferenceWorksEndToEnd) {
   EXPECT_THROW(users.Insert(same_email), AlreadyExists);  // email|unique
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SchemaTest, ::testing::Values(Backend::kMemory, Backend::kFile),
+INSTANTIATE_TEST_SUITE_P(Backends, SchemaTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
 }  // namespace

@@ -430,7 +430,7 @@ TEST_P(SecretTest, ChangingAFieldToSecretKeepsOldRecordsReadable) {
   EXPECT_EQ(people.Get("old").data["ssn"], "123-45-6789");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SecretTest, ::testing::Values(Backend::kMemory, Backend::kFile),
+INSTANTIATE_TEST_SUITE_P(Backends, SecretTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
 }  // namespace

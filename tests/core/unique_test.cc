@@ -209,7 +209,7 @@ TEST_P(UniqueWaitTest, AFreshPendingClaimIsAConflictNotADuplicate) {
 
 INSTANTIATE_TEST_SUITE_P(Memory, UniqueWaitTest, ::testing::Values(Backend::kMemory),
                          [](const auto& info) { return testing::BackendName(info.param); });
-INSTANTIATE_TEST_SUITE_P(Backends, UniqueTest, ::testing::Values(Backend::kMemory, Backend::kFile),
+INSTANTIATE_TEST_SUITE_P(Backends, UniqueTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
 }  // namespace
