@@ -44,11 +44,6 @@ Schema CheckDefinition(const ResourceDefinition& definition) {
                             "' (user-managed, enforce-limits, truncate-data, body-overflow, body-only)",
                         definition.name);
   }
-  if (*behavior == Behavior::kTruncateData) {
-    throw Unsupported("resource '" + definition.name +
-                          "': behavior truncate-data is not available in this version yet",
-                      definition.name);
-  }
   if (!definition.partitions.is_object() || !definition.partitions.empty()) {
     throw Unsupported("resource '" + definition.name + "': partitions are not available in this version yet",
                       definition.name);

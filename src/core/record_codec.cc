@@ -87,12 +87,99 @@ std::string SecretAad(const std::string& resource, const std::string& id, const 
   return aad;
 }
 
-EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget,
-                           const std::string& resource, const std::string& id, const Keyring* keys) {
-  struct Entry {
-    std::string path, key, value;
-    Json body_value;  // what the body holds if the field goes there
+namespace {
+
+struct Entry {
+  std::string path, key, value;  // value: the encoded metadata text
+  Json body_value;               // what the body holds if the field goes there
+  bool truncatable = false;      // a plain string field truncate-data may shorten
+  bool pinned = false;           // stays in metadata whatever its size (partition fields)
+  size_t size() const { return key.size() + value.size(); }
+};
+
+[[noreturn]] void TooLarge(const std::string& resource, const std::string& id, size_t total, size_t budget,
+                           const std::string& why) {
+  throw MetadataTooLarge("record '" + id + "' of resource '" + resource + "' needs " + std::to_string(total) +
+                             " bytes of metadata; the limit is " + std::to_string(budget) + " (" +
+                             std::to_string(total - budget) + " over); " + why,
+                         resource, id);
+}
+
+// The longest prefix of `text`, cut at a character boundary, whose encoding is at most
+// `max_encoded` bytes. Encoded size grows with the prefix almost monotonically (an edge
+// space costs 3 bytes, the s/b choice can flip), so a binary search finds a fitting
+// prefix and a short walk back makes sure it fits.
+std::string FittingPrefix(const std::string& text, size_t max_encoded) {
+  std::vector<size_t> boundaries{0};  // byte offsets of character starts, and the end
+  for (size_t i = 1; i <= text.size(); ++i) {
+    if (i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) boundaries.push_back(i);
+  }
+  auto fits = [&](size_t n) { return format::EncodeValue(text.substr(0, boundaries[n])).size() <= max_encoded; };
+  size_t lo = 0, hi = boundaries.size() - 1;  // fits(lo) holds for an empty prefix when max >= 1
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  while (lo > 0 && !fits(lo)) --lo;
+  return text.substr(0, boundaries[lo]);
+}
+
+std::string JoinKeys(const std::set<std::string>& keys) {
+  std::string joined;
+  for (const auto& k : keys) joined += (joined.empty() ? "" : ",") + k;
+  return joined;
+}
+
+// truncate-data: shortens the longest truncatable string until the record, with its _t
+// marker, fits. Each round either makes it fit or empties one field, so it ends after at
+// most one round per field (s3db.js could loop forever here).
+std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_t budget,
+                               const std::string& resource, const std::string& id) {
+  std::set<std::string> cut;  // keys
+  auto marker_size = [&](const std::set<std::string>& keys) {
+    return keys.empty() ? 0 : std::string(kTruncatedKey).size() + JoinKeys(keys).size();
   };
+  std::vector<bool> exhausted(entries.size(), false);
+  while (total + marker_size(cut) > budget) {
+    size_t best = entries.size();
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!entries[i].truncatable || exhausted[i]) continue;
+      if (best == entries.size() || entries[i].value.size() > entries[best].value.size()) best = i;
+    }
+    if (best == entries.size()) {
+      TooLarge(resource, id, total + marker_size(cut), budget,
+               "truncate-data cannot make it fit: no string field is left to shorten");
+    }
+    Entry& e = entries[best];
+    std::set<std::string> with = cut;
+    with.insert(e.key);
+    const size_t excess = total + marker_size(with) - budget;
+    const std::string text = e.body_value.get<std::string>();
+    const size_t target = e.value.size() > excess ? e.value.size() - excess : 0;
+    std::string kept = target >= 1 ? FittingPrefix(text, target) : std::string();
+    if (kept == text) {  // already as short as it can usefully be
+      exhausted[best] = true;
+      continue;
+    }
+    total -= e.value.size();
+    e.body_value = kept;
+    e.value = format::EncodeValue(e.body_value);
+    total += e.value.size();
+    cut = std::move(with);
+    if (kept.empty()) exhausted[best] = true;
+  }
+  return cut;
+}
+
+}  // namespace
+
+EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget,
+                           const std::string& resource, const std::string& id, const Keyring* keys,
+                           const std::set<std::string>* pinned) {
   auto flat = FlattenRecord(spec.schema, data);
   std::vector<Entry> entries;
   entries.reserve(flat.size());
@@ -103,6 +190,7 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
     }
     const FieldRule* rule = it->second->rule;
     Entry e{path, it->second->key, "", Json()};
+    e.pinned = pinned && pinned->count(path) > 0;
     if (rule && rule->is_secret() && value.is_string()) {
       if (!keys || keys->current_id() == 0) {
         throw AccessDenied("resource '" + resource + "': secret field '" + path +
@@ -111,19 +199,25 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
       }
       e.value = keys->Seal(value.get_ref<const std::string&>(), SecretAad(resource, id, path));
       e.body_value = e.value;  // sealed in the body too: plaintext never leaves this process
+    } else if (rule && rule->type == FieldType::kDate) {
+      e.value = EncodeDateField(value);
+      e.body_value = std::move(value);
     } else {
-      e.value = rule && rule->type == FieldType::kDate ? EncodeDateField(value) : format::EncodeValue(value);
+      e.value = format::EncodeValue(value);
+      e.truncatable = value.is_string() && !e.pinned;
       e.body_value = std::move(value);
     }
     entries.push_back(std::move(e));
   }
 
   EncodedRecord out;
+  out.budget = budget;
   const std::string version = std::to_string(spec.version);
   out.metadata[kVersionKey] = version;
-  size_t reserved = std::string(kVersionKey).size() + version.size();
+  const size_t reserved = std::string(kVersionKey).size() + version.size();
   size_t total = reserved;
-  for (const auto& e : entries) total += e.key.size() + e.value.size();
+  for (const auto& e : entries) total += e.size();
+  out.full_bytes = total;
 
   std::vector<const Entry*> to_body;
   if (spec.behavior == Behavior::kBodyOnly) {
@@ -131,24 +225,30 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   } else if (total <= budget) {
     // Everything fits: the common case, one object with an almost empty body.
   } else if (spec.behavior == Behavior::kEnforceLimits) {
-    throw MetadataTooLarge("record '" + id + "' of resource '" + resource + "' needs " +
-                               std::to_string(total) + " bytes of metadata; the limit is " +
-                               std::to_string(budget) + " (" + std::to_string(total - budget) +
-                               " over); behavior enforce-limits writes nothing",
-                           resource, id);
+    TooLarge(resource, id, total, budget, "behavior enforce-limits writes nothing");
+  } else if (spec.behavior == Behavior::kTruncateData) {
+    std::set<std::string> cut = Truncate(entries, total, budget, resource, id);
+    out.metadata[kTruncatedKey] = JoinKeys(cut);
+    for (const auto& e : entries) {
+      if (cut.count(e.key)) out.truncated_paths.push_back(e.path);
+    }
   } else {
-    // Keep the smallest fields in metadata, so as many as possible stay readable by HEAD
-    // and the body holds the few large ones.
+    // Pinned fields first (a partition field must be readable without the body), then the
+    // smallest, so as many fields as possible stay readable by HEAD and the body holds the
+    // few large ones.
     size_t used = reserved + std::string(kOverflowKey).size() + 1;
-    std::vector<const Entry*> by_size;
-    for (const auto& e : entries) by_size.push_back(&e);
-    std::stable_sort(by_size.begin(), by_size.end(), [](const Entry* a, const Entry* b) {
-      return a->key.size() + a->value.size() < b->key.size() + b->value.size();
+    std::vector<const Entry*> order;
+    for (const auto& e : entries) order.push_back(&e);
+    std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
+      if (a->pinned != b->pinned) return a->pinned;
+      return a->size() < b->size();
     });
-    for (const Entry* e : by_size) {
-      size_t size = e->key.size() + e->value.size();
-      if (used + size <= budget) {
-        used += size;
+    for (const Entry* e : order) {
+      if (used + e->size() <= budget) {
+        used += e->size();
+      } else if (e->pinned) {
+        TooLarge(resource, id, used + e->size(), budget,
+                 "partition field '" + e->path + "' must stay in metadata and does not fit");
       } else {
         to_body.push_back(e);
       }
@@ -232,6 +332,14 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
     Result<Json> value = format::DecodeValue(text);
     if (!value.ok()) Corrupt(resource, id, "field key '" + key + "': " + value.status().message());
     values.emplace_back(field, std::move(value).value());
+  }
+  if (auto cut = metadata.find(kTruncatedKey); cut != metadata.end() && options.truncated_paths) {
+    size_t start = 0;
+    while (start < cut->second.size()) {
+      size_t comma = std::min(cut->second.find(',', start), cut->second.size());
+      options.truncated_paths->push_back(field_of(cut->second.substr(start, comma - start))->path);
+      start = comma + 1;
+    }
   }
   Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object() || !parsed.contains("w")) Corrupt(resource, id, "its body is not an s3db record body");
