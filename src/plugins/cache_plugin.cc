@@ -1,0 +1,285 @@
+#include <algorithm>
+
+#include "plugins/cache_internal.h"
+#include "s3db/cache.h"
+#include "util/crypto_hash.h"
+#include "util/time_format.h"
+
+namespace s3db {
+namespace {
+
+// Invalidations a ticket can be checked against. A fill whose ticket is older than the log is
+// dropped: it cannot be shown safe (a read that slow is rare).
+constexpr size_t kLogLimit = 4096;
+
+constexpr std::string_view kObjectMagic = "s3db-obj 1\n";
+
+bool Covers(const std::string& entry, bool prefix, const std::string& key) {
+  return prefix ? key.compare(0, entry.size(), entry) == 0 : key == entry;
+}
+
+}  // namespace
+
+namespace plugins {
+Status ValidateCacheBounds(const CacheOptions& options) {
+  auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidArgument, "cache: " + what); };
+  if (options.ttl.count() <= 0) return bad("ttl must be positive");
+  if (options.max_entries < 1) return bad("max_entries must be at least 1");
+  if (options.max_bytes < 1) return bad("max_bytes must be at least 1");
+  if (options.max_entry_bytes < 1) return bad("max_entry_bytes must be at least 1");
+  return Status::Ok();
+}
+}  // namespace plugins
+
+Status CacheOptions::Validate() const {
+  if (driver != "memory" && driver != "file" && driver != "s3") {
+    return Status(ErrorCode::kInvalidArgument, "cache: unknown driver '" + driver + "' (memory, file or s3)");
+  }
+  if (driver == "file" && directory.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "cache: the file driver needs a directory");
+  }
+  return plugins::ValidateCacheBounds(*this);
+}
+
+// ---- The cached object -------------------------------------------------------------------------
+
+std::string EncodeCachedObject(const GetResult& object) {
+  Json header{{"key", object.info.key},
+              {"etag", object.info.etag},
+              {"lm", object.info.last_modified_ms},
+              {"size", object.info.size},
+              {"ct", object.info.content_type},
+              {"meta", object.info.metadata},
+              {"body", object.body.size()}};
+  // Keys are valid UTF-8 and metadata printable ASCII (the store contract), so the header
+  // always serialises; the body follows verbatim, whatever its bytes.
+  std::string out(kObjectMagic);
+  out += header.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += '\n';
+  out += object.body;
+  return out;
+}
+
+std::optional<GetResult> DecodeCachedObject(std::string_view bytes) {
+  if (bytes.substr(0, kObjectMagic.size()) != kObjectMagic) return std::nullopt;
+  bytes.remove_prefix(kObjectMagic.size());
+  size_t eol = bytes.find('\n');
+  if (eol == std::string_view::npos) return std::nullopt;
+  Json h = Json::parse(bytes.substr(0, eol), nullptr, /*allow_exceptions=*/false);
+  std::string_view body = bytes.substr(eol + 1);
+  if (!h.is_object() || !h["key"].is_string() || !h["etag"].is_string() || !h["lm"].is_number_integer() ||
+      !h["size"].is_number_unsigned() || !h["ct"].is_string() || !h["meta"].is_object() ||
+      !h["body"].is_number_unsigned() || h["body"].get<uint64_t>() != body.size()) {
+    return std::nullopt;
+  }
+  GetResult out;
+  out.info.key = h["key"].get<std::string>();
+  out.info.etag = h["etag"].get<std::string>();
+  out.info.last_modified_ms = h["lm"].get<int64_t>();
+  out.info.size = h["size"].get<uint64_t>();
+  out.info.content_type = h["ct"].get<std::string>();
+  for (const auto& [k, v] : h["meta"].items()) {
+    if (!v.is_string()) return std::nullopt;
+    out.info.metadata[k] = v.get<std::string>();
+  }
+  out.body = std::string(body);
+  return out;
+}
+
+// ---- CachePlugin --------------------------------------------------------------------------------
+
+CachePlugin::CachePlugin(CacheOptions options) : options_(std::move(options)) {
+  ThrowIfError(options_.Validate());
+  longest_ttl_ms_ = options_.ttl.count();
+  if (options_.driver == "memory") {
+    driver_ = NewMemoryCache(options_);
+  } else if (options_.driver == "file") {
+    Result<std::unique_ptr<CacheDriver>> file = NewFileCache(options_);
+    ThrowIfError(file.status());
+    driver_ = std::move(file).value();
+  }
+}
+
+CachePlugin::CachePlugin(CacheOptions options, std::unique_ptr<CacheDriver> driver)
+    : options_(std::move(options)), driver_(std::move(driver)) {
+  ThrowIfError(plugins::ValidateCacheBounds(options_));
+  if (!driver_) throw InvalidArgument("CachePlugin needs a driver");
+  longest_ttl_ms_ = options_.ttl.count();
+}
+
+CachePlugin::~CachePlugin() = default;
+
+void CachePlugin::Setup(PluginContext& context) { context_ = &context; }
+
+void CachePlugin::Start() {
+  std::lock_guard lock(driver_mu_);
+  if (driver_ || options_.driver != "s3" || context_ == nullptr) return;
+  driver_ = NewS3Cache(context_->store(), S3CachePrefix(context_->prefix()), options_);
+  driver_from_start_ = true;
+}
+
+void CachePlugin::Stop() {
+  std::lock_guard lock(driver_mu_);
+  if (!driver_from_start_) return;
+  driver_.reset();  // calls already running keep their own reference
+  driver_from_start_ = false;
+}
+
+std::shared_ptr<CacheDriver> CachePlugin::driver() const {
+  std::lock_guard lock(driver_mu_);
+  return driver_;
+}
+
+int64_t CachePlugin::Now() const { return options_.clock ? options_.clock() : util::NowMs(); }
+
+bool CachePlugin::InvalidatedSince(uint64_t ticket, const std::string& key) const {
+  if (ticket == seq_) return false;
+  // The log no longer reaches back to the ticket: whatever was dropped may have covered key.
+  if (log_.empty() || log_.front().seq > ticket + 1) return true;
+  for (auto it = log_.rbegin(); it != log_.rend() && it->seq > ticket; ++it) {
+    if (Covers(it->key, it->prefix, key)) return true;
+  }
+  return false;
+}
+
+bool CachePlugin::Bypassed(const std::string& key, int64_t now) {
+  if (bypass_.empty()) return false;
+  std::erase_if(bypass_, [now](const Bypass& b) { return b.until_ms <= now; });
+  return std::any_of(bypass_.begin(), bypass_.end(), [&](const Bypass& b) { return Covers(b.key, b.prefix, key); });
+}
+
+uint64_t CachePlugin::Invalidated(const std::string& key, bool prefix) {
+  std::lock_guard lock(log_mu_);
+  log_.push_back(Invalidation{++seq_, key, prefix});
+  if (log_.size() > kLogLimit) log_.pop_front();
+  return seq_;
+}
+
+void CachePlugin::Failed(const std::string& key, bool prefix) {
+  // The stale entry may live as long as the longest ttl given; until then, read around it.
+  std::lock_guard lock(log_mu_);
+  bypass_.push_back(Bypass{key, prefix, Now() + longest_ttl_ms_});
+}
+
+CacheRead CachePlugin::Get(const std::string& key) {
+  CacheRead read;
+  bool bypass = false;
+  {
+    std::lock_guard lock(log_mu_);
+    read.ticket = seq_;
+    bypass = Bypassed(key, Now());
+  }
+  std::shared_ptr<CacheDriver> d = driver();
+  if (bypass || !d) {
+    if (bypass) bypassed_++;
+    misses_++;
+    return read;
+  }
+  read.value = d->Get(key);
+  (read.value ? hits_ : misses_)++;
+  return read;
+}
+
+void CachePlugin::Put(const std::string& key, std::string_view value, uint64_t ticket,
+                      std::optional<std::chrono::milliseconds> ttl) {
+  std::shared_ptr<CacheDriver> d = driver();
+  if (!d) return;
+  const std::chrono::milliseconds t = ttl.value_or(options_.ttl);
+  {
+    std::lock_guard lock(log_mu_);
+    longest_ttl_ms_ = std::max<int64_t>(longest_ttl_ms_, t.count());
+    if (Bypassed(key, Now()) || InvalidatedSince(ticket, key)) {
+      dropped_fills_++;
+      return;
+    }
+  }
+  if (!d->Put(key, value, t).ok()) return;  // the driver counted the error; nothing cached
+  // An invalidation may have landed between the check and the put, after its own delete:
+  // then this entry is older than the write that invalidated it. Take it out again.
+  bool raced = false;
+  {
+    std::lock_guard lock(log_mu_);
+    raced = InvalidatedSince(ticket, key);
+  }
+  if (raced) {
+    dropped_fills_++;
+    if (!d->Invalidate(key).ok()) Failed(key, false);
+  }
+}
+
+void CachePlugin::Invalidate(const std::string& key) {
+  Invalidated(key, false);
+  std::shared_ptr<CacheDriver> d = driver();
+  if (d && !d->Invalidate(key).ok()) Failed(key, false);
+}
+
+void CachePlugin::InvalidatePrefix(const std::string& prefix) {
+  Invalidated(prefix, true);
+  std::shared_ptr<CacheDriver> d = driver();
+  if (d && !d->InvalidatePrefix(prefix).ok()) Failed(prefix, true);
+}
+
+void CachePlugin::Clear() {
+  Invalidated("", true);
+  std::shared_ptr<CacheDriver> d = driver();
+  if (d && !d->Clear().ok()) Failed("", true);
+}
+
+Result<GetResult> CachePlugin::GetObject(const std::string& key, const std::function<Result<GetResult>()>& load) {
+  CacheRead read = Get(key);
+  if (read.value) {
+    if (std::optional<GetResult> cached = DecodeCachedObject(*read.value)) return std::move(*cached);
+    read.ticket = Invalidated(key, false);  // a damaged entry: drop it, then fill afresh
+    if (std::shared_ptr<CacheDriver> d = driver(); d && !d->Invalidate(key).ok()) Failed(key, false);
+  }
+  Result<GetResult> loaded = load();
+  if (loaded.ok()) Put(key, EncodeCachedObject(*loaded), read.ticket);
+  return loaded;
+}
+
+Json CachePlugin::GetJson(const std::string& key, const std::function<Json()>& load) {
+  CacheRead read = Get(key);
+  if (read.value) {
+    Json cached = Json::parse(*read.value, nullptr, /*allow_exceptions=*/false);
+    if (!cached.is_discarded()) return cached;
+    read.ticket = Invalidated(key, false);
+    if (std::shared_ptr<CacheDriver> d = driver(); d && !d->Invalidate(key).ok()) Failed(key, false);
+  }
+  Json loaded = load();
+  std::string text;
+  try {
+    text = loaded.dump();
+  } catch (const Json::exception&) {
+    return loaded;  // strings that are not UTF-8 cannot round-trip through text: not cached
+  }
+  Put(key, text, read.ticket);
+  return loaded;
+}
+
+std::string CachePlugin::RecordKey(std::string_view resource, std::string_view id) {
+  return "resource=" + std::string(resource) + "/record/" + std::string(id);
+}
+
+std::string CachePlugin::QueryKey(std::string_view resource, std::string_view kind, const Json& params) {
+  // CBOR of the parameters: canonical (object keys sorted) and, unlike dump(), defined for
+  // every string, so two different parameter sets never share a key.
+  std::vector<uint8_t> cbor = Json::to_cbor(params);
+  std::string_view bytes(reinterpret_cast<const char*>(cbor.data()), cbor.size());
+  return QueryPrefix(resource) + std::string(kind) + "/" + util::HexEncode(util::Sha256(bytes));
+}
+
+std::string CachePlugin::QueryPrefix(std::string_view resource) { return ResourcePrefix(resource) + "query/"; }
+
+std::string CachePlugin::ResourcePrefix(std::string_view resource) { return "resource=" + std::string(resource) + "/"; }
+
+CacheStats CachePlugin::stats() const {
+  std::shared_ptr<CacheDriver> d = driver();
+  CacheStats s = d ? d->stats() : CacheStats{};
+  s.hits = hits_;
+  s.misses = misses_;
+  s.dropped_fills = dropped_fills_;
+  s.bypassed = bypassed_;
+  return s;
+}
+
+}  // namespace s3db

@@ -1,0 +1,89 @@
+// PluginHost: the machinery a Database uses to run its plugins (plugin.h has the contract).
+// Internal: the core creates one per Database and makes these calls, in this order:
+//
+//   PluginHost host(prefix, options.plugins);
+//   host.SetupAll();                                   // Plugin::Setup, in order
+//   store = host.BuildStore(std::move(backend), [&](auto inner) {
+//     return std::make_unique<exec::ExecutingStore>(std::move(inner), executor_options);
+//   });                                                // kInner decorators, middle, kOuter
+//   ... read the catalog ...
+//   host.database_events().Emit(events::kConnected, {...});
+//   host.StartAll();                                   // Plugin::Start, in order
+//   ...
+//   host.StopAll();                                    // in ~Database, before the store dies
+//
+// Resource events go to the resource's own emitter and then to host.resource_events() with
+// "resource" in the payload, which is what OnResourceEvent subscribes to.
+//
+// Thread-safety: SetupAll/BuildStore/StartAll/StopAll from one thread (the connect and the
+// close); the emitters and store() from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "s3db/events.h"
+#include "s3db/plugin.h"
+
+namespace s3db::plugins {
+
+class PluginHost final : public PluginContext {
+ public:
+  PluginHost(std::string prefix, std::vector<std::shared_ptr<Plugin>> plugins,
+             EventEmitter::ReportFn report = nullptr);
+  ~PluginHost() override;  // stops the plugins if StopAll was not called
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // Throws what a plugin's Setup threw when it is an s3db::Error, else InvalidArgument naming
+  // the plugin. An empty plugin pointer is InvalidArgument.
+  void SetupAll();
+  // Wraps `backend` in the kInner decorators (first plugin innermost), then in `middle` (the
+  // executor; none when empty), then in the kOuter decorators. The host keeps a pointer to
+  // the result for store(); the caller owns it and must keep it alive until StopAll.
+  std::unique_ptr<ObjectStore> BuildStore(std::unique_ptr<ObjectStore> backend,
+                                          const StoreDecorator& middle = nullptr);
+  // Starts in order; on a throw, stops the ones started (reverse order) and rethrows as
+  // SetupAll does.
+  void StartAll();
+  // Stops the started plugins in reverse order; failures are reported on the database
+  // emitter ("error" with type "pluginError", or a line). Idempotent.
+  void StopAll() noexcept;
+
+  EventEmitter& database_events() { return database_events_; }
+  EventEmitter& resource_events() { return resource_events_; }
+
+  // The first plugin of type T (say CachePlugin), or nullptr.
+  template <typename T>
+  T* Find() const {
+    for (const auto& p : plugins_) {
+      if (auto* t = dynamic_cast<T*>(p.get())) return t;
+    }
+    return nullptr;
+  }
+
+  // PluginContext
+  const std::string& prefix() const override { return prefix_; }
+  SubscriptionId OnDatabaseEvent(const std::string& event, EventEmitter::Listener listener) override;
+  SubscriptionId OnResourceEvent(const std::string& event, EventEmitter::Listener listener) override;
+  bool Off(SubscriptionId id) override;
+  void WrapStore(StoreDecorator decorator, StorePosition position = StorePosition::kOuter) override;
+  ObjectStore& store() override;
+
+ private:
+  enum class Phase { kNew, kSetup, kBuilt, kStarted, kStopped };
+
+  [[noreturn]] void Rethrow(const std::string& plugin, const char* step) const;
+
+  std::string prefix_;
+  std::vector<std::shared_ptr<Plugin>> plugins_;
+  EventEmitter database_events_;
+  EventEmitter resource_events_;
+  std::vector<StoreDecorator> inner_, outer_;
+  Phase phase_ = Phase::kNew;
+  size_t started_ = 0;  // plugins_[0, started_) have been started
+  ObjectStore* store_ = nullptr;
+};
+
+}  // namespace s3db::plugins
