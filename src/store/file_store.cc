@@ -30,9 +30,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <memory>
+#include <mutex>
 #include <queue>
 #include <string>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -282,12 +285,93 @@ class StripeLock {
   UniqueFd fd_;  // closing it releases the lock
 };
 
+// The decoded, sorted entries of one directory, reused while the directory is unchanged.
+// Without it every List page re-reads and re-sorts whole directories, so listing N keys
+// of one flat directory costs N^2/1000 entry reads; with it a page of a settled directory
+// costs a binary search. A directory counts as unchanged while its inode and mtime are;
+// one modified in the last two seconds is never cached, since a coarse-grained mtime could
+// hide a change made just after the read (git's "racy" rule).
+struct DirEntry {
+  std::string order_key;  // bytes, plus '/' for a segment directory: the subtree's least key
+  std::string bytes;
+  std::string name;
+  store::EntryKind kind;
+};
+using DirListing = std::vector<DirEntry>;
+
+class DirCache {
+ public:
+  Result<std::shared_ptr<const DirListing>> Get(const std::string& dir) {
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) != 0) {
+      if (IsAbsent(errno)) return std::shared_ptr<const DirListing>(std::make_shared<DirListing>());
+      return IoError("cannot stat directory", dir, errno);
+    }
+    const int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    {
+      std::lock_guard lock(mu_);
+      auto it = entries_.find(dir);
+      if (it != entries_.end() && it->second.ino == st.st_ino && it->second.mtime_ns == mtime_ns) {
+        return it->second.listing;
+      }
+    }
+    Result<std::shared_ptr<const DirListing>> read = Read(dir);
+    if (!read.ok()) return read;
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+    if (now_ns - mtime_ns > 2'000'000'000) {
+      std::lock_guard lock(mu_);
+      if (entries_.size() >= kMaxDirectories) entries_.clear();  // crude bound; rebuilt on demand
+      entries_[dir] = Cached{st.st_ino, mtime_ns, *read};
+    }
+    return read;
+  }
+
+ private:
+  static constexpr size_t kMaxDirectories = 256;
+  struct Cached {
+    ino_t ino;
+    int64_t mtime_ns;
+    std::shared_ptr<const DirListing> listing;
+  };
+
+  static Result<std::shared_ptr<const DirListing>> Read(const std::string& dir) {
+    auto listing = std::make_shared<DirListing>();
+    std::error_code ec;
+    std::filesystem::directory_iterator it(dir, ec);
+    if (ec) {
+      if (IsAbsent(ec.value())) return std::shared_ptr<const DirListing>(listing);
+      return IoError("cannot list directory", dir, ec.value());
+    }
+    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().native();
+      // symlink_status: never follow a link, which could lead outside the root.
+      std::filesystem::file_type type = it->symlink_status(ec).type();
+      if (ec) break;
+      bool is_directory = type == std::filesystem::file_type::directory;
+      if (!is_directory && type != std::filesystem::file_type::regular) continue;
+      std::optional<store::DecodedEntry> entry = store::DecodeEntryName(name, is_directory);
+      if (!entry) continue;
+      std::string order_key = entry->bytes;
+      if (entry->kind == store::EntryKind::kSegmentDirectory) order_key.push_back('/');
+      listing->push_back({std::move(order_key), std::move(entry->bytes), std::move(name), entry->kind});
+    }
+    if (ec) return IoError("cannot list directory", dir, ec.value());
+    std::sort(listing->begin(), listing->end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.order_key < b.order_key; });
+    return std::shared_ptr<const DirListing>(listing);
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Cached> entries_;
+};
+
 // Walks the directories that can hold keys of one List page and keeps the smallest
 // max_keys + 1 keys that qualify (the extra one tells whether the page is truncated).
 class ListWalker {
  public:
-  ListWalker(const std::string& root, const store::ListBounds& bounds)
-      : root_(root), bounds_(bounds), capacity_(static_cast<size_t>(bounds.max_keys) + 1) {}
+  ListWalker(const std::string& root, const store::ListBounds& bounds, DirCache& cache)
+      : root_(root), bounds_(bounds), capacity_(static_cast<size_t>(bounds.max_keys) + 1), cache_(cache) {}
 
   Status Run() {
     // Start below the segments the prefix names completely: "a/b/c" starts in a/b.
@@ -336,43 +420,44 @@ class ListWalker {
 
   Status Walk(const std::string& relative_dir, const std::string& key_prefix) {
     std::string dir = relative_dir.empty() ? root_ : root_ + "/" + relative_dir;
-    std::error_code ec;
-    std::filesystem::directory_iterator it(dir, ec);
-    if (ec) {
-      if (IsAbsent(ec.value())) return Status::Ok();  // nothing was ever written here
-      return IoError("cannot list directory", dir, ec.value());
+    Result<std::shared_ptr<const DirListing>> listing = cache_.Get(dir);
+    if (!listing.ok()) return listing.status();
+    const DirListing& entries = **listing;
+    // Entries are in key order; the first that can hold a key after `after` is the one just
+    // before the first entry >= after (it may be a directory holding `after` itself).
+    size_t first = 0;
+    if (util::StartsWith(bounds_.after, key_prefix)) {
+      const std::string rest = bounds_.after.substr(key_prefix.size());
+      auto pos = std::lower_bound(entries.begin(), entries.end(), rest,
+                                  [](const DirEntry& e, const std::string& r) { return e.order_key < r; });
+      first = static_cast<size_t>(pos - entries.begin());
+      if (first > 0) --first;
     }
-    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      const std::string name = it->path().filename().native();
-      // symlink_status: never follow a link, which could lead outside the root.
-      std::filesystem::file_type type = it->symlink_status(ec).type();
-      if (ec) break;
-      bool is_directory = type == std::filesystem::file_type::directory;
-      if (!is_directory && type != std::filesystem::file_type::regular) continue;
-      std::optional<store::DecodedEntry> entry = store::DecodeEntryName(name, is_directory);
-      if (!entry) continue;
-      std::string child_relative = relative_dir.empty() ? name : relative_dir + "/" + name;
-      switch (entry->kind) {
+    for (size_t i = first; i < entries.size(); ++i) {
+      const DirEntry& entry = entries[i];
+      // Every key from here on is >= key_prefix + order_key: past the page once it is full.
+      if (smallest_.size() == capacity_ && key_prefix + entry.order_key >= smallest_.top()) break;
+      std::string child_relative = relative_dir.empty() ? entry.name : relative_dir + "/" + entry.name;
+      switch (entry.kind) {
         case store::EntryKind::kObjectFile:
-          Offer(key_prefix + entry->bytes, child_relative);
+          Offer(key_prefix + entry.bytes, child_relative);
           break;
         case store::EntryKind::kSegmentDirectory:
         case store::EntryKind::kChunkDirectory: {
-          std::string child_prefix = key_prefix + entry->bytes;
-          if (entry->kind == store::EntryKind::kSegmentDirectory) child_prefix.push_back('/');
+          std::string child_prefix = key_prefix + entry.order_key;
           if (!MayHoldWantedKeys(child_prefix)) break;
           if (Status status = Walk(child_relative, child_prefix); !status.ok()) return status;
           break;
         }
       }
     }
-    if (ec) return IoError("cannot list directory", dir, ec.value());
     return Status::Ok();
   }
 
   const std::string& root_;
   const store::ListBounds& bounds_;
   const size_t capacity_;
+  DirCache& cache_;
   std::priority_queue<std::string> smallest_;  // max-heap of the smallest keys seen
 };
 
@@ -482,7 +567,7 @@ class FileStore final : public ObjectStore {
   Result<ListPage> List(const ListRequest& request) override {
     Result<store::ListBounds> bounds = store::ResolveListRequest(request);
     if (!bounds.ok()) return bounds.status();
-    ListWalker walker(root_, *bounds);
+    ListWalker walker(root_, *bounds, dir_cache_);
     if (Status status = walker.Run(); !status.ok()) return status;
     std::vector<std::string> keys = walker.TakeSortedKeys();
 
@@ -582,6 +667,7 @@ class FileStore final : public ObjectStore {
 
   FileStoreOptions options_;
   std::string root_;  // absolute, normalised, without a trailing '/'
+  DirCache dir_cache_;  // decoded directory listings, for List
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -427,6 +428,50 @@ TEST(FileStore, CrossProcessIfMatchUpdatesLoseNothing) {
   Result<GetResult> final_value = store->Get("counter");
   ASSERT_TRUE(final_value.ok());
   EXPECT_EQ(final_value->body, std::to_string(kProcesses * kIncrements));
+}
+
+}  // namespace
+}  // namespace s3db
+
+namespace s3db {
+namespace {
+
+// Makes every directory under `root` look settled (modified an hour ago), so List caches its
+// listing, as it would for data written long before.
+void AgeDirectories(const fs::path& root) {
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::last_write_time(root, old);
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_directory()) fs::last_write_time(entry.path(), old);
+  }
+}
+
+TEST(FileStore, CachedDirectoryListingsNeverHideChanges) {
+  TempDir dir;
+  auto store = MustOpen(dir.path());
+  for (int i = 0; i < 2500; ++i) ASSERT_TRUE(PutBody(*store, "p/k" + std::to_string(10000 + i), "x").ok());
+  AgeDirectories(dir.path());
+  ListRequest all;
+  all.prefix = "p/";
+  ASSERT_EQ(ListAll(*store, all).size(), 2500u);  // lists (and caches) the settled directory
+  // A key added, then one removed, after the listing was cached: both seen at once.
+  ASSERT_TRUE(PutBody(*store, "p/k09999", "new").ok());
+  std::vector<std::string> keys = ListAll(*store, all);
+  ASSERT_EQ(keys.size(), 2501u);
+  EXPECT_EQ(keys.front(), "p/k09999");
+  AgeDirectories(dir.path());
+  ASSERT_EQ(ListAll(*store, all).size(), 2501u);
+  ASSERT_TRUE(store->Delete("p/k10000").ok());
+  keys = ListAll(*store, all);
+  EXPECT_EQ(keys.size(), 2500u);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "p/k10000"), 0);
+  // Paging from the middle of a cached directory agrees with a fresh store's answer.
+  AgeDirectories(dir.path());
+  ListRequest from_middle = all;
+  from_middle.start_after = "p/k11234";
+  auto fresh = MustOpen(dir.path());
+  EXPECT_EQ(ListAll(*store, from_middle), ListAll(*fresh, from_middle));
+  EXPECT_EQ(ListAll(*store, from_middle).front(), "p/k11235");
 }
 
 }  // namespace
