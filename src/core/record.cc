@@ -11,6 +11,7 @@ Json Record::ToJson(bool with_meta) const {
     out["_etag"] = etag;
     out["_lastModified"] = util::FormatIso8601Ms(last_modified_ms);
     out["_v"] = schema_version;
+    if (!truncated.empty()) out["_truncated"] = truncated;
   }
   return out;
 }
