@@ -68,6 +68,8 @@ class Database {
   std::vector<std::string> ResourceNames();  // sorted
   // Deletes every object of the resource, then removes it from the catalog.
   void DropResource(const std::string& name);
+  // Resource::RepairPartitions of the named resource (NotFound when there is none).
+  PartitionRepairResult Repair(const std::string& name, const PartitionRepairOptions& options = {});
 
   // Replaces the database key with one derived from `new_passphrase` and re-encrypts every
   // record that has secret values (Resource::ReEncrypt on each resource with secret fields).

@@ -6,14 +6,21 @@
 // with If-Match and re-applies itself when another writer got there first, so no update is
 // lost. Every method throws a subclass of s3db::Error (errors.h) on failure; messages name
 // the resource, the id and the cause.
+//
+// Partitions (docs/API.md "Partitions") are secondary indexes kept as empty objects whose
+// keys hold a record's partition values: writes keep them in step with the records, reads
+// through a partition check each record still belongs there, RepairPartitions mends what a
+// crash left behind.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "s3db/errors.h"
+#include "s3db/events.h"
 #include "s3db/json.h"
 #include "s3db/record.h"
 #include "s3db/schema.h"
@@ -21,6 +28,9 @@
 namespace s3db {
 
 class DatabaseCore;  // internal
+namespace core {
+class ReferenceQueue;  // internal: the background writer of asyncPartitions
+}  // namespace core
 
 struct UpdateOptions {
   // Write only if the record still has this ETag (optimistic concurrency); on a mismatch
@@ -31,12 +41,20 @@ struct UpdateOptions {
 struct ListOptions {
   size_t offset = 0;
   std::optional<size_t> limit;  // none: all
+  // Only the records of this partition whose fields equal `partition_values` ({"region":
+  // "eu"}; values go through the partition's rules, so a date may be given whole). The
+  // values name the partition's fields in order: all of them, or a leading run (the first
+  // field alone lists every record that has it). Empty: the whole resource.
+  std::string partition;
+  Json partition_values = Json::object();
 };
 
 struct PageOptions {
   size_t offset = 0;
   size_t size = 100;        // 1..1000
   bool skip_count = false;  // do not count the whole resource (faster on large ones)
+  std::string partition;    // as in ListOptions
+  Json partition_values = Json::object();
 };
 
 struct PageResult {
@@ -80,9 +98,62 @@ struct ReEncryptResult {
   std::vector<BulkItemError> errors;  // records that could not be rewritten (the rest were)
 };
 
+// A partition reference that could not be written or removed (in the background for an
+// asyncPartitions resource, or by RepairPartitions). The record itself was written.
+struct PartitionFailure {
+  std::string id;         // the record
+  std::string partition;  // empty when the key is not a reference key
+  std::string key;        // the reference's object key
+  std::string operation;  // "put", "delete", or "restore" (re-reading or re-writing after a delete)
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+};
+
+// What Resource::FlushPartitions waited for.
+struct PartitionFlushResult {
+  size_t written = 0;  // references written since the previous flush
+  size_t removed = 0;  // references removed since the previous flush
+  std::vector<PartitionFailure> failures;
+};
+
+struct PartitionRepairOptions {
+  bool dry_run = false;     // find and report, change nothing
+  size_t max_examples = 10;  // of each kind in the result
+};
+
+// One reference repair found wrong.
+struct PartitionRepairExample {
+  std::string key;
+  std::string id;         // empty when the key is not a well-formed reference key
+  std::string partition;  // as the key names it
+  std::string reason;     // "record does not exist", "record no longer belongs here", ...
+};
+
+struct PartitionRepairResult {
+  std::string resource;
+  bool dry_run = false;
+  size_t records = 0;     // records read
+  size_t references = 0;  // reference objects listed
+  size_t orphans = 0;     // references no record needs (found)
+  size_t missing = 0;     // references records need that did not exist (found)
+  size_t removed = 0;     // orphans deleted
+  size_t rebuilt = 0;     // missing references written
+  // Orphans written back at once because a concurrent write made its record need them.
+  size_t restored = 0;
+  std::vector<PartitionRepairExample> orphan_examples;
+  std::vector<PartitionRepairExample> missing_examples;
+  std::vector<PartitionFailure> failures;  // requests that failed; run repair again
+};
+
 class Resource {
  public:
+  // Event emitted (on events()) for every reference an asyncPartitions write failed to write
+  // or remove: {resource, id, partition, key, operation, code, message}.
+  static constexpr const char* kPartitionErrorEvent = "partitionIndexError";
+
   Resource(DatabaseCore* core, std::string name);
+  // Waits for the references still being written in the background.
+  ~Resource();
   Resource(const Resource&) = delete;
   Resource& operator=(const Resource&) = delete;
 
@@ -115,14 +186,48 @@ class Resource {
   std::vector<Record> GetAll();
   size_t DeleteAll();  // returns how many records were deleted
 
-  // Ids in key order (binary order of the encoded id).
+  // Ids in key order (binary order of the encoded id). Through a partition: ids of the
+  // records that belong to it now, in reference-key order (id order when every field is given).
   std::vector<std::string> ListIds(const ListOptions& options = {});
-  size_t Count();
+  // ListIds(options).size(): through a partition, only records that belong there now.
+  size_t Count(const ListOptions& options = {});
   std::vector<Record> List(const ListOptions& options = {});
   PageResult Page(const PageOptions& options);
   // Records whose fields equal every entry of `filter` ({"active": true,
-  // "address.country": "PT"}: keys are dot paths, values compared as JSON).
+  // "address.country": "PT"}: keys are dot paths, values compared as JSON). With
+  // options.partition, only that partition is read; without, a partition whose every field
+  // the filter pins to a string or boolean is used when there is one (the most fields wins).
   std::vector<Record> Query(const Json& filter, const ListOptions& options = {});
+
+  // ---- partitions (docs/API.md "Partitions") -----------------------------------------------
+  // Reads through a partition read each candidate record (one GET per reference) and skip
+  // references whose record is gone or now belongs elsewhere. InvalidArgument for an unknown
+  // partition or values that do not fit it.
+
+  // List() of one partition.
+  std::vector<Record> ListByPartition(const std::string& partition, const Json& values,
+                                      const ListOptions& options = {});
+  // The record when its current data puts it in the partition with these values (every
+  // field given); NotFound when it does not exist or belongs elsewhere. One GET.
+  Record GetFromPartition(const std::string& id, const std::string& partition, const Json& values);
+  // The object key of the reference `data` (the record's fields, partial is fine) gives
+  // record `id` in the partition; nullopt when a field is absent or null (no reference).
+  std::optional<std::string> GetPartitionKey(const std::string& partition, const std::string& id,
+                                             const Json& data) const;
+  // Waits until every reference queued by this process's asyncPartitions writes is written
+  // or removed, and returns what failed since the previous flush (the records stand; a
+  // failed reference is rebuilt by RepairPartitions). Immediate for other resources.
+  PartitionFlushResult FlushPartitions();
+  // Finds references no record needs (orphans: the record is gone or no longer belongs there,
+  // the partition is no longer defined) and references records need that are missing (a
+  // crash between the record write and its references, a partition added to a resource that
+  // had records), and fixes both unless dry_run. Reads every record and lists every
+  // reference. Safe while others write: an orphan it removes that a concurrent write needs is
+  // written back at once.
+  PartitionRepairResult RepairPartitions(const PartitionRepairOptions& options = {});
+
+  // This resource's events (kPartitionErrorEvent). Listeners follow events.h's rules.
+  EventEmitter& events() { return events_; }
 
   // Re-seals, with the database's current key, the secret values of every record that was
   // written under an older key (after Database::RotateKey, or to finish one that was
@@ -137,6 +242,8 @@ class Resource {
  private:
   DatabaseCore* core_;
   std::string name_;
+  EventEmitter events_;
+  std::unique_ptr<core::ReferenceQueue> references_;  // declared last: its workers use the rest
 };
 
 }  // namespace s3db

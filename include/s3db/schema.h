@@ -18,19 +18,30 @@ struct ResourceDefinition {
   Json attributes = Json::object();
   std::string behavior = "user-managed";
   bool timestamps = false;            // adds createdAt / updatedAt (ISO 8601 strings)
-  Json partitions = Json::object();   // {"byRegion": {"fields": {"region": "string"}}}
+  // {"byRegion": {"fields": {"region": "string"}}}: secondary indexes as key prefixes
+  // (docs/API.md "Partitions"). "fields" may also be an array of one-member objects,
+  // [{"address.country": "string"}, {"address.state": "string"}], to choose the key order;
+  // an object's fields go in byte order of their paths.
+  Json partitions = Json::object();
+  // Write partition references in the background: a write returns once the record is stored,
+  // and Resource::FlushPartitions waits for the references and reports what failed (also as
+  // "partitionIndexError" events). Off: a write returns once its references are stored too.
+  bool async_partitions = false;
 
   // Reads the schema-file form used by `s3db resource create --schema FILE`:
-  // {"attributes": {...}, "behavior": "...", "timestamps": bool, "partitions": {...}},
-  // where behavior/timestamps/partitions may also sit under "options" as in the seeds.
+  // {"attributes": {...}, "behavior": "...", "timestamps": bool, "partitions": {...},
+  // "asyncPartitions": bool}, where all but attributes may also sit under "options" as in
+  // the seeds.
   // Throws InvalidSchema naming the problem.
   static ResourceDefinition FromJson(const std::string& name, const Json& document);
 
-  // The form above (options inline), with the name under "name".
+  // The form above (options inline), with the name under "name"; "asyncPartitions" only
+  // when true.
   Json ToJson() const;
 
   // "sha256:<hex>" of the canonical JSON of attributes, behavior, timestamps and
-  // partitions: two definitions with the same hash define the same resource.
+  // partitions (and asyncPartitions when true): two definitions with the same hash define
+  // the same resource.
   std::string DefinitionHash() const;
 
   // ToJson() plus "hash". Schema export for backup or migration (the seeds'

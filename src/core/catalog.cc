@@ -35,7 +35,7 @@ void CheckCatalog(const Json& catalog) {
 
 bool EntryHasSecrets(const ResourceState& state) { return state.has_secrets; }
 
-Schema CheckDefinition(const ResourceDefinition& definition) {
+Schema CheckDefinition(const ResourceDefinition& definition, std::vector<PartitionSpec>* partitions) {
   Status name_ok = format::ValidateResourceName(definition.name);
   if (!name_ok.ok()) throw InvalidArgument(name_ok.message(), definition.name);
   auto behavior = ParseBehavior(definition.behavior);
@@ -43,10 +43,6 @@ Schema CheckDefinition(const ResourceDefinition& definition) {
     throw InvalidSchema("resource '" + definition.name + "': unknown behavior '" + definition.behavior +
                             "' (user-managed, enforce-limits, truncate-data, body-overflow, body-only)",
                         definition.name);
-  }
-  if (!definition.partitions.is_object() || !definition.partitions.empty()) {
-    throw Unsupported("resource '" + definition.name + "': partitions are not available in this version yet",
-                      definition.name);
   }
   Schema schema;
   try {
@@ -71,6 +67,9 @@ Schema CheckDefinition(const ResourceDefinition& definition) {
       schema.fields.push_back(std::move(ts));
     }
   }
+  // After the timestamps fields: a partition by createdAt is the seeds' own example.
+  std::vector<PartitionSpec> parsed = ParsePartitions(definition.name, definition.partitions, schema);
+  if (partitions) *partitions = std::move(parsed);
   return schema;
 }
 
@@ -127,7 +126,8 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
       spec->definition = ResourceDefinition::FromJson(name, v.at("definition"));
       spec->hash = v.at("hash").get<std::string>();
       spec->behavior = ParseBehavior(spec->definition.behavior).value_or(Behavior::kUserManaged);
-      spec->schema = CheckDefinition(spec->definition);
+      spec->schema = CheckDefinition(spec->definition, &spec->partitions);
+      spec->partition_paths = PartitionPaths(spec->partitions);
       for (const auto& [path, index] : v.at("fields").items()) {
         uint64_t i = index.get<uint64_t>();
         const FieldRule* rule = spec->schema.Find(path);

@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/behavior.h"
+#include "core/partition_spec.h"
 #include "core/schema_rules.h"
 #include "s3db/json.h"
 #include "s3db/schema.h"
@@ -38,6 +40,11 @@ struct VersionSpec {
   std::vector<StoredField> fields;   // in index order
   std::map<std::string, const StoredField*> by_key;
   std::map<std::string, const StoredField*> by_path;
+  // The definition's partitions, parsed and checked against `schema`; a record's references
+  // follow those of the resource's current version (docs/FORMAT.md "Partition references").
+  std::vector<PartitionSpec> partitions;
+  // Every storage path a partition reads: body-overflow keeps these in metadata.
+  std::set<std::string> partition_paths;
 
   VersionSpec() = default;
   VersionSpec(const VersionSpec&) = delete;
@@ -55,9 +62,10 @@ struct ResourceState {
 
 Json EmptyCatalog();
 
-// Checks a definition (name, behavior, attributes) and returns its parsed schema, with the
-// timestamps fields added when enabled. Throws InvalidSchema / InvalidArgument / Unsupported.
-Schema CheckDefinition(const ResourceDefinition& definition);
+// Checks a definition (name, behavior, attributes, partitions) and returns its parsed
+// schema, with the timestamps fields added when enabled; the parsed partitions go to
+// `partitions` when given. Throws InvalidSchema / InvalidArgument / Unsupported.
+Schema CheckDefinition(const ResourceDefinition& definition, std::vector<PartitionSpec>* partitions = nullptr);
 
 // Adds `definition` to the catalog document as a new resource (version 1) or, when the
 // resource exists, as its next version: new attribute paths get fresh registry indexes,

@@ -154,6 +154,10 @@ void Database::DropResource(const std::string& name) {
   core_->MutateCatalog([&](Json& catalog) { catalog["resources"].erase(name); });
 }
 
+PartitionRepairResult Database::Repair(const std::string& name, const PartitionRepairOptions& options) {
+  return resource(name).RepairPartitions(options);
+}
+
 RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {
   if (new_passphrase.empty()) throw InvalidArgument("the new passphrase must not be empty");
   core_->LoadCatalog();  // rotate the key that is current now, not the one seen at connect

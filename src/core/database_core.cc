@@ -39,6 +39,8 @@ DatabaseCore::DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefi
   options_.passphrase.reset();
 }
 
+DatabaseCore::~DatabaseCore() { resources_.clear(); }
+
 void DatabaseCore::InstallCatalog(Json catalog, std::string etag) {
   core::CheckCatalog(catalog);
   std::map<std::string, std::shared_ptr<const core::ResourceState>> states;

@@ -21,6 +21,9 @@ namespace s3db {
 class DatabaseCore {
  public:
   DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefix, DatabaseOptions options);
+  // Resources go first: their background reference writers still use the store, the
+  // catalog and the keyring while they drain.
+  ~DatabaseCore();
 
   ObjectStore& store() { return *store_; }
   const format::KeyLayout& layout() const { return layout_; }

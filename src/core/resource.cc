@@ -1,12 +1,15 @@
 #include "s3db/resource.h"
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "core/database_core.h"
+#include "core/partition_index.h"
+#include "core/partition_spec.h"
 #include "core/record_codec.h"
 #include "core/unique_index.h"
 #include "format/key_layout.h"
@@ -59,6 +62,22 @@ bool EtagEquals(std::string_view a, std::string_view b) {
   return strip(a) == strip(b);
 }
 
+// Whether the record's fields (and "id") equal every entry of a Query filter.
+bool MatchesFilter(const Record& record, const Json& filter) {
+  const Json full = record.ToJson();
+  for (const auto& [path, expected] : filter.items()) {
+    const Json* actual = FindPath(full, path);
+    if (!actual || *actual != expected) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> KeysOf(const std::map<std::string, std::string>& by_partition) {
+  std::vector<std::string> keys;
+  for (const auto& [partition, key] : by_partition) keys.push_back(key);
+  return keys;
+}
+
 std::string ValidationSummary(const std::vector<FieldError>& errors) {
   std::string out;
   for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.message;
@@ -96,14 +115,13 @@ class ClaimSet {
 
 }  // namespace
 
-Resource::Resource(DatabaseCore* core, std::string name) : core_(core), name_(std::move(name)) {}
-
 namespace {
 
 // Per-call context shared by the helpers below.
 struct Ctx {
   DatabaseCore* core;
   const std::string& name;
+  core::ReferenceQueue* references;  // the resource's background reference writer
 
   std::shared_ptr<const core::ResourceState> State() const {
     auto state = core->State(name, /*refresh_on_miss=*/true);
@@ -181,8 +199,9 @@ struct Ctx {
   // Encodes and writes `data` (validated under spec) with the given condition.
   Result<Record> Write(const core::VersionSpec& spec, const std::string& id, Json data, bool create_only,
                        const std::string& if_match) const {
-    core::EncodedRecord encoded =
-        core::EncodeRecord(data, spec, core->options().metadata_budget, name, id, &core->Keys());
+    // body-overflow keeps the partition fields (spec.partition_paths) in metadata.
+    core::EncodedRecord encoded = core::EncodeRecord(data, spec, core->options().metadata_budget, name, id,
+                                                     &core->Keys(), &spec.partition_paths);
     PutRequest put;
     put.key = Key(id);
     put.metadata = std::move(encoded.metadata);
@@ -267,6 +286,192 @@ struct Ctx {
     }
   }
 
+  // ---- partitions ---------------------------------------------------------------------------
+
+  // Partition name -> reference key of `data` under spec's partitions.
+  std::map<std::string, std::string> ReferenceKeys(const core::VersionSpec& spec, const Json& data,
+                                                   const std::string& id) const {
+    return core::ReferenceKeys(core->layout(), name, spec.partitions, data, id);
+  }
+
+  // Throws ValidationError, before any write, for a reference key S3 would refuse.
+  void CheckReferenceKeys(const core::VersionSpec& spec, const Json& data, const std::string& id,
+                          bool generated) const {
+    std::vector<FieldError> errors;
+    for (const auto& [partition, key] : ReferenceKeys(spec, data, id)) {
+      if (key.size() <= format::kMaxKeyBytes) continue;
+      // Blame the field with the longest value text: that is what maxlength would cut.
+      const core::PartitionSpec* p = core::FindPartition(spec.partitions, partition);
+      const auto segments = core::RecordSegments(*p, data);
+      size_t longest = 0;
+      for (size_t i = 1; i < segments->size(); ++i) {
+        if ((*segments)[i].second.size() > (*segments)[longest].second.size()) longest = i;
+      }
+      FieldError e;
+      e.path = (*segments)[longest].first;
+      e.rule = "partition";
+      e.expected = "a value whose partition '" + partition + "' reference key fits in " +
+                   std::to_string(format::kMaxKeyBytes) + " bytes (give the partition field a maxlength)";
+      e.actual = "a key of " + std::to_string(key.size()) + " bytes";
+      e.message = e.path + " (partition " + partition + "): the reference key would be " + std::to_string(key.size()) +
+                  " bytes; S3 allows " + std::to_string(format::kMaxKeyBytes);
+      errors.push_back(std::move(e));
+    }
+    if (!errors.empty()) {
+      std::string subject = generated ? "a new record" : "record '" + id + "'";
+      throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
+                            std::move(errors), name, generated ? "" : id);
+    }
+  }
+
+  // The reference keys record `id` needs now, under the current definition, read fresh
+  // (secrets stay sealed: no partition field is secret); nullopt when it does not exist.
+  std::optional<std::set<std::string>> CurrentReferenceKeys(const std::string& id) const {
+    Result<GetResult> got = core->store().Get(Key(id));
+    if (got.code() == ErrorCode::kNotFound) return std::nullopt;
+    if (!got.ok()) Fail(got.status(), id, "reading");
+    core::DecodeOptions options;
+    options.skip_secrets = true;
+    const Record record = Decode(id, *got, options);
+    auto state = State();
+    std::set<std::string> keys;
+    for (auto& [partition, key] : ReferenceKeys(state->current(), record.data, id)) keys.insert(std::move(key));
+    return keys;
+  }
+
+  core::ReferenceIo Io(int concurrency) const {
+    return core::ReferenceIo{core->store(), core->layout(), name, concurrency,
+                             [this](const std::string& id) { return CurrentReferenceKeys(id); }};
+  }
+
+  // Applies a change to the references of a record just written, or queues it when the
+  // resource writes them in the background. A synchronous failure throws: the record stands,
+  // and repair rebuilds what is missing.
+  void PublishReferences(const core::VersionSpec& spec, core::ReferenceChange change, const std::string& done) const {
+    if (change.put.empty() && change.remove.empty()) return;
+    if (spec.definition.async_partitions) {
+      references->Push(std::move(change));
+      return;
+    }
+    const core::ReferenceOutcome outcome = core::ApplyReferenceChange(Io(core->options().concurrency), change);
+    if (outcome.failures.empty()) return;
+    const PartitionFailure& first = outcome.failures.front();
+    // The record exists, so "not found" would mislead: report a storage failure.
+    const ErrorCode code = first.code == ErrorCode::kNotFound ? ErrorCode::kIOError : first.code;
+    ThrowError(code,
+               "record '" + change.id + "' of resource '" + name + "' was " + done + ", but " +
+                   std::to_string(outcome.failures.size()) + " of its partition references failed, the first (" +
+                   first.operation + " " + first.key + "): " + first.message +
+                   "; reads through the partition may miss it until `s3db repair " + name +
+                   "` (Resource::RepairPartitions) rebuilds them",
+               name, change.id);
+  }
+
+  // The partition `partition` of `spec`; InvalidArgument naming the ones there are.
+  const core::PartitionSpec& PartitionOf(const core::VersionSpec& spec, const std::string& partition) const {
+    if (const core::PartitionSpec* p = core::FindPartition(spec.partitions, partition)) return *p;
+    std::string known;
+    for (const auto& p : spec.partitions) known += (known.empty() ? "" : ", ") + p.name;
+    throw InvalidArgument("resource '" + name + "' has no partition '" + partition + "' (" +
+                              (known.empty() ? std::string("it has none") : "it has: " + known) + ")",
+                          name);
+  }
+
+  struct PartitionTarget {
+    const core::PartitionSpec* partition = nullptr;
+    format::PartitionSegments segments;
+  };
+
+  // The partition a listing reads, from ListOptions/PageOptions; nullopt for the whole resource.
+  std::optional<PartitionTarget> Target(const core::VersionSpec& spec, const std::string& partition,
+                                        const Json& values) const {
+    if (partition.empty()) {
+      if (!values.is_null() && !(values.is_object() && values.empty())) {
+        throw InvalidArgument("resource '" + name + "': partition values were given without a partition", name);
+      }
+      return std::nullopt;
+    }
+    PartitionTarget target;
+    target.partition = &PartitionOf(spec, partition);
+    target.segments = core::ValueSegments(name, *target.partition, values.is_null() ? Json::object() : values,
+                                          /*require_all=*/false);
+    return target;
+  }
+
+  // The record behind a listed reference, when its current data gives exactly that key (and
+  // it passes `filter`); nullopt for a stale reference. Secrets stay sealed unless `full`.
+  std::optional<Record> Verify(const core::PartitionSpec& partition, const std::string& key, const std::string& id,
+                               bool full, const Json* filter) const {
+    Result<GetResult> got = core->store().Get(core->layout().RecordKey(name, id));
+    if (got.code() == ErrorCode::kNotFound) return std::nullopt;  // the record is gone
+    if (!got.ok()) Fail(got.status(), id, "reading");
+    core::DecodeOptions options;
+    options.skip_secrets = !full;
+    Record record = Decode(id, *got, options);
+    const auto segments = core::RecordSegments(partition, record.data);
+    if (!segments || core->layout().PartitionKey(name, partition.name, *segments, id) != key) return std::nullopt;
+    if (filter && !MatchesFilter(record, *filter)) return std::nullopt;
+    return record;
+  }
+
+  struct ScanResult {
+    std::vector<std::string> ids;
+    std::vector<Record> records;  // when kept
+    size_t matched = 0;           // verified references seen (all of them with count_all)
+  };
+
+  // Lists the references under `target` in key order and keeps those Verify accepts: from
+  // `offset`, at most `limit`. Reads each candidate record (one GET per reference), a batch
+  // at a time in parallel, and stops at the limit unless `count_all`.
+  ScanResult ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit,
+                           bool keep_records, bool count_all, const Json* filter = nullptr) const {
+    ScanResult out;
+    auto taken = [&] { return keep_records ? out.records.size() : out.ids.size(); };
+    auto full = [&] { return limit && taken() >= *limit; };
+    if (full() && !count_all) return out;
+    const core::PartitionSpec& partition = *target.partition;
+    ListRequest request;
+    request.prefix = core->layout().PartitionValuesPrefix(name, partition.name, target.segments);
+    const size_t batch = static_cast<size_t>(std::max(1, core->options().concurrency)) * 4;
+    while (true) {
+      Result<ListPage> page = core->store().List(request);
+      if (!page.ok()) Fail(page.status(), "", "listing partition '" + partition.name + "' of");
+      std::vector<std::pair<std::string, std::string>> candidates;  // key, id
+      for (const auto& object : page->objects) {
+        auto parts = core->layout().ParsePartitionKey(name, object.key);
+        if (parts) candidates.emplace_back(object.key, std::move(parts->id));
+      }
+      for (size_t start = 0; start < candidates.size(); start += batch) {
+        const size_t n = std::min(candidates.size() - start, batch);
+        std::vector<std::optional<Record>> verified(n);
+        std::vector<std::exception_ptr> failures(n);
+        util::ParallelFor(n, core->options().concurrency, [&](size_t i) {
+          try {
+            const auto& [key, id] = candidates[start + i];
+            verified[i] = Verify(partition, key, id, keep_records, filter);
+          } catch (...) {
+            failures[i] = std::current_exception();
+          }
+        });
+        for (auto& f : failures) {
+          if (f) std::rethrow_exception(f);
+        }
+        for (auto& record : verified) {
+          if (!record) continue;
+          if (out.matched++ < offset || full()) continue;
+          if (keep_records) {
+            out.records.push_back(std::move(*record));
+          } else {
+            out.ids.push_back(std::move(record->id));
+          }
+        }
+        if (full() && !count_all) return out;
+      }
+      if (!page->truncated) return out;
+      request.continuation_token = page->next_continuation_token;
+    }
+  }
+
   // Reads many ids in parallel; vanished ones are skipped (they were deleted meanwhile).
   std::vector<Record> ReadAll(const std::vector<std::string>& ids) const {
     std::vector<std::optional<Record>> slots(ids.size());
@@ -292,11 +497,31 @@ struct Ctx {
 
 }  // namespace
 
-ResourceDefinition Resource::definition() const { return Ctx{core_, name_}.State()->current().definition; }
-int Resource::version() const { return Ctx{core_, name_}.State()->current_version; }
+Resource::Resource(DatabaseCore* core, std::string name) : core_(core), name_(std::move(name)) {
+  auto apply = [this](const core::ReferenceChange& change) {
+    Ctx ctx{core_, name_, nullptr};
+    return core::ApplyReferenceChange(ctx.Io(core_->options().concurrency), change);
+  };
+  auto report = [this](const PartitionFailure& f) {
+    if (!events_.HasListeners(kPartitionErrorEvent)) return;
+    events_.Emit(kPartitionErrorEvent, Json{{"resource", name_},
+                                            {"id", f.id},
+                                            {"partition", f.partition},
+                                            {"key", f.key},
+                                            {"operation", f.operation},
+                                            {"code", ErrorCodeName(f.code)},
+                                            {"message", f.message}});
+  };
+  references_ = std::make_unique<core::ReferenceQueue>(apply, report, core_->options().concurrency);
+}
+
+Resource::~Resource() = default;
+
+ResourceDefinition Resource::definition() const { return Ctx{core_, name_, references_.get()}.State()->current().definition; }
+int Resource::version() const { return Ctx{core_, name_, references_.get()}.State()->current_version; }
 
 Record Resource::Insert(const Json& input) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
@@ -327,6 +552,7 @@ Record Resource::Insert(const Json& input) {
     data["updatedAt"] = now;
   }
   ctx.Validate(spec, data, generated ? "" : id, std::move(id_errors));
+  ctx.CheckReferenceKeys(spec, data, id, generated);  // a redrawn id has the same length
   const auto uniques = Ctx::UniqueValues(spec, data);
   core::UniqueIndex index = ctx.Index();
   for (int attempt = 0;; ++attempt) {
@@ -352,6 +578,10 @@ Record Resource::Insert(const Json& input) {
                      name_, id);
     }
     claims.Keep();
+    // References after the record: a crash in between leaves a record that repair indexes,
+    // never a reference to nothing.
+    ctx.PublishReferences(spec, core::ReferenceChange{id, KeysOf(ctx.ReferenceKeys(spec, data, id)), {}, false},
+                          "inserted");
     return std::move(written).value();
   }
 }
@@ -363,13 +593,13 @@ Record Resource::Get(const std::string& id) {
 }
 
 std::optional<Record> Resource::TryGet(const std::string& id) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   ctx.State();
   return ctx.TryGet(id);
 }
 
 bool Resource::Exists(const std::string& id) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   ctx.State();
   Result<ObjectInfo> head = core_->store().Head(ctx.Key(id));
   if (head.code() == ErrorCode::kNotFound) return false;
@@ -378,7 +608,7 @@ bool Resource::Exists(const std::string& id) {
 }
 
 Record Resource::Update(const std::string& id, const Json& patch, const UpdateOptions& options) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   if (!patch.is_object()) throw InvalidArgument("resource '" + name_ + "': an update must be a JSON object", name_, id);
   if (auto it = patch.find("id"); it != patch.end() && *it != id) {
     throw InvalidArgument("resource '" + name_ + "': an update cannot change the id of record '" + id + "'", name_, id);
@@ -403,6 +633,7 @@ Record Resource::Update(const std::string& id, const Json& patch, const UpdateOp
       data["updatedAt"] = util::FormatIso8601Ms(util::NowMs());
     }
     ctx.Validate(spec, data, id);
+    ctx.CheckReferenceKeys(spec, data, id, false);
     // Unique values: claim the new ones before the write, free the old ones after it.
     std::vector<std::pair<std::string, Json>> gained, lost;
     const auto before = Ctx::UniqueValues(spec, current->data);
@@ -433,6 +664,20 @@ Record Resource::Update(const std::string& id, const Json& patch, const UpdateOp
       }
       claims.Keep();
       for (const auto& [path, value] : lost) index.Release(path, value, id);
+      // Only the references whose key changed: the new ones, then the old ones go (never a
+      // listing of the partition).
+      const auto before_keys = ctx.ReferenceKeys(spec, current->data, id);
+      const auto after_keys = ctx.ReferenceKeys(spec, written->data, id);
+      core::ReferenceChange change{id, {}, {}, true};
+      for (const auto& [partition, key] : after_keys) {
+        auto old = before_keys.find(partition);
+        if (old == before_keys.end() || old->second != key) change.put.push_back(key);
+      }
+      for (const auto& [partition, key] : before_keys) {
+        auto now = after_keys.find(partition);
+        if (now == after_keys.end() || now->second != key) change.remove.push_back(key);
+      }
+      ctx.PublishReferences(spec, std::move(change), "updated");
       return std::move(written).value();
     }
     claims.Release();
@@ -452,7 +697,7 @@ Record Resource::Update(const std::string& id, const Json& patch, const UpdateOp
 }
 
 Record Resource::Upsert(const std::string& id, const Json& data) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_, id);
   ctx.Key(id);
   const int attempts = core_->options().max_update_attempts;
@@ -478,15 +723,17 @@ Record Resource::Upsert(const std::string& id, const Json& data) {
 }
 
 void Resource::Delete(const std::string& id) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   auto state = ctx.State();
-  if (state->current().schema.UniqueFields().empty()) {
+  const core::VersionSpec& spec = state->current();
+  if (spec.schema.UniqueFields().empty() && spec.partitions.empty()) {
     if (!Exists(id)) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
     Status deleted = core_->store().Delete(ctx.Key(id));
     if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
     return;
   }
-  // A GET instead of the HEAD: the record's unique values are freed once it is gone.
+  // A GET instead of the HEAD: the record's unique values are freed once it is gone, and its
+  // partition references removed before.
   Result<GetResult> got = core_->store().Get(ctx.Key(id));
   if (got.code() == ErrorCode::kNotFound) {
     throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
@@ -495,14 +742,34 @@ void Resource::Delete(const std::string& id) {
   core::DecodeOptions options;
   options.skip_secrets = true;  // no passphrase needed to delete
   const Record record = ctx.Decode(id, *got, options);
+  const std::vector<std::string> references = KeysOf(ctx.ReferenceKeys(spec, record.data, id));
+  if (!references.empty() && !spec.definition.async_partitions) {
+    // Before the record, so no reference ever points at nothing; nothing can bring these
+    // keys back meanwhile (an insert of this id fails while the record exists).
+    const core::ReferenceOutcome outcome =
+        core::ApplyReferenceChange(ctx.Io(core_->options().concurrency), {id, {}, references, false});
+    if (!outcome.failures.empty()) {
+      const PartitionFailure& first = outcome.failures.front();
+      const ErrorCode code = first.code == ErrorCode::kNotFound ? ErrorCode::kIOError : first.code;
+      ThrowError(code,
+                 "record '" + id + "' of resource '" + name_ + "' was not deleted: removing its partition reference " +
+                     first.key + " failed: " + first.message + " (delete it again, or run repair)",
+                 name_, id);
+    }
+  }
   Status deleted = core_->store().Delete(ctx.Key(id));
   if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
+  if (!references.empty() && spec.definition.async_partitions) {
+    // In the background the references go after the record; the restore step keeps those a
+    // new record of the same id needs.
+    references_->Push({id, {}, references, true});
+  }
   core::UniqueIndex index = ctx.Index();
-  for (const auto& [path, value] : Ctx::UniqueValues(state->current(), record.data)) index.Release(path, value, id);
+  for (const auto& [path, value] : Ctx::UniqueValues(spec, record.data)) index.Release(path, value, id);
 }
 
 ReEncryptResult Resource::ReEncrypt() {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   auto state = ctx.State();
   ReEncryptResult out;
   out.resource = name_;
@@ -560,7 +827,7 @@ ReEncryptResult Resource::ReEncrypt() {
 }
 
 Json Resource::ExportSchema() const {
-  auto state = Ctx{core_, name_}.State();
+  auto state = Ctx{core_, name_, references_.get()}.State();
   const core::VersionSpec& spec = state->current();
   Json out = spec.definition.Export();
   out["version"] = spec.version;
@@ -594,7 +861,7 @@ InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {
 }
 
 GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   ctx.State();
   std::vector<std::optional<Record>> slots(ids.size());
   std::vector<std::optional<BulkItemError>> errors(ids.size());
@@ -639,14 +906,16 @@ DeleteRecordsResult Resource::DeleteMany(const std::vector<std::string>& ids) {
 }
 
 std::vector<Record> Resource::GetAll() {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   ctx.State();
   return ctx.ReadAll(ctx.ListIds(0, std::nullopt));
 }
 
 size_t Resource::DeleteAll() {
   // Works from the listing alone, so it also clears what a dropped resource left behind.
-  Ctx ctx{core_, name_};
+  // Background reference writes finish first, so none lands after the last page.
+  references_->WaitIdle();
+  Ctx ctx{core_, name_, references_.get()};
   ListRequest request;
   request.prefix = core_->layout().ResourcePrefix(name_);
   size_t records = 0;
@@ -670,29 +939,47 @@ size_t Resource::DeleteAll() {
 }
 
 std::vector<std::string> Resource::ListIds(const ListOptions& options) {
-  Ctx ctx{core_, name_};
-  ctx.State();
+  Ctx ctx{core_, name_, references_.get()};
+  auto state = ctx.State();
+  if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
+    return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/false, /*count_all=*/false).ids;
+  }
   return ctx.ListIds(options.offset, options.limit);
 }
 
-size_t Resource::Count() { return ListIds().size(); }
+size_t Resource::Count(const ListOptions& options) { return ListIds(options).size(); }
 
 std::vector<Record> Resource::List(const ListOptions& options) {
-  Ctx ctx{core_, name_};
-  ctx.State();
+  Ctx ctx{core_, name_, references_.get()};
+  auto state = ctx.State();
+  if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
+    ctx.RequireKeysFor(*state);
+    return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/true, /*count_all=*/false).records;
+  }
   return ctx.ReadAll(ctx.ListIds(options.offset, options.limit));
 }
 
 PageResult Resource::Page(const PageOptions& options) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   if (options.size < 1 || options.size > 1000) {
     throw InvalidArgument("resource '" + name_ + "': page size must be 1..1000, got " + std::to_string(options.size),
                           name_);
   }
-  ctx.State();
+  auto state = ctx.State();
   PageResult out;
   out.page = options.offset / options.size;
   out.page_size = options.size;
+  if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
+    ctx.RequireKeysFor(*state);
+    // Counting a partition verifies every reference in it, so it costs a GET per reference.
+    Ctx::ScanResult scan = ctx.ScanPartition(*target, options.offset, options.size, true, !options.skip_count);
+    if (!options.skip_count) {
+      out.total_items = scan.matched;
+      out.total_pages = (scan.matched + options.size - 1) / options.size;
+    }
+    out.items = std::move(scan.records);
+    return out;
+  }
   std::vector<std::string> ids;
   if (options.skip_count) {
     ids = ctx.ListIds(options.offset, options.size);
@@ -707,9 +994,32 @@ PageResult Resource::Page(const PageOptions& options) {
 }
 
 std::vector<Record> Resource::Query(const Json& filter, const ListOptions& options) {
-  Ctx ctx{core_, name_};
+  Ctx ctx{core_, name_, references_.get()};
   if (!filter.is_object()) throw InvalidArgument("resource '" + name_ + "': a query filter must be a JSON object", name_);
-  ctx.State();
+  auto state = ctx.State();
+  const core::VersionSpec& spec = state->current();
+  std::optional<Ctx::PartitionTarget> target = ctx.Target(spec, options.partition, options.partition_values);
+  if (!target) {
+    // A partition whose every field the filter pins narrows the read to its references. Only
+    // strings and booleans: their key text is one-to-one with the JSON value, where 1 and 1.0
+    // are equal as JSON but not as text.
+    size_t best = 0;
+    for (const auto& p : spec.partitions) {
+      Json values = Json::object();
+      for (const auto& f : p.fields) {
+        const auto it = filter.find(f.path);
+        if (it == filter.end() || !(it->is_string() || it->is_boolean())) break;
+        values[f.path] = *it;
+      }
+      if (values.size() != p.fields.size() || p.fields.size() <= best) continue;
+      best = p.fields.size();
+      target = Ctx::PartitionTarget{&p, core::ValueSegments(name_, p, values, /*require_all=*/true)};
+    }
+  }
+  if (target) {
+    ctx.RequireKeysFor(*state);
+    return ctx.ScanPartition(*target, options.offset, options.limit, true, false, &filter).records;
+  }
   std::vector<std::string> ids = ctx.ListIds(0, std::nullopt);
   std::vector<Record> out;
   size_t skipped = 0;
@@ -718,16 +1028,7 @@ std::vector<Record> Resource::Query(const Json& filter, const ListOptions& optio
     std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(start),
                                    ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + batch)));
     for (auto& record : ctx.ReadAll(chunk)) {
-      Json full = record.ToJson();
-      bool match = true;
-      for (const auto& [path, expected] : filter.items()) {
-        const Json* actual = FindPath(full, path);
-        if (!actual || *actual != expected) {
-          match = false;
-          break;
-        }
-      }
-      if (!match) continue;
+      if (!MatchesFilter(record, filter)) continue;
       if (skipped < options.offset) {
         ++skipped;
         continue;
@@ -735,6 +1036,165 @@ std::vector<Record> Resource::Query(const Json& filter, const ListOptions& optio
       out.push_back(std::move(record));
       if (options.limit && out.size() >= *options.limit) return out;
     }
+  }
+  return out;
+}
+
+std::vector<Record> Resource::ListByPartition(const std::string& partition, const Json& values,
+                                              const ListOptions& options) {
+  if (partition.empty()) throw InvalidArgument("resource '" + name_ + "': ListByPartition needs a partition", name_);
+  ListOptions through = options;
+  through.partition = partition;
+  through.partition_values = values;
+  return List(through);
+}
+
+Record Resource::GetFromPartition(const std::string& id, const std::string& partition, const Json& values) {
+  Ctx ctx{core_, name_, references_.get()};
+  auto state = ctx.State();
+  const core::PartitionSpec& p = ctx.PartitionOf(state->current(), partition);
+  const format::PartitionSegments segments = core::ValueSegments(name_, p, values, /*require_all=*/true);
+  const std::string key = core_->layout().PartitionKey(name_, p.name, segments, id);
+  // The record's data decides, not the reference: a record whose reference a crash left
+  // unwritten is still found, and a stale reference never returns a record that moved.
+  std::optional<Record> record = ctx.TryGet(id);
+  const auto now = record ? core::RecordSegments(p, record->data) : std::nullopt;
+  if (!now || core_->layout().PartitionKey(name_, p.name, *now, id) != key) {
+    throw NotFound("record '" + id + "' of resource '" + name_ + "' " +
+                       (record ? "is not in partition '" + partition + "' with " + values.dump() : "not found"),
+                   name_, id);
+  }
+  return std::move(*record);
+}
+
+std::optional<std::string> Resource::GetPartitionKey(const std::string& partition, const std::string& id,
+                                                     const Json& data) const {
+  Ctx ctx{core_, name_, references_.get()};
+  ctx.Key(id);  // validates the id
+  auto state = ctx.State();
+  const core::PartitionSpec& p = ctx.PartitionOf(state->current(), partition);
+  const auto segments = core::RecordSegments(p, data);
+  if (!segments) return std::nullopt;
+  return core_->layout().PartitionKey(name_, p.name, *segments, id);
+}
+
+PartitionFlushResult Resource::FlushPartitions() { return references_->Flush(); }
+
+PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& options) {
+  Ctx ctx{core_, name_, references_.get()};
+  auto state = ctx.State();
+  const core::VersionSpec& spec = state->current();
+  references_->WaitIdle();  // this process's own background writes are not "missing"
+  PartitionRepairResult out;
+  out.resource = name_;
+  out.dry_run = options.dry_run;
+  const int concurrency = core_->options().concurrency;
+
+  // 1. Every record, and the references its data needs.
+  const std::vector<std::string> ids = ctx.ListIds(0, std::nullopt);
+  std::vector<std::optional<std::map<std::string, std::string>>> needs(ids.size());
+  std::vector<std::exception_ptr> errors(ids.size());
+  util::ParallelFor(ids.size(), concurrency, [&](size_t i) {
+    try {
+      Result<GetResult> got = core_->store().Get(ctx.Key(ids[i]));
+      if (got.code() == ErrorCode::kNotFound) return;  // deleted meanwhile
+      if (!got.ok()) ctx.Fail(got.status(), ids[i], "reading");
+      core::DecodeOptions decode;
+      decode.skip_secrets = true;  // no partition field is secret: no passphrase needed
+      needs[i] = ctx.ReferenceKeys(spec, ctx.Decode(ids[i], *got, decode).data, ids[i]);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  });
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  std::map<std::string, std::string> expected;  // key -> id
+  std::set<std::string> records;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!needs[i]) continue;
+    records.insert(ids[i]);
+    for (const auto& [partition, key] : *needs[i]) {
+      if (key.size() > format::kMaxKeyBytes) {
+        // Written before the partition existed; no reference can hold it.
+        out.failures.push_back({ids[i], partition, key, "put", ErrorCode::kInvalidArgument,
+                                "the reference key would be " + std::to_string(key.size()) +
+                                    " bytes; give the partition field a maxlength"});
+        continue;
+      }
+      expected.emplace(key, ids[i]);
+    }
+  }
+  out.records = records.size();
+
+  // 2. Every reference object, of every partition name ever used.
+  std::set<std::string> present;
+  std::vector<PartitionRepairExample> orphans;
+  ListRequest request;
+  request.prefix = core_->layout().PartitionsRoot(name_);
+  while (true) {
+    Result<ListPage> page = core_->store().List(request);
+    if (!page.ok()) ctx.Fail(page.status(), "", "listing the partition references of");
+    for (const auto& object : page->objects) {
+      ++out.references;
+      if (expected.count(object.key)) {
+        present.insert(object.key);
+        continue;
+      }
+      PartitionRepairExample orphan;
+      orphan.key = object.key;
+      const auto parts = core_->layout().ParsePartitionKey(name_, object.key);
+      if (!parts) {
+        orphan.reason = "not a partition reference key";
+      } else {
+        orphan.id = parts->id;
+        orphan.partition = parts->partition;
+        if (!core::FindPartition(spec.partitions, parts->partition)) {
+          orphan.reason = "partition '" + parts->partition + "' is not defined";
+        } else if (!records.count(parts->id)) {
+          orphan.reason = "record does not exist";
+        } else {
+          orphan.reason = "record no longer belongs here";
+        }
+      }
+      orphans.push_back(std::move(orphan));
+    }
+    if (!page->truncated) break;
+    request.continuation_token = page->next_continuation_token;
+  }
+  std::vector<PartitionRepairExample> missing;
+  for (const auto& [key, id] : expected) {
+    if (present.count(key)) continue;
+    auto parts = core_->layout().ParsePartitionKey(name_, key);
+    missing.push_back({key, id, parts ? parts->partition : "", "record needs it"});
+  }
+  out.orphans = orphans.size();
+  out.missing = missing.size();
+  for (size_t i = 0; i < orphans.size() && i < options.max_examples; ++i) out.orphan_examples.push_back(orphans[i]);
+  for (size_t i = 0; i < missing.size() && i < options.max_examples; ++i) out.missing_examples.push_back(missing[i]);
+  if (options.dry_run) return out;
+
+  // 3. Rebuild the missing, then remove the orphans; a removal re-reads its record and writes
+  // back what a concurrent write made it need.
+  std::map<std::string, core::ReferenceChange> by_id;
+  for (const auto& m : missing) {
+    auto& change = by_id.try_emplace(m.id, core::ReferenceChange{m.id, {}, {}, true}).first->second;
+    change.put.push_back(m.key);
+  }
+  for (const auto& o : orphans) {
+    auto& change = by_id.try_emplace(o.id, core::ReferenceChange{o.id, {}, {}, !o.id.empty()}).first->second;
+    change.remove.push_back(o.key);
+  }
+  std::vector<core::ReferenceChange> changes;
+  for (auto& [id, change] : by_id) changes.push_back(std::move(change));
+  std::vector<core::ReferenceOutcome> outcomes(changes.size());
+  const core::ReferenceIo io = ctx.Io(1);  // the parallelism is across records
+  util::ParallelFor(changes.size(), concurrency, [&](size_t i) { outcomes[i] = core::ApplyReferenceChange(io, changes[i]); });
+  for (auto& outcome : outcomes) {
+    out.rebuilt += outcome.written;
+    out.removed += outcome.removed;
+    out.restored += outcome.restored;
+    for (auto& f : outcome.failures) out.failures.push_back(std::move(f));
   }
   return out;
 }

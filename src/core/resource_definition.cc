@@ -33,9 +33,9 @@ const char* BehaviorName(Behavior behavior) {
 
 ResourceDefinition ResourceDefinition::FromJson(const std::string& name, const Json& document) {
   if (!document.is_object()) throw InvalidSchema("a resource definition must be a JSON object", name);
-  static const std::set<std::string> kTopKeys = {"name", "attributes", "behavior", "timestamps",
-                                                 "partitions", "options"};
-  static const std::set<std::string> kOptionKeys = {"behavior", "timestamps", "partitions"};
+  static const std::set<std::string> kTopKeys = {"name",       "attributes",      "behavior", "timestamps",
+                                                 "partitions", "asyncPartitions", "options"};
+  static const std::set<std::string> kOptionKeys = {"behavior", "timestamps", "partitions", "asyncPartitions"};
   for (const auto& [key, value] : document.items()) {
     if (!kTopKeys.count(key)) throw InvalidSchema("unknown key '" + key + "' in the definition of '" + name + "'", name);
   }
@@ -69,15 +69,22 @@ ResourceDefinition ResourceDefinition::FromJson(const std::string& name, const J
     if (!p->is_object()) throw InvalidSchema("'partitions' must be an object", name);
     def.partitions = *p;
   }
+  if (const Json* a = pick("asyncPartitions")) {
+    if (!a->is_boolean()) throw InvalidSchema("'asyncPartitions' must be true or false", name);
+    def.async_partitions = a->get<bool>();
+  }
   return def;
 }
 
 Json ResourceDefinition::ToJson() const {
-  return Json{{"name", name},
-              {"attributes", attributes},
-              {"behavior", behavior},
-              {"timestamps", timestamps},
-              {"partitions", partitions}};
+  Json out{{"name", name},
+           {"attributes", attributes},
+           {"behavior", behavior},
+           {"timestamps", timestamps},
+           {"partitions", partitions}};
+  // Only when set, so definitions (and catalogs) written before the option read the same.
+  if (async_partitions) out["asyncPartitions"] = true;
+  return out;
 }
 
 Json ResourceDefinition::Export() const {
@@ -112,6 +119,8 @@ std::string ResourceDefinition::DefinitionHash() const {
                  {"behavior", core::BehaviorName(core::ParseBehavior(behavior).value_or(core::Behavior::kUserManaged))},
                  {"timestamps", timestamps},
                  {"partitions", partitions}};
+  // Only when set, so every hash recorded before the option existed stays what it was.
+  if (async_partitions) canonical["asyncPartitions"] = true;
   return "sha256:" + util::HexEncode(util::Sha256(canonical.dump(-1, ' ', true)));
 }
 

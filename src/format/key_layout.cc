@@ -55,6 +55,18 @@ Status InvalidName(std::string_view name, std::string_view rule) {
                 fmt::format("resource name {} {}", QuoteForMessage(name), rule));
 }
 
+Status InvalidPartitionName(std::string_view name, std::string_view rule) {
+  return Status(ErrorCode::kInvalidArgument,
+                fmt::format("partition name {} {}", QuoteForMessage(name), rule));
+}
+
+// Decodes one percent-encoded key text, accepting only what util::PercentEncode writes.
+std::optional<std::string> DecodeCanonical(std::string_view text) {
+  std::string out;
+  if (!util::PercentDecode(text, &out) || util::PercentEncode(out) != text) return std::nullopt;
+  return out;
+}
+
 Status InvalidId(std::string_view id, std::string_view rule) {
   return Status(ErrorCode::kInvalidArgument, fmt::format("id {} {}", QuoteForMessage(id), rule));
 }
@@ -97,6 +109,24 @@ Status ValidateResourceName(std::string_view name) {
   }
   if (name.front() == '_' || name.front() == '-') {
     return InvalidName(name, "must start with a letter or digit");
+  }
+  return Status::Ok();
+}
+
+Status ValidatePartitionName(std::string_view name) {
+  if (name.empty()) return InvalidPartitionName(name, "is empty; a name has 1 to 64 characters");
+  if (name.size() > kMaxResourceNameLength) {
+    return InvalidPartitionName(name, fmt::format("has {} characters; the limit is {}", name.size(),
+                                                  kMaxResourceNameLength));
+  }
+  for (char c : name) {
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '_' && c != '-') {
+      return InvalidPartitionName(name, "may contain only A-Z, a-z, 0-9, '_' and '-'");
+    }
+  }
+  if (name.front() == '_' || name.front() == '-') {
+    return InvalidPartitionName(name, "must start with a letter or digit");
   }
   return Status::Ok();
 }
@@ -168,6 +198,61 @@ std::optional<std::string> KeyLayout::IdFromRecordKey(std::string_view resource,
   Result<std::string> id = DecodeIdFromKey(key.substr(record_prefix.size()));
   if (!id.ok()) return std::nullopt;
   return std::move(id).value();
+}
+
+std::string KeyLayout::PartitionsRoot(std::string_view resource) const {
+  return ResourcePrefix(resource) + "partition=";
+}
+
+std::string KeyLayout::PartitionPrefix(std::string_view resource, std::string_view partition) const {
+  return fmt::format("{}{}/", PartitionsRoot(resource), partition);
+}
+
+std::string KeyLayout::PartitionValuesPrefix(std::string_view resource, std::string_view partition,
+                                             const PartitionSegments& segments) const {
+  std::string key = PartitionPrefix(resource, partition);
+  for (const auto& [field, value] : segments) {
+    key += util::PercentEncode(field);
+    key += '=';
+    key += util::PercentEncode(value);
+    key += '/';
+  }
+  return key;
+}
+
+std::string KeyLayout::PartitionKey(std::string_view resource, std::string_view partition,
+                                    const PartitionSegments& segments, std::string_view id) const {
+  return PartitionValuesPrefix(resource, partition, segments) + "id=" + EncodeIdForKey(id);
+}
+
+std::optional<PartitionKeyParts> KeyLayout::ParsePartitionKey(std::string_view resource,
+                                                               std::string_view key) const {
+  const std::string root = PartitionsRoot(resource);
+  if (!util::StartsWith(key, root)) return std::nullopt;
+  std::string_view rest = key.substr(root.size());
+  std::vector<std::string_view> levels;
+  for (size_t slash; (slash = rest.find('/')) != std::string_view::npos;) {
+    levels.push_back(rest.substr(0, slash));
+    rest = rest.substr(slash + 1);
+  }
+  levels.push_back(rest);
+  // partition name, at least one field level, the id level.
+  if (levels.size() < 3 || !ValidatePartitionName(levels.front()).ok()) return std::nullopt;
+  PartitionKeyParts parts;
+  parts.partition = std::string(levels.front());
+  for (size_t i = 1; i + 1 < levels.size(); ++i) {
+    const size_t eq = levels[i].find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    auto field = DecodeCanonical(levels[i].substr(0, eq));
+    auto value = DecodeCanonical(levels[i].substr(eq + 1));
+    if (!field || !value || field->empty()) return std::nullopt;
+    parts.segments.emplace_back(std::move(*field), std::move(*value));
+  }
+  if (!util::StartsWith(levels.back(), "id=")) return std::nullopt;
+  Result<std::string> id = DecodeIdFromKey(levels.back().substr(3));
+  if (!id.ok()) return std::nullopt;
+  parts.id = std::move(id).value();
+  return parts;
 }
 
 }  // namespace s3db::format

@@ -2,7 +2,8 @@
 //
 //   <prefix>/s3db.json                                  the catalog
 //   <prefix>/resource=<name>/data/id=<encoded id>       one record
-//   <prefix>/resource=<name>/partition=...              partition references (a later layer)
+//   <prefix>/resource=<name>/partition=<p>/<field>=<value>/.../id=<encoded id>
+//                                                       one partition reference (empty object)
 //
 // Records sit under "data/" so that listing a resource's records never meets its partition
 // references. docs/FORMAT.md ("Keys and ids") has the rules; tests/data/key_layout_vectors.jsonl
@@ -16,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "s3db/status.h"
 
@@ -57,6 +60,26 @@ std::string EncodeIdForKey(std::string_view id);
 // from a listing addresses the same object when it is used to build a key again.
 Result<std::string> DecodeIdFromKey(std::string_view segment);
 
+// ---- Partitions ----------------------------------------------------------------------------
+
+// S3 refuses longer keys; a partition reference that would exceed it cannot be written.
+inline constexpr size_t kMaxKeyBytes = 1024;
+
+// A partition name goes into keys as is: 1..64 characters of [A-Za-z0-9_-], starting with a
+// letter or digit (the rule of resource names). kInvalidArgument naming the name and the rule.
+Status ValidatePartitionName(std::string_view name);
+
+// One `<field>=<value>` level of a partition reference: the field's dot path and the value's
+// key text (what the partition rule made of the value), both unencoded.
+using PartitionSegments = std::vector<std::pair<std::string, std::string>>;
+
+// A reference key taken apart (KeyLayout::ParsePartitionKey).
+struct PartitionKeyParts {
+  std::string partition;
+  PartitionSegments segments;
+  std::string id;
+};
+
 // ---- Object keys ---------------------------------------------------------------------------
 
 class KeyLayout {
@@ -79,6 +102,23 @@ class KeyLayout {
   // The id of a record key of `resource`; nullopt for any other key (another resource, a
   // partition reference, a malformed id segment).
   std::optional<std::string> IdFromRecordKey(std::string_view resource, std::string_view key) const;
+
+  // "<prefix>/resource=<name>/partition=": every reference of every partition (repair).
+  std::string PartitionsRoot(std::string_view resource) const;
+  // "<prefix>/resource=<name>/partition=<p>/": every reference of one partition.
+  std::string PartitionPrefix(std::string_view resource, std::string_view partition) const;
+  // PartitionPrefix + "<field>=<value>/" for each segment, field and value percent-encoded as
+  // ids are (EncodeIdForKey). Ends in '/', so "region=eu/" never matches "region=eu-west/".
+  // With a leading run of a partition's fields, lists every reference that starts with them.
+  std::string PartitionValuesPrefix(std::string_view resource, std::string_view partition,
+                                    const PartitionSegments& segments) const;
+  // PartitionValuesPrefix + "id=" + EncodeIdForKey(id): the reference of one record.
+  std::string PartitionKey(std::string_view resource, std::string_view partition,
+                           const PartitionSegments& segments, std::string_view id) const;
+  // The parts of a reference key of `resource`; nullopt for any other key, and for one that
+  // PartitionKey would not have written byte for byte (bad partition name, a segment without
+  // '=', a non-canonical escape, no "id=" level, a bad id).
+  std::optional<PartitionKeyParts> ParsePartitionKey(std::string_view resource, std::string_view key) const;
 
  private:
 

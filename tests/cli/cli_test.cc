@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "s3db/object_store.h"
+#include "s3db/uri.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -491,6 +494,137 @@ TEST_F(CliTest, QueryMatchesANestedDotPath) {
 
   EXPECT_EQ(Run({"query", "users", R"({"address.country":"FR"})"}).out, "");
   EXPECT_TRUE(FailedWith(Run({"query", "users", "[1]"}), kInvalid, "FILTER_JSON"));
+}
+
+// ---- partitions ---------------------------------------------------------------------------
+
+// The seeds' form: partitions under "options", fields as an object (byte order of paths).
+constexpr const char* kPeopleSchema = R"({
+  "attributes": {"name": "string", "region": "string|optional",
+                 "address": {"country": "string", "state": "string|optional"}},
+  "options": {"partitions": {
+    "byRegion": {"fields": {"region": "string"}},
+    "byPlace": {"fields": {"address.country": "string|maxlength:2", "address.state": "string"}}}}})";
+
+constexpr const char* kPeopleLines =
+    R"({"id":"p1","name":"A","region":"eu","address":{"country":"Portugal","state":"Lisboa"}})"
+    "\n"
+    R"({"id":"p2","name":"B","region":"eu-west","address":{"country":"Poland","state":"Mazovia"}})"
+    "\n"
+    R"({"id":"p3","name":"C","region":"eu","address":{"country":"Portugal","state":"Porto"}})"
+    "\n"
+    R"({"id":"p4","name":"D","address":{"country":"Spain"}})"
+    "\n";
+
+class CliPartitionTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    if (IsSkipped()) return;
+    CreatePeople(kPeopleSchema);
+  }
+  void CreatePeople(const std::string& schema) {
+    const std::string path = WriteTemp("people.schema.json", schema);
+    ASSERT_TRUE(Succeeded(Run({"resource", "create", "people", "--schema", path})));
+    ASSERT_TRUE(Succeeded(Run({"insert", "people"}, WithStdin(kPeopleLines))));
+  }
+  // The test's store opened past the CLI, and the key prefix its URI names ("" or "p/").
+  std::pair<std::unique_ptr<s3db::ObjectStore>, std::string> RawStore() {
+    s3db::Result<s3db::StoreUri> uri = s3db::ParseStoreUri(StoreUri());
+    EXPECT_TRUE(uri.ok());
+    auto store = s3db::OpenStore(*uri);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return {std::move(store).value(), uri->prefix.empty() ? "" : uri->prefix + "/"};
+  }
+};
+
+TEST_F(CliPartitionTest, IdsCountListAndQueryThroughAPartition) {
+  const std::vector<std::string> by_eu = {"ids", "people", "--partition", "byRegion", "--value", "region=eu"};
+  EXPECT_EQ(Lines(Run(by_eu).out), std::vector<std::string>({"p1", "p3"}));  // never eu-west
+  EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu-west"}).out, "p2\n");
+  EXPECT_EQ(Run({"count", "people", "--partition", "byRegion", "--value", "region=eu"}).out, "2\n");
+  EXPECT_EQ(Run({"count", "people"}).out, "4\n");
+  const std::vector<Json> one =
+      JsonLines(Run({"list", "people", "--partition", "byRegion", "--value", "region=eu", "--limit", "1",
+                     "--offset", "1"})
+                    .out);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0]["id"], "p3");
+  // Two fields, repeated --value; the maxlength:2 rule applies to what is given too.
+  EXPECT_EQ(Run({"ids", "people", "--partition", "byPlace", "--value", "address.country=Portugal", "--value",
+                 "address.state=Porto"})
+                .out,
+            "p3\n");
+  EXPECT_EQ(Lines(Run({"ids", "people", "--partition", "byPlace", "--value", "address.country=Po"}).out),
+            std::vector<std::string>({"p1", "p2", "p3"}));
+  const RunResult query = Run({"query", "people", R"({"name":"C"})", "--partition", "byRegion", "--value", "region=eu"});
+  ASSERT_TRUE(Succeeded(query));
+  EXPECT_EQ(JsonLines(query.out).at(0)["id"], "p3");
+  EXPECT_EQ(JsonLines(Run({"query", "people", R"({"region":"eu"})"}).out).size(), 2u);
+}
+
+TEST_F(CliPartitionTest, BadPartitionArgumentsAreUsageOrInvalidInput) {
+  EXPECT_TRUE(FailedWith(Run({"ids", "people", "--value", "region=eu"}), kUsage, "--partition"));
+  EXPECT_TRUE(FailedWith(Run({"ids", "people", "--partition", "byRegion", "--value", "region"}), kUsage,
+                         "FIELD=VALUE"));
+  EXPECT_TRUE(FailedWith(Run({"count", "people", "--partition", "byNothing", "--value", "region=eu"}), kInvalid,
+                         "no partition 'byNothing'"));
+  EXPECT_TRUE(FailedWith(Run({"ids", "people", "--partition", "byPlace", "--value", "address.state=Porto"}),
+                         kInvalid, "address.country"));
+  const std::string bad = WriteTemp("bad.json", R"({"attributes": {"name": "string"},
+      "partitions": {"byX": {"fields": {"nope": "string"}}}})");
+  EXPECT_TRUE(FailedWith(Run({"resource", "create", "bad", "--schema", bad}), kInvalid, "partition 'byX'"));
+}
+
+TEST_F(CliPartitionTest, RepairReportsOrphansAndMissingReferencesThenMendsThem) {
+  ASSERT_TRUE(Succeeded(Run({"update", "people", "p1", R"({"region":"us"})"})));
+  auto [store, prefix] = RawStore();
+  // An orphan (its record never existed) and a missing reference (p3's, as after a crash).
+  s3db::PutRequest orphan;
+  orphan.key = prefix + "resource=people/partition=byRegion/region=eu/id=ghost";
+  ASSERT_TRUE(store->Put(orphan).ok());
+  ASSERT_TRUE(store->Delete(prefix + "resource=people/partition=byRegion/region=eu/id=p3").ok());
+
+  const RunResult dry = Run({"repair", "people", "--dry-run"});
+  ASSERT_TRUE(Succeeded(dry));
+  const Json report = Json::parse(dry.out);
+  EXPECT_EQ(report["dryRun"], true);
+  EXPECT_EQ(report["records"], 4);
+  EXPECT_EQ(report["orphans"], 1);
+  EXPECT_EQ(report["missing"], 1);
+  EXPECT_EQ(report["removed"], 0);
+  EXPECT_EQ(report["rebuilt"], 0);
+  EXPECT_EQ(report["orphanExamples"][0]["id"], "ghost");
+  EXPECT_EQ(report["orphanExamples"][0]["reason"], "record does not exist");
+  EXPECT_EQ(report["missingExamples"][0]["id"], "p3");
+  EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu"}).out, "");
+
+  const RunResult fixed = Run({"repair", "people"});
+  ASSERT_TRUE(Succeeded(fixed));
+  EXPECT_EQ(Json::parse(fixed.out)["removed"], 1);
+  EXPECT_EQ(Json::parse(fixed.out)["rebuilt"], 1);
+  EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu"}).out, "p3\n");
+  const Json again = Json::parse(Run({"repair", "people"}).out);
+  EXPECT_EQ(again["orphans"], 0);
+  EXPECT_EQ(again["missing"], 0);
+  EXPECT_TRUE(FailedWith(Run({"repair", "nobody"}), kNotFound, "nobody"));
+}
+
+TEST_F(CliTest, AsyncPartitionsAreWrittenBeforeTheCommandExits) {
+  std::string schema = kPeopleSchema;
+  schema.insert(schema.rfind('}'), R"(, "asyncPartitions": true)");
+  const std::string path = WriteTemp("async.schema.json", schema);
+  const RunResult created = Run({"resource", "create", "people", "--schema", path});
+  ASSERT_TRUE(Succeeded(created));
+  EXPECT_EQ(Json::parse(created.out)["asyncPartitions"], true);
+  ASSERT_TRUE(Succeeded(Run({"insert", "people"}, WithStdin(kPeopleLines))));
+  EXPECT_EQ(Lines(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu"}).out),
+            std::vector<std::string>({"p1", "p3"}));
+  ASSERT_TRUE(Succeeded(Run({"delete", "people", "p1"})));
+  EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu"}).out, "p3\n");
+  const Json clean = Json::parse(Run({"repair", "people", "--dry-run"}).out);
+  EXPECT_EQ(clean["orphans"], 0);
+  EXPECT_EQ(clean["missing"], 0);
 }
 
 // ---- stdin batches ------------------------------------------------------------------------

@@ -223,6 +223,7 @@ TEST(KeyLayoutVectors, EveryGoldenLine) {
     if (text.empty()) continue;
     SCOPED_TRACE("key_layout_vectors.jsonl:" + std::to_string(line));
     const json vector = json::parse(text);
+    if (vector.contains("partition")) continue;  // PartitionVectors reads these
     const KeyLayout layout(vector.at("prefix").get<std::string>());
     const std::string resource = vector.at("resource").get<std::string>();
     const std::string id = vector.at("id").get<std::string>();
@@ -235,6 +236,109 @@ TEST(KeyLayoutVectors, EveryGoldenLine) {
     ++checked;
   }
   EXPECT_GE(checked, 25);
+}
+
+// The partition lines of the same file: segments -> list prefix and reference key, both ways.
+TEST(KeyLayoutGolden, PartitionVectors) {
+  const std::string path = std::string(S3DB_TEST_DATA_DIR) + "/key_layout_vectors.jsonl";
+  std::ifstream in(path);
+  ASSERT_TRUE(in.is_open()) << path;
+  std::string text;
+  int checked = 0;
+  for (int line = 1; std::getline(in, text); ++line) {
+    if (text.empty()) continue;
+    SCOPED_TRACE("key_layout_vectors.jsonl:" + std::to_string(line));
+    const json vector = json::parse(text);
+    if (!vector.contains("partition")) continue;
+    const KeyLayout layout(vector.at("prefix").get<std::string>());
+    const std::string resource = vector.at("resource").get<std::string>();
+    const std::string partition = vector.at("partition").get<std::string>();
+    const std::string id = vector.at("id").get<std::string>();
+    PartitionSegments segments;
+    for (const auto& s : vector.at("segments")) segments.emplace_back(s.at(0), s.at(1));
+    ASSERT_TRUE(ValidatePartitionName(partition).ok()) << partition;
+    const std::string list_prefix = vector.at("list_prefix").get<std::string>();
+    const std::string key = vector.at("key").get<std::string>();
+    EXPECT_EQ(layout.PartitionValuesPrefix(resource, partition, segments), list_prefix);
+    EXPECT_EQ(layout.PartitionKey(resource, partition, segments, id), key);
+    EXPECT_EQ(list_prefix.back(), '/');
+    EXPECT_TRUE(util::StartsWith(key, list_prefix));
+    EXPECT_TRUE(util::StartsWith(key, layout.PartitionPrefix(resource, partition)));
+    EXPECT_EQ(layout.IdFromRecordKey(resource, key), std::nullopt);  // never taken for a record
+    const auto parts = layout.ParsePartitionKey(resource, key);
+    ASSERT_TRUE(parts.has_value());
+    EXPECT_EQ(parts->partition, partition);
+    EXPECT_EQ(parts->segments, segments);
+    EXPECT_EQ(parts->id, id);
+    ++checked;
+  }
+  EXPECT_GE(checked, 14);
+}
+
+TEST(KeyLayoutPartition, APrefixValueNeverMatchesALongerValue) {
+  const KeyLayout layout("db");
+  const std::string eu = layout.PartitionValuesPrefix("users", "byRegion", {{"region", "eu"}});
+  const std::string eu_west = layout.PartitionKey("users", "byRegion", {{"region", "eu-west"}}, "x");
+  EXPECT_FALSE(util::StartsWith(eu_west, eu));
+  // A leading run of fields lists every reference under it.
+  const std::string country = layout.PartitionValuesPrefix("users", "byState", {{"c", "US"}});
+  EXPECT_TRUE(util::StartsWith(layout.PartitionKey("users", "byState", {{"c", "US"}, {"s", "CA"}}, "x"), country));
+  EXPECT_FALSE(util::StartsWith(layout.PartitionKey("users", "byState", {{"c", "USA"}, {"s", "CA"}}, "x"), country));
+}
+
+TEST(KeyLayoutPartition, ParseRejectsWhatPartitionKeyNeverWrites) {
+  const KeyLayout layout("");
+  for (const char* bad : {
+           "resource=users/partition=byRegion/id=x",              // no field level
+           "resource=users/partition=byRegion/region=eu",          // no id level
+           "resource=users/partition=byRegion/region=eu/x",        // last level is not id=
+           "resource=users/partition=by Region/region=eu/id=x",    // bad partition name
+           "resource=users/partition=_p/region=eu/id=x",           // reserved start
+           "resource=users/partition=byRegion/region/id=x",        // level without '='
+           "resource=users/partition=byRegion/=eu/id=x",           // empty field
+           "resource=users/partition=byRegion/region=a b/id=x",    // raw space
+           "resource=users/partition=byRegion/region=%2f/id=x",    // lower-case hex
+           "resource=users/partition=byRegion/region=%41/id=x",    // unneeded escape
+           "resource=users/partition=byRegion/region=%4/id=x",     // malformed escape
+           "resource=users/partition=byRegion/region=eu/id=",      // empty id
+           "resource=users/partition=byRegion/region=eu/id=a%2Fb", // id with '/'
+           "resource=users2/partition=byRegion/region=eu/id=x",    // another resource
+           "resource=users/data/id=x",                              // a record
+       }) {
+    EXPECT_EQ(layout.ParsePartitionKey("users", bad), std::nullopt) << bad;
+  }
+  EXPECT_TRUE(layout.ParsePartitionKey("users", "resource=users/partition=byRegion/region=/id=x").has_value());
+}
+
+TEST(KeyLayoutPartition, PartitionNames) {
+  for (const char* good : {"byRegion", "p", "0", "by-date_2"}) EXPECT_TRUE(ValidatePartitionName(good).ok()) << good;
+  for (const char* bad : {"", "_p", "-p", "by region", "by/region", "by=x", "b\u00e9"}) {
+    const Status status = ValidatePartitionName(bad);
+    EXPECT_EQ(status.code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(status.message().find("partition name"), std::string::npos) << status.message();
+  }
+  EXPECT_FALSE(ValidatePartitionName(std::string(65, 'p')).ok());
+}
+
+// Random values and ids round-trip through a reference key.
+TEST(KeyLayoutPartition, RandomSegmentsRoundTrip) {
+  std::mt19937 rng(7);
+  const KeyLayout layout("p");
+  for (int i = 0; i < 2000; ++i) {
+    PartitionSegments segments;
+    const int levels = 1 + static_cast<int>(rng() % 3);
+    for (int l = 0; l < levels; ++l) {
+      std::string value;
+      const size_t n = rng() % 12;
+      for (size_t c = 0; c < n; ++c) value.push_back(static_cast<char>(rng() % 256));
+      segments.emplace_back("f" + std::to_string(l) + ".x", value);
+    }
+    const std::string id = "id-" + std::to_string(i);
+    const auto parts = layout.ParsePartitionKey("r", layout.PartitionKey("r", "part", segments, id));
+    ASSERT_TRUE(parts.has_value());
+    EXPECT_EQ(parts->segments, segments);
+    EXPECT_EQ(parts->id, id);
+  }
 }
 
 // Random valid ids: 1..256 bytes drawn from every UTF-8 length class, minus '/' and controls.

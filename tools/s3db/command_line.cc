@@ -57,6 +57,28 @@ void AddPaging(CLI::App* command, CommandLine& line) {
   });
 }
 
+// --partition P --value FIELD=V ... of list, ids, count and query. A value's text is
+// the partition value as is (a number or a date goes through the partition's rule, so "7"
+// and "2024-06-27" work); FIELD is the field's dot path.
+void AddPartitionFilter(CLI::App* command, CommandLine& line) {
+  CLI::Option* partition =
+      command->add_option("--partition", line.list.partition, "Only records of this partition");
+  command
+      ->add_option("--value", line.partition_values,
+                   "FIELD=VALUE of the partition (repeat for its fields, in order)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const size_t eq = text.find('=');
+            if (eq == std::string::npos || eq == 0) {
+              return "expected FIELD=VALUE, got '" + text + "'";
+            }
+            return {};
+          },
+          "FIELD=VALUE"))
+      ->needs(partition)
+      ->allow_extra_args(false);  // one FIELD=VALUE per --value
+}
+
 void DefineResourceCommands(CLI::App& app, CommandLine& line) {
   CLI::App* resource = app.add_subcommand("resource", "Create, list, show and drop resources");
   resource->require_subcommand(1);
@@ -126,15 +148,18 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
   CLI::App* list = app.add_subcommand("list", "Records in id order, one JSON object per line");
   AddResourceName(list, line);
   AddPaging(list, line);
+  AddPartitionFilter(list, line);
   Select(list, line, CommandId::kList);
 
   CLI::App* ids = app.add_subcommand("ids", "Ids in key order, one per line");
   AddResourceName(ids, line);
   AddPaging(ids, line);
+  AddPartitionFilter(ids, line);
   Select(ids, line, CommandId::kIds);
 
   CLI::App* count = app.add_subcommand("count", "Print the number of records");
   AddResourceName(count, line);
+  AddPartitionFilter(count, line);
   Select(count, line, CommandId::kCount);
 
   CLI::App* query = app.add_subcommand(
@@ -143,7 +168,16 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
   AddResourceName(query, line);
   query->add_option("FILTER_JSON", line.json_text, "JSON object of dot path -> value")->required();
   AddPaging(query, line);
+  AddPartitionFilter(query, line);
   Select(query, line, CommandId::kQuery);
+
+  CLI::App* repair = app.add_subcommand(
+      "repair",
+      "Find partition references no record needs and ones records need that are missing, fix "
+      "them; prints a JSON summary");
+  AddResourceName(repair, line);
+  repair->add_flag("--dry-run", line.dry_run, "Report what is wrong, change nothing");
+  Select(repair, line, CommandId::kRepair);
 }
 
 void DefineTransferCommands(CLI::App& app, CommandLine& line) {
@@ -184,6 +218,15 @@ std::optional<std::string> MissingOrUnknownCommand(CLI::App& app) {
 }
 
 }  // namespace
+
+s3db::ListOptions ListOptionsOf(const CommandLine& line) {
+  s3db::ListOptions options = line.list;
+  for (const std::string& text : line.partition_values) {
+    const size_t eq = text.find('=');  // the validator made sure there is one
+    options.partition_values[text.substr(0, eq)] = text.substr(eq + 1);
+  }
+  return options;
+}
 
 void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
   app.description("s3db: a document database whose only storage is an S3 bucket");

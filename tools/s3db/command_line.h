@@ -34,6 +34,7 @@ enum class CommandId {
   kImport,
   kExport,
   kRotateKey,
+  kRepair,
   kShell,
 };
 
@@ -55,8 +56,12 @@ struct CommandLine {
   std::string schema_path;
   std::string file_path;
   std::string format = "jsonl";
-  s3db::ListOptions list;
+  s3db::ListOptions list;      // list.partition is --partition
   size_t limit_argument = 0;  // --limit as parsed; list.limit is set only when it was given
+  // --value FIELD=V, as given (each checked to have a FIELD); ListOptionsOf builds
+  // list.partition_values from them.
+  std::vector<std::string> partition_values;
+  bool dry_run = false;  // repair --dry-run
   std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE
   bool resume = false;              // rotate-key --resume
 };
@@ -65,6 +70,9 @@ enum class Grammar {
   kProgram,  // argv: global options, every command
   kShell,    // one shell line: no --uri/--concurrency, no nested `shell`
 };
+
+// line.list with the --value arguments as its partition_values ({"FIELD": "VALUE"}).
+s3db::ListOptions ListOptionsOf(const CommandLine& line);
 
 // Declares every option and command on `app`, storing what is parsed into `line`, which must
 // outlive `app`.

@@ -294,6 +294,53 @@ ExitCode Export(const CommandLine& line, Session& session, Output& out) {
   return worst;
 }
 
+s3db::Json RepairExamples(const std::vector<s3db::PartitionRepairExample>& examples) {
+  s3db::Json out = s3db::Json::array();
+  for (const s3db::PartitionRepairExample& e : examples) {
+    out.push_back({{"key", e.key}, {"id", e.id}, {"partition", e.partition}, {"reason", e.reason}});
+  }
+  return out;
+}
+
+// One stderr line per partition reference that failed; returns the worst exit code.
+ExitCode ReportPartitionFailures(Session& session, const std::string& resource,
+                                 const std::vector<s3db::PartitionFailure>& failures) {
+  ExitCode worst = ExitCode::kOk;
+  for (const s3db::PartitionFailure& f : failures) {
+    session.diagnostics().Line(resource + "/" + f.id + ": partition reference " + f.key + ": " +
+                               f.operation + " failed: " + f.message);
+    worst = Worst(worst, ExitCodeFor(f.code));
+  }
+  return worst;
+}
+
+// repair: prints a JSON summary; each failed request is a stderr line.
+ExitCode Repair(const CommandLine& line, Session& session, Output& out) {
+  s3db::PartitionRepairOptions options;
+  options.dry_run = line.dry_run;
+  const s3db::PartitionRepairResult r = session.database().Repair(line.resource, options);
+  out.Json({{"resource", r.resource},
+            {"dryRun", r.dry_run},
+            {"records", r.records},
+            {"references", r.references},
+            {"orphans", r.orphans},
+            {"missing", r.missing},
+            {"removed", r.removed},
+            {"rebuilt", r.rebuilt},
+            {"restored", r.restored},
+            {"failed", r.failures.size()},
+            {"orphanExamples", RepairExamples(r.orphan_examples)},
+            {"missingExamples", RepairExamples(r.missing_examples)}});
+  return ReportPartitionFailures(session, r.resource, r.failures);
+}
+
+// Commands that write records end by waiting for the partition references an asyncPartitions
+// resource writes in the background, so their failures are reported before the exit.
+ExitCode WithFlushedPartitions(const CommandLine& line, Session& session, ExitCode code) {
+  s3db::Resource& resource = session.database().resource(line.resource);
+  return Worst(code, ReportPartitionFailures(session, resource.name(), resource.FlushPartitions().failures));
+}
+
 // Throws for a failure of the whole command; returns the code of failures already reported.
 // rotate-key: the new passphrase never comes from argv (other users can read it in ps).
 ExitCode RotateKey(const CommandLine& line, Session& session, Output& out) {
@@ -344,7 +391,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       DropResource(line, session);
       return ExitCode::kOk;
     case CommandId::kInsert:
-      return Insert(line, session, out);
+      return WithFlushedPartitions(line, session, Insert(line, session, out));
     case CommandId::kGet:
       out.Record(session.database().resource(line.resource).Get(line.id));
       return ExitCode::kOk;
@@ -352,45 +399,47 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       const s3db::Json patch =
           WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
       out.Record(session.database().resource(line.resource).Update(line.id, patch));
-      return ExitCode::kOk;
+      return WithFlushedPartitions(line, session, ExitCode::kOk);
     }
     case CommandId::kUpsert: {
       const s3db::Json data =
           WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
       out.Record(session.database().resource(line.resource).Upsert(line.id, data));
-      return ExitCode::kOk;
+      return WithFlushedPartitions(line, session, ExitCode::kOk);
     }
     case CommandId::kDelete:
-      return Delete(line, session);
+      return WithFlushedPartitions(line, session, Delete(line, session));
     case CommandId::kExists:
       out.Line(session.database().resource(line.resource).Exists(line.id) ? "true" : "false");
       return ExitCode::kOk;
     case CommandId::kList:
       for (const s3db::Record& record :
-           session.database().resource(line.resource).List(line.list)) {
+           session.database().resource(line.resource).List(ListOptionsOf(line))) {
         out.Record(record);
       }
       return ExitCode::kOk;
     case CommandId::kIds:
-      out.Names(session.database().resource(line.resource).ListIds(line.list));
+      out.Names(session.database().resource(line.resource).ListIds(ListOptionsOf(line)));
       return ExitCode::kOk;
     case CommandId::kCount:
-      out.Line(std::to_string(session.database().resource(line.resource).Count()));
+      out.Line(std::to_string(session.database().resource(line.resource).Count(ListOptionsOf(line))));
       return ExitCode::kOk;
     case CommandId::kQuery: {
       const s3db::Json filter = ParseJsonObject(line.json_text, "FILTER_JSON argument");
       for (const s3db::Record& record :
-           session.database().resource(line.resource).Query(filter, line.list)) {
+           session.database().resource(line.resource).Query(filter, ListOptionsOf(line))) {
         out.Record(record);
       }
       return ExitCode::kOk;
     }
     case CommandId::kImport:
-      return Import(line, session);
+      return WithFlushedPartitions(line, session, Import(line, session));
     case CommandId::kExport:
       return Export(line, session, out);
     case CommandId::kRotateKey:
       return RotateKey(line, session, out);
+    case CommandId::kRepair:
+      return Repair(line, session, out);
     case CommandId::kShell:
     case CommandId::kNone:
       break;
