@@ -150,6 +150,10 @@ class Resource {
   // Event emitted (on events()) for every reference an asyncPartitions write failed to write
   // or remove: {resource, id, partition, key, operation, code, message}.
   static constexpr const char* kPartitionErrorEvent = "partitionIndexError";
+  // Event emitted (on events()) by a user-managed resource for a record over the metadata
+  // budget, which it stored with some fields in the body: {resource, id, totalSize, limit,
+  // excess, bodyFields}.
+  static constexpr const char* kExceedsLimitEvent = "exceedsLimit";
 
   Resource(DatabaseCore* core, std::string name);
   // Waits for the references still being written in the background.

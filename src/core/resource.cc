@@ -10,6 +10,7 @@
 #include "core/database_core.h"
 #include "core/partition_index.h"
 #include "core/partition_spec.h"
+#include "core/parallel_lister.h"
 #include "core/record_codec.h"
 #include "core/unique_index.h"
 #include "format/key_layout.h"
@@ -166,12 +167,13 @@ struct Ctx {
     return *(*holder)->versions.at(version);
   }
 
-  Record Decode(const std::string& id, const GetResult& got, const core::DecodeOptions& options = {}) const {
+  Record Decode(const std::string& id, const GetResult& got, core::DecodeOptions options = {}) const {
     int version = core::RecordVersion(got.info.metadata, name, id);
     std::shared_ptr<const core::ResourceState> state;
     const core::VersionSpec& spec = SpecOf(version, &state);
     Record r;
     r.id = id;
+    if (!options.truncated_paths) options.truncated_paths = &r.truncated;
     try {
       r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id, &core->Keys(), options);
     } catch (const Corruption&) {
@@ -180,6 +182,7 @@ struct Ctx {
       const uint64_t before = core->CryptoGeneration();
       core->LoadCatalog();
       if (core->CryptoGeneration() == before) throw;
+      r.truncated.clear();
       r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id, &core->Keys(), options);
     }
     r.etag = got.info.etag;
@@ -209,14 +212,29 @@ struct Ctx {
     put.content_type = "application/json";
     put.if_none_match_star = create_only;
     if (!if_match.empty()) put.if_match = if_match;
+    // truncate-data stored shorter values than it was given: return what was stored.
+    std::optional<Json> stored;
+    if (!encoded.truncated_paths.empty()) {
+      stored = core::DecodeRecord(put.metadata, put.body, spec, name, id, &core->Keys());
+    }
     Result<ObjectInfo> written = core->store().Put(put);
     if (!written.ok()) return written.status();
+    if (encoded.exceeded() && spec.behavior == core::Behavior::kUserManaged) {
+      EventEmitter& events = core->ResourceObject(name).events();
+      if (events.HasListeners(Resource::kExceedsLimitEvent)) {
+        events.Emit(Resource::kExceedsLimitEvent,
+                    Json{{"resource", name}, {"id", id}, {"totalSize", encoded.full_bytes},
+                         {"limit", encoded.budget}, {"excess", encoded.full_bytes - encoded.budget},
+                         {"bodyFields", encoded.body_paths}});
+      }
+    }
     Record r;
     r.id = id;
-    r.data = std::move(data);
+    r.data = stored ? std::move(*stored) : std::move(data);
     r.etag = written->etag;
     r.last_modified_ms = written->last_modified_ms ? written->last_modified_ms : util::NowMs();
     r.schema_version = spec.version;
+    r.truncated = std::move(encoded.truncated_paths);
     return r;
   }
 
@@ -267,6 +285,16 @@ struct Ctx {
     std::vector<std::string> ids;
     ListRequest request;
     request.prefix = core->layout().RecordPrefix(name);
+    if (offset == 0 && !limit && core->options().concurrency > 1) {
+      // The whole listing: many ranges at once (core/parallel_lister.h), same result.
+      Result<std::vector<std::string>> keys = core::ListKeysInParallel(
+          core->store(), request.prefix, core->options().concurrency, core::kEncodedIdAlphabet);
+      if (!keys.ok()) Fail(keys.status(), "", "listing");
+      for (const auto& key : *keys) {
+        if (auto id = core->layout().IdFromRecordKey(name, key)) ids.push_back(std::move(*id));
+      }
+      return ids;
+    }
     size_t skipped = 0;
     while (true) {
       Result<ListPage> page = core->store().List(request);

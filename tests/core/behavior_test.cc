@@ -224,3 +224,43 @@ TEST(TruncateData, ReportsCutFieldsAndTerminatesWhateverTheOrder) {
 
 }  // namespace
 }  // namespace s3db
+
+namespace s3db {
+namespace {
+
+TEST(BehaviorEvents, UserManagedEmitsExceedsLimitAndTruncateDataReportsCutFields) {
+  testing::StoreFactory stores(testing::Backend::kMemory);
+  auto db = stores.Connect();
+  ResourceDefinition managed;
+  managed.name = "managed";
+  managed.attributes = Json{{"text", "string"}};
+  Resource& notes = db->CreateResource(managed);
+  std::vector<Json> seen;
+  notes.events().On(Resource::kExceedsLimitEvent, [&](const Json& payload) { seen.push_back(payload); });
+  notes.Insert({{"id", "small"}, {"text", "fits"}});
+  EXPECT_TRUE(seen.empty());
+  notes.Insert({{"id", "big"}, {"text", std::string(3000, 'x')}});
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["id"], "big");
+  EXPECT_EQ(seen[0]["limit"], kBudget);
+  EXPECT_EQ(seen[0]["excess"].get<size_t>(), seen[0]["totalSize"].get<size_t>() - kBudget);
+  EXPECT_EQ(seen[0]["bodyFields"], Json::array({"text"}));
+
+  ResourceDefinition cut;
+  cut.name = "cut";
+  cut.behavior = "data-truncate";  // the seeds' alias
+  cut.attributes = Json{{"title", "string"}, {"body", "string"}};
+  Resource& cuts = db->CreateResource(cut);
+  Record written = cuts.Insert({{"id", "a"}, {"title", "kept"}, {"body", std::string(3000, 'b')}});
+  EXPECT_EQ(written.truncated, std::vector<std::string>{"body"});
+  EXPECT_LT(written.data["body"].get<std::string>().size(), 3000u);
+  Record read = cuts.Get("a");
+  EXPECT_EQ(read.truncated, std::vector<std::string>{"body"});
+  EXPECT_EQ(read.data, written.data);  // what Insert returned is what was stored
+  EXPECT_EQ(read.ToJson(true)["_truncated"], Json::array({"body"}));
+  cuts.Update("a", {{"body", "short now"}});
+  EXPECT_TRUE(cuts.Get("a").truncated.empty());
+}
+
+}  // namespace
+}  // namespace s3db

@@ -1,0 +1,250 @@
+#include "bench.h"
+
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <functional>
+#include <vector>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <random>
+#include <thread>
+
+#include "s3db/costs.h"
+#include "s3db/database.h"
+#include "s3db/uri.h"
+
+namespace s3db_cli {
+namespace {
+
+constexpr const char* kCountries[] = {"BR", "US", "DE", "JP", "FR", "IN", "CA", "AU"};
+constexpr const char* kCities[8][2] = {{"Sao Paulo", "Recife"}, {"New York", "Austin"}, {"Berlin", "Munich"},
+                                       {"Tokyo", "Osaka"},      {"Paris", "Lyon"},      {"Mumbai", "Delhi"},
+                                       {"Toronto", "Montreal"}, {"Sydney", "Perth"}};
+constexpr const char* kFirst[] = {"Ana",  "Bruno", "Carla", "Diego", "Elena", "Felipe", "Gabriela", "Hugo",
+                                  "Iris", "Joao",  "Karen", "Lucas", "Marta", "Nuno",   "Olga",     "Pedro"};
+constexpr const char* kLast[] = {"Silva",   "Santos", "Oliveira", "Souza",   "Lima",    "Pereira",
+                                 "Costa",   "Rocha",  "Almeida",  "Nunes",   "Mendes",  "Barros",
+                                 "Freitas", "Cardoso", "Teixeira", "Moreira"};
+constexpr const char* kTags[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"};
+
+// The CLI uses only the public API, so it has its own two small helpers.
+std::string RandomSuffix() {
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(kAlphabet[device() % 36]);
+  return out;
+}
+
+void ParallelFor(size_t n, int concurrency, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < concurrency && static_cast<size_t>(t) < n; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string RecordId(size_t i) {
+  char id[16];
+  std::snprintf(id, sizeof(id), "u%06zu", i);
+  return id;
+}
+
+int UpdatedAge(size_t i) { return 18 + static_cast<int>((i + 1) % 60); }
+
+s3db::ResourceDefinition UsersDefinition(const std::string& name) {
+  s3db::ResourceDefinition def;
+  def.name = name;
+  def.attributes = s3db::Json::parse(R"({
+    "name": "string|min:2|max:100", "email": "email", "age": "number|integer|min:0",
+    "active": "boolean", "tags": "array|items:string", "bio": "string|optional",
+    "address": {"city": "string", "country": "string"}, "password": "secret"
+  })");
+  def.timestamps = true;
+  def.partitions = s3db::Json::parse(R"({"byCountry": {"fields": {"address.country": "string"}}})");
+  return def;
+}
+
+struct Step {
+  std::string name;
+  double seconds = 0;
+  uint64_t requests = 0;
+  size_t calls = 0;
+  size_t records = 0;
+  size_t errors = 0;
+};
+
+}  // namespace
+
+s3db::Json BenchRecord(size_t i) {
+  const uint32_t h = static_cast<uint32_t>((static_cast<uint64_t>(i) * 2654435761ULL) & 0xffffffffULL);
+  const std::string first = kFirst[i % 16];
+  const std::string last = kLast[(i / 16) % 16];
+  s3db::Json tags = s3db::Json::array();
+  for (size_t k = 0; k < i % 4; ++k) tags.push_back(kTags[(i + 3 * k) % 8]);
+  char password[16];
+  std::snprintf(password, sizeof(password), "pw-%08" PRIx32, h);
+  s3db::Json record{{"id", RecordId(i)},
+                    {"name", first + " " + last},
+                    {"email", Lower(first) + "." + Lower(last) + "." + std::to_string(i) + "@example.com"},
+                    {"age", 18 + static_cast<int>(i % 60)},
+                    {"active", i % 3 != 0},
+                    {"tags", tags},
+                    {"address", {{"city", kCities[i % 8][(i / 8) % 2]}, {"country", kCountries[i % 8]}}},
+                    {"password", password}};
+  if (i % 2 == 0) {
+    record["bio"] = "User " + std::to_string(i) + " likes " + kTags[h % 8] + " and " + kTags[(h >> 3) % 8] +
+                    "; member since " + std::to_string(2000 + h % 25) + ".";
+  }
+  return record;
+}
+
+ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& diagnostics) {
+  s3db::Result<s3db::StoreUri> uri = s3db::ParseStoreUri(options.uri);
+  if (!uri.ok()) throw CliError(ExitCode::kInvalidInput, uri.status().message());
+  s3db::StoreUri target = *uri;
+  const bool s3 = target.scheme != s3db::StoreScheme::kMemory && target.scheme != s3db::StoreScheme::kFile;
+  if (s3) {
+    target.options.emplace("probe", "false");  // the benchmark measures records, not set-up
+    target.options.emplace("concurrency", std::to_string(options.concurrency));
+  }
+  s3db::Result<std::unique_ptr<s3db::ObjectStore>> store = s3db::OpenStore(target);
+  if (!store.ok()) s3db::ThrowIfError(store.status());
+  // Every request the database makes is counted under the executor, retries included.
+  auto costs = std::make_shared<s3db::CostsPlugin>(target.prefix);
+  std::unique_ptr<s3db::ObjectStore> counted = costs->Wrap(std::move(store).value());
+
+  s3db::DatabaseOptions db_options;
+  db_options.concurrency = options.concurrency;
+  db_options.passphrase = "s3db bench passphrase " + RandomSuffix();
+  auto db = s3db::Database::Open(std::move(counted), target.prefix, db_options);
+  const std::string name = "bench_users_" + RandomSuffix();
+  s3db::Resource& users = db->CreateResource(UsersDefinition(name));
+
+  const size_t n = options.n;
+  std::vector<Step> steps;
+  std::mutex failures_mu;
+  std::string first_failure;
+  auto note_failure = [&](const std::string& what) {
+    std::lock_guard lock(failures_mu);
+    if (first_failure.empty()) first_failure = what;
+  };
+  // Runs `body` as one timed step and records its requests.
+  auto step = [&](const std::string& step_name, size_t calls, const std::function<size_t(std::atomic<size_t>&)>& body) {
+    Step s;
+    s.name = step_name;
+    s.calls = calls;
+    std::atomic<size_t> errors{0};
+    const uint64_t before = costs->Totals().total_requests();
+    const auto start = std::chrono::steady_clock::now();
+    s.records = body(errors);
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    s.requests = costs->Totals().total_requests() - before;
+    s.errors = errors;
+    diagnostics.Raw(step_name + ": " + std::to_string(s.seconds) + " s, " + std::to_string(s.requests) +
+                    " requests" + (s.errors ? ", " + std::to_string(s.errors) + " errors" : "") + "\n");
+    steps.push_back(s);
+  };
+  auto each = [&](std::atomic<size_t>& errors, const std::function<void(size_t)>& fn) {
+    ParallelFor(n, options.concurrency, [&](size_t i) {
+      try {
+        fn(i);
+      } catch (const std::exception& e) {
+        errors++;
+        note_failure(e.what());
+      }
+    });
+    return n;
+  };
+  auto expect = [&](bool ok, const std::string& what, std::atomic<size_t>& errors) {
+    if (!ok) {
+      errors++;
+      note_failure("check failed: " + what);
+    }
+  };
+
+  step("insert", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Insert(BenchRecord(i)); }); });
+  step("get", n, [&](auto& errors) {
+    return each(errors, [&](size_t i) {
+      s3db::Record r = users.Get(RecordId(i));
+      s3db::Json want = BenchRecord(i);
+      expect(r.data["email"] == want["email"] && r.data["password"] == want["password"], "get " + r.id, errors);
+    });
+  });
+  step("update", n, [&](auto& errors) {
+    return each(errors, [&](size_t i) { users.Update(RecordId(i), {{"age", UpdatedAge(i)}}); });
+  });
+  step("list", 1, [&](auto& errors) {
+    auto all = users.List();
+    expect(all.size() == n, "list returned " + std::to_string(all.size()), errors);
+    return all.size();
+  });
+  step("getAll", 1, [&](auto& errors) {
+    auto all = users.GetAll();
+    expect(all.size() == n, "getAll returned " + std::to_string(all.size()), errors);
+    return all.size();
+  });
+  step("count", 1, [&](auto& errors) {
+    size_t counted = users.Count();
+    expect(counted == n, "count returned " + std::to_string(counted), errors);
+    return counted;
+  });
+  step("listIds_partition", 8, [&](auto& errors) {
+    std::atomic<size_t> total{0};
+    ParallelFor(8, options.concurrency, [&](size_t k) {
+      s3db::ListOptions by_country;
+      by_country.partition = "byCountry";
+      by_country.partition_values = {{"address.country", kCountries[k]}};
+      size_t got = users.ListIds(by_country).size();
+      expect(got == n / 8 + (k < n % 8 ? 1 : 0), std::string("listIds of ") + kCountries[k], errors);
+      total += got;
+    });
+    return total.load();
+  });
+  step("query", 1, [&](auto& errors) {
+    auto active = users.Query({{"active", true}});
+    expect(active.size() == n - (n + 2) / 3, "query {active:true} returned " + std::to_string(active.size()), errors);
+    return active.size();
+  });
+  step("delete", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Delete(RecordId(i)); }); });
+  db->DropResource(name);
+
+  s3db::Json line = s3db::Json::object();
+  size_t errors = 0;
+  for (const Step& s : steps) {
+    line[s.name + "_ops_s"] = std::round(static_cast<double>(s.calls) / s.seconds * 10) / 10;
+    if (s.calls != s.records || s.name == "list" || s.name == "getAll" || s.name == "query") {
+      line[s.name + "_records_s"] = std::round(static_cast<double>(s.records) / s.seconds * 10) / 10;
+    }
+    line[s.name + "_seconds"] = std::round(s.seconds * 10000) / 10000;
+    line[s.name + "_requests"] = s.requests;
+    if (s.errors) line[s.name + "_errors"] = s.errors;
+    errors += s.errors;
+  }
+  line["n"] = n;
+  line["concurrency"] = options.concurrency;
+  line["uri"] = uri->ToString();
+  line["impl"] = "s3db";
+  line["version"] = "0.1.0";
+  line["errors"] = errors;
+  out << line.dump() << "\n";
+  if (errors) {
+    diagnostics.Line("bench: " + std::to_string(errors) + " failures, first: " + first_failure);
+    return ExitCode::kStorage;
+  }
+  return ExitCode::kOk;
+}
+
+}  // namespace s3db_cli

@@ -1,0 +1,27 @@
+// `s3db bench`: the workload of bench/peer (the same records, the same steps) against our
+// library, so the two implementations can be compared in one run (BENCHMARKS.md).
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+#include "output.h"
+#include "s3db/json.h"
+
+namespace s3db_cli {
+
+struct BenchOptions {
+  std::string uri;
+  size_t n = 1000;
+  int concurrency = 1;
+};
+
+// Record i of the workload; bench/peer/README.md "Data" is the spec.
+s3db::Json BenchRecord(size_t i);
+
+// Runs every step in its own resource (dropped at the end) and prints one JSON line.
+// Returns kOk when every step did what it should, else the worst failure.
+ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& diagnostics);
+
+}  // namespace s3db_cli
