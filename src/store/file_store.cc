@@ -425,18 +425,23 @@ class ListWalker {
     const DirListing& entries = **listing;
     // Entries are in key order; the first that can hold a key after `after` is the one just
     // before the first entry >= after (it may be a directory holding `after` itself).
-    size_t first = 0;
-    if (util::StartsWith(bounds_.after, key_prefix)) {
-      const std::string rest = bounds_.after.substr(key_prefix.size());
+    // The same holds for the list prefix: keys before it cannot match.
+    auto start_at = [&](const std::string& bound) -> size_t {
+      if (!util::StartsWith(bound, key_prefix)) return 0;
+      const std::string rest = bound.substr(key_prefix.size());
       auto pos = std::lower_bound(entries.begin(), entries.end(), rest,
                                   [](const DirEntry& e, const std::string& r) { return e.order_key < r; });
-      first = static_cast<size_t>(pos - entries.begin());
-      if (first > 0) --first;
-    }
+      size_t at = static_cast<size_t>(pos - entries.begin());
+      return at > 0 ? at - 1 : 0;
+    };
+    const size_t first = std::max(start_at(bounds_.after), start_at(bounds_.prefix));
     for (size_t i = first; i < entries.size(); ++i) {
       const DirEntry& entry = entries[i];
-      // Every key from here on is >= key_prefix + order_key: past the page once it is full.
-      if (smallest_.size() == capacity_ && key_prefix + entry.order_key >= smallest_.top()) break;
+      const std::string least = key_prefix + entry.order_key;  // no key below is smaller
+      // Every key from here on is >= least: past the page once it is full, and past the
+      // prefix once least is beyond it without starting with it.
+      if (smallest_.size() == capacity_ && least >= smallest_.top()) break;
+      if (least > bounds_.prefix && !util::StartsWith(least, bounds_.prefix)) break;
       std::string child_relative = relative_dir.empty() ? entry.name : relative_dir + "/" + entry.name;
       switch (entry.kind) {
         case store::EntryKind::kObjectFile:
