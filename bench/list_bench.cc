@@ -2,7 +2,10 @@
 // adds a fixed latency to every request, sequential (concurrency 1) against parallel ranges
 // (concurrency C), in one run. Prints one JSON line.
 //
-//   build/default/bench/s3db_list_bench [N=50000] [C=32] [LATENCY_MS=20]
+//   build/default/bench/s3db_list_bench [N=50000] [C=32] [LATENCY_MS=20] [URI]
+//
+// With a URI (say Ceph RGW's), the records go to that store instead (its own latency, no
+// added delay) under a fresh prefix, deleted at the end.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -11,6 +14,7 @@
 #include "format/key_layout.h"
 #include "s3db/database.h"
 #include "s3db/stores.h"
+#include "s3db/uri.h"
 #include "util/parallel.h"
 
 namespace {
@@ -44,13 +48,37 @@ class LatencyStore : public s3db::ObjectStore {
   std::chrono::milliseconds delay_;
 };
 
+std::unique_ptr<s3db::ObjectStore> OpenUri(const std::string& uri, int concurrency) {
+  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", parsed.status().ToString().c_str());
+    std::exit(2);
+  }
+  s3db::StoreUri target = *parsed;
+  target.options.emplace("probe", "false");
+  target.options.emplace("concurrency", std::to_string(concurrency));
+  auto store = s3db::OpenStore(target);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    std::exit(2);
+  }
+  return std::move(store).value();
+}
+
+std::string g_uri;     // empty: memory store behind LatencyStore
+std::string g_prefix = "bench";
+
+std::unique_ptr<s3db::ObjectStore> Base(const std::string& bucket, int concurrency) {
+  return g_uri.empty() ? s3db::NewMemoryStore(bucket) : OpenUri(g_uri, concurrency);
+}
+
 double TimeCount(const std::string& bucket, int concurrency, std::chrono::milliseconds delay, size_t expected,
                  size_t* lists) {
-  auto store = std::make_unique<LatencyStore>(s3db::NewMemoryStore(bucket), delay);
+  auto store = std::make_unique<LatencyStore>(Base(bucket, concurrency), delay);
   LatencyStore* raw = store.get();
   s3db::DatabaseOptions options;
   options.concurrency = concurrency;
-  auto db = s3db::Database::Open(std::move(store), "bench", options);
+  auto db = s3db::Database::Open(std::move(store), g_prefix, options);
   raw->lists_ = 0;
   auto start = std::chrono::steady_clock::now();
   size_t count = db->resource("users").Count();
@@ -68,16 +96,23 @@ double TimeCount(const std::string& bucket, int concurrency, std::chrono::millis
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::stoul(argv[1]) : 50000;
   const int concurrency = argc > 2 ? std::stoi(argv[2]) : 32;
-  const auto delay = std::chrono::milliseconds(argc > 3 ? std::stoi(argv[3]) : 20);
+  auto delay = std::chrono::milliseconds(argc > 3 ? std::stoi(argv[3]) : 20);
+  if (argc > 4) {
+    g_uri = argv[4];
+    g_prefix = "list-bench-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    delay = std::chrono::milliseconds(0);
+  }
   const std::string bucket = "list-bench";
 
   {  // Fill the bucket without latency: the records' layout is what Count lists.
-    auto db = s3db::Database::Open(s3db::NewMemoryStore(bucket), "bench", {});
+    s3db::DatabaseOptions fill;
+    fill.concurrency = 16;
+    auto db = s3db::Database::Open(Base(bucket, 16), g_prefix, fill);
     s3db::ResourceDefinition def;
     def.name = "users";
     def.attributes = {{"name", "string"}};
     s3db::Resource& users = db->CreateResource(def);
-    s3db::util::ParallelFor(n, 2, [&](size_t i) { users.Insert({{"name", "user " + std::to_string(i)}}); });
+    s3db::util::ParallelFor(n, g_uri.empty() ? 2 : 16, [&](size_t i) { users.Insert({{"name", "user " + std::to_string(i)}}); });
   }
   size_t sequential_lists = 0, parallel_lists = 0;
   double sequential = TimeCount(bucket, 1, delay, n, &sequential_lists);
@@ -87,5 +122,10 @@ int main(int argc, char** argv) {
       "\"parallel_s\":%.3f,\"speedup\":%.2f,\"sequential_lists\":%zu,\"parallel_lists\":%zu}\n",
       n, static_cast<int>(delay.count()), concurrency, sequential, parallel, sequential / parallel,
       sequential_lists, parallel_lists);
+  if (!g_uri.empty()) {  // leave the shared bucket as it was
+    s3db::DatabaseOptions options;
+    options.concurrency = 16;
+    s3db::Database::Open(Base(bucket, 16), g_prefix, options)->DropResource("users");
+  }
   return 0;
 }
