@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "s3db/errors.h"
+#include "s3db/events.h"
 #include "s3db/object_store.h"
 #include "s3db/options.h"
 #include "s3db/resource.h"
@@ -53,13 +54,17 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Creates a resource. Throws AlreadyExists if the name is taken (with any definition),
-  // InvalidSchema for a bad definition.
-  Resource& CreateResource(const ResourceDefinition& definition);
+  // InvalidSchema for a bad definition. `hooks` are added to the resource's hooks()
+  // (code, kept in this process only; not part of the definition or its hash). Emits
+  // "resourceCreated" on events().
+  Resource& CreateResource(const ResourceDefinition& definition, const HookSet& hooks = {});
   // Creates it, or returns the existing resource when its current definition has the same
   // hash (created=false). A resource of that name with another definition: a new version
   // of it is recorded (created=false, reason says so); records written before keep
-  // reading with the version that wrote them.
-  CreateResourceResult CreateResourceIfNotExists(const ResourceDefinition& definition);
+  // reading with the version that wrote them. `hooks` are added to the resource in every
+  // case (call it once per process, or hooks run twice). "resourceCreated" is emitted when a
+  // resource or a new version of it was recorded (created=false for a new version).
+  CreateResourceResult CreateResourceIfNotExists(const ResourceDefinition& definition, const HookSet& hooks = {});
 
   // The named resource; NotFound when there is none (the catalog is re-read once first, so
   // a resource another process just created is found).
@@ -83,10 +88,18 @@ class Database {
 
   // The connection string, secrets masked.
   std::string Describe() const;
+  // The whole store stack (the plugins' decorators included).
   ObjectStore& store();
+
+  // Database events: "connected" {store, prefix} (emitted at connect, before the plugins
+  // start: plugins see it, a listener added here afterwards does not), "resourceCreated"
+  // {resource, version, created}. Listeners follow events.h's rules.
+  EventEmitter& events();
 
  private:
   explicit Database(std::unique_ptr<DatabaseCore> core);
+  Resource& CreateInCatalog(const ResourceDefinition& definition);
+  void EmitResourceCreated(const std::string& name, int version, bool created);
   static std::unique_ptr<Database> OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
                                              const DatabaseOptions& options, bool store_retries, bool probe);
   std::unique_ptr<DatabaseCore> core_;

@@ -3,10 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "s3db/cache.h"
 #include "s3db/executor.h"
+#include "s3db/plugin.h"
 #include "s3db/status.h"
 
 namespace s3db {
@@ -42,6 +46,14 @@ struct DatabaseOptions {
   // field, or RotateKey). Existing keys keep the count stored with them in the catalog.
   // 210,000 is OWASP's 2023 figure; tests may lower it (at least 1,000).
   uint32_t kdf_iterations = 210000;
+
+  // Plugins (plugin.h, docs/PLUGINS.md), set up in this order at connect, started once the
+  // catalog is read, stopped when the Database closes. A plugin object serves one Database.
+  std::vector<std::shared_ptr<Plugin>> plugins = {};
+
+  // A read-through cache (cache.h): when set, a CachePlugin with these options is appended
+  // to `plugins` at connect. The stale-read window for other processes' writes is its ttl.
+  std::optional<CacheOptions> cache = std::nullopt;
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -230,8 +231,16 @@ class Resource {
   // written back at once.
   PartitionRepairResult RepairPartitions(const PartitionRepairOptions& options = {});
 
-  // This resource's events (kPartitionErrorEvent). Listeners follow events.h's rules.
+  // This resource's events: "insert", "update", "delete", "get", "error", "hookError",
+  // kExceedsLimitEvent and kPartitionErrorEvent (events.h lists the payloads; records in them
+  // have their secret fields redacted). Each is also passed to the plugins (with "resource").
+  // Payloads are built only when someone listens. Listeners follow events.h's rules.
   EventEmitter& events() { return events_; }
+
+  // This resource's hooks (events.h): pre-hooks run before validation and any store request
+  // and may change the data or abort (nothing is written); after-hooks run once the write
+  // succeeded and their failures become "hookError" events. Bulk calls run them per record.
+  HookRegistry& hooks() { return hooks_; }
 
   // Re-seals, with the database's current key, the secret values of every record that was
   // written under an older key (after Database::RotateKey, or to finish one that was
@@ -239,14 +248,34 @@ class Resource {
   // If-Match, so concurrent updates are not lost. Needs the passphrase (AccessDenied).
   ReEncryptResult ReEncrypt();
 
+  // Internal: emits `event` on events() and on the plugins' resource emitter, building the
+  // payload (which names the resource) only when one of them has a listener.
+  void EmitEvent(const char* event, const std::function<Json()>& payload);
+
   // The current definition in the schema-file form, plus "version", "hash" (the definition
   // hash) and "fields" (attribute path -> metadata key). ResourceDefinition::Import reads it.
   Json ExportSchema() const;
 
  private:
+  Record DoInsert(const Json& data);
+  Record DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options);
+  void DoDelete(const std::string& id);
+  std::vector<std::string> DoListIds(const ListOptions& options);
+  // Runs `op`; an s3db::Error it throws is emitted as an "error" event first (only by the
+  // outermost guarded call of a thread, so Upsert's inner attempts stay quiet).
+  template <typename F>
+  auto Guarded(const char* operation, const std::string& id, F&& op) -> decltype(op());
+  // Drops the cached record and the resource's cached query results (after a write).
+  void InvalidateCached(const std::string& id);
+  void InvalidateQueries();  // the resource's cached query results only
+  Json RecordPayload(const Record& record);  // Record::ToJson() with secrets redacted
+
   DatabaseCore* core_;
   std::string name_;
   EventEmitter events_;
+  // After-hooks report their failures here; it passes them on as EmitEvent("hookError").
+  EventEmitter hook_relay_;
+  HookRegistry hooks_;
   std::unique_ptr<core::ReferenceQueue> references_;  // declared last: its workers use the rest
 };
 

@@ -2,6 +2,8 @@
 
 #include "core/database_core.h"
 #include "exec/executing_store.h"
+#include "plugins/plugin_host.h"
+#include "s3db/cache.h"
 #include "s3db/uri.h"
 #include "util/time_format.h"
 
@@ -70,15 +72,38 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
   ExecutorOptions executor = options.executor;
   executor.concurrency = options.concurrency;
   if (store_retries) executor.retries = 0;
-  auto executing = std::make_unique<exec::ExecutingStore>(std::move(store), executor);
-  auto core = std::make_unique<DatabaseCore>(std::move(executing), prefix, options);
+  std::vector<std::shared_ptr<Plugin>> plugins = options.plugins;
+  if (options.cache) plugins.push_back(std::make_shared<CachePlugin>(*options.cache));
+  auto host = std::make_unique<plugins::PluginHost>(prefix, std::move(plugins));
+  host->SetupAll();
+  // Decorators that count (kInner) sit under the executor and see each attempt it sends.
+  std::unique_ptr<ObjectStore> stack = host->BuildStore(std::move(store), [&](std::unique_ptr<ObjectStore> inner) {
+    return std::make_unique<exec::ExecutingStore>(std::move(inner), executor);
+  });
+  auto core = std::make_unique<DatabaseCore>(std::move(host), std::move(stack), prefix, options);
+  // The catalog GET and the probe go through the plugins' decorators: they are counted.
   core->LoadCatalog();
   if (probe) core->SettleConditionalWrites();
   core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
+  core->database_events().Emit(events::kConnected, Json{{"store", core->store().Describe()}, {"prefix", prefix}});
+  core->host().StartAll();
   return std::unique_ptr<Database>(new Database(std::move(core)));
 }
 
-Resource& Database::CreateResource(const ResourceDefinition& definition) {
+Resource& Database::CreateResource(const ResourceDefinition& definition, const HookSet& hooks) {
+  Resource& created = CreateInCatalog(definition);
+  created.hooks().Add(hooks);
+  EmitResourceCreated(definition.name, created.version(), true);
+  return created;
+}
+
+void Database::EmitResourceCreated(const std::string& name, int version, bool created) {
+  EventEmitter& events = core_->database_events();
+  if (!events.HasListeners(events::kResourceCreated)) return;
+  events.Emit(events::kResourceCreated, Json{{"resource", name}, {"version", version}, {"created", created}});
+}
+
+Resource& Database::CreateInCatalog(const ResourceDefinition& definition) {
   PrepareSecrets(*core_, definition);
   core_->MutateCatalog([&](Json& catalog) {
     if (catalog["resources"].contains(definition.name)) {
@@ -101,12 +126,13 @@ Resource& Database::CreateResource(const ResourceDefinition& definition) {
   return core_->ResourceObject(definition.name);
 }
 
-CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition) {
+CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition,
+                                                         const HookSet& hooks) {
   PrepareSecrets(*core_, definition);
   auto state = core_->State(definition.name, /*refresh_on_miss=*/true);
   if (!state) {
     try {
-      return {&CreateResource(definition), true, "created"};
+      return {&CreateResource(definition, hooks), true, "created"};
     } catch (const AlreadyExists&) {
       state = core_->State(definition.name, true);  // another process won the race
       if (!state) throw;
@@ -114,7 +140,9 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
   }
   std::string hash = definition.DefinitionHash();
   if (state->current().hash == hash) {
-    return {&core_->ResourceObject(definition.name), false, "exists with the same definition"};
+    Resource& existing = core_->ResourceObject(definition.name);
+    existing.hooks().Add(hooks);
+    return {&existing, false, "exists with the same definition"};
   }
   int version = 0;
   core_->MutateCatalog([&](Json& catalog) {
@@ -126,7 +154,10 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
     }
     version = core::AddResourceVersion(catalog, definition, util::NowMs());
   });
-  return {&core_->ResourceObject(definition.name), false,
+  Resource& changed = core_->ResourceObject(definition.name);
+  changed.hooks().Add(hooks);
+  EmitResourceCreated(definition.name, version, false);
+  return {&changed, false,
           "exists with another definition: recorded it as version " + std::to_string(version)};
 }
 
@@ -146,7 +177,7 @@ std::vector<std::string> Database::ResourceNames() {
 
 void Database::DropResource(const std::string& name) {
   bool in_catalog = core_->State(name, true) != nullptr;
-  size_t removed = core_->ResourceObject(name).DeleteAll();
+  size_t removed = core_->ResourceObject(name).DeleteAll();  // drops its cache entries too
   if (!in_catalog) {
     if (removed == 0) throw NotFound("resource '" + name + "' does not exist", name);
     return;
@@ -192,6 +223,7 @@ RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {
 }
 
 std::string Database::Describe() const { return core_->store().Describe(); }
+EventEmitter& Database::events() { return core_->database_events(); }
 ObjectStore& Database::store() { return core_->store(); }
 
 }  // namespace s3db

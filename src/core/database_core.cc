@@ -28,8 +28,11 @@ void BackoffSleep(int attempt) {
 
 }  // namespace
 
-DatabaseCore::DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefix, DatabaseOptions options)
-    : store_(std::move(store)),
+DatabaseCore::DatabaseCore(std::unique_ptr<plugins::PluginHost> host, std::unique_ptr<ObjectStore> store,
+                           std::string prefix, DatabaseOptions options)
+    : host_(std::move(host)),
+      cache_(host_->Find<CachePlugin>()),
+      store_(std::move(store)),
       layout_(std::move(prefix)),
       options_(std::move(options)),
       keyring_(options_.passphrase, options_.kdf_iterations) {
@@ -39,7 +42,10 @@ DatabaseCore::DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefi
   options_.passphrase.reset();
 }
 
-DatabaseCore::~DatabaseCore() { resources_.clear(); }
+DatabaseCore::~DatabaseCore() {
+  resources_.clear();
+  host_->StopAll();  // before store_ goes: a plugin may still use it while it stops
+}
 
 void DatabaseCore::InstallCatalog(Json catalog, std::string etag) {
   core::CheckCatalog(catalog);

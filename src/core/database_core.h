@@ -12,6 +12,8 @@
 #include "core/catalog.h"
 #include "core/keyring.h"
 #include "format/key_layout.h"
+#include "plugins/plugin_host.h"
+#include "s3db/cache.h"
 #include "s3db/object_store.h"
 #include "s3db/options.h"
 #include "s3db/resource.h"
@@ -20,10 +22,20 @@ namespace s3db {
 
 class DatabaseCore {
  public:
-  DatabaseCore(std::unique_ptr<ObjectStore> store, std::string prefix, DatabaseOptions options);
+  // `host` runs the plugins; `store` is the stack it built (host->BuildStore).
+  DatabaseCore(std::unique_ptr<plugins::PluginHost> host, std::unique_ptr<ObjectStore> store, std::string prefix,
+               DatabaseOptions options);
   // Resources go first: their background reference writers still use the store, the
-  // catalog and the keyring while they drain.
+  // catalog and the keyring while they drain. Then the plugins stop, before the store goes.
   ~DatabaseCore();
+
+  plugins::PluginHost& host() { return *host_; }
+  // The database's events ("connected", "resourceCreated").
+  EventEmitter& database_events() { return host_->database_events(); }
+  // Every resource's events, for plugins (payloads name the resource).
+  EventEmitter& resource_events() { return host_->resource_events(); }
+  // The first CachePlugin among the plugins; nullptr without one.
+  CachePlugin* cache() const { return cache_; }
 
   ObjectStore& store() { return *store_; }
   const format::KeyLayout& layout() const { return layout_; }
@@ -71,6 +83,8 @@ class DatabaseCore {
  private:
   void InstallCatalog(Json catalog, std::string etag);  // mu_ held
 
+  std::unique_ptr<plugins::PluginHost> host_;  // outlives the store it stacked
+  CachePlugin* cache_ = nullptr;               // owned by the host's plugin list
   std::unique_ptr<ObjectStore> store_;
   format::KeyLayout layout_;
   DatabaseOptions options_;

@@ -42,6 +42,12 @@ Status DatabaseOptions::Validate() const {
   if (max_update_attempts < 1) {
     return Status(ErrorCode::kInvalidArgument, "max_update_attempts must be at least 1");
   }
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    if (!plugins[i]) return Status(ErrorCode::kInvalidArgument, "plugins[" + std::to_string(i) + "] is empty");
+  }
+  if (cache) {
+    if (Status status = cache->Validate(); !status.ok()) return status;
+  }
   return Status::Ok();
 }
 

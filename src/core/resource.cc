@@ -14,11 +14,16 @@
 #include "core/record_codec.h"
 #include "core/unique_index.h"
 #include "format/key_layout.h"
+#include "s3db/cache.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
 
 namespace s3db {
 namespace {
+
+// How many Resource::Guarded calls are running on this thread: only the outermost reports
+// an "error" event, so an operation built of others (Upsert) reports once.
+thread_local int guard_depth = 0;
 
 void BackoffSleep(int attempt) {
   thread_local std::mt19937 rng(std::random_device{}());
@@ -191,9 +196,15 @@ struct Ctx {
     return r;
   }
 
-  std::optional<Record> TryGet(const std::string& id) const {
+  // With `cached`, through the CachePlugin when one caches records (public reads only: a
+  // read that decides a write must see the store).
+  std::optional<Record> TryGet(const std::string& id, bool cached = false) const {
     RequireKeysFor(*State());
-    Result<GetResult> got = core->store().Get(Key(id));
+    const std::string key = Key(id);
+    CachePlugin* cache = cached ? core->cache() : nullptr;
+    Result<GetResult> got = cache && cache->caches_records()
+                                ? cache->GetObject(CachePlugin::RecordKey(name, id), [&] { return core->store().Get(key); })
+                                : core->store().Get(key);
     if (got.code() == ErrorCode::kNotFound) return std::nullopt;
     if (!got.ok()) Fail(got.status(), id, "reading");
     return Decode(id, *got);
@@ -220,13 +231,11 @@ struct Ctx {
     Result<ObjectInfo> written = core->store().Put(put);
     if (!written.ok()) return written.status();
     if (encoded.exceeded() && spec.behavior == core::Behavior::kUserManaged) {
-      EventEmitter& events = core->ResourceObject(name).events();
-      if (events.HasListeners(Resource::kExceedsLimitEvent)) {
-        events.Emit(Resource::kExceedsLimitEvent,
-                    Json{{"resource", name}, {"id", id}, {"totalSize", encoded.full_bytes},
-                         {"limit", encoded.budget}, {"excess", encoded.full_bytes - encoded.budget},
-                         {"bodyFields", encoded.body_paths}});
-      }
+      core->ResourceObject(name).EmitEvent(Resource::kExceedsLimitEvent, [&] {
+        return Json{{"resource", name}, {"id", id}, {"totalSize", encoded.full_bytes},
+                    {"limit", encoded.budget}, {"excess", encoded.full_bytes - encoded.budget},
+                    {"bodyFields", encoded.body_paths}};
+      });
     }
     Record r;
     r.id = id;
@@ -501,12 +510,12 @@ struct Ctx {
   }
 
   // Reads many ids in parallel; vanished ones are skipped (they were deleted meanwhile).
-  std::vector<Record> ReadAll(const std::vector<std::string>& ids) const {
+  std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false) const {
     std::vector<std::optional<Record>> slots(ids.size());
     std::vector<std::exception_ptr> failures(ids.size());
     util::ParallelFor(ids.size(), core->options().concurrency, [&](size_t i) {
       try {
-        slots[i] = TryGet(ids[i]);
+        slots[i] = TryGet(ids[i], cached);
       } catch (...) {
         failures[i] = std::current_exception();
       }
@@ -525,30 +534,125 @@ struct Ctx {
 
 }  // namespace
 
-Resource::Resource(DatabaseCore* core, std::string name) : core_(core), name_(std::move(name)) {
+Resource::Resource(DatabaseCore* core, std::string name)
+    : core_(core),
+      name_(std::move(name)),
+      hook_relay_([this](const std::string& line) { events_.Report(line); }),
+      hooks_(name_) {
+  hook_relay_.On(events::kHookError, [this](const Json& payload) {
+    EmitEvent(events::kHookError, [&] { return payload; });
+  });
   auto apply = [this](const core::ReferenceChange& change) {
     Ctx ctx{core_, name_, nullptr};
     return core::ApplyReferenceChange(ctx.Io(core_->options().concurrency), change);
   };
   auto report = [this](const PartitionFailure& f) {
-    if (!events_.HasListeners(kPartitionErrorEvent)) return;
-    events_.Emit(kPartitionErrorEvent, Json{{"resource", name_},
-                                            {"id", f.id},
-                                            {"partition", f.partition},
-                                            {"key", f.key},
-                                            {"operation", f.operation},
-                                            {"code", ErrorCodeName(f.code)},
-                                            {"message", f.message}});
+    EmitEvent(kPartitionErrorEvent, [&] {
+      return Json{{"resource", name_},         {"id", f.id},
+                  {"partition", f.partition},  {"key", f.key},
+                  {"operation", f.operation},  {"code", ErrorCodeName(f.code)},
+                  {"message", f.message}};
+    });
   };
   references_ = std::make_unique<core::ReferenceQueue>(apply, report, core_->options().concurrency);
 }
 
 Resource::~Resource() = default;
 
+void Resource::EmitEvent(const char* event, const std::function<Json()>& payload) {
+  EventEmitter& plugins = core_->resource_events();
+  const bool mine = events_.HasListeners(event);
+  const bool theirs = plugins.HasListeners(event);
+  if (!mine && !theirs) {
+    if (std::string_view(event) == events::kHookError) {
+      // Nobody listens for hook failures: one line, as HookRegistry would write it.
+      const Json p = payload();
+      events_.Report("s3db: " + p.value("hook", std::string("a")) + " hook #" +
+                     std::to_string(p.value("index", size_t{0})) + " of resource '" + name_ + "' failed for id '" +
+                     p.value("id", std::string()) + "': " + p.value("message", std::string()));
+    }
+    return;
+  }
+  Json built;
+  try {
+    built = payload();
+  } catch (...) {
+    return;  // an event is news: failing to build one never fails the operation
+  }
+  if (!built.contains("resource")) built["resource"] = name_;
+  if (mine) events_.Emit(event, built);
+  if (theirs) plugins.Emit(event, built);
+}
+
+template <typename F>
+auto Resource::Guarded(const char* operation, const std::string& id, F&& op) -> decltype(op()) {
+  struct Depth {
+    Depth() { ++guard_depth; }
+    ~Depth() { --guard_depth; }
+  } depth;
+  try {
+    return op();
+  } catch (const Error& e) {
+    if (guard_depth == 1) {
+      // Messages never carry secret values (the validator and the codec leave them out).
+      EmitEvent(events::kError, [&] {
+        return Json{{"resource", name_},
+                    {"id", e.id().empty() ? id : e.id()},
+                    {"operation", operation},
+                    {"code", ErrorCodeName(e.code())},
+                    {"message", e.what()}};
+      });
+    }
+    throw;
+  }
+}
+
+void Resource::InvalidateCached(const std::string& id) {
+  CachePlugin* cache = core_->cache();
+  if (!cache) return;
+  if (!id.empty()) cache->Invalidate(CachePlugin::RecordKey(name_, id));
+  cache->InvalidatePrefix(CachePlugin::QueryPrefix(name_));
+}
+
+void Resource::InvalidateQueries() {
+  if (CachePlugin* cache = core_->cache()) cache->InvalidatePrefix(CachePlugin::QueryPrefix(name_));
+}
+
+Json Resource::RecordPayload(const Record& record) {
+  std::vector<std::string> secrets;
+  if (auto state = core_->State(name_, false)) {
+    auto it = state->versions.find(record.schema_version);
+    const core::VersionSpec& spec = it != state->versions.end() ? *it->second : state->current();
+    secrets = spec.schema.SecretPaths();
+  }
+  return RedactSecrets(record.ToJson(), secrets);
+}
+
 ResourceDefinition Resource::definition() const { return Ctx{core_, name_, references_.get()}.State()->current().definition; }
 int Resource::version() const { return Ctx{core_, name_, references_.get()}.State()->current_version; }
 
 Record Resource::Insert(const Json& input) {
+  std::string given_id;
+  if (input.is_object() && input.contains("id") && input["id"].is_string()) given_id = input["id"].get<std::string>();
+  return Guarded("insert", given_id, [&] {
+    if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
+    Json data = input;
+    hooks_.RunPreInsert(data);  // may change the data, or abort before anything is written
+    Record record;
+    try {
+      record = DoInsert(data);
+    } catch (const Conflict& e) {
+      InvalidateCached(e.id());  // an insert undone after its write
+      throw;
+    }
+    InvalidateCached(record.id);
+    hooks_.RunAfterInsert(record, hook_relay_);
+    EmitEvent(events::kInsert, [&] { return Json{{"resource", name_}, {"id", record.id}, {"record", RecordPayload(record)}}; });
+    return record;
+  });
+}
+
+Record Resource::DoInsert(const Json& input) {
   Ctx ctx{core_, name_, references_.get()};
   if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
@@ -615,27 +719,62 @@ Record Resource::Insert(const Json& input) {
 }
 
 Record Resource::Get(const std::string& id) {
-  auto r = TryGet(id);
-  if (!r) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
-  return std::move(*r);
+  return Guarded("get", id, [&] {
+    auto r = TryGet(id);
+    if (!r) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+    return std::move(*r);
+  });
 }
 
 std::optional<Record> Resource::TryGet(const std::string& id) {
-  Ctx ctx{core_, name_, references_.get()};
-  ctx.State();
-  return ctx.TryGet(id);
+  return Guarded("get", id, [&] {
+    Ctx ctx{core_, name_, references_.get()};
+    ctx.State();
+    std::optional<Record> r = ctx.TryGet(id, /*cached=*/true);
+    if (r) EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", id}, {"record", RecordPayload(*r)}}; });
+    return r;
+  });
 }
 
 bool Resource::Exists(const std::string& id) {
-  Ctx ctx{core_, name_, references_.get()};
-  ctx.State();
-  Result<ObjectInfo> head = core_->store().Head(ctx.Key(id));
-  if (head.code() == ErrorCode::kNotFound) return false;
-  if (!head.ok()) ctx.Fail(head.status(), id, "checking");
-  return true;
+  return Guarded("exists", id, [&] {
+    Ctx ctx{core_, name_, references_.get()};
+    ctx.State();
+    Result<ObjectInfo> head = core_->store().Head(ctx.Key(id));
+    if (head.code() == ErrorCode::kNotFound) return false;
+    if (!head.ok()) ctx.Fail(head.status(), id, "checking");
+    return true;
+  });
 }
 
 Record Resource::Update(const std::string& id, const Json& patch, const UpdateOptions& options) {
+  return Guarded("update", id, [&] {
+    if (!patch.is_object()) {
+      throw InvalidArgument("resource '" + name_ + "': an update must be a JSON object", name_, id);
+    }
+    Json changes = patch;
+    hooks_.RunPreUpdate(id, changes);  // once, before the read-modify-write loop
+    Record record;
+    try {
+      record = DoUpdate(id, changes, options);
+    } catch (const Conflict&) {
+      InvalidateCached(id);  // an update undone after its write
+      throw;
+    }
+    InvalidateCached(id);
+    hooks_.RunAfterUpdate(record, hook_relay_);
+    EmitEvent(events::kUpdate, [&] {
+      Json redacted_patch = changes;
+      if (auto state = core_->State(name_, false)) {
+        redacted_patch = RedactSecrets(std::move(redacted_patch), state->current().schema.SecretPaths());
+      }
+      return Json{{"resource", name_}, {"id", id}, {"record", RecordPayload(record)}, {"patch", redacted_patch}};
+    });
+    return record;
+  });
+}
+
+Record Resource::DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options) {
   Ctx ctx{core_, name_, references_.get()};
   if (!patch.is_object()) throw InvalidArgument("resource '" + name_ + "': an update must be a JSON object", name_, id);
   if (auto it = patch.find("id"); it != patch.end() && *it != id) {
@@ -725,32 +864,44 @@ Record Resource::Update(const std::string& id, const Json& patch, const UpdateOp
 }
 
 Record Resource::Upsert(const std::string& id, const Json& data) {
-  Ctx ctx{core_, name_, references_.get()};
-  if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_, id);
-  ctx.Key(id);
-  const int attempts = core_->options().max_update_attempts;
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    if (!Exists(id)) {
-      Json with_id = data;
-      with_id["id"] = id;
+  return Guarded("upsert", id, [&] {
+    Ctx ctx{core_, name_, references_.get()};
+    if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_, id);
+    ctx.Key(id);
+    const int attempts = core_->options().max_update_attempts;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+      if (!Exists(id)) {
+        Json with_id = data;
+        with_id["id"] = id;
+        try {
+          return Insert(with_id);
+        } catch (const AlreadyExists&) {
+          if (!Exists(id)) throw;  // a unique value is taken, not the id
+          continue;                // created meanwhile: update it instead
+        }
+      }
       try {
-        return Insert(with_id);
-      } catch (const AlreadyExists&) {
-        if (!Exists(id)) throw;  // a unique value is taken, not the id
-        continue;                // created meanwhile: update it instead
+        return Update(id, data);
+      } catch (const NotFound&) {
+        continue;  // deleted meanwhile: insert it instead
       }
     }
-    try {
-      return Update(id, data);
-    } catch (const NotFound&) {
-      continue;  // deleted meanwhile: insert it instead
-    }
-  }
-  throw Conflict("record '" + id + "' of resource '" + name_ + "' kept appearing and disappearing during upsert",
-                 name_, id);
+    throw Conflict("record '" + id + "' of resource '" + name_ + "' kept appearing and disappearing during upsert",
+                   name_, id);
+  });
 }
 
 void Resource::Delete(const std::string& id) {
+  Guarded("delete", id, [&] {
+    hooks_.RunPreDelete(id);
+    DoDelete(id);
+    InvalidateCached(id);
+    hooks_.RunAfterDelete(id, hook_relay_);
+    EmitEvent(events::kDelete, [&] { return Json{{"resource", name_}, {"id", id}}; });
+  });
+}
+
+void Resource::DoDelete(const std::string& id) {
   Ctx ctx{core_, name_, references_.get()};
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
@@ -828,6 +979,7 @@ ReEncryptResult Resource::ReEncrypt() {
         Result<Record> written = ctx.Write(spec, id, record.data, false, record.etag);
         if (written.ok()) {
           outcome[i] = 1;
+          InvalidateCached(id);
           return;
         }
         if (written.code() == ErrorCode::kNotFound) return;
@@ -896,8 +1048,11 @@ GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
   std::vector<char> missing(ids.size(), 0);
   util::ParallelFor(ids.size(), core_->options().concurrency, [&](size_t i) {
     try {
-      slots[i] = ctx.TryGet(ids[i]);
+      slots[i] = ctx.TryGet(ids[i], /*cached=*/true);
       missing[i] = !slots[i].has_value();
+      if (slots[i]) {
+        EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", ids[i]}, {"record", RecordPayload(*slots[i])}}; });
+      }
     } catch (const Error& e) {
       errors[i] = BulkItemError{i, ids[i], e.code(), e.what()};
     }
@@ -934,12 +1089,21 @@ DeleteRecordsResult Resource::DeleteMany(const std::vector<std::string>& ids) {
 }
 
 std::vector<Record> Resource::GetAll() {
-  Ctx ctx{core_, name_, references_.get()};
-  ctx.State();
-  return ctx.ReadAll(ctx.ListIds(0, std::nullopt));
+  return Guarded("getAll", "", [&] {
+    Ctx ctx{core_, name_, references_.get()};
+    ctx.State();
+    return ctx.ReadAll(ListIds(), /*cached=*/true);
+  });
 }
 
 size_t Resource::DeleteAll() {
+  // Whatever happens, this process's cached reads of the resource are dropped.
+  struct Drop {
+    Resource* self;
+    ~Drop() {
+      if (CachePlugin* cache = self->core_->cache()) cache->InvalidatePrefix(CachePlugin::ResourcePrefix(self->name_));
+    }
+  } drop{this};
   // Works from the listing alone, so it also clears what a dropped resource left behind.
   // Background reference writes finish first, so none lands after the last page.
   references_->WaitIdle();
@@ -967,6 +1131,19 @@ size_t Resource::DeleteAll() {
 }
 
 std::vector<std::string> Resource::ListIds(const ListOptions& options) {
+  return Guarded("listIds", "", [&] {
+    CachePlugin* cache = core_->cache();
+    if (!cache || !cache->caches_queries()) return DoListIds(options);
+    const Json params{{"offset", options.offset},
+                      {"limit", options.limit ? Json(*options.limit) : Json()},
+                      {"partition", options.partition},
+                      {"values", options.partition_values}};
+    const Json ids = cache->GetJson(CachePlugin::QueryKey(name_, "ids", params), [&] { return Json(DoListIds(options)); });
+    return ids.get<std::vector<std::string>>();
+  });
+}
+
+std::vector<std::string> Resource::DoListIds(const ListOptions& options) {
   Ctx ctx{core_, name_, references_.get()};
   auto state = ctx.State();
   if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
@@ -978,13 +1155,16 @@ std::vector<std::string> Resource::ListIds(const ListOptions& options) {
 size_t Resource::Count(const ListOptions& options) { return ListIds(options).size(); }
 
 std::vector<Record> Resource::List(const ListOptions& options) {
-  Ctx ctx{core_, name_, references_.get()};
-  auto state = ctx.State();
-  if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
-    ctx.RequireKeysFor(*state);
-    return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/true, /*count_all=*/false).records;
-  }
-  return ctx.ReadAll(ctx.ListIds(options.offset, options.limit));
+  return Guarded("list", "", [&] {
+    Ctx ctx{core_, name_, references_.get()};
+    auto state = ctx.State();
+    if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
+      ctx.RequireKeysFor(*state);
+      return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/true, /*count_all=*/false)
+          .records;
+    }
+    return ctx.ReadAll(ListIds(options), /*cached=*/true);
+  });
 }
 
 PageResult Resource::Page(const PageOptions& options) {
@@ -1017,7 +1197,7 @@ PageResult Resource::Page(const PageOptions& options) {
     out.total_pages = (all.size() + options.size - 1) / options.size;
     for (size_t i = options.offset; i < all.size() && ids.size() < options.size; ++i) ids.push_back(all[i]);
   }
-  out.items = ctx.ReadAll(ids);
+  out.items = ctx.ReadAll(ids, /*cached=*/true);
   return out;
 }
 
@@ -1055,7 +1235,7 @@ std::vector<Record> Resource::Query(const Json& filter, const ListOptions& optio
   for (size_t start = 0; start < ids.size(); start += batch) {
     std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(start),
                                    ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + batch)));
-    for (auto& record : ctx.ReadAll(chunk)) {
+    for (auto& record : ctx.ReadAll(chunk, /*cached=*/true)) {
       if (!MatchesFilter(record, filter)) continue;
       if (skipped < options.offset) {
         ++skipped;
@@ -1109,6 +1289,11 @@ std::optional<std::string> Resource::GetPartitionKey(const std::string& partitio
 PartitionFlushResult Resource::FlushPartitions() { return references_->Flush(); }
 
 PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& options) {
+  // References change: cached listings through partitions are dropped, whatever happens.
+  struct Drop {
+    Resource* self;
+    ~Drop() { self->InvalidateQueries(); }
+  } drop{this};
   Ctx ctx{core_, name_, references_.get()};
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();

@@ -1180,4 +1180,95 @@ TEST_F(CliSecretTest, RotateKeyReencryptsAndOldPassphraseStopsWorking) {
   EXPECT_EQ(Json::parse(resumed.out)["resources"][0]["rewritten"], 0);
 }
 
+// ---- --costs and bench ----------------------------------------------------------------------
+
+// The object of the one "costs: " line on stderr; fails the test unless there is exactly one.
+Json CostsLine(const RunResult& run) {
+  Json found;
+  int lines = 0;
+  for (const std::string& line : Lines(run.err)) {
+    if (line.rfind("costs: ", 0) != 0) continue;
+    ++lines;
+    found = Json::parse(line.substr(7), nullptr, /*allow_exceptions=*/false);
+  }
+  EXPECT_EQ(lines, 1) << Describe(run);
+  EXPECT_TRUE(found.is_object()) << Describe(run);
+  return found;
+}
+
+TEST_F(CliTest, CostsFlagPrintsOneParseableLineAfterTheCommand) {
+  CreateUsers();
+  ASSERT_TRUE(Succeeded(Run({"insert", "users", kAdaJson})));
+
+  const RunResult got = Run({"--costs", "get", "users", "ada"});
+  ASSERT_EQ(got.exit_code, kOk) << Describe(got);
+  EXPECT_EQ(Json::parse(got.out)["name"], "Ada Lovelace");
+  const Json costs = CostsLine(got);
+  ASSERT_TRUE(costs.contains("requests"));
+  for (const char* kind : {"put", "get", "head", "list", "delete", "copy", "post"}) {
+    EXPECT_TRUE(costs["requests"].contains(kind)) << kind;
+  }
+  // The catalog at connect, then the record.
+  EXPECT_GE(costs["requests"]["get"].get<int>(), 2);
+  EXPECT_EQ(costs["requests"]["put"], 0);
+  EXPECT_EQ(costs["requests"]["delete"], 0);
+  EXPECT_GT(costs["bytes_in"].get<int>(), 0);
+  EXPECT_GE(costs["usd"].get<double>(), 0.0);
+  // The flag may follow the command, like the other global options.
+  const RunResult exists = Run({"exists", "users", "ada", "--costs"});
+  ASSERT_EQ(exists.exit_code, kOk) << Describe(exists);
+  EXPECT_GE(CostsLine(exists)["requests"]["head"].get<int>(), 1);
+  // Without the flag: no line.
+  EXPECT_TRUE(Succeeded(Run({"get", "users", "ada"})));
+}
+
+TEST_F(CliTest, CostsFlagPrintsTheLineAfterAFailureToo) {
+  CreateUsers();
+  const RunResult missing = Run({"--costs", "get", "users", "nobody"});
+  EXPECT_EQ(missing.exit_code, kNotFound) << Describe(missing);
+  const std::vector<std::string> lines = Lines(missing.err);
+  ASSERT_EQ(lines.size(), 2u) << Describe(missing);
+  EXPECT_EQ(lines[0].rfind("s3db: ", 0), 0u) << Describe(missing);
+  EXPECT_GE(CostsLine(missing)["requests"]["get"].get<int>(), 2);  // the catalog and the miss
+
+  const RunResult inserted = Run({"--costs", "insert", "users", kAdaJson});
+  ASSERT_EQ(inserted.exit_code, kOk) << Describe(inserted);
+  EXPECT_GE(CostsLine(inserted)["requests"]["put"].get<int>(), 1);
+}
+
+TEST_F(CliTest, CostsInTheShellArePrintedOnceAtExit) {
+  const RunResult run =
+      RunRaw({"--costs", "--uri", "memory://cli-costs-shell", "shell"},
+             WithStdin("resource create users --schema " + kUsersSchema + "\ninsert users '" + kAdaJson +
+                       "'\nget users ada\nget users ada\n"));
+  ASSERT_EQ(run.exit_code, kOk) << Describe(run);
+  const Json costs = CostsLine(run);
+  EXPECT_GE(costs["requests"]["put"].get<int>(), 2);  // the catalog and the record
+  EXPECT_GE(costs["requests"]["get"].get<int>(), 3);  // catalog, then two reads of the record
+}
+
+TEST_F(CliTest, BenchOnMemoryPrintsItsJsonLine) {
+  const RunResult run = RunRaw({"--uri", "memory://cli-bench", "bench", "--n", "20"});
+  ASSERT_EQ(run.exit_code, kOk) << Describe(run);
+  const std::vector<std::string> lines = Lines(run.out);
+  ASSERT_EQ(lines.size(), 1u) << Describe(run);
+  const Json line = Json::parse(lines[0]);
+  for (const char* step : {"insert", "get", "update", "list", "getAll", "count", "listIds_partition", "query",
+                           "delete"}) {
+    const std::string ops = std::string(step) + "_ops_s";
+    const std::string requests = std::string(step) + "_requests";
+    ASSERT_TRUE(line.contains(ops)) << ops << " in " << lines[0];
+    EXPECT_GT(line[ops].get<double>(), 0.0) << ops;
+    ASSERT_TRUE(line.contains(requests)) << requests << " in " << lines[0];
+    EXPECT_GT(line[requests].get<int>(), 0) << requests;
+  }
+  EXPECT_EQ(line["n"], 20);
+  EXPECT_EQ(line["errors"], 0);
+  // --json is accepted (bench always prints JSON), and --costs counts its requests too.
+  const RunResult costed = RunRaw({"--uri", "memory://cli-bench-2", "--costs", "bench", "--n", "5", "--json"});
+  ASSERT_EQ(costed.exit_code, kOk) << Describe(costed);
+  EXPECT_GE(CostsLine(costed)["requests"]["put"].get<int>(), 5);
+  EXPECT_TRUE(FailedWith(RunRaw({"--uri", "memory://cli-bench-3", "bench", "--n", "0"}), kUsage, "--n"));
+}
+
 }  // namespace

@@ -124,12 +124,13 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   if (!store.ok()) s3db::ThrowIfError(store.status());
   // Every request the database makes is counted under the executor, retries included.
   auto costs = std::make_shared<s3db::CostsPlugin>(target.prefix);
-  std::unique_ptr<s3db::ObjectStore> counted = costs->Wrap(std::move(store).value());
 
   s3db::DatabaseOptions db_options;
   db_options.concurrency = options.concurrency;
   db_options.passphrase = "s3db bench passphrase " + RandomSuffix();
-  auto db = s3db::Database::Open(std::move(counted), target.prefix, db_options);
+  db_options.plugins = options.plugins;
+  db_options.plugins.push_back(costs);
+  auto db = s3db::Database::Open(std::move(store).value(), target.prefix, db_options);
   const std::string name = "bench_users_" + RandomSuffix();
   s3db::Resource& users = db->CreateResource(UsersDefinition(name));
 

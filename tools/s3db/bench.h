@@ -4,10 +4,13 @@
 
 #include <cstddef>
 #include <iosfwd>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "output.h"
 #include "s3db/json.h"
+#include "s3db/plugin.h"
 
 namespace s3db_cli {
 
@@ -15,6 +18,8 @@ struct BenchOptions {
   std::string uri;
   size_t n = 1000;
   int concurrency = 1;
+  // More plugins for the benchmark's database (the CLI's --costs).
+  std::vector<std::shared_ptr<s3db::Plugin>> plugins = {};
 };
 
 // Record i of the workload; bench/peer/README.md "Data" is the spec.

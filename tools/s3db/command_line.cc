@@ -245,6 +245,9 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
         ->check(WholeNumberAtLeast(1));
     app.add_option("--passphrase-file", line.passphrase_file,
                    "File holding the passphrase of secret fields (default: $S3DB_PASSPHRASE)");
+    app.add_flag("--costs", line.costs,
+                 "After the command (the shell: at exit), print on stderr one line: costs: {store "
+                 "requests by type, bytes out and in, USD at S3 Standard prices}");
     app.parse_complete_callback([&line, uri] { line.uri_given = uri->count() > 0; });
   }
   app.add_flag("--json", line.output.json, "Lists of names (resource list, ids) as a JSON array");
@@ -266,6 +269,14 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
     rotate->add_flag("--resume", line.resume,
                      "Only re-encrypt what an interrupted rotation left under older keys");
     Select(rotate, line, CommandId::kRotateKey);
+
+    CLI::App* bench = app.add_subcommand(
+        "bench",
+        "Time the benchmark workload (insert, get, update, list, query, delete of N records) in a "
+        "resource of its own, dropped at the end; prints one JSON line (--json is implied)");
+    bench->add_option("--n", line.bench_n, "Records in the workload (default 1000)")
+        ->check(WholeNumberAtLeast(1));
+    Select(bench, line, CommandId::kBench);
 
     CLI::App* shell = app.add_subcommand(
         "shell",

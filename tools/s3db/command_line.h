@@ -35,6 +35,7 @@ enum class CommandId {
   kExport,
   kRotateKey,
   kRepair,
+  kBench,
   kShell,
 };
 
@@ -45,6 +46,7 @@ struct CommandLine {
   bool uri_given = false;
   int concurrency = s3db::DatabaseOptions{}.concurrency;
   std::string passphrase_file;  // --passphrase-file; else $S3DB_PASSPHRASE
+  bool costs = false;           // --costs: print the store requests and their cost on stderr
   OutputFlags output;
 
   CommandId command = CommandId::kNone;
@@ -64,6 +66,7 @@ struct CommandLine {
   bool dry_run = false;  // repair --dry-run
   std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE
   bool resume = false;              // rotate-key --resume
+  size_t bench_n = 1000;            // bench --n
 };
 
 enum class Grammar {

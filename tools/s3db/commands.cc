@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench.h"
 #include "json_input.h"
 #include "s3db/errors.h"
 #include "s3db/stores.h"
@@ -91,6 +92,8 @@ class ScratchCopy {
       : bucket_("s3db-cli-scratch-" + std::to_string(getpid()) + "-" + std::to_string(copies_++)) {
     s3db::DatabaseOptions scratch_options = options;
     scratch_options.uri = "memory://" + bucket_;
+    scratch_options.plugins.clear();  // they serve the real database (and count its requests)
+    scratch_options.cache.reset();
     database_ = s3db::Database::Connect(scratch_options);
     resource_ = &database_->CreateResource(definition);
   }
@@ -440,6 +443,14 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return RotateKey(line, session, out);
     case CommandId::kRepair:
       return Repair(line, session, out);
+    case CommandId::kBench: {
+      BenchOptions bench;
+      bench.uri = session.options().uri;
+      bench.n = line.bench_n;
+      bench.concurrency = session.options().concurrency;
+      bench.plugins = session.options().plugins;
+      return RunBench(bench, session.out(), session.diagnostics());
+    }
     case CommandId::kShell:
     case CommandId::kNone:
       break;

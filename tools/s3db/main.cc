@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "json_input.h"
 #include "output.h"
+#include "s3db/costs.h"
 #include "s3db/uri.h"
 #include "shell.h"
 
@@ -59,16 +60,27 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
     return error.code();
   }
   if (options.passphrase) diagnostics.AddSecret(*options.passphrase);
+  // --costs: every store request of the command (connect included) passes through it.
+  std::shared_ptr<s3db::CostsPlugin> costs;
+  if (line.costs) {
+    costs = std::make_shared<s3db::CostsPlugin>();
+    options.plugins.push_back(costs);
+  }
 
   const bool shell = line.command == CommandId::kShell;
-  Session session(options, std::cout, diagnostics, shell ? nullptr : &std::cin);
-  ExitCode code = shell ? RunShell(session, std::cin, line.output) : Execute(line, session);
+  ExitCode code;
+  {
+    Session session(options, std::cout, diagnostics, shell ? nullptr : &std::cin);
+    code = shell ? RunShell(session, std::cin, line.output) : Execute(line, session);
+  }  // the database closes here: what it sends while closing is counted too
 
   std::cout.flush();
   if (!std::cout) {
     diagnostics.Line(std::string("cannot write to stdout: ") + std::strerror(errno));
     code = Worst(code, ExitCode::kStorage);
   }
+  // Exactly one line, after the command's output and errors, whether it succeeded or not.
+  if (costs) diagnostics.Raw("costs: " + costs->Totals().ToLine() + "\n");
   return code;
 }
 
