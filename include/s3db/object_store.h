@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,6 +77,17 @@ struct DeleteManyResult {
   std::vector<std::string> deleted;                       // includes keys that were absent
   std::vector<std::pair<std::string, Status>> errors;     // per-key failures
 };
+
+// One request a backend sent over the network (each attempt of a retried request is one),
+// reported to an observer so cost accounting sees what the server saw.
+struct SentRequest {
+  std::string method;   // "PUT", "GET", "HEAD", "POST", "DELETE"
+  bool list = false;    // a GET that lists (ListObjectsV2)
+  std::string key;      // object key, or the list prefix; empty for the bucket
+  uint64_t bytes_out = 0;  // request body and metadata values
+  uint64_t bytes_in = 0;   // response body
+};
+using RequestObserver = std::function<void(const SentRequest&)>;
 
 // What a backend can do; S3Store probes it at connect, the local stores know it.
 struct Capabilities {

@@ -67,6 +67,10 @@ struct S3StoreOptions {
   bool verify_tls = true;   // false only for tests against a self-signed server
   std::string ca_file;      // PEM bundle for TLS; empty: the system's
 
+  // Called for every HTTP request sent, retries included (cost accounting); may be empty.
+  // Runs on the requesting thread; must be quick and must not throw.
+  RequestObserver on_request;
+
   // The environment to resolve credentials, region and endpoint from; nullopt reads the
   // process environment (and the shared credentials file from disk).
   std::optional<std::map<std::string, std::string>> environment;

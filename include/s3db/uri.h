@@ -58,5 +58,8 @@ std::string MaskSecrets(const std::string& text, const StoreUri& uri);
 // Opens the store a URI names. memory:// buckets are shared within the process by name;
 // s3:// and http(s):// open an S3 store (include/s3db/s3_store.h).
 Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
+// The same; a store that sends requests over a network (S3) reports each one, retries
+// included, to `observer`.
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObserver observer);
 
 }  // namespace s3db

@@ -4,6 +4,7 @@
 #include "exec/executing_store.h"
 #include "plugins/plugin_host.h"
 #include "s3db/cache.h"
+#include "s3db/costs.h"
 #include "s3db/uri.h"
 #include "util/time_format.h"
 
@@ -50,7 +51,28 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
     target.options.emplace("maxAttempts", std::to_string(options.executor.retries + 1));
     target.options.emplace("concurrency", std::to_string(options.concurrency));
   }
-  Result<std::unique_ptr<ObjectStore>> store = OpenStore(target);
+  // A CostsPlugin on S3 counts what the S3 store sends, each retry and write-tag check
+  // included, which no decorator above the store can see.
+  RequestObserver observer;
+  if (s3) {
+    std::vector<std::shared_ptr<CostsPlugin>> costs;
+    for (const auto& plugin : options.plugins) {
+      if (auto c = std::dynamic_pointer_cast<CostsPlugin>(plugin)) costs.push_back(std::move(c));
+    }
+    for (const auto& c : costs) c->set_backend_counts(true);
+    if (!costs.empty()) {
+      observer = [costs](const SentRequest& sent) {
+        RequestKind kind = RequestKind::kGet;
+        if (sent.method == "PUT") kind = RequestKind::kPut;
+        if (sent.method == "HEAD") kind = RequestKind::kHead;
+        if (sent.method == "POST") kind = RequestKind::kPost;
+        if (sent.method == "DELETE") kind = RequestKind::kDelete;
+        if (sent.method == "GET" && sent.list) kind = RequestKind::kList;
+        for (const auto& c : costs) c->Count(kind, sent.key, sent.bytes_out, sent.bytes_in);
+      };
+    }
+  }
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(target, std::move(observer));
   ThrowIfError(store.status());
   return OpenWith(std::move(store).value(), uri->prefix, options, /*store_retries=*/s3, probe_unless_known);
 }

@@ -5,7 +5,9 @@
 
 namespace s3db {
 
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) {
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) { return OpenStore(uri, nullptr); }
+
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObserver observer) {
   switch (uri.scheme) {
     case StoreScheme::kMemory:
       return NewMemoryStore(uri.bucket);
@@ -21,6 +23,7 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) {
     case StoreScheme::kHttps: {
       Result<S3StoreOptions> options = S3StoreOptionsFromUri(uri);
       if (!options.ok()) return options.status();
+      options->on_request = std::move(observer);
       return NewS3Store(*options);
     }
   }

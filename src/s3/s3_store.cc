@@ -214,6 +214,7 @@ class S3Store final : public ObjectStore {
 
   Status Probe();
   void AssumeConditionalWrites(bool value) { conditional_writes_ = value; }
+  void SetRequestObserver(RequestObserver observer) { on_request_ = std::move(observer); }
 
   Result<ObjectInfo> Put(const PutRequest& request) override;
   Result<GetResult> Get(const std::string& key) override;
@@ -256,6 +257,7 @@ class S3Store final : public ObjectStore {
   std::unique_ptr<HttpClient> http_;
   const RetryPolicy retry_;
   std::atomic<bool> conditional_writes_{true};
+  RequestObserver on_request_;  // set before first use, then only read
 };
 
 Result<Reply> S3Store::Execute(const S3Call& call) {
@@ -290,6 +292,21 @@ Result<Reply> S3Store::Execute(const S3Call& call) {
     http.body = call.body;
 
     Result<HttpResponse> response = http_->Send(http);
+    if (on_request_) {
+      SentRequest sent;
+      sent.method = call.method;
+      for (const auto& [name, value] : call.query) sent.list |= name == "list-type";
+      sent.key = call.key;
+      for (const auto& [name, value] : call.query) {
+        if (name == "prefix") sent.key = value;
+      }
+      sent.bytes_out = call.body.size();
+      for (const auto& [name, value] : call.headers) {
+        if (name.rfind("x-amz-meta-", 0) == 0) sent.bytes_out += value.size();
+      }
+      sent.bytes_in = response.ok() ? response->body.size() : 0;
+      on_request_(sent);
+    }
     Status failure;
     std::optional<std::chrono::milliseconds> retry_after;
     if (!response.ok()) {
@@ -689,6 +706,7 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
   auto store = std::make_unique<s3::S3Store>(options.uri, std::move(addressing).value(),
                                              std::move(credentials).value(), std::move(region),
                                              std::move(http).value(), s3::RetryPolicy(retry));
+  store->SetRequestObserver(options.on_request);
   if (options.probe) {
     if (Status status = store->Probe(); !status.ok()) return status;
   } else {

@@ -3,6 +3,7 @@
 
 #include "core/capability_probe.h"
 #include "core/test_stores.h"
+#include "s3db/costs.h"
 #include "s3db/database.h"
 #include "s3db/stores.h"
 #include "s3db/uri.h"
@@ -89,6 +90,36 @@ TEST(CapabilityProbe, ConnectOnS3ProbesOnceAndKeepsTheAnswerInTheCatalog) {
   Result<ListPage> page = db->store().List(list);
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->objects.empty());
+  db->DropResource("things");
+}
+
+TEST(CapabilityProbe, CostsOnS3CountWhatTheStoreSendsOnce) {
+  const std::string base = testing::TestS3Uri();
+  if (base.empty()) GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no S3 server to test on";
+  const std::string prefix = "costs-" + std::to_string(::getpid()) + "-" + testing::StoreFactory::RandomTag();
+  DatabaseOptions options;
+  options.uri = base + "/" + prefix;
+  {
+    auto db = Database::Connect(options);  // probes, then the first resource writes the catalog
+    ResourceDefinition def;
+    def.name = "things";
+    def.attributes = Json{{"name", "string"}};
+    db->CreateResource(def);
+  }
+  auto costs = std::make_shared<CostsPlugin>();
+  options.plugins.push_back(costs);
+  auto db = Database::Connect(options);
+  EXPECT_EQ(costs->Totals().count(RequestKind::kGet), 1u) << "connect is one GET of the catalog";
+  EXPECT_EQ(costs->Totals().total_requests(), 1u);
+  Resource& things = db->resource("things");
+  things.Insert({{"id", "a"}, {"name", "x"}});
+  things.Get("a");
+  EXPECT_TRUE(things.Exists("a"));
+  const CostTotals totals = costs->Totals();
+  EXPECT_EQ(totals.count(RequestKind::kPut), 1u);
+  EXPECT_EQ(totals.count(RequestKind::kGet), 2u);
+  EXPECT_EQ(totals.count(RequestKind::kHead), 1u);
+  EXPECT_EQ(totals.total_requests(), 4u);
   db->DropResource("things");
 }
 

@@ -973,3 +973,44 @@ TEST_F(RealS3Test, MissingBucketIsNotFound) {
 
 }  // namespace
 }  // namespace s3db::s3
+
+namespace s3db::s3 {
+namespace {
+
+// Cost accounting must see every request S3 bills, the retried ones included.
+TEST_F(ScriptedS3Test, EveryAttemptIsReportedToTheRequestObserver) {
+  std::atomic<int> calls{0};
+  LoopbackHttpServer server([&](const ReceivedRequest&) {
+    if (++calls == 1) return Reply(500, ErrorXml("InternalError"));
+    return Reply(200, "payload", {{"ETag", Md5Etag("payload")}});
+  });
+  S3StoreOptions options;
+  options.uri = *ParseStoreUri("http://AKIDLOOP:loopSECRET@127.0.0.1:" + std::to_string(server.port()) + "/bucket");
+  options.probe = false;
+  options.retry_base_delay = milliseconds(5);
+  options.retry_max_delay = milliseconds(20);
+  options.environment = std::map<std::string, std::string>{};
+  std::mutex mu;
+  std::vector<SentRequest> sent;
+  options.on_request = [&](const SentRequest& r) {
+    std::lock_guard lock(mu);
+    sent.push_back(r);
+  };
+  Result<std::unique_ptr<ObjectStore>> store = NewS3Store(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Get("dir/k").ok());
+  ASSERT_EQ(sent.size(), 2u);  // the failed attempt and its retry
+  EXPECT_EQ(sent[0].method, "GET");
+  EXPECT_FALSE(sent[0].list);
+  EXPECT_EQ(sent[1].key, "dir/k");
+  EXPECT_EQ(sent[1].bytes_in, 7u);
+  ListRequest list;
+  list.prefix = "dir/";
+  (void)(*store)->List(list);  // the scripted reply is not a listing; the request still counts
+  ASSERT_GE(sent.size(), 3u);
+  EXPECT_TRUE(sent[2].list);
+  EXPECT_EQ(sent[2].key, "dir/");
+}
+
+}  // namespace
+}  // namespace s3db::s3
