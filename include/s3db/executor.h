@@ -35,7 +35,11 @@ struct ExecutorOptions {
 };
 
 // Priority of the requests the current thread makes while the scope lives (default 0;
-// higher runs first). Resource methods set it from their options.
+// higher runs first), so it applies to any call made inside it:
+//
+//   { s3db::PriorityScope urgent(100); users.Get(id); }   // overtakes a running import
+//
+// Bulk calls (InsertMany, GetMany, ...) run their items at the caller's priority.
 class PriorityScope {
  public:
   explicit PriorityScope(int priority);

@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <thread>
 
+#include "util/parallel.h"
+
 namespace s3db {
 
-namespace {
-thread_local int current_priority = 0;
-}  // namespace
-
-PriorityScope::PriorityScope(int priority) : previous_(current_priority) { current_priority = priority; }
-PriorityScope::~PriorityScope() { current_priority = previous_; }
-int PriorityScope::Current() { return current_priority; }
+PriorityScope::PriorityScope(int priority) : previous_(util::ThreadPriority()) { util::ThreadPriority() = priority; }
+PriorityScope::~PriorityScope() { util::ThreadPriority() = previous_; }
+int PriorityScope::Current() { return util::ThreadPriority(); }
 
 Status ExecutorOptions::Validate() const {
   auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidArgument, "executor: " + what); };

@@ -12,6 +12,13 @@
 
 namespace s3db::util {
 
+// The priority of the store requests this thread makes (s3db::PriorityScope sets it; the
+// executor reads it). Kept here, below both, so ParallelFor can hand it to its workers.
+inline int& ThreadPriority() {
+  thread_local int priority = 0;
+  return priority;
+}
+
 inline void ParallelFor(size_t n, int concurrency, const std::function<void(size_t)>& fn) {
   size_t workers = std::min(n, static_cast<size_t>(std::max(1, concurrency)));
   if (workers <= 1) {
@@ -19,7 +26,9 @@ inline void ParallelFor(size_t n, int concurrency, const std::function<void(size
     return;
   }
   std::atomic<size_t> next{0};
+  const int priority = ThreadPriority();  // a bulk call's items run at the caller's priority
   auto work = [&] {
+    ThreadPriority() = priority;
     for (size_t i = next++; i < n; i = next++) fn(i);
   };
   std::vector<std::thread> threads;

@@ -193,3 +193,27 @@ TEST(ExecutorOptions, ValidateNamesTheBadOption) {
 
 }  // namespace
 }  // namespace s3db::exec
+
+#include "util/parallel.h"
+
+namespace s3db::exec {
+namespace {
+
+TEST(PriorityScope, NestsAndReachesParallelWorkers) {
+  EXPECT_EQ(PriorityScope::Current(), 0);
+  {
+    PriorityScope outer(100);
+    {
+      PriorityScope inner(5);
+      EXPECT_EQ(PriorityScope::Current(), 5);
+    }
+    EXPECT_EQ(PriorityScope::Current(), 100);
+    std::vector<int> seen(64, -1);
+    util::ParallelFor(seen.size(), 8, [&](size_t i) { seen[i] = PriorityScope::Current(); });
+    for (int p : seen) EXPECT_EQ(p, 100);
+  }
+  EXPECT_EQ(PriorityScope::Current(), 0);
+}
+
+}  // namespace
+}  // namespace s3db::exec
