@@ -1,5 +1,6 @@
 #include "core/capability_probe.h"
 
+#include "s3db/forwarding_store.h"
 #include "util/crypto_hash.h"
 
 namespace s3db::core {
@@ -21,13 +22,13 @@ Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) 
 
 namespace {
 
-class CheckThenWriteStore : public ObjectStore {
+class CheckThenWriteStore : public ForwardingStore {
  public:
-  explicit CheckThenWriteStore(std::unique_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
 
   Result<ObjectInfo> Put(const PutRequest& request) override {
     if (request.if_none_match_star || request.if_match) {
-      Result<ObjectInfo> head = inner_->Head(request.key);
+      Result<ObjectInfo> head = inner().Head(request.key);
       if (!head.ok() && head.code() != ErrorCode::kNotFound) return head.status();
       if (request.if_none_match_star && head.ok()) {
         return Status(ErrorCode::kPreconditionFailed, request.key + " exists");
@@ -39,28 +40,19 @@ class CheckThenWriteStore : public ObjectStore {
     PutRequest plain = request;
     plain.if_none_match_star = false;
     plain.if_match.reset();
-    return inner_->Put(plain);
+    return inner().Put(plain);
   }
-  Result<GetResult> Get(const std::string& key) override { return inner_->Get(key); }
-  Result<ObjectInfo> Head(const std::string& key) override { return inner_->Head(key); }
-  Status Delete(const std::string& key) override { return inner_->Delete(key); }
-  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override {
-    return inner_->DeleteMany(keys);
-  }
-  Result<ListPage> List(const ListRequest& request) override { return inner_->List(request); }
   Capabilities capabilities() const override {
-    Capabilities c = inner_->capabilities();
+    Capabilities c = inner().capabilities();
     c.conditional_writes = false;
     return c;
   }
-  std::string Describe() const override { return inner_->Describe(); }
 
  private:
   static std::string Unquoted(std::string etag) {
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
     return etag;
   }
-  std::unique_ptr<ObjectStore> inner_;
 };
 
 }  // namespace

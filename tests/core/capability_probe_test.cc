@@ -5,6 +5,7 @@
 #include "core/test_stores.h"
 #include "s3db/costs.h"
 #include "s3db/database.h"
+#include "s3db/forwarding_store.h"
 #include "s3db/stores.h"
 #include "s3db/uri.h"
 
@@ -13,25 +14,15 @@ namespace {
 
 // A store that ignores conditional headers, as s3rver does. (No real backend here behaves
 // so; this wrapper over a real MemoryStore stands in for one.)
-class IgnoresConditions : public ObjectStore {
+class IgnoresConditions : public ForwardingStore {
  public:
-  explicit IgnoresConditions(std::unique_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
   Result<ObjectInfo> Put(const PutRequest& r) override {
     PutRequest plain = r;
     plain.if_match.reset();
     plain.if_none_match_star = false;
-    return inner_->Put(plain);
+    return inner().Put(plain);
   }
-  Result<GetResult> Get(const std::string& k) override { return inner_->Get(k); }
-  Result<ObjectInfo> Head(const std::string& k) override { return inner_->Head(k); }
-  Status Delete(const std::string& k) override { return inner_->Delete(k); }
-  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override { return inner_->DeleteMany(k); }
-  Result<ListPage> List(const ListRequest& r) override { return inner_->List(r); }
-  Capabilities capabilities() const override { return inner_->capabilities(); }
-  std::string Describe() const override { return inner_->Describe(); }
-
- private:
-  std::unique_ptr<ObjectStore> inner_;
 };
 
 TEST(CapabilityProbe, TellsHonouringFromIgnoringStoresAndCleansUp) {

@@ -9,6 +9,7 @@
 #include "plugin_test_util.h"
 #include "plugins/plugin_host.h"
 #include "s3db/costs.h"
+#include "s3db/forwarding_store.h"
 #include "s3db/stores.h"
 
 namespace s3db {
@@ -232,25 +233,17 @@ TEST(CostsBackendCounts, TheDecoratorStepsAsideWhenTheBackendReports) {
 }
 
 // Fails the first `fail` calls with SlowDown, then forwards.
-class Throttled : public ObjectStore {
+class Throttled : public ForwardingStore {
  public:
-  explicit Throttled(std::unique_ptr<ObjectStore> inner, int fail) : inner_(std::move(inner)), fail_(fail) {}
-  Result<ObjectInfo> Put(const PutRequest& r) override { return inner_->Put(r); }
+  Throttled(std::unique_ptr<ObjectStore> inner, int fail) : ForwardingStore(std::move(inner)), fail_(fail) {}
   Result<GetResult> Get(const std::string& k) override {
     calls++;
     if (fail_-- > 0) return Status(ErrorCode::kSlowDown, "throttled");
-    return inner_->Get(k);
+    return inner().Get(k);
   }
-  Result<ObjectInfo> Head(const std::string& k) override { return inner_->Head(k); }
-  Status Delete(const std::string& k) override { return inner_->Delete(k); }
-  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override { return inner_->DeleteMany(k); }
-  Result<ListPage> List(const ListRequest& r) override { return inner_->List(r); }
-  Capabilities capabilities() const override { return inner_->capabilities(); }
-  std::string Describe() const override { return inner_->Describe(); }
   int calls = 0;
 
  private:
-  std::unique_ptr<ObjectStore> inner_;
   int fail_;
 };
 

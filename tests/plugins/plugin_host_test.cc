@@ -6,6 +6,7 @@
 #include "plugin_test_util.h"
 #include "plugins/plugin_host.h"
 #include "s3db/costs.h"
+#include "s3db/forwarding_store.h"
 #include "s3db/stores.h"
 
 namespace s3db::plugins {
@@ -14,24 +15,16 @@ namespace {
 using Trace = std::vector<std::string>;
 
 // Forwards to the store below and writes its tag into the trace on every Get.
-class TagStore : public ObjectStore {
+class TagStore : public ForwardingStore {
  public:
   TagStore(std::unique_ptr<ObjectStore> inner, std::string tag, Trace* trace)
-      : inner_(std::move(inner)), tag_(std::move(tag)), trace_(trace) {}
-  Result<ObjectInfo> Put(const PutRequest& r) override { return inner_->Put(r); }
+      : ForwardingStore(std::move(inner)), tag_(std::move(tag)), trace_(trace) {}
   Result<GetResult> Get(const std::string& k) override {
     trace_->push_back(tag_);
-    return inner_->Get(k);
+    return inner().Get(k);
   }
-  Result<ObjectInfo> Head(const std::string& k) override { return inner_->Head(k); }
-  Status Delete(const std::string& k) override { return inner_->Delete(k); }
-  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override { return inner_->DeleteMany(k); }
-  Result<ListPage> List(const ListRequest& r) override { return inner_->List(r); }
-  Capabilities capabilities() const override { return inner_->capabilities(); }
-  std::string Describe() const override { return inner_->Describe(); }
 
  private:
-  std::unique_ptr<ObjectStore> inner_;
   std::string tag_;
   Trace* trace_;
 };
