@@ -1,6 +1,7 @@
 #include "core/capability_probe.h"
 
 #include "s3db/forwarding_store.h"
+#include "store/metadata_rules.h"
 #include "util/crypto_hash.h"
 
 namespace s3db::core {
@@ -30,12 +31,8 @@ class CheckThenWriteStore : public ForwardingStore {
     if (request.if_none_match_star || request.if_match) {
       Result<ObjectInfo> head = inner().Head(request.key);
       if (!head.ok() && head.code() != ErrorCode::kNotFound) return head.status();
-      if (request.if_none_match_star && head.ok()) {
-        return Status(ErrorCode::kPreconditionFailed, request.key + " exists");
-      }
-      if (request.if_match && (!head.ok() || Unquoted(head->etag) != Unquoted(*request.if_match))) {
-        return Status(ErrorCode::kPreconditionFailed, request.key + " has another ETag");
-      }
+      Status holds = store::CheckPrecondition(request, head.ok() ? &head->etag : nullptr);
+      if (!holds.ok()) return holds;
     }
     PutRequest plain = request;
     plain.if_none_match_star = false;
@@ -46,12 +43,6 @@ class CheckThenWriteStore : public ForwardingStore {
     Capabilities c = inner().capabilities();
     c.conditional_writes = false;
     return c;
-  }
-
- private:
-  static std::string Unquoted(std::string etag) {
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
-    return etag;
   }
 };
 

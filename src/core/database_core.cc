@@ -4,27 +4,17 @@
 
 #include "core/capability_probe.h"
 
-#include <chrono>
-#include <random>
-#include <thread>
 
 #include "s3db/errors.h"
 #include "util/secret_cipher.h"
 #include "util/crypto_hash.h"
+#include "util/parallel.h"
 #include "util/time_format.h"
 
 namespace s3db {
 namespace {
 
 constexpr int kCatalogAttempts = 32;
-
-void BackoffSleep(int attempt) {
-  // Full jitter on an exponential ceiling (1 ms .. 256 ms): contending writers spread out.
-  thread_local std::mt19937 rng(std::random_device{}());
-  int ceiling = 1 << std::min(attempt, 8);
-  std::uniform_int_distribution<int> pick(0, ceiling);
-  std::this_thread::sleep_for(std::chrono::milliseconds(pick(rng)));
-}
 
 }  // namespace
 
@@ -133,7 +123,7 @@ void DatabaseCore::MutateCatalog(const std::function<void(Json& catalog)>& mutat
       ThrowError(written.code(), "writing the catalog " + layout_.Catalog() + ": " + written.status().message());
     }
     // Another process changed the catalog since we read it: read it again and re-apply.
-    BackoffSleep(attempt);
+    util::SleepWithFullJitter(attempt, 1, 8);  // 1 ms .. 256 ms
     LoadCatalog();
   }
   throw Conflict("the catalog " + layout_.Catalog() + " kept changing under " +

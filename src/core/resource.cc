@@ -1,11 +1,8 @@
 #include "s3db/resource.h"
 
-#include <chrono>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
-#include <thread>
 
 #include "core/database_core.h"
 #include "core/partition_index.h"
@@ -13,6 +10,7 @@
 #include "core/parallel_lister.h"
 #include "core/record_codec.h"
 #include "core/unique_index.h"
+#include "store/metadata_rules.h"
 #include "format/key_layout.h"
 #include "s3db/cache.h"
 #include "util/parallel.h"
@@ -24,13 +22,6 @@ namespace {
 // How many Resource::Guarded calls are running on this thread: only the outermost reports
 // an "error" event, so an operation built of others (Upsert) reports once.
 thread_local int guard_depth = 0;
-
-void BackoffSleep(int attempt) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  int ceiling = 2 << std::min(attempt, 7);
-  std::uniform_int_distribution<int> pick(0, ceiling);
-  std::this_thread::sleep_for(std::chrono::milliseconds(pick(rng)));
-}
 
 // Objects merge key by key, recursively; anything else (null included) replaces.
 void DeepMerge(Json& target, const Json& patch) {
@@ -57,15 +48,6 @@ const Json* FindPath(const Json& data, const std::string& path) {
     if (dot == std::string::npos) return node;
     start = dot + 1;
   }
-}
-
-// ETags compare without their quotes: callers may pass either form.
-bool EtagEquals(std::string_view a, std::string_view b) {
-  auto strip = [](std::string_view s) {
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-    return s;
-  };
-  return strip(a) == strip(b);
 }
 
 // Whether the record's fields (and "id") equal every entry of a Query filter.
@@ -784,7 +766,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
   for (int attempt = 0; attempt < attempts; ++attempt) {
     std::optional<Record> current = ctx.TryGet(id);
     if (!current) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
-    if (options.if_match && !EtagEquals(*options.if_match, current->etag)) {
+    if (options.if_match && !store::EtagsMatch(*options.if_match, current->etag)) {
       throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " +
                                    current->etag + ", expected " + *options.if_match + ")",
                                name_, id);
@@ -856,7 +838,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
       throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' changed while it was updated",
                                name_, id);
     }
-    BackoffSleep(attempt);  // another writer won: re-read and re-apply
+    util::SleepWithFullJitter(attempt, 2, 7);  // another writer won: re-read and re-apply (2 .. 256 ms)
   }
   throw Conflict("record '" + id + "' of resource '" + name_ + "' kept changing: " + std::to_string(attempts) +
                      " update attempts lost to concurrent writers",
@@ -990,7 +972,7 @@ ReEncryptResult Resource::ReEncrypt() {
           throw Conflict("record '" + id + "' of resource '" + name_ + "' kept changing while it was re-encrypted",
                          name_, id);
         }
-        BackoffSleep(attempt);
+        util::SleepWithFullJitter(attempt, 2, 7);
       }
     } catch (const Error& e) {
       errors[i] = BulkItemError{i, id, e.code(), e.what()};

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -17,6 +19,14 @@ namespace s3db::util {
 inline int& ThreadPriority() {
   thread_local int priority = 0;
   return priority;
+}
+
+// Sleeps a uniformly random time in [0, base * 2^min(attempt, max_doublings)] ms ("full
+// jitter"), so writers that lost a conditional race do not collide again in step.
+inline void SleepWithFullJitter(int attempt, int base_ms, int max_doublings) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(0, base_ms << std::min(attempt, max_doublings));
+  std::this_thread::sleep_for(std::chrono::milliseconds(pick(rng)));
 }
 
 inline void ParallelFor(size_t n, int concurrency, const std::function<void(size_t)>& fn) {
