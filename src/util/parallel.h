@@ -1,6 +1,7 @@
-// Runs fn(0..n-1) on at most `concurrency` threads and waits for all. The executor issue
-// replaces this with a shared pool with priorities; until then bulk calls use it.
-// fn must not throw; callers catch per item and record the failure.
+// Small concurrency helpers shared by the layers: ParallelFor (fn(0..n-1) on at most
+// `concurrency` threads, waiting for all; fn must not throw, callers catch per item), the
+// thread's request priority it hands to its workers, and a full-jitter backoff sleep.
+// Request slots, retries and priorities proper are the executor's (src/exec).
 #pragma once
 
 #include <algorithm>
