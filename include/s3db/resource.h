@@ -48,6 +48,12 @@ struct ListOptions {
   // field alone lists every record that has it). Empty: the whole resource.
   std::string partition;
   Json partition_values = Json::object();
+  // ListIds and Count through a partition: read each referenced record to check it still
+  // belongs there (one GET per reference). false trusts the index, as s3db.js does: one
+  // LIST per 1000 ids, but a reference a crash left behind (until RepairPartitions) or a
+  // move still in flight is counted. List, Query and Page read the records anyway and
+  // always check them, whatever this says.
+  bool verify = true;
 };
 
 struct PageOptions {
@@ -192,9 +198,11 @@ class Resource {
   size_t DeleteAll();  // returns how many records were deleted
 
   // Ids in key order (binary order of the encoded id). Through a partition: ids of the
-  // records that belong to it now, in reference-key order (id order when every field is given).
+  // records that belong to it now, in reference-key order (id order when every field is
+  // given); with options.verify false, the ids its references name.
   std::vector<std::string> ListIds(const ListOptions& options = {});
-  // ListIds(options).size(): through a partition, only records that belong there now.
+  // ListIds(options).size(): through a partition, only records that belong there now
+  // (unless options.verify is false).
   size_t Count(const ListOptions& options = {});
   std::vector<Record> List(const ListOptions& options = {});
   PageResult Page(const PageOptions& options);

@@ -491,6 +491,29 @@ struct Ctx {
     }
   }
 
+  // The ids the references under `target` name, in key order, from `offset`, at most
+  // `limit`: the index as it stands, no record read (ListOptions::verify false).
+  std::vector<std::string> ListReferencedIds(const PartitionTarget& target, size_t offset,
+                                             std::optional<size_t> limit) const {
+    std::vector<std::string> ids;
+    ListRequest request;
+    request.prefix = core->layout().PartitionValuesPrefix(name, target.partition->name, target.segments);
+    size_t skipped = 0;
+    while (!limit || ids.size() < *limit) {
+      Result<ListPage> page = core->store().List(request);
+      if (!page.ok()) Fail(page.status(), "", "listing partition '" + target.partition->name + "' of");
+      for (const auto& object : page->objects) {
+        auto parts = core->layout().ParsePartitionKey(name, object.key);
+        if (!parts || skipped++ < offset) continue;
+        if (limit && ids.size() >= *limit) break;
+        ids.push_back(std::move(parts->id));
+      }
+      if (!page->truncated) break;
+      request.continuation_token = page->next_continuation_token;
+    }
+    return ids;
+  }
+
   // Reads many ids in parallel; vanished ones are skipped (they were deleted meanwhile).
   std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false) const {
     std::vector<std::optional<Record>> slots(ids.size());
@@ -1119,7 +1142,8 @@ std::vector<std::string> Resource::ListIds(const ListOptions& options) {
     const Json params{{"offset", options.offset},
                       {"limit", options.limit ? Json(*options.limit) : Json()},
                       {"partition", options.partition},
-                      {"values", options.partition_values}};
+                      {"values", options.partition_values},
+                      {"verify", options.verify}};
     const Json ids = cache->GetJson(CachePlugin::QueryKey(name_, "ids", params), [&] { return Json(DoListIds(options)); });
     return ids.get<std::vector<std::string>>();
   });
@@ -1129,6 +1153,7 @@ std::vector<std::string> Resource::DoListIds(const ListOptions& options) {
   Ctx ctx{core_, name_, references_.get()};
   auto state = ctx.State();
   if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
+    if (!options.verify) return ctx.ListReferencedIds(*target, options.offset, options.limit);
     return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/false, /*count_all=*/false).ids;
   }
   return ctx.ListIds(options.offset, options.limit);

@@ -598,6 +598,9 @@ TEST_F(CliPartitionTest, RepairReportsOrphansAndMissingReferencesThenMendsThem) 
   EXPECT_EQ(report["orphanExamples"][0]["reason"], "record does not exist");
   EXPECT_EQ(report["missingExamples"][0]["id"], "p3");
   EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu"}).out, "");
+  // Trusting the index lists what the references say, the orphan included.
+  EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu", "--no-verify"}).out, "ghost\n");
+  EXPECT_EQ(Run({"count", "people", "--partition", "byRegion", "--value", "region=eu", "--no-verify"}).out, "1\n");
 
   const RunResult fixed = Run({"repair", "people"});
   ASSERT_TRUE(Succeeded(fixed));

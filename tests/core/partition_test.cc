@@ -316,6 +316,37 @@ TEST_P(PartitionTest, StaleReferencesAreSkippedByEveryReadAndRemovedByRepair) {
   EXPECT_EQ(References(), Expected(users, {"ada", "bob"}));
 }
 
+TEST_P(PartitionTest, UnverifiedReadsTrustTheReferencesAndOnlyList) {
+  Resource& users = db_->CreateResource(Users());
+  users.Insert({{"id", "ada"}, {"name", "Ada"}, {"region", "us"}});
+  users.Insert({{"id", "bob"}, {"name", "Bob"}, {"region", "eu"}});
+  users.Insert({{"id", "cy"}, {"name", "Cy"}, {"region", "eu"}});
+  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=ada");    // moved away
+  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=ghost");  // deleted
+  PutRawReference("db/resource=users/partition=byRegion/region=eu/stray");     // no reference key
+
+  ListOptions eu = In("byRegion", {{"region", "eu"}});
+  eu.verify = false;
+  control_->ResetCounts();
+  EXPECT_EQ(users.ListIds(eu), (std::vector<std::string>{"ada", "bob", "cy", "ghost"}));
+  EXPECT_EQ(users.Count(eu), 4u);
+  EXPECT_EQ(control_->gets.load(), 0);
+  EXPECT_EQ(control_->heads.load(), 0);
+  EXPECT_EQ(control_->lists.load(), 2);  // one page each
+
+  eu.offset = 1;
+  eu.limit = 2;
+  EXPECT_EQ(users.ListIds(eu), (std::vector<std::string>{"bob", "cy"}));
+  // Reads that return records check them whatever verify says.
+  eu.offset = 0;
+  eu.limit.reset();
+  std::vector<std::string> listed;
+  for (const Record& r : users.List(eu)) listed.push_back(r.id);
+  EXPECT_EQ(listed, (std::vector<std::string>{"bob", "cy"}));
+  eu.verify = true;
+  EXPECT_EQ(users.ListIds(eu), (std::vector<std::string>{"bob", "cy"}));
+}
+
 TEST_P(PartitionTest, ACrashAfterTheRecordWriteIsMendedByRepair) {
   Resource& users = db_->CreateResource(Users());
   users.Insert({{"id", "bob"}, {"name", "Bob"}, {"region", "eu"}});

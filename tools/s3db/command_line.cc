@@ -79,6 +79,15 @@ void AddPartitionFilter(CLI::App* command, CommandLine& line) {
       ->allow_extra_args(false);  // one FIELD=VALUE per --value
 }
 
+// --no-verify of ids and count: through a partition, trust its references instead of
+// reading every record they name (ListOptions::verify).
+void AddTrustIndex(CLI::App* command, CommandLine& line) {
+  command->add_flag_callback(
+      "--no-verify", [&line] { line.list.verify = false; },
+      "With --partition: trust the partition's references (one LIST per 1000 ids) instead of "
+      "reading each record to check it still belongs (one GET each)");
+}
+
 void DefineResourceCommands(CLI::App& app, CommandLine& line) {
   CLI::App* resource = app.add_subcommand("resource", "Create, list, show and drop resources");
   resource->require_subcommand(1);
@@ -155,11 +164,13 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
   AddResourceName(ids, line);
   AddPaging(ids, line);
   AddPartitionFilter(ids, line);
+  AddTrustIndex(ids, line);
   Select(ids, line, CommandId::kIds);
 
   CLI::App* count = app.add_subcommand("count", "Print the number of records");
   AddResourceName(count, line);
   AddPartitionFilter(count, line);
+  AddTrustIndex(count, line);
   Select(count, line, CommandId::kCount);
 
   CLI::App* query = app.add_subcommand(
