@@ -1116,23 +1116,31 @@ size_t Resource::DeleteAll() {
   ListRequest request;
   request.prefix = core_->layout().ResourcePrefix(name_);
   size_t records = 0;
+  // Keys a DeleteObjects call refused: the rest are still deleted, then the call fails
+  // naming them (run it again to retry them).
+  std::vector<std::pair<std::string, Status>> failed;
   while (true) {
-    // Always list from the start: the keys of the previous page are gone.
+    // A fresh listing after the last key seen, not a continuation: those keys are gone.
     Result<ListPage> page = core_->store().List(request);
     if (!page.ok()) ctx.Fail(page.status(), "", "listing");
-    if (page->objects.empty()) return records;
+    if (page->objects.empty()) break;
     std::vector<std::string> keys;
-    for (const auto& o : page->objects) {
-      keys.push_back(o.key);
-      if (core_->layout().IdFromRecordKey(name_, o.key)) ++records;
-    }
+    for (const auto& o : page->objects) keys.push_back(o.key);
+    request.start_after = keys.back();
     Result<DeleteManyResult> deleted = core_->store().DeleteMany(keys);
     if (!deleted.ok()) ctx.Fail(deleted.status(), "", "deleting the records of");
-    if (!deleted->errors.empty()) {
-      const auto& [key, status] = deleted->errors.front();
-      ctx.Fail(status, "", "deleting " + key + " (and " + std::to_string(deleted->errors.size() - 1) + " more) of");
+    for (const auto& key : deleted->deleted) {
+      if (core_->layout().IdFromRecordKey(name_, key)) ++records;
     }
+    failed.insert(failed.end(), deleted->errors.begin(), deleted->errors.end());
   }
+  if (failed.empty()) return records;
+  const auto& [key, status] = failed.front();
+  ThrowError(status.code(),
+             "deleting every record of resource '" + name_ + "': " + std::to_string(failed.size()) +
+                 " objects could not be deleted, the first " + key + ": " + status.message() + "; " +
+                 std::to_string(records) + " records were (run it again for the rest)",
+             name_);
 }
 
 std::vector<std::string> Resource::ListIds(const ListOptions& options) {

@@ -24,7 +24,9 @@ namespace s3db::testing {
 
 class FaultStore : public ObjectStore {
  public:
-  enum class Op { kPut, kGet, kHead, kDelete, kDeleteMany, kList };
+  // kDeleteMany fails a whole DeleteObjects request; kDeleteManyKey refuses one key of it
+  // the way S3 reports per-key errors (the other keys are deleted).
+  enum class Op { kPut, kGet, kHead, kDelete, kDeleteMany, kDeleteManyKey, kList };
   // Fails the request when it returns true (with kIOError, retryable like a 500).
   using Rule = std::function<bool(Op op, const std::string& key)>;
 
@@ -78,7 +80,18 @@ class FaultStore : public ObjectStore {
     for (const auto& k : keys) {
       if (Fails(Op::kDeleteMany, k)) return Injected("DeleteObjects", k);
     }
-    return inner_->DeleteMany(keys);
+    std::vector<std::string> allowed;
+    std::vector<std::pair<std::string, Status>> refused;
+    for (const auto& k : keys) {
+      if (Fails(Op::kDeleteManyKey, k)) {
+        refused.emplace_back(k, Injected("DeleteObjects of", k));
+      } else {
+        allowed.push_back(k);
+      }
+    }
+    Result<DeleteManyResult> result = inner_->DeleteMany(allowed);
+    if (result.ok()) result->errors.insert(result->errors.end(), refused.begin(), refused.end());
+    return result;
   }
   Result<ListPage> List(const ListRequest& r) override {
     ++control_->lists;

@@ -347,6 +347,30 @@ TEST_P(PartitionTest, UnverifiedReadsTrustTheReferencesAndOnlyList) {
   EXPECT_EQ(users.ListIds(eu), (std::vector<std::string>{"bob", "cy"}));
 }
 
+TEST_P(PartitionTest, DeleteAllDeletesWhatItCanAndNamesWhatItCouldNot) {
+  Resource& users = db_->CreateResource(Users());
+  for (const char* id : {"a1", "a2", "a3", "a4", "a5"}) {
+    users.Insert({{"id", id}, {"name", id}, {"region", "eu"}});
+  }
+  const std::string stuck = "db/resource=users/data/id=a2";
+  control_->FailWhen([&](FaultStore::Op op, const std::string& key) {
+    return op == FaultStore::Op::kDeleteManyKey && key == stuck;
+  });
+  try {
+    users.DeleteAll();
+    FAIL() << "DeleteAll reported success with a record left";
+  } catch (const StorageError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIOError);
+    EXPECT_NE(std::string(e.what()).find(stuck), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("4 records were"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(users.ListIds(), std::vector<std::string>{"a2"});
+  EXPECT_EQ(References().size(), 0u);  // every reference went
+  control_->Heal();
+  EXPECT_EQ(users.DeleteAll(), 1u);
+  EXPECT_EQ(users.Count(), 0u);
+}
+
 TEST_P(PartitionTest, ACrashAfterTheRecordWriteIsMendedByRepair) {
   Resource& users = db_->CreateResource(Users());
   users.Insert({{"id", "bob"}, {"name", "Bob"}, {"region", "eu"}});
