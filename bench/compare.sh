@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The side-by-side run of issue 9, in one go: for each concurrency, the bare-request ceiling
+# (bench/raw_bench.cc), s3db (`s3db bench`) and s3db.js (bench/peer) against the same URI,
+# one after the other, then the combined table (bench/table.mjs) on stdout.
+#
+#   bench/compare.sh URI [N] [CONCURRENCY...]      # default N 1000, concurrencies 1 32
+#
+# Needs `cmake --build --preset default` and `bash bench/peer/install.sh` first. The JSON
+# lines are kept in $S3DB_BENCH_OUT (default build/bench/compare-<time>.jsonl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: bench/compare.sh URI [N] [CONCURRENCY...]" >&2; exit 2; }
+uri=$1
+n=${2:-1000}
+shift $(( $# >= 2 ? 2 : 1 ))
+concurrencies=("$@")
+[ ${#concurrencies[@]} -gt 0 ] || concurrencies=(1 32)
+
+for tool in build/default/s3db build/default/bench/s3db_raw_bench; do
+  [ -x "$tool" ] || { echo "compare: $tool is missing: cmake --build --preset default" >&2; exit 2; }
+done
+[ -d bench/peer/node_modules/s3db.js ] || { echo "compare: s3db.js is missing: bash bench/peer/install.sh" >&2; exit 2; }
+
+out=${S3DB_BENCH_OUT:-build/bench/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
+mkdir -p "$(dirname "$out")"
+: > "$out"
+for c in "${concurrencies[@]}"; do
+  echo "compare: concurrency $c: raw" >&2
+  build/default/bench/s3db_raw_bench --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
+  echo "compare: concurrency $c: s3db" >&2
+  build/default/s3db --uri "$uri" --concurrency "$c" bench --n "$n" --json >> "$out"
+  echo "compare: concurrency $c: s3db.js" >&2
+  node bench/peer/bench.mjs --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
+done
+echo "compare: results in $out" >&2
+node bench/table.mjs "$out"
