@@ -24,6 +24,7 @@
 #include "s3db/events.h"
 #include "s3db/json.h"
 #include "s3db/record.h"
+#include "s3db/record_stream.h"
 #include "s3db/schema.h"
 
 namespace s3db {
@@ -72,13 +73,7 @@ struct PageResult {
   size_t page_size = 0;
 };
 
-// Per-item outcome of a bulk call: the ones that failed, with why. The rest succeeded.
-struct BulkItemError {
-  size_t index = 0;  // position in the input
-  std::string id;    // empty when the item had no id yet
-  ErrorCode code = ErrorCode::kInternal;
-  std::string message;
-};
+// BulkItemError, the per-item outcome of bulk calls, is in record_stream.h.
 
 struct InsertManyResult {
   std::vector<Record> inserted;  // in input order of the successful items
@@ -211,6 +206,14 @@ class Resource {
   // options.partition, only that partition is read; without, a partition whose every field
   // the filter pins to a string or boolean is used when there is one (the most fields wins).
   std::vector<Record> Query(const Json& filter, const ListOptions& options = {});
+
+  // ---- streaming (record_stream.h) ----------------------------------------------------------
+  // Every record in id order (through options.partition: in reference-key order, as ListIds),
+  // read ahead in the background with bounded memory. InvalidArgument for an unknown partition or bad values, AccessDenied
+  // for a resource with secret fields and no passphrase (both here, before any request).
+  RecordScan Scan(const ScanOptions& options = {});
+  // A writer that inserts (or upserts) the records given to it on `concurrency` threads.
+  RecordWriter Writer(const WriterOptions& options = {});
 
   // ---- partitions (docs/API.md "Partitions") -----------------------------------------------
   // Reads through a partition read each candidate record (one GET per reference) and skip

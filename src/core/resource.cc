@@ -4,11 +4,13 @@
 #include <mutex>
 #include <set>
 
+#include "core/bulk_item_error.h"
 #include "core/database_core.h"
 #include "core/partition_index.h"
 #include "core/partition_spec.h"
 #include "core/parallel_lister.h"
 #include "core/record_codec.h"
+#include "core/record_scan.h"
 #include "core/unique_index.h"
 #include "store/metadata_rules.h"
 #include "format/key_layout.h"
@@ -997,10 +999,8 @@ ReEncryptResult Resource::ReEncrypt() {
         }
         util::SleepWithFullJitter(attempt, 2, 7);
       }
-    } catch (const Error& e) {
-      errors[i] = BulkItemError{i, id, e.code(), e.what()};
     } catch (const std::exception& e) {
-      errors[i] = BulkItemError{i, id, ErrorCode::kInternal, e.what()};
+      errors[i] = core::ItemError(i, id, e);
     }
   });
   out.records = ids.size();
@@ -1028,13 +1028,8 @@ InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {
   util::ParallelFor(items.size(), core_->options().concurrency, [&](size_t i) {
     try {
       slots[i] = Insert(items[i]);
-    } catch (const Error& e) {
-      std::string id = items[i].is_object() && items[i].contains("id") && items[i]["id"].is_string()
-                           ? items[i]["id"].get<std::string>()
-                           : "";
-      errors[i] = BulkItemError{i, id, e.code(), e.what()};
     } catch (const std::exception& e) {
-      errors[i] = BulkItemError{i, "", ErrorCode::kInternal, e.what()};
+      errors[i] = core::ItemError(i, core::GivenId(items[i]), e);
     }
   });
   InsertManyResult out;
@@ -1059,7 +1054,7 @@ GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
         EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", ids[i]}, {"record", RecordPayload(*slots[i])}}; });
       }
     } catch (const Error& e) {
-      errors[i] = BulkItemError{i, ids[i], e.code(), e.what()};
+      errors[i] = core::ItemError(i, ids[i], e);
     }
   });
   GetManyResult out;
@@ -1081,7 +1076,7 @@ DeleteRecordsResult Resource::DeleteMany(const std::vector<std::string>& ids) {
     } catch (const NotFound&) {
       outcome[i] = 2;
     } catch (const Error& e) {
-      errors[i] = BulkItemError{i, ids[i], e.code(), e.what()};
+      errors[i] = core::ItemError(i, ids[i], e);
     }
   });
   DeleteRecordsResult out;
@@ -1425,6 +1420,58 @@ PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& o
     for (auto& f : outcome.failures) out.failures.push_back(std::move(f));
   }
   return out;
+}
+
+// ---- streaming ----------------------------------------------------------------------------------
+
+RecordScan Resource::Scan(const ScanOptions& options) {
+  return Guarded("scan", "", [&] {
+    Ctx ctx{core_, name_, references_.get()};
+    auto state = ctx.State();  // kept alive by the source: `target` points into it
+    const std::optional<Ctx::PartitionTarget> target =
+        ctx.Target(state->current(), options.partition, options.partition_values);
+    ctx.RequireKeysFor(*state);
+    // Keys are listed a page at a time in key order, not by the parallel key-range lister
+    // (ListIds), which holds every key in memory. That costs no speed: a LIST of 1000 keys is
+    // made while the GETs of the page before run, so it never bounds a scan.
+    ListRequest request;
+    request.prefix = target ? core_->layout().PartitionValuesPrefix(name_, target->partition->name, target->segments)
+                            : core_->layout().RecordPrefix(name_);
+    core::ScanSource source;
+    source.page_size = static_cast<size_t>(request.max_keys);
+    source.next_page = [core = core_, name = name_, target, state, request,
+                        more = true]() mutable -> std::optional<std::vector<core::ScanCandidate>> {
+      if (!more) return std::nullopt;
+      Ctx ctx{core, name, nullptr};
+      Result<ListPage> page = core->store().List(request);
+      if (!page.ok()) {
+        ctx.Fail(page.status(), "", target ? "listing partition '" + target->partition->name + "' of" : "listing");
+      }
+      std::vector<core::ScanCandidate> candidates;
+      for (const auto& object : page->objects) {
+        if (target) {
+          if (auto parts = core->layout().ParsePartitionKey(name, object.key)) {
+            candidates.push_back({std::move(parts->id), object.key});
+          }
+        } else if (auto id = core->layout().IdFromRecordKey(name, object.key)) {
+          candidates.push_back({std::move(*id), object.key});
+        }
+      }
+      more = page->truncated;
+      request.continuation_token = page->next_continuation_token;
+      return candidates;
+    };
+    // The store, not the cache: a scan over everything must not evict a cache's working set.
+    // Through a partition, reading the record is the check that it still belongs there.
+    source.read = [core = core_, name = name_, target, state](const core::ScanCandidate& c) -> std::optional<Record> {
+      Ctx ctx{core, name, nullptr};
+      if (target) return ctx.Verify(*target->partition, c.key, c.id, /*full=*/true, nullptr);
+      return ctx.TryGet(c.id, /*cached=*/false);
+    };
+    const int concurrency = std::max(1, core_->options().concurrency);
+    const size_t prefetch = options.prefetch ? options.prefetch : 4 * static_cast<size_t>(concurrency);
+    return RecordScan(std::make_unique<RecordScan::Impl>(std::move(source), prefetch, concurrency, options.on_error));
+  });
 }
 
 }  // namespace s3db
