@@ -5,9 +5,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,11 +48,6 @@ s3db::Database& Session::database() {
 }
 
 namespace {
-
-// InsertMany calls per import are this big, so a TTY sees progress between them.
-constexpr size_t kImportChunk = 1000;
-// GetMany calls of export are this big, so memory stays bounded on large resources.
-constexpr size_t kExportChunk = 500;
 
 std::string Join(const std::vector<std::string>& items, const char* separator) {
   std::string joined;
@@ -129,19 +129,6 @@ void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines,
   }
 }
 
-// A bulk item error carries only a message, not the failing fields; inserting the item into
-// a scratch copy yields the ValidationError that lists them.
-std::string ExplainInvalidItem(ScratchCopy& copy, const s3db::Json& item,
-                               const std::string& fallback) {
-  try {
-    copy.resource().Insert(item);
-  } catch (const s3db::ValidationError& error) {
-    return DescribeError(error);
-  } catch (const s3db::Error&) {
-  }
-  return fallback;
-}
-
 // Insert never overwrites, so an id that is already taken would fail part way through a
 // batch; finding them first keeps the batch all or nothing.
 void RejectTakenIds(s3db::Resource& resource, const std::vector<JsonLine>& lines,
@@ -166,40 +153,25 @@ struct InsertOutcome {
   ExitCode worst = ExitCode::kOk;
 };
 
-// InsertMany in chunks. Each failure is one stderr line naming its input line; `echo`, when
-// given, receives every inserted record.
+// One InsertMany. Each failure is one stderr line naming its input line; `echo`, when given,
+// receives every inserted record.
 InsertOutcome InsertLines(Session& session, s3db::Resource& resource,
                           const std::vector<JsonLine>& lines, const std::string& source,
-                          Output* echo, bool show_progress) {
+                          Output* echo) {
   InsertOutcome outcome;
-  Diagnostics& diagnostics = session.diagnostics();
-  std::optional<ScratchCopy> scratch;  // made for the first invalid item, if any
-  for (size_t begin = 0; begin < lines.size(); begin += kImportChunk) {
-    const size_t end = std::min(lines.size(), begin + kImportChunk);
-    std::vector<s3db::Json> items;
-    items.reserve(end - begin);
-    for (size_t i = begin; i < end; ++i) items.push_back(lines[i].value);
-
-    s3db::InsertManyResult result = resource.InsertMany(items);
-    outcome.inserted += result.inserted.size();
-    if (echo != nullptr) {
-      for (const s3db::Record& record : result.inserted) echo->Record(record);
-    }
-    for (const s3db::BulkItemError& error : result.errors) {
-      const JsonLine& line = lines[begin + error.index];
-      std::string cause = error.message;
-      if (error.code == s3db::ErrorCode::kValidation) {
-        if (!scratch) scratch.emplace(resource.definition(), session.options());
-        cause = ExplainInvalidItem(*scratch, line.value, cause);
-      }
-      diagnostics.Line(LineLabel(source, line) + ": " + cause);
-      outcome.worst = Worst(outcome.worst, ExitCodeFor(error.code));
-      ++outcome.failed;
-    }
-    if (show_progress && lines.size() > kImportChunk) {
-      diagnostics.Raw("\rs3db: importing " + std::to_string(end) + "/" +
-                      std::to_string(lines.size()) + (end == lines.size() ? "\n" : ""));
-    }
+  std::vector<s3db::Json> items;
+  items.reserve(lines.size());
+  for (const JsonLine& line : lines) items.push_back(line.value);
+  s3db::InsertManyResult result = resource.InsertMany(items);
+  outcome.inserted = result.inserted.size();
+  if (echo != nullptr) {
+    for (const s3db::Record& record : result.inserted) echo->Record(record);
+  }
+  for (const s3db::BulkItemError& error : result.errors) {
+    session.diagnostics().Line(LineLabel(source, lines[error.index]) + ": " +
+                               DescribeItemError(resource.name(), error));
+    outcome.worst = Worst(outcome.worst, ExitCodeFor(error.code));
+    ++outcome.failed;
   }
   return outcome;
 }
@@ -232,7 +204,7 @@ ExitCode Insert(const CommandLine& line, Session& session, Output& out) {
   s3db::Resource& resource = session.database().resource(line.resource);
   DryRunInsert(resource, lines, "stdin", session.options());
   RejectTakenIds(resource, lines, "stdin");
-  return InsertLines(session, resource, lines, "stdin", &out, /*show_progress=*/false).worst;
+  return InsertLines(session, resource, lines, "stdin", &out).worst;
 }
 
 ExitCode Delete(const CommandLine& line, Session& session) {
@@ -261,39 +233,119 @@ ExitCode Delete(const CommandLine& line, Session& session) {
   return worst;
 }
 
+// The input of `import`: a regular file as it is (read twice: checked whole, then streamed),
+// anything else (a pipe) read into memory once.
+struct ImportInput {
+  std::unique_ptr<std::istream> stream;
+  uint64_t size = 0;  // bytes, for progress
+};
+
+ImportInput OpenImportInput(const std::string& path) {
+  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file) throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
+  ImportInput input;
+  std::error_code error;
+  if (std::filesystem::is_regular_file(path, error)) {
+    const std::uintmax_t size = std::filesystem::file_size(path, error);
+    input.size = error ? 0 : size;
+    input.stream = std::move(file);
+    return input;
+  }
+  std::ostringstream text;
+  text << file->rdbuf();
+  input.size = text.str().size();
+  input.stream = std::make_unique<std::istringstream>(text.str());
+  return input;
+}
+
+// The file line of each record given to the writer, by Write index: the index plus one plus
+// the blank lines before it. Only the indexes where that offset changes are kept, so memory
+// grows with the runs of blank lines, not with the file. Thread-safe (errors are reported
+// from writer threads while lines are still added).
+class LineNumbers {
+ public:
+  void Add(size_t index, size_t line_number) {
+    std::lock_guard lock(mu_);
+    const size_t offset = line_number - index;
+    if (offsets_.empty() || offsets_.back().second != offset) offsets_.emplace_back(index, offset);
+  }
+  size_t Of(size_t index) {
+    std::lock_guard lock(mu_);
+    auto after = std::upper_bound(offsets_.begin(), offsets_.end(), index,
+                                  [](size_t i, const auto& entry) { return i < entry.first; });
+    return after == offsets_.begin() ? index + 1 : index + std::prev(after)->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<size_t, size_t>> offsets_;  // (first index, line number - index)
+};
+
+// Streams the file into a RecordWriter: memory stays bounded whatever the file's size, and a
+// record that fails is one stderr line (file line, id, cause) while the rest go in. A bad JSON
+// line imports nothing, as when the file was read whole: the file is checked first.
 ExitCode Import(const CommandLine& line, Session& session) {
   const std::string& path = line.file_path;
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0) {
     throw UsageError("import: CSV is not supported yet; give a JSON lines file");
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
-  const std::vector<JsonLine> lines = ReadJsonObjectLines(file, path);
+  ImportInput input = OpenImportInput(path);
+  CheckJsonObjectLines(*input.stream, path);
+  input.stream->clear();
+  input.stream->seekg(0);
 
   s3db::Resource& resource = session.database().resource(line.resource);
-  const InsertOutcome outcome = InsertLines(session, resource, lines, path, /*echo=*/nullptr,
-                                            /*show_progress=*/isatty(STDERR_FILENO) != 0);
-  session.diagnostics().Line("imported " + std::to_string(outcome.inserted) + ", failed " +
-                             std::to_string(outcome.failed));
-  return outcome.worst;
+  ProgressLine progress(session.diagnostics(), isatty(STDERR_FILENO) != 0);
+  LineNumbers lines;
+  ExitCode worst = ExitCode::kOk;  // on_error calls are serialized, and Close() joins them
+  s3db::WriterOptions options;
+  options.on_error = [&](const s3db::BulkItemError& error) {
+    std::string label = path + " line " + std::to_string(lines.Of(error.index));
+    if (!error.id.empty()) label += " (id " + error.id + ")";
+    progress.Line(label + ": " + DescribeItemError(resource.name(), error));
+    worst = Worst(worst, ExitCodeFor(error.code));
+  };
+  s3db::RecordWriter writer = resource.Writer(options);
+  JsonLineReader reader(*input.stream, path);
+  size_t given = 0;
+  auto progress_text = [&] {
+    const uint64_t percent =
+        input.size == 0 ? 100 : std::min<uint64_t>(100, reader.bytes_read() * 100 / input.size);
+    return "s3db: importing " + GroupThousands(given) + " records (" + std::to_string(percent) +
+           "%)";
+  };
+  while (std::optional<JsonLine> record = reader.Next()) {
+    lines.Add(given++, record->line_number);
+    writer.Write(std::move(record->value));
+    progress.Update(progress_text);
+  }
+  const s3db::WriterResult result = writer.Close();
+  progress.Finish(progress_text());
+  session.diagnostics().Line("imported " + std::to_string(result.written) + ", failed " +
+                             std::to_string(result.failed));
+  return worst;
 }
 
-// Ids first, then records a chunk at a time, so a large resource never sits in memory whole.
-// A record deleted while the export runs is left out.
+// Records stream out in id order through Resource::Scan, a bounded read-ahead, so a large
+// resource never sits in memory. A record deleted while the export runs is left out; one
+// that cannot be read is a stderr line, and the export goes on.
 ExitCode Export(const CommandLine& line, Session& session, Output& out) {
   s3db::Resource& resource = session.database().resource(line.resource);
-  const std::vector<std::string> ids = resource.ListIds();
+  ProgressLine progress(session.diagnostics(), isatty(STDERR_FILENO) != 0);
   ExitCode worst = ExitCode::kOk;
-  for (size_t begin = 0; begin < ids.size(); begin += kExportChunk) {
-    const size_t end = std::min(ids.size(), begin + kExportChunk);
-    const s3db::GetManyResult result =
-        resource.GetMany(std::vector<std::string>(ids.begin() + begin, ids.begin() + end));
-    for (const s3db::Record& record : result.records) out.Record(record);
-    for (const s3db::BulkItemError& error : result.errors) {
-      session.diagnostics().Line(resource.name() + "/" + error.id + ": " + error.message);
-      worst = Worst(worst, ExitCodeFor(error.code));
-    }
+  s3db::ScanOptions options;
+  options.on_error = [&](const s3db::BulkItemError& error) {  // called on this thread
+    progress.Line(resource.name() + "/" + error.id + ": " + error.message);
+    worst = Worst(worst, ExitCodeFor(error.code));
+  };
+  size_t exported = 0;
+  auto progress_text = [&] { return "s3db: exported " + GroupThousands(exported) + " records"; };
+  for (const s3db::Record& record : resource.Scan(options)) {
+    out.Record(record);
+    ++exported;
+    progress.Update(progress_text);
   }
+  progress.Finish(progress_text());
   return worst;
 }
 

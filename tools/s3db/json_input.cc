@@ -8,6 +8,7 @@
 #include <iterator>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 #include "output.h"
 #include "s3db/errors.h"
@@ -71,32 +72,62 @@ s3db::Json ReadJsonFile(const std::string& path) {
   return ParseJson(text.str(), path);
 }
 
-std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source) {
-  std::vector<JsonLine> lines;
+JsonLineReader::JsonLineReader(std::istream& in, std::string source)
+    : in_(in), source_(std::move(source)) {}
+
+std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
+  std::string text;
+  while (std::getline(in_, text)) {
+    bytes_read_ += text.size() + 1;
+    ++line_number_;
+    if (line_number_ == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+    if (IsBlank(text)) continue;
+    Line line;
+    line.line_number = line_number_;
+    try {
+      if (keep_value) {
+        line.value = s3db::Json::parse(text);
+        if (!line.value.is_object()) line.problem = ObjectExpected(line.value);
+      } else if (!s3db::Json::accept(text)) {
+        line.value = s3db::Json::parse(text);  // throws the parse error that names the problem
+      } else if (text[text.find_first_not_of(" \t\r")] != '{') {
+        line.problem = ObjectExpected(s3db::Json::parse(text));
+      }
+    } catch (const s3db::Json::parse_error& error) {
+      line.problem = "invalid JSON: " + ParseProblem(error);
+    }
+    return line;
+  }
+  if (in_.bad()) {
+    throw s3db::InvalidArgument("cannot read " + source_ + ": " + std::strerror(errno));
+  }
+  return std::nullopt;
+}
+
+std::optional<JsonLine> JsonLineReader::Next() {
+  std::optional<Line> line = NextLine(/*keep_value=*/true);
+  if (!line) return std::nullopt;
+  if (!line->problem.empty()) {
+    throw s3db::InvalidArgument(source_ + " line " + std::to_string(line->line_number) + ": " +
+                                line->problem);
+  }
+  return JsonLine{line->line_number, std::move(line->value)};
+}
+
+void JsonLineReader::ReadAll(std::vector<JsonLine>* lines) {
   std::string first_problem;
   std::vector<size_t> bad_lines;
-  std::string text;
-  for (size_t line_number = 1; std::getline(in, text); ++line_number) {
-    if (line_number == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-    if (IsBlank(text)) continue;
-    std::string problem;
-    try {
-      s3db::Json value = s3db::Json::parse(text);
-      if (value.is_object()) {
-        lines.push_back({line_number, std::move(value)});
-        continue;
-      }
-      problem = ObjectExpected(value);
-    } catch (const s3db::Json::parse_error& error) {
-      problem = "invalid JSON: " + ParseProblem(error);
+  while (std::optional<Line> line = NextLine(/*keep_value=*/lines != nullptr)) {
+    if (line->problem.empty()) {
+      if (lines != nullptr) lines->push_back({line->line_number, std::move(line->value)});
+      continue;
     }
-    if (bad_lines.empty()) first_problem = problem;
-    bad_lines.push_back(line_number);
+    if (bad_lines.empty()) first_problem = line->problem;
+    bad_lines.push_back(line->line_number);
   }
-  if (in.bad()) throw s3db::InvalidArgument("cannot read " + source + ": " + std::strerror(errno));
   if (!bad_lines.empty()) {
     std::string message =
-        source + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
+        source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
     if (bad_lines.size() > 1) {
       message += " (" + std::to_string(bad_lines.size() - 1) + " more bad lines:";
       constexpr size_t kListed = 10;
@@ -108,7 +139,16 @@ std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& s
     }
     throw s3db::InvalidArgument(message);
   }
+}
+
+std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source) {
+  std::vector<JsonLine> lines;
+  JsonLineReader(in, source).ReadAll(&lines);
   return lines;
+}
+
+void CheckJsonObjectLines(std::istream& in, const std::string& source) {
+  JsonLineReader(in, source).ReadAll(nullptr);
 }
 
 std::optional<std::string> ReadPassphrase(const std::string& file, const char* env_name) {

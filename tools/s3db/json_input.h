@@ -1,9 +1,10 @@
 // Reading JSON given by the user: command-line arguments, schema files, JSON lines on stdin
 // or in a file. Every failure is s3db::InvalidArgument (exit 4) naming the source and, for
-// JSON lines, the line number. Callers read all of their input before touching the store.
+// JSON lines, the line number. Callers check all of their input before touching the store.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -25,10 +26,41 @@ struct JsonLine {
   s3db::Json value;
 };
 
-// Every non-blank line parsed as a JSON object (a UTF-8 BOM and CR line ends are allowed).
-// If any line is bad, throws naming the first bad line and how many others there are, so the
-// caller writes nothing.
+// JSON lines read one at a time: each non-blank line is one JSON object (a UTF-8 BOM and CR
+// line ends are allowed), numbered as an editor shows it.
+class JsonLineReader {
+ public:
+  // `source` names the input in messages ("stdin", a path).
+  JsonLineReader(std::istream& in, std::string source);
+
+  // The next line's object; nullopt at the end. A bad line throws InvalidArgument naming it.
+  std::optional<JsonLine> Next();
+  // Every remaining line, into `lines` (or only checked, when null). If any line is bad,
+  // throws naming the first bad line and how many others there are.
+  void ReadAll(std::vector<JsonLine>* lines);
+  // Bytes consumed so far (for progress).
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  struct Line {
+    size_t line_number = 0;
+    s3db::Json value;     // when kept
+    std::string problem;  // empty: a JSON object
+  };
+  // The next non-blank line; parsed into `value` only with keep_value (else just checked).
+  std::optional<Line> NextLine(bool keep_value);
+
+  std::istream& in_;
+  std::string source_;
+  size_t line_number_ = 0;
+  uint64_t bytes_read_ = 0;
+};
+
+// Every non-blank line parsed as a JSON object. If any line is bad, throws naming the first
+// bad line and how many others there are, so the caller writes nothing.
 std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source);
+// The same check without keeping the values: memory does not grow with the input.
+void CheckJsonObjectLines(std::istream& in, const std::string& source);
 
 // A passphrase from `file` when one is named (one trailing newline dropped; an unreadable or
 // empty file is a UsageError naming the file, never its content), else from the environment

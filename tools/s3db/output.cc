@@ -78,30 +78,48 @@ std::string PercentDecoded(std::string_view text) {
   return decoded;
 }
 
+// Built from the fields rather than appended to the message, which may list them already.
+std::string DescribeInvalidRecord(const std::string& resource, const std::string& id,
+                                  const std::vector<s3db::FieldError>& fields) {
+  std::string text;
+  if (!resource.empty()) {
+    text = resource;
+    if (!id.empty()) text += "/" + id;
+    text += ": ";
+  }
+  text += "invalid record";
+  const char* separator = ": ";
+  for (const s3db::FieldError& field : fields) {
+    text += separator + DescribeFieldError(field);
+    separator = "; ";
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string DescribeError(const std::exception& error) {
   const auto* invalid = dynamic_cast<const s3db::ValidationError*>(&error);
   if (invalid != nullptr && !invalid->fields().empty()) {
-    // Built from the fields rather than appended to what(), which may list them already.
-    std::string text;
-    if (!invalid->resource().empty()) {
-      text = invalid->resource();
-      if (!invalid->id().empty()) text += "/" + invalid->id();
-      text += ": ";
-    }
-    text += "invalid record";
-    const char* separator = ": ";
-    for (const s3db::FieldError& field : invalid->fields()) {
-      text += separator + DescribeFieldError(field);
-      separator = "; ";
-    }
-    return text;
+    return DescribeInvalidRecord(invalid->resource(), invalid->id(), invalid->fields());
   }
   if (dynamic_cast<const s3db::Json::exception*>(&error) != nullptr) {
     return WithoutJsonExceptionTag(error.what());
   }
   return error.what();
+}
+
+std::string DescribeItemError(const std::string& resource, const s3db::BulkItemError& error) {
+  if (error.code == s3db::ErrorCode::kValidation && !error.fields.empty()) {
+    return DescribeInvalidRecord(resource, error.id, error.fields);
+  }
+  return error.message;
+}
+
+std::string GroupThousands(uint64_t n) {
+  std::string digits = std::to_string(n);
+  for (size_t at = digits.size(); at > 3; at -= 3) digits.insert(at - 3, ",");
+  return digits;
 }
 
 void SecretMasker::AddSecret(std::string secret) {
@@ -179,6 +197,48 @@ void Diagnostics::Line(const std::string& message) {
 }
 
 void Diagnostics::Raw(const std::string& text) { err_ << masker_.Mask(text) << std::flush; }
+
+ProgressLine::~ProgressLine() {
+  if (width_ > 0) diagnostics_.Raw("\n");
+}
+
+void ProgressLine::Update(const std::function<std::string()>& text) {
+  if (!enabled_) return;
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (drawn_at_ && now - *drawn_at_ < std::chrono::milliseconds(250)) return;
+  drawn_at_ = now;
+  Draw(text());
+}
+
+void ProgressLine::Line(const std::string& message) {
+  std::lock_guard lock(mu_);
+  Wipe();
+  diagnostics_.Line(message);
+}
+
+void ProgressLine::Finish(const std::string& text) {
+  if (!enabled_) return;
+  std::lock_guard lock(mu_);
+  Draw(text);
+  diagnostics_.Raw("\n");
+  width_ = 0;
+}
+
+void ProgressLine::Draw(const std::string& text) {
+  // Padded to the width of what it replaces, so no tail of a longer line stays behind.
+  std::string line = "\r" + text;
+  if (text.size() < width_) line += std::string(width_ - text.size(), ' ');
+  diagnostics_.Raw(line);
+  width_ = text.size();
+}
+
+void ProgressLine::Wipe() {
+  if (width_ == 0) return;
+  diagnostics_.Raw("\r" + std::string(width_, ' ') + "\r");
+  width_ = 0;
+  drawn_at_.reset();  // redraw at the next update
+}
 
 std::string DumpJson(const s3db::Json& value) {
   return value.dump(-1, ' ', /*ensure_ascii=*/false, s3db::Json::error_handler_t::replace);

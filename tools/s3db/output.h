@@ -2,14 +2,20 @@
 // code that classifies a failure (docs/CLI.md "Exit codes").
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <iosfwd>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "s3db/json.h"
 #include "s3db/record.h"
+#include "s3db/record_stream.h"
 #include "s3db/status.h"
 
 namespace s3db_cli {
@@ -48,6 +54,11 @@ ExitCode Worst(ExitCode a, ExitCode b);
 // One line describing `error`. A ValidationError is described from its fields, each with
 // its path, rule, expected and actual value.
 std::string DescribeError(const std::exception& error);
+// The same for one failed item of a bulk call or a stream of `resource`.
+std::string DescribeItemError(const std::string& resource, const s3db::BulkItemError& error);
+
+// 12345678 as "12,345,678".
+std::string GroupThousands(uint64_t n);
 
 // Removes secrets from messages: those a connection string carries (the secret key and
 // session token, as written and URL-decoded, found even when the string does not parse) and
@@ -81,6 +92,35 @@ class Diagnostics {
   std::ostream& err_;
   SecretMasker masker_;
   std::string context_;
+};
+
+// A progress line on stderr that rewrites itself ('\r'), at most four times a second. Only
+// when enabled (stderr is a TTY): what pipes, files and tests see never changes. Thread-safe,
+// so that diagnostics from worker threads go through it and never land mid-line.
+class ProgressLine {
+ public:
+  ProgressLine(Diagnostics& diagnostics, bool enabled)
+      : diagnostics_(diagnostics), enabled_(enabled) {}
+  // Ends a line left drawn (a command that failed half way), so its error starts a line.
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  // Shows text() unless the line was drawn less than 250 ms ago (text() is then not called).
+  void Update(const std::function<std::string()>& text);
+  // Diagnostics::Line, on a line of its own; the next Update draws the progress again.
+  void Line(const std::string& message);
+  // Shows the final text and ends the line.
+  void Finish(const std::string& text);
+
+ private:
+  void Draw(const std::string& text);  // mu_ held
+  void Wipe();                         // mu_ held
+
+  Diagnostics& diagnostics_;
+  const bool enabled_;
+  std::mutex mu_;
+  std::optional<std::chrono::steady_clock::time_point> drawn_at_;
+  size_t width_ = 0;  // of the line on screen; 0: none
 };
 
 struct OutputFlags {
