@@ -1349,4 +1349,18 @@ TEST_F(CliTest, BenchOnMemoryPrintsItsJsonLine) {
   EXPECT_TRUE(FailedWith(RunRaw({"--uri", "memory://cli-bench-3", "bench", "--n", "0"}), kUsage, "--n"));
 }
 
+TEST_F(CliTest, BenchRunsAgainOnTheSameDatabaseAndUsesItsPassphrase) {
+  // The workload has a secret field: the first run gives the database a key, the bench's own
+  // passphrase when none is given, so a second run (another concurrency, say) can follow.
+  const RunResult first = Run({"bench", "--n", "3"});
+  ASSERT_EQ(first.exit_code, kOk) << Describe(first);
+  const RunResult second = Run({"--concurrency", "4", "bench", "--n", "3"});
+  ASSERT_EQ(second.exit_code, kOk) << Describe(second);
+  // A passphrase that is given is the one used: here not the database's, so nothing runs.
+  const RunResult wrong = Run({"bench", "--n", "3"}, WithEnv("S3DB_PASSPHRASE", "not the bench one"));
+  EXPECT_EQ(wrong.exit_code, kStorage) << Describe(wrong);
+  EXPECT_NE(wrong.err.find("passphrase is wrong"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find("not the bench one"), std::string::npos) << wrong.err;
+}
+
 }  // namespace

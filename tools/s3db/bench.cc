@@ -127,7 +127,7 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
 
   s3db::DatabaseOptions db_options;
   db_options.concurrency = options.concurrency;
-  db_options.passphrase = "s3db bench passphrase " + RandomSuffix();
+  db_options.passphrase = options.passphrase.value_or(kBenchPassphrase);
   db_options.plugins = options.plugins;
   db_options.plugins.push_back(costs);
   auto db = s3db::Database::Open(std::move(store).value(), target.prefix, db_options);

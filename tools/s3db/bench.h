@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,16 @@
 
 namespace s3db_cli {
 
+inline constexpr const char* kBenchPassphrase = "s3db bench passphrase";
+
 struct BenchOptions {
   std::string uri;
   size_t n = 1000;
   int concurrency = 1;
+  // The database's passphrase (the CLI's --passphrase-file / $S3DB_PASSPHRASE): the
+  // workload has a secret field, so a database with a key needs its own. Without one, the
+  // fixed kBenchPassphrase, so runs against one fresh database can follow each other.
+  std::optional<std::string> passphrase;
   // More plugins for the benchmark's database (the CLI's --costs).
   std::vector<std::shared_ptr<s3db::Plugin>> plugins = {};
 };

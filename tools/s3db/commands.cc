@@ -501,6 +501,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       bench.n = line.bench_n;
       bench.concurrency = session.options().concurrency;
       bench.plugins = session.options().plugins;
+      bench.passphrase = session.options().passphrase;
       return RunBench(bench, session.out(), session.diagnostics());
     }
     case CommandId::kShell:
