@@ -5,8 +5,11 @@
 #
 #   bench/compare.sh URI [N] [CONCURRENCY...]      # default N 1000, concurrencies 1 32
 #
-# Needs `cmake --build --preset default` and `bash bench/peer/install.sh` first. The JSON
-# lines are kept in $S3DB_BENCH_OUT (default build/bench/compare-<time>.jsonl).
+# $S3DB_BENCH_ROUNDS rounds (default 3) each run all three at every concurrency, so slow
+# minutes of a shared machine hit every implementation alike; the table shows each figure's
+# median over the rounds. Needs `cmake --build --preset default` and
+# `bash bench/peer/install.sh` first. The JSON lines are kept in $S3DB_BENCH_OUT (default
+# build/bench/compare-<time>.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: bench/compare.sh URI [N] [CONCURRENCY...]" >&2; exit 2; }
@@ -24,13 +27,16 @@ done
 out=${S3DB_BENCH_OUT:-build/bench/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 mkdir -p "$(dirname "$out")"
 : > "$out"
-for c in "${concurrencies[@]}"; do
-  echo "compare: concurrency $c: raw" >&2
-  build/default/bench/s3db_raw_bench --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
-  echo "compare: concurrency $c: s3db" >&2
-  build/default/s3db --uri "$uri" --concurrency "$c" bench --n "$n" --json >> "$out"
-  echo "compare: concurrency $c: s3db.js" >&2
-  node bench/peer/bench.mjs --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
+rounds=${S3DB_BENCH_ROUNDS:-3}
+for round in $(seq "$rounds"); do
+  for c in "${concurrencies[@]}"; do
+    echo "compare: round $round/$rounds, concurrency $c: raw" >&2
+    build/default/bench/s3db_raw_bench --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
+    echo "compare: round $round/$rounds, concurrency $c: s3db" >&2
+    build/default/s3db --uri "$uri" --concurrency "$c" bench --n "$n" --json >> "$out"
+    echo "compare: round $round/$rounds, concurrency $c: s3db.js" >&2
+    node bench/peer/bench.mjs --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
+  done
 done
 echo "compare: results in $out" >&2
 node bench/table.mjs "$out"

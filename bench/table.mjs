@@ -1,6 +1,7 @@
 // Turns the JSON lines of bench/compare.sh (bench/raw_bench.cc, `s3db bench`, bench/peer)
 // into the markdown tables of BENCHMARKS.md: per concurrency, s3db against s3db.js step by
-// step, and insert/get against the bare-request ceiling.
+// step, and insert/get against the bare-request ceiling. With several runs of one
+// implementation at one concurrency (rounds), each figure is the median of its runs.
 //
 //   node bench/table.mjs FILE.jsonl
 import { readFileSync } from 'node:fs';
@@ -23,16 +24,33 @@ const fmt = (x) => (x === undefined ? '–' : Math.round(x).toLocaleString('en-U
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}x`);
 const rate = (r, step, unit) => r?.[`${step}_${unit === 'records' ? 'records' : 'ops'}_s`];
 
-const byConcurrency = new Map();
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+// One run per implementation: numbers are the medians over its runs, the rest as in the first.
+const mergeRuns = (list) => {
+  const merged = { ...list[0], rounds: list.length };
+  for (const key of Object.keys(list[0])) {
+    const values = list.map((r) => r[key]);
+    if (values.every((v) => typeof v === 'number')) merged[key] = median(values);
+  }
+  return merged;
+};
+
+const grouped = new Map();  // concurrency -> kind -> runs
 for (const r of runs) {
-  const c = r.concurrency;
-  if (!byConcurrency.has(c)) byConcurrency.set(c, {});
-  byConcurrency.get(c)[kindOf(r)] = r;
+  if (!grouped.has(r.concurrency)) grouped.set(r.concurrency, {});
+  (grouped.get(r.concurrency)[kindOf(r)] ??= []).push(r);
 }
+const byConcurrency = new Map(
+  [...grouped].map(([c, kinds]) => [c, Object.fromEntries(Object.entries(kinds).map(([k, l]) => [k, mergeRuns(l)]))]));
 
 for (const [c, { raw, s3db, 's3db.js': js }] of [...byConcurrency].sort((a, b) => a[0] - b[0])) {
   const n = s3db?.n ?? js?.n;
-  console.log(`\n### Concurrency ${c}, ${n} records, ${s3db?.uri ?? js?.uri ?? raw?.uri}\n`);
+  const rounds = Math.max(...[raw, s3db, js].map((r) => r?.rounds ?? 0));
+  console.log(`\n### Concurrency ${c}, ${n} records, ${s3db?.uri ?? js?.uri ?? raw?.uri}` +
+    `${rounds > 1 ? ` (medians of ${rounds} rounds)` : ''}\n`);
   console.log('| step | unit | s3db | s3db.js | s3db ÷ s3db.js | s3db requests | s3db.js requests |');
   console.log('|---|---|---|---|---|---|---|');
   for (const [step, unit] of STEPS) {

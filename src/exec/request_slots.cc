@@ -4,33 +4,39 @@ namespace s3db::exec {
 
 void RequestSlots::Acquire(int priority) {
   std::unique_lock lock(mu_);
-  Waiter me{priority, next_ticket_++};
   if (queue_.empty() && in_flight_ < capacity_) {
     ++in_flight_;
     return;
   }
-  queue_.push(me);
-  cv_.wait(lock, [&] { return in_flight_ < capacity_ && IsNext(me); });
-  queue_.pop();
-  ++in_flight_;
-  // More slots may be free (capacity grew): let the next waiter check.
-  cv_.notify_all();
+  // Wait to be handed a slot: only the waiter that gets it wakes, where waking every waiter
+  // to re-check made each release cost a wake-up per waiter (bulk calls nest 32 x 32 threads).
+  std::condition_variable granted_cv;
+  bool granted = false;
+  queue_.push(Waiter{priority, next_ticket_++, &granted_cv, &granted});
+  granted_cv.wait(lock, [&] { return granted; });
 }
 
 void RequestSlots::Release() {
-  {
-    std::lock_guard lock(mu_);
-    --in_flight_;
-  }
-  cv_.notify_all();
+  std::lock_guard lock(mu_);
+  --in_flight_;
+  GrantLocked();
 }
 
 void RequestSlots::SetCapacity(int capacity) {
-  {
-    std::lock_guard lock(mu_);
-    capacity_ = capacity < 1 ? 1 : capacity;
+  std::lock_guard lock(mu_);
+  capacity_ = capacity < 1 ? 1 : capacity;
+  GrantLocked();
+}
+
+void RequestSlots::GrantLocked() {
+  while (!queue_.empty() && in_flight_ < capacity_) {
+    const Waiter next = queue_.top();
+    queue_.pop();
+    ++in_flight_;  // on the waiter's behalf
+    *next.granted = true;
+    // Under the lock: once it sees `granted` the waiter returns and its cv is gone.
+    next.cv->notify_one();
   }
-  cv_.notify_all();
 }
 
 int RequestSlots::capacity() const {

@@ -1,5 +1,6 @@
 // A counting semaphore whose permits go to the highest-priority waiter, FIFO among equals,
-// and whose capacity can change while it is in use (autotune).
+// and whose capacity can change while it is in use (autotune). A freed slot is handed to
+// the next waiter directly, waking that one thread only.
 #pragma once
 
 #include <condition_variable>
@@ -27,14 +28,16 @@ class RequestSlots {
   struct Waiter {
     int priority;
     uint64_t ticket;
+    std::condition_variable* cv;  // the waiting thread's, on its stack
+    bool* granted;
     bool operator<(const Waiter& o) const {  // max-heap: higher priority, then older ticket
       return priority != o.priority ? priority < o.priority : ticket > o.ticket;
     }
   };
-  bool IsNext(const Waiter& w) const { return !queue_.empty() && queue_.top().ticket == w.ticket; }
+  // Hands free slots to the best waiters, in order. mu_ held.
+  void GrantLocked();
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   int capacity_;
   int in_flight_ = 0;
   uint64_t next_ticket_ = 0;

@@ -161,6 +161,34 @@ TEST(RequestSlots, HighPriorityOvertakesQueuedWork) {
   EXPECT_EQ(order.front(), 100);
 }
 
+TEST(RequestSlots, GrowingCapacityAdmitsWaitersAtOnceAndEqualsGoInArrivalOrder) {
+  RequestSlots slots(1);
+  slots.Acquire(0);
+  std::mutex mu;
+  std::vector<int> order;
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) {
+    waiters.emplace_back([&, i] {
+      slots.Acquire(0);
+      std::lock_guard lock(mu);
+      order.push_back(i);
+    });
+    while (slots.waiting() < i + 1) std::this_thread::yield();  // arrive one after another
+  }
+  slots.SetCapacity(2);  // one more slot: the first to arrive gets it, no release needed
+  waiters[0].join();      // hangs if the slot went to another waiter
+  EXPECT_EQ(slots.in_flight(), 2);
+  EXPECT_EQ(slots.waiting(), 2);
+  slots.SetCapacity(4);  // room for both others at once
+  waiters[1].join();
+  waiters[2].join();
+  EXPECT_EQ(slots.in_flight(), 4);
+  // Which of the last two wrote first is up to the scheduler; the first slot went to 0.
+  EXPECT_EQ(order.front(), 0);
+  for (int i = 0; i < 4; ++i) slots.Release();
+  EXPECT_EQ(slots.in_flight(), 0);
+}
+
 TEST(ExecutingStore, AutotuneShrinksWhenThrottledAndGrowsWhenFast) {
   ExecutorOptions options;
   options.concurrency = 10;
