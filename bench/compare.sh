@@ -5,7 +5,8 @@
 #
 #   bench/compare.sh URI [N] [CONCURRENCY...]      # default N 1000, concurrencies 1 32
 #
-# $S3DB_BENCH_ROUNDS rounds (default 3) each run all three at every concurrency, so slow
+# $S3DB_BENCH_IMPLS picks the implementations (default "raw s3db s3db.js"; "raw s3db" for a
+# ceiling run with a larger N). $S3DB_BENCH_ROUNDS rounds (default 3) each run all three at every concurrency, so slow
 # minutes of a shared machine hit every implementation alike; the table shows each figure's
 # median over the rounds. Needs `cmake --build --preset default` and
 # `bash bench/peer/install.sh` first. The JSON lines are kept in $S3DB_BENCH_OUT (default
@@ -22,20 +23,24 @@ concurrencies=("$@")
 for tool in build/default/s3db build/default/bench/s3db_raw_bench; do
   [ -x "$tool" ] || { echo "compare: $tool is missing: cmake --build --preset default" >&2; exit 2; }
 done
-[ -d bench/peer/node_modules/s3db.js ] || { echo "compare: s3db.js is missing: bash bench/peer/install.sh" >&2; exit 2; }
+[[ " ${S3DB_BENCH_IMPLS:-s3db.js} " != *" s3db.js "* ]] || [ -d bench/peer/node_modules/s3db.js ] || { echo "compare: s3db.js is missing: bash bench/peer/install.sh" >&2; exit 2; }
 
 out=${S3DB_BENCH_OUT:-build/bench/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 mkdir -p "$(dirname "$out")"
 : > "$out"
 rounds=${S3DB_BENCH_ROUNDS:-3}
+impls=${S3DB_BENCH_IMPLS:-raw s3db s3db.js}
 for round in $(seq "$rounds"); do
   for c in "${concurrencies[@]}"; do
-    echo "compare: round $round/$rounds, concurrency $c: raw" >&2
-    build/default/bench/s3db_raw_bench --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
-    echo "compare: round $round/$rounds, concurrency $c: s3db" >&2
-    build/default/s3db --uri "$uri" --concurrency "$c" bench --n "$n" --json >> "$out"
-    echo "compare: round $round/$rounds, concurrency $c: s3db.js" >&2
-    node bench/peer/bench.mjs --uri "$uri" --n "$n" --concurrency "$c" >> "$out"
+    for impl in $impls; do
+      echo "compare: round $round/$rounds, concurrency $c: $impl" >&2
+      case $impl in
+        raw) build/default/bench/s3db_raw_bench --uri "$uri" --n "$n" --concurrency "$c" ;;
+        s3db) build/default/s3db --uri "$uri" --concurrency "$c" bench --n "$n" --json ;;
+        s3db.js) node bench/peer/bench.mjs --uri "$uri" --n "$n" --concurrency "$c" ;;
+        *) echo "compare: unknown implementation '$impl' in S3DB_BENCH_IMPLS" >&2; exit 2 ;;
+      esac >> "$out"
+    done
   done
 done
 echo "compare: results in $out" >&2

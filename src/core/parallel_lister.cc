@@ -2,24 +2,32 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 
 #include "util/parallel.h"
 
 namespace s3db::core {
 namespace {
 
-// All keys of one range, or (when it holds more than a page) the word that it must split.
+// Keys under `prefix` that sort after `start_after` (empty: all of them).
+struct Range {
+  std::string prefix;
+  std::string start_after;
+  bool walk = false;  // list to the end page by page, never split
+};
+
+// The keys of one range: all of them, or (when it holds more than a page and may split) its
+// first page, with `split` set.
 struct RangeResult {
   std::vector<std::string> keys;
   bool split = false;
   Status status;
 };
 
-RangeResult ListWholeRange(ObjectStore& store, const std::string& prefix, bool may_split, size_t* requests) {
+RangeResult ListRange(ObjectStore& store, const Range& range, bool may_split, size_t* requests) {
   RangeResult out;
   ListRequest request;
-  request.prefix = prefix;
+  request.prefix = range.prefix;
+  request.start_after = range.start_after;
   while (true) {
     Result<ListPage> page = store.List(request);
     ++*requests;
@@ -29,11 +37,28 @@ RangeResult ListWholeRange(ObjectStore& store, const std::string& prefix, bool m
     }
     for (auto& o : page->objects) out.keys.push_back(std::move(o.key));
     if (!page->truncated) return out;
-    if (may_split) {  // more than a page: cheaper to split than to walk it page by page
+    if (may_split && !out.keys.empty()) {  // more than a page: list the rest in parallel
       out.split = true;
       return out;
     }
     request.continuation_token = page->next_continuation_token;
+  }
+}
+
+// What is left of `range` after its first page, which ended at `last`: the keys after
+// `last` that share its next character, and every character after that one. The
+// characters before it are covered by the first page already (keys come sorted), so they
+// are not listed again.
+void AddRest(const Range& range, const std::string& last, const std::string& alphabet, std::vector<Range>* next) {
+  const size_t depth = range.prefix.size();
+  if (last.size() <= depth) {  // the page ended at the prefix itself: every child is left
+    for (char c : alphabet) next->push_back({range.prefix + c, ""});
+    return;
+  }
+  const char at = last[depth];
+  next->push_back({range.prefix + at, last});
+  for (char c : alphabet) {
+    if (static_cast<unsigned char>(c) > static_cast<unsigned char>(at)) next->push_back({range.prefix + c, ""});
   }
 }
 
@@ -46,29 +71,41 @@ Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const st
   // depth a range is walked page by page.
   constexpr size_t kMaxKeyBytes = 1024;
   std::vector<std::string> keys;
-  std::vector<std::string> level{prefix};
+  std::vector<Range> level{{prefix, ""}};
   std::atomic<size_t> requests{0};
   size_t levels = 0;
+  // Once most ranges of a level come back empty the keys crowd in a few narrow ranges
+  // (ids "user-000001", "user-000002", ...), where splitting again would list dozens of
+  // empty ranges for each full one: from then on a range that holds more is walked page by
+  // page from where its first page ended.
+  bool skewed = false;
   while (!level.empty()) {
     ++levels;
     std::vector<RangeResult> results(level.size());
     util::ParallelFor(level.size(), concurrency, [&](size_t i) {
       size_t made = 0;
-      const bool may_split = concurrency > 1 && level[i].size() < kMaxKeyBytes;
-      results[i] = ListWholeRange(store, level[i], may_split, &made);
+      const bool may_split = concurrency > 1 && !level[i].walk && level[i].prefix.size() < kMaxKeyBytes;
+      results[i] = ListRange(store, level[i], may_split, &made);
       requests += made;
     });
-    std::vector<std::string> next;
+    size_t empty = 0;
+    for (const RangeResult& result : results) {
+      if (!result.status.ok()) return result.status;
+      if (result.keys.empty()) ++empty;
+    }
+    if (level.size() > 1 && empty * 2 > level.size()) skewed = true;
+    std::vector<Range> next;
     for (size_t i = 0; i < level.size(); ++i) {
-      if (!results[i].status.ok()) return results[i].status;
-      if (!results[i].split) {
-        keys.insert(keys.end(), std::make_move_iterator(results[i].keys.begin()),
-                    std::make_move_iterator(results[i].keys.end()));
-        continue;
+      if (results[i].split) {
+        const std::string& last = results[i].keys.back();
+        if (skewed) {
+          next.push_back({level[i].prefix, last, /*walk=*/true});
+        } else {
+          AddRest(level[i], last, alphabet, &next);
+        }
       }
-      // The range's own key (exactly the prefix), if any, belongs to no child range.
-      if (!results[i].keys.empty() && results[i].keys.front() == level[i]) keys.push_back(level[i]);
-      for (char c : alphabet) next.push_back(level[i] + c);
+      keys.insert(keys.end(), std::make_move_iterator(results[i].keys.begin()),
+                  std::make_move_iterator(results[i].keys.end()));
     }
     level = std::move(next);
   }

@@ -1,6 +1,7 @@
 // The parallel lister returns exactly what a sequential listing does, on real stores.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "core/parallel_lister.h"
@@ -60,6 +61,46 @@ TEST_P(ParallelListerTest, EqualsSequentialListingOnSkewedIds) {
   Result<std::vector<std::string>> one = core::ListKeysInParallel(*store, prefix, 1, core::kEncodedIdAlphabet);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(*one, sequential);
+}
+
+TEST_P(ParallelListerTest, SequentialIdsCostFewRequestsBeyondASequentialListing) {
+  // Ids that share a long prefix ("u000000".."u004999") fill one narrow range: splitting it by
+  // character at every depth would list ~66 empty ranges per level (269 requests for what 5
+  // pages hold); the lister stops splitting once most ranges come back empty.
+  auto store = stores_.Open();
+  const std::string prefix = "db/resource=r/data/id=";
+  const int n = GetParam() == Backend::kS3 ? 2500 : 5000;
+  util::ParallelFor(static_cast<size_t>(n), 16, [&](size_t i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "u%06zu", i);
+    PutEmpty(*store, prefix + id);
+  });
+  const std::vector<std::string> sequential = SequentialKeys(*store, prefix);
+  ASSERT_EQ(sequential.size(), static_cast<size_t>(n));
+  core::ParallelListStats stats;
+  Result<std::vector<std::string>> parallel =
+      core::ListKeysInParallel(*store, prefix, 32, core::kEncodedIdAlphabet, &stats);
+  ASSERT_TRUE(parallel.ok()) << parallel.status().ToString();
+  EXPECT_EQ(*parallel, sequential);
+  const size_t pages = (static_cast<size_t>(n) + 999) / 1000;
+  EXPECT_LE(stats.requests, pages + 10) << "levels " << stats.levels;
+}
+
+TEST_P(ParallelListerTest, UniformIdsAreSplitOnceAndNoPageIsListedTwice) {
+  auto store = stores_.Open();
+  const std::string prefix = "db/resource=r/data/id=";
+  const size_t n = GetParam() == Backend::kS3 ? 2500 : 6000;
+  std::vector<std::string> ids(n);
+  for (auto& id : ids) id = format::NewId();
+  util::ParallelFor(n, 16, [&](size_t i) { PutEmpty(*store, prefix + ids[i]); });
+  core::ParallelListStats stats;
+  Result<std::vector<std::string>> parallel =
+      core::ListKeysInParallel(*store, prefix, 32, core::kEncodedIdAlphabet, &stats);
+  ASSERT_TRUE(parallel.ok()) << parallel.status().ToString();
+  EXPECT_EQ(*parallel, SequentialKeys(*store, prefix));
+  // The first page, then one range per character after its last key's: 62 at most.
+  EXPECT_EQ(stats.levels, 2u);
+  EXPECT_LE(stats.requests, 1u + 63u);
 }
 
 TEST_P(ParallelListerTest, EmptyAndSmallRanges) {
