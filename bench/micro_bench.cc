@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "core/catalog.h"
+#include "s3db/database.h"
 #include "core/record_codec.h"
 #include "core/schema_rules.h"
 #include "format/value_codec.h"
@@ -125,6 +126,47 @@ void BM_Pbkdf2PerValueAsS3dbJs(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(util::Pbkdf2HmacSha256("secret", "0123456789abcdef", 100000, 32));
 }
 BENCHMARK(BM_Pbkdf2PerValueAsS3dbJs)->Unit(benchmark::kMillisecond);
+
+// Whole calls on the memory store, the path `s3db bench` measures on memory: what the
+// database adds around one request (catalog state, executor slot, codec, secret, events).
+struct MemoryUsers {
+  MemoryUsers() {
+    DatabaseOptions options;
+    options.uri = "memory://micro-bench-" + util::RandomAlnum(8);
+    options.passphrase = "micro bench passphrase";
+    options.kdf_iterations = 1000;  // the key is derived once; its cost is not measured here
+    options.concurrency = 1;
+    db = Database::Connect(options);
+    ResourceDefinition def;
+    def.name = "users";
+    def.attributes = UsersAttributes();
+    def.attributes["password"] = "secret";
+    users = &db->CreateResource(def);
+  }
+  Json User(size_t i) const {
+    Json user = SampleUser();
+    user["id"] = "u" + std::to_string(i);
+    user["password"] = "pw-" + std::to_string(i);
+    return user;
+  }
+  std::unique_ptr<Database> db;
+  Resource* users = nullptr;
+};
+
+void BM_ResourceGetMemory(benchmark::State& state) {
+  MemoryUsers m;
+  for (size_t i = 0; i < 1000; ++i) m.users->Insert(m.User(i));
+  size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(m.users->Get("u" + std::to_string(i++ % 1000)));
+}
+BENCHMARK(BM_ResourceGetMemory);
+
+void BM_ResourceInsertMemory(benchmark::State& state) {
+  MemoryUsers m;
+  size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(m.users->Insert(m.User(i++)));
+}
+BENCHMARK(BM_ResourceInsertMemory);
 
 }  // namespace
 }  // namespace s3db

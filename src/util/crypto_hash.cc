@@ -10,6 +10,22 @@
 namespace s3db::util {
 namespace {
 
+// Digests fetched once: given EVP_md5()/EVP_sha256(), OpenSSL 3 looks the digest up in its
+// provider store (under a lock) on every call, which costs more than hashing a small body.
+const EVP_MD* Fetched(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (!md) std::abort();
+  return md;
+}
+const EVP_MD* Md5Digest() {
+  static const EVP_MD* const md = Fetched("MD5");
+  return md;
+}
+const EVP_MD* Sha256Digest() {
+  static const EVP_MD* const md = Fetched("SHA256");
+  return md;
+}
+
 std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -19,13 +35,13 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
 
 }  // namespace
 
-std::string Md5(std::string_view data) { return Digest(EVP_md5(), data); }
-std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
+std::string Md5(std::string_view data) { return Digest(Md5Digest(), data); }
+std::string Sha256(std::string_view data) { return Digest(Sha256Digest(), data); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  if (HMAC(Sha256Digest(), key.data(), static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len) == nullptr) {
     std::abort();
   }
