@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "format/key_layout.h"
@@ -112,19 +113,19 @@ std::string EncodeContainer(const json& value) {
 Result<json> DecodeString(std::string_view text, std::string_view payload) {
   std::string decoded;
   decoded.reserve(payload.size());
-  for (size_t i = 0; i < payload.size(); ++i) {
-    if (payload[i] != '%') {
-      decoded.push_back(payload[i]);
-      continue;
-    }
-    const int hi = i + 1 < payload.size() ? HexDigitValue(payload[i + 1]) : -1;
-    const int lo = i + 2 < payload.size() ? HexDigitValue(payload[i + 2]) : -1;
+  size_t i = 0;
+  while (i < payload.size()) {
+    const size_t escape = std::min(payload.find('%', i), payload.size());
+    decoded.append(payload.substr(i, escape - i));  // the run up to the next escape, at once
+    if (escape == payload.size()) break;
+    const int hi = escape + 1 < payload.size() ? HexDigitValue(payload[escape + 1]) : -1;
+    const int lo = escape + 2 < payload.size() ? HexDigitValue(payload[escape + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return Corrupt(text,
-                     fmt::format("'%' at offset {} is not followed by two hex digits", i + 1));
+                     fmt::format("'%' at offset {} is not followed by two hex digits", escape + 1));
     }
     decoded.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+    i = escape + 3;
   }
   if (!util::IsValidUtf8(decoded)) return Corrupt(text, "decoded string is not valid UTF-8");
   return json(std::move(decoded));
@@ -145,6 +146,17 @@ Result<json> DecodeNumber(std::string_view text, std::string_view payload) {
   // (Trailing whitespace cannot reach here: DecodeValue already refused a trailing space.)
   if (payload.empty() || !(payload.front() == '-' || IsDigit(payload.front()))) {
     return Corrupt(text, "payload is not a JSON number");
+  }
+  // A canonical integer (-?(0|[1-9][0-9]*)) that fits 64 bits, the usual case, without the
+  // JSON parser, typed as the parser types it: unsigned when not negative.
+  const bool negative = payload.front() == '-';
+  const std::string_view digits = payload.substr(negative ? 1 : 0);
+  if (!digits.empty() && digits.size() <= 18 && (digits.front() != '0' || digits.size() == 1) &&
+      std::all_of(digits.begin(), digits.end(), [](char c) { return IsDigit(c); })) {
+    uint64_t magnitude = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);  // 18 digits always fit
+    if (!negative) return json(magnitude);
+    if (magnitude != 0) return json(-static_cast<int64_t>(magnitude));
   }
   json number = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
   if (!number.is_number()) {

@@ -199,6 +199,24 @@ TEST(ValueCodec, IntegersComeBackTypedAsNlohmannParsesThem) {
   EXPECT_TRUE(float_five->is_number_float());
 }
 
+TEST(ValueCodec, IntegerFastPathAgreesWithTheJsonParserOnEveryShape) {
+  // Canonical integers up to 18 digits skip the parser; everything else goes through it.
+  // Either way the value and its type are what json::parse gives.
+  for (const char* text : {"0", "7", "-7", "10", "-10", "123456789012345678", "-123456789012345678",
+                           "999999999999999999", "1234567890123456789", "-9223372036854775808",
+                           "18446744073709551615", "18446744073709551616", "-0", "1.5", "1e3", "-2E-2"}) {
+    const json parsed = json::parse(text);
+    Result<json> decoded = DecodeValue(std::string("d") + text);
+    ASSERT_TRUE(decoded.ok()) << text << ": " << decoded.status().ToString();
+    EXPECT_EQ(decoded->type(), parsed.type()) << text;
+    EXPECT_EQ(*decoded, parsed) << text;
+    EXPECT_EQ(decoded->dump(), parsed.dump()) << text;
+  }
+  for (const char* bad : {"d007", "d-", "d-01", "d+1", "d1a", "d--1"}) {
+    EXPECT_EQ(DecodeValue(bad).code(), ErrorCode::kCorruption) << bad;
+  }
+}
+
 TEST(ValueCodec, ValuesJsonCannotHoldAreEncodedAsNlohmannDumpsThem) {
   EXPECT_EQ(EncodeValue(std::numeric_limits<double>::quiet_NaN()), "z");
   EXPECT_EQ(EncodeValue(std::numeric_limits<double>::infinity()), "z");

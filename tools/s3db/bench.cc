@@ -64,6 +64,7 @@ std::string RecordId(size_t i) {
 
 int UpdatedAge(size_t i) { return 18 + static_cast<int>((i + 1) % 60); }
 
+
 s3db::ResourceDefinition UsersDefinition(const std::string& name) {
   s3db::ResourceDefinition def;
   def.name = name;
@@ -86,6 +87,16 @@ struct Step {
   size_t errors = 0;
 };
 
+// The fields of record i that the get step checks (bench/peer checks the same three), so
+// the check need not build the whole record.
+int Age(size_t i) { return 18 + static_cast<int>(i % 60); }
+const char* Country(size_t i) { return kCountries[i % 8]; }
+std::string Email(size_t i) {
+  const std::string first = kFirst[i % 16];
+  const std::string last = kLast[(i / 16) % 16];
+  return Lower(first) + "." + Lower(last) + "." + std::to_string(i) + "@example.com";
+}
+
 }  // namespace
 
 s3db::Json BenchRecord(size_t i) {
@@ -98,11 +109,11 @@ s3db::Json BenchRecord(size_t i) {
   std::snprintf(password, sizeof(password), "pw-%08" PRIx32, h);
   s3db::Json record{{"id", RecordId(i)},
                     {"name", first + " " + last},
-                    {"email", Lower(first) + "." + Lower(last) + "." + std::to_string(i) + "@example.com"},
-                    {"age", 18 + static_cast<int>(i % 60)},
+                    {"email", Email(i)},
+                    {"age", Age(i)},
                     {"active", i % 3 != 0},
                     {"tags", tags},
-                    {"address", {{"city", kCities[i % 8][(i / 8) % 2]}, {"country", kCountries[i % 8]}}},
+                    {"address", {{"city", kCities[i % 8][(i / 8) % 2]}, {"country", Country(i)}}},
                     {"password", password}};
   if (i % 2 == 0) {
     record["bio"] = "User " + std::to_string(i) + " likes " + kTags[h % 8] + " and " + kTags[(h >> 3) % 8] +
@@ -179,9 +190,11 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   step("insert", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Insert(BenchRecord(i)); }); });
   step("get", n, [&](auto& errors) {
     return each(errors, [&](size_t i) {
-      s3db::Record r = users.Get(RecordId(i));
-      s3db::Json want = BenchRecord(i);
-      expect(r.data["email"] == want["email"] && r.data["password"] == want["password"], "get " + r.id, errors);
+      const s3db::Record r = users.Get(RecordId(i));
+      const s3db::Json* country = r.data.contains("address") ? &r.data["address"]["country"] : nullptr;
+      if (r.data.value("age", -1) != Age(i) || !country || *country != Country(i) || r.data.value("email", "") != Email(i)) {
+        expect(false, "get " + r.id + " returned other values than were inserted", errors);
+      }
     });
   });
   step("update", n, [&](auto& errors) {
