@@ -275,10 +275,20 @@ std::string Keyring::SealWith(std::string_view key, uint64_t key_id, std::string
   return format::EncodeSealed(key_id, blob);
 }
 
+const util::GcmKey& Keyring::Cipher(uint64_t id, const std::string& key) const {
+  std::lock_guard lock(ciphers_mu_);
+  std::unique_ptr<util::GcmKey>& cipher = ciphers_[id];
+  if (!cipher) cipher = std::make_unique<util::GcmKey>(key);
+  return *cipher;
+}
+
 std::string Keyring::Seal(std::string_view plaintext, std::string_view aad) const {
   std::shared_lock lock(mu_);
   const std::string nonce = util::RandomBytes(util::kGcmNonceBytes);
-  return SealWith(keys_.at(current_), current_, nonce, aad, plaintext);
+  // SealWith's text, with the key's kept contexts.
+  std::string blob(nonce);
+  blob += Cipher(current_, keys_.at(current_)).Seal(nonce, aad, plaintext);
+  return format::EncodeSealed(current_, blob);
 }
 
 Result<std::string> Keyring::Open(std::string_view text, std::string_view aad) const {
@@ -301,7 +311,7 @@ Result<std::string> Keyring::Open(std::string_view text, std::string_view aad) c
   }
   const std::string_view blob = sealed->blob;
   std::optional<std::string> plain =
-      util::Aes256GcmOpen(it->second, blob.substr(0, util::kGcmNonceBytes), aad, blob.substr(util::kGcmNonceBytes));
+      Cipher(it->first, it->second).Open(blob.substr(0, util::kGcmNonceBytes), aad, blob.substr(util::kGcmNonceBytes));
   if (!plain) {
     return Status(ErrorCode::kCorruption,
                   "its sealed value fails authentication (changed, or moved from another record or field)");

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -106,6 +107,11 @@ class Keyring {
   std::optional<std::string> passphrase_;
   uint32_t iterations_;
   std::map<uint64_t, std::string> keys_;  // id -> 32-byte key
+  // The AES contexts of a key, made on its first use. keys_ only ever gains ids (an id's key
+  // never changes), so one made stays right; freed, and wiped, with the keyring.
+  const util::GcmKey& Cipher(uint64_t id, const std::string& key) const;  // mu_ held
+  mutable std::mutex ciphers_mu_;
+  mutable std::map<uint64_t, std::unique_ptr<util::GcmKey>> ciphers_;
   std::set<uint64_t> catalog_ids_;        // ids the catalog knows (opened or not)
   std::set<std::string> failed_salts_;    // salts our passphrase does not open: never re-derive
   uint64_t current_ = 0;

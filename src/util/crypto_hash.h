@@ -17,7 +17,10 @@ std::string Base64Encode(std::string_view bytes);  // standard alphabet, padded
 // Returns false on malformed input (bad character, bad padding).
 bool Base64Decode(std::string_view text, std::string* out);
 
-// Cryptographically secure random bytes (RAND_bytes). Aborts if the CSPRNG fails.
+// Cryptographically secure random bytes from OpenSSL's CSPRNG; small draws are served from
+// a per-thread block of its output (refilled after a fork). For public values: nonces,
+// salts, ids, tags; the project derives every key, it never draws one. Aborts if the CSPRNG
+// fails.
 std::string RandomBytes(size_t n);
 // n characters from [0-9A-Za-z], uniform (rejection sampling), from the CSPRNG.
 std::string RandomAlnum(size_t n);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,25 @@ std::string Aes256GcmSeal(std::string_view key, std::string_view nonce, std::str
 // or the associated data were changed, or the key is not the one that sealed it.
 std::optional<std::string> Aes256GcmOpen(std::string_view key, std::string_view nonce, std::string_view aad,
                                          std::string_view sealed);
+
+// AES-256-GCM under one key, as Aes256GcmSeal/Open compute it, but keeping OpenSSL contexts
+// with the key already set between calls, so a value costs setting its nonce, not a key
+// setup and two allocations. Thread-safe. The contexts (and the key copy) are wiped when it
+// is destroyed, so the key lives as long as its owner wants, no longer.
+class GcmKey {
+ public:
+  explicit GcmKey(std::string_view key);  // 32 bytes
+  ~GcmKey();
+  GcmKey(const GcmKey&) = delete;
+  GcmKey& operator=(const GcmKey&) = delete;
+
+  std::string Seal(std::string_view nonce, std::string_view aad, std::string_view plaintext) const;
+  std::optional<std::string> Open(std::string_view nonce, std::string_view aad, std::string_view sealed) const;
+
+ private:
+  struct Pool;
+  std::unique_ptr<Pool> pool_;
+};
 
 // Overwrites a string's bytes before it is freed (OPENSSL_cleanse cannot be optimised out).
 void Wipe(std::string* secret);

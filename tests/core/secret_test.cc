@@ -3,8 +3,10 @@
 // the database behaviour end to end on every local backend.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "core/keyring.h"
 #include "core/record_codec.h"
@@ -56,6 +58,44 @@ TEST(SecretCipher, AesGcmMatchesTheSpecificationTestCases) {
             "ba7a0abcc9f662"
             "76fc6ece0f4e1768cddf8853bb2d551b");
   EXPECT_EQ(util::Aes256GcmOpen(key, nonce, aad, sealed), plain);
+}
+
+TEST(SecretCipher, AKeysKeptContextsGiveTheOneShotResultsAcrossReuseFailureAndThreads) {
+  // The spec's test case 16 through GcmKey, twice, so the second goes through a reused context.
+  const std::string key = Unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
+  const std::string nonce = Unhex("cafebabefacedbaddecaf888");
+  const std::string aad = Unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+  const std::string plain = Unhex(
+      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657"
+      "ba637b39");
+  const util::GcmKey kept(key);
+  const std::string expected = util::Aes256GcmSeal(key, nonce, aad, plain);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(kept.Seal(nonce, aad, plain), expected) << "round " << round;
+    EXPECT_EQ(kept.Open(nonce, aad, expected), plain) << "round " << round;
+  }
+  // A failed open leaves its context fit for the next value.
+  std::string bad = expected;
+  bad[0] ^= 1;
+  EXPECT_FALSE(kept.Open(nonce, aad, bad));
+  EXPECT_FALSE(kept.Open(nonce, "other aad", expected));
+  EXPECT_FALSE(kept.Open(nonce, aad, expected.substr(0, 15)));
+  EXPECT_EQ(kept.Open(nonce, aad, expected), plain);
+  // Many threads at once, each with its own nonces: every value opens to what was sealed.
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string n = util::RandomBytes(util::kGcmNonceBytes);
+        const std::string text = "value " + std::to_string(t) + "/" + std::to_string(i);
+        const std::string sealed = kept.Seal(n, "aad", text);
+        if (sealed != util::Aes256GcmSeal(key, n, "aad", text) || kept.Open(n, "aad", sealed) != text) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(SecretCipher, OpenRefusesEveryChange) {

@@ -1,4 +1,8 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
 
 #include "s3db/errors.h"
 #include "util/crypto_hash.h"
@@ -34,6 +38,35 @@ TEST(CryptoHash, RandomAlnumIsAlnumAndVaries) {
   EXPECT_EQ(a.size(), 22u);
   EXPECT_NE(a, b);
   for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+}
+
+TEST(CryptoHash, RandomBytesNeverRepeatAcrossAFork) {
+  // Small draws come from a per-thread block; a forked child inherits a copy of it and must
+  // not hand out the bytes the parent hands out next (a repeated GCM nonce breaks the key).
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) EXPECT_TRUE(seen.insert(RandomBytes(12)).second);  // the block in use
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string drawn = RandomBytes(12);
+    const ssize_t written = write(fds[1], drawn.data(), drawn.size());
+    _exit(written == static_cast<ssize_t>(drawn.size()) ? 0 : 1);
+  }
+  const std::string parent = RandomBytes(12);
+  std::string from_child(12, '\0');
+  ASSERT_EQ(read(fds[0], from_child.data(), from_child.size()), 12);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_NE(parent, from_child);
+  EXPECT_EQ(seen.count(from_child), 0u);
+  // Large draws go to the CSPRNG directly.
+  EXPECT_EQ(RandomBytes(4096).size(), 4096u);
+  EXPECT_EQ(RandomBytes(0), "");
 }
 
 TEST(Text, Utf8Validation) {
