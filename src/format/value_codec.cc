@@ -60,21 +60,10 @@ Status Corrupt(std::string_view text, std::string_view what) {
 // `s` payload: the byte itself where a header keeps it intact, %XX otherwise. A space at either
 // end is escaped because S3 trims header values; '%' because it starts an escape.
 std::string EscapeString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
+  return util::PercentEncodeKeeping(s, [&s](size_t i, unsigned char c) {
     const bool edge_space = c == ' ' && (i == 0 || i + 1 == s.size());
-    if (IsPrintableAscii(c) && c != '%' && !edge_space) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0x0F]);
-    }
-  }
-  return out;
+    return IsPrintableAscii(c) && c != '%' && !edge_space;
+  });
 }
 
 int HexDigitValue(char c) {

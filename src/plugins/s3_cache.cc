@@ -8,6 +8,7 @@
 #include "plugins/cache_internal.h"
 #include "s3db/cache.h"
 #include "util/crypto_hash.h"
+#include "util/text.h"
 #include "util/time_format.h"
 
 namespace s3db {
@@ -28,19 +29,7 @@ bool KeptAsIs(unsigned char c) {
 // of the key's encoding, which is what lets InvalidatePrefix list. '~' is always encoded, so it
 // marks the hashed long form alone.
 std::string Encode(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(key.size());
-  for (unsigned char c : key) {
-    if (KeptAsIs(c)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return util::PercentEncodeKeeping(key, [](size_t, unsigned char c) { return KeptAsIs(c); });
 }
 
 std::string EncodeKey(std::string_view key) {

@@ -47,19 +47,8 @@ bool IsUnreserved(unsigned char c) {
 
 namespace {
 std::string Encode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return PercentEncodeKeeping(
+      s, [keep_slash](size_t, unsigned char c) { return IsUnreserved(c) || (keep_slash && c == '/'); });
 }
 
 int HexValue(char c) {

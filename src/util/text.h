@@ -1,6 +1,7 @@
 // Small text helpers shared by the layers: UTF-8 checks and RFC 3986 percent-encoding.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,26 @@ bool IsValidUtf8(std::string_view s);
 
 // RFC 3986 unreserved characters: A-Z a-z 0-9 - . _ ~
 bool IsUnreserved(unsigned char c);
+
+// Percent-encodes (upper-case hex: "%2F") every byte of `s` that `keep(index, byte)` does not
+// keep. The encoders below, the value codec's and the S3 cache's keys differ only in `keep`.
+template <typename Keep>
+std::string PercentEncodeKeeping(std::string_view s, Keep keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (keep(i, c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
 
 // Percent-encodes every byte outside the unreserved set (upper-case hex: "%2F").
 std::string PercentEncode(std::string_view s);
