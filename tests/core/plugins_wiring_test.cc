@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/test_stores.h"
+#include "plugins/counting_store.h"
 #include "s3db/cache.h"
 #include "s3db/costs.h"
 #include "s3db/database.h"
@@ -28,56 +29,6 @@ ResourceDefinition Notes() {
   def.attributes = Json::parse(R"({"title": "string|min:2", "body": "string|optional", "n": "number|optional"})");
   return def;
 }
-
-// Counts the calls that reach it by its own rule: the independent check of CostsPlugin.
-class Tally : public ObjectStore {
- public:
-  struct Counts {
-    std::mutex mu;
-    std::map<std::string, uint64_t> by_kind;
-    uint64_t get(const std::string& kind) {
-      std::lock_guard lock(mu);
-      return by_kind[kind];
-    }
-  };
-  Tally(std::unique_ptr<ObjectStore> inner, std::shared_ptr<Counts> counts)
-      : inner_(std::move(inner)), counts_(std::move(counts)) {}
-
-  Result<ObjectInfo> Put(const PutRequest& r) override {
-    Bump("put");
-    return inner_->Put(r);
-  }
-  Result<GetResult> Get(const std::string& k) override {
-    Bump("get");
-    return inner_->Get(k);
-  }
-  Result<ObjectInfo> Head(const std::string& k) override {
-    Bump("head");
-    return inner_->Head(k);
-  }
-  Status Delete(const std::string& k) override {
-    Bump("delete");
-    return inner_->Delete(k);
-  }
-  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override {
-    if (!k.empty()) Bump("post");
-    return inner_->DeleteMany(k);
-  }
-  Result<ListPage> List(const ListRequest& r) override {
-    Bump("list");
-    return inner_->List(r);
-  }
-  Capabilities capabilities() const override { return inner_->capabilities(); }
-  std::string Describe() const override { return inner_->Describe(); }
-
- private:
-  void Bump(const char* kind) {
-    std::lock_guard lock(counts_->mu);
-    counts_->by_kind[kind]++;
-  }
-  std::unique_ptr<ObjectStore> inner_;
-  std::shared_ptr<Counts> counts_;
-};
 
 // A plugin that records the events it is given, as a plugin sees them.
 class Recorder : public Plugin {
@@ -116,13 +67,13 @@ uint64_t Count(const CostTotals& t, RequestKind kind) { return t.count(kind); }
 
 class PluginsWiringTest : public ::testing::TestWithParam<Backend> {
  protected:
-  // A database whose store is wrapped in a Tally (under everything the database adds).
+  // A database whose store is wrapped in a CountingStore (under everything the database adds).
   std::unique_ptr<Database> Connect(DatabaseOptions options = {}) {
-    return Database::Open(std::make_unique<Tally>(stores_.Open(), tally_), "db", options);
+    return Database::Open(std::make_unique<testing::CountingStore>(stores_.Open(), tally_), "db", options);
   }
 
   StoreFactory stores_{GetParam()};
-  std::shared_ptr<Tally::Counts> tally_ = std::make_shared<Tally::Counts>();
+  std::shared_ptr<testing::RequestCounts> tally_ = std::make_shared<testing::RequestCounts>();
 };
 
 TEST_P(PluginsWiringTest, HooksRunInOrderAndPreHooksMayChangeTheData) {
@@ -353,7 +304,7 @@ TEST_P(PluginsWiringTest, CostsCountExactlyWhatTheStoreServed) {
   auto costs = std::make_shared<CostsPlugin>();
   DatabaseOptions options;
   options.plugins = {costs};
-  tally_->by_kind.clear();
+  tally_->Clear();
   auto db = Connect(options);
   // Connect to an existing database: one GET of the catalog.
   CostTotals t = costs->Totals();
@@ -384,7 +335,7 @@ TEST_P(PluginsWiringTest, CostsCountExactlyWhatTheStoreServed) {
 
   // A mixed workload: the totals equal the independent tally, kind by kind.
   costs->Reset();
-  tally_->by_kind.clear();
+  tally_->Clear();
   for (int i = 0; i < 12; ++i) notes.Insert({{"id", "m" + std::to_string(i)}, {"title", "tt"}, {"n", i}});
   notes.Update("m1", {{"n", 100}});
   notes.Upsert("m2", {{"n", 200}});

@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
+#include "plugins/counting_store.h"
 #include "s3db/cache.h"
 #include "s3db/object_store.h"
 #include "s3db/s3_store.h"
@@ -58,61 +60,6 @@ class FakeClock {
 inline std::string UniqueBucket(const std::string& what) {
   return "plugins-" + what + "-" + std::to_string(::getpid()) + "-" + util::RandomAlnum(8);
 }
-
-// Counts the calls that reach it, by its own simple rule, to check CostsPlugin against: a
-// second opinion written without looking at the costs code.
-class CountingStore : public ObjectStore {
- public:
-  explicit CountingStore(std::unique_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
-
-  std::map<std::string, uint64_t> counts() const {
-    std::lock_guard lock(mu_);
-    return counts_;
-  }
-  uint64_t bytes_out() const { return bytes_out_; }
-  uint64_t bytes_in() const { return bytes_in_; }
-
-  Result<ObjectInfo> Put(const PutRequest& r) override {
-    Bump("put");
-    bytes_out_ += r.body.size();
-    for (const auto& kv : r.metadata) bytes_out_ += kv.second.size();
-    return inner_->Put(r);
-  }
-  Result<GetResult> Get(const std::string& k) override {
-    Bump("get");
-    auto r = inner_->Get(k);
-    if (r.ok()) bytes_in_ += r->body.size();
-    return r;
-  }
-  Result<ObjectInfo> Head(const std::string& k) override {
-    Bump("head");
-    return inner_->Head(k);
-  }
-  Status Delete(const std::string& k) override {
-    Bump("delete");
-    return inner_->Delete(k);
-  }
-  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override {
-    if (!k.empty()) Bump("post");
-    return inner_->DeleteMany(k);
-  }
-  Result<ListPage> List(const ListRequest& r) override {
-    Bump("list");
-    return inner_->List(r);
-  }
-  Capabilities capabilities() const override { return inner_->capabilities(); }
-  std::string Describe() const override { return inner_->Describe(); }
-
- private:
-  void Bump(const std::string& kind) {
-    std::lock_guard lock(mu_);
-    counts_[kind]++;
-  }
-  std::unique_ptr<ObjectStore> inner_;
-  mutable std::mutex mu_;
-  std::map<std::string, uint64_t> counts_;
-  std::atomic<uint64_t> bytes_out_{0}, bytes_in_{0};
-};
 
 inline const char* RealS3Uri() {
   const char* uri = std::getenv("S3DB_TEST_S3_URI");
