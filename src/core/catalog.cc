@@ -4,6 +4,7 @@
 
 #include "format/key_layout.h"
 #include "s3db/errors.h"
+#include "util/text.h"
 #include "util/time_format.h"
 
 namespace s3db::core {
@@ -134,7 +135,7 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
         if (!rule) {
           Corrupt(name, "version " + version_text + " lists field '" + path + "', which its schema does not have");
         }
-        spec->fields.push_back({path, i, format::ToBase36(i), rule});
+        spec->fields.push_back({path, i, format::ToBase36(i), rule, util::Split(path, '.')});
       }
       std::sort(spec->fields.begin(), spec->fields.end(),
                 [](const StoredField& a, const StoredField& b) { return a.index < b.index; });

@@ -28,6 +28,7 @@ struct StoredField {
   uint64_t index = 0;
   std::string key;                 // base36 of index
   const FieldRule* rule = nullptr;  // in the owning VersionSpec's schema
+  std::vector<std::string> parts;  // `path` split at its dots, for building records
 };
 
 // One version of a resource: what records written under it look like.

@@ -8,20 +8,6 @@
 namespace s3db::core {
 namespace {
 
-const Json* FindPath(const Json& data, const std::string& path) {
-  const Json* node = &data;
-  size_t start = 0;
-  while (true) {
-    const size_t dot = path.find('.', start);
-    if (!node->is_object()) return nullptr;
-    auto it = node->find(path.substr(start, dot - start));
-    if (it == node->end()) return nullptr;
-    node = &*it;
-    if (dot == std::string::npos) return node;
-    start = dot + 1;
-  }
-}
-
 std::string FieldList(const PartitionSpec& partition) {
   std::string out;
   for (const auto& f : partition.fields) out += (out.empty() ? "'" : ", '") + f.path + "'";
@@ -49,6 +35,20 @@ std::vector<std::pair<std::string, Json>> FieldEntries(const Json& fields,
 }
 
 }  // namespace
+
+const Json* FindPath(const Json& data, const std::string& path) {
+  const Json* node = &data;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    if (!node->is_object()) return nullptr;
+    auto it = node->find(path.substr(start, dot - start));
+    if (it == node->end()) return nullptr;
+    node = &*it;
+    if (dot == std::string::npos) return node;
+    start = dot + 1;
+  }
+}
 
 std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Json& partitions,
                                            const Schema& schema) {

@@ -42,6 +42,10 @@ std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Js
 // Storage paths some partition reads (body-overflow keeps them in metadata).
 std::set<std::string> PartitionPaths(const std::vector<PartitionSpec>& partitions);
 
+// The value at a dotted path ("address.country") of a JSON object; nullptr when a step is
+// missing or not an object.
+const Json* FindPath(const Json& data, const std::string& path);
+
 const PartitionSpec* FindPartition(const std::vector<PartitionSpec>& partitions, const std::string& name);
 
 // The key levels of a record's data: nullopt when a field is absent, null, or holds an array

@@ -1,6 +1,9 @@
 #include "core/record_codec.h"
 
 #include <algorithm>
+#include <cctype>
+#include <deque>
+#include <optional>
 
 #include "format/key_layout.h"
 #include "format/value_codec.h"
@@ -12,8 +15,17 @@
 namespace s3db::core {
 namespace {
 
-void Flatten(const std::vector<FieldRule>& rules, const Json& object,
-             std::vector<std::pair<std::string, Json>>* out) {
+// One field of a record by storage path, pointing into the record (or into `extras`).
+struct FlatField {
+  const std::string* path;
+  const Json* value;
+};
+
+// Fields by dotted storage path, depth-first in rule order. A nested object contributes
+// its children, or itself when it is null or empty, plus itself holding its undeclared fields
+// when it keeps them (strict: false); those objects are built in `extras`.
+void Flatten(const std::vector<FieldRule>& rules, const Json& object, std::vector<FlatField>* out,
+             std::deque<Json>* extras) {
   for (const auto& rule : rules) {
     auto it = object.find(rule.name);
     if (it == object.end()) continue;
@@ -26,11 +38,11 @@ void Flatten(const std::vector<FieldRule>& rules, const Json& object,
           for (const auto& c : rule.children) declared |= c.name == key;
           if (!declared) extra[key] = value;
         }
-        if (!extra.empty()) out->emplace_back(rule.path, std::move(extra));
+        if (!extra.empty()) out->push_back({&rule.path, &extras->emplace_back(std::move(extra))});
       }
-      Flatten(rule.children, *it, out);
+      Flatten(rule.children, *it, out, extras);
     } else {
-      out->emplace_back(rule.path, *it);
+      out->push_back({&rule.path, &*it});
     }
   }
 }
@@ -48,21 +60,27 @@ std::string EncodeDateField(const Json& value) {
   return format::EncodeValue(value);
 }
 
-void SetPath(Json& root, const std::string& path, Json value) {
+// Sets `value` at the path split into `parts`, creating (or replacing with) objects on the way.
+void SetPath(Json& root, const std::vector<std::string>& parts, Json value) {
   Json* node = &root;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot - start);
-    if (dot == std::string::npos) {
-      (*node)[part] = std::move(value);
-      return;
-    }
-    Json& child = (*node)[part];
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    Json& child = (*node)[parts[i]];
     if (!child.is_object()) child = Json::object();
     node = &child;
-    start = dot + 1;
   }
+  (*node)[parts.back()] = std::move(value);
+}
+
+// The body of a record whose fields all sit in metadata, as EncodeRecord writes it:
+// {"w":"<letters and digits>"}. Recognised without a JSON parse, as most bodies are this.
+bool IsBareBody(const std::string& body) {
+  constexpr std::string_view kHead = "{\"w\":\"", kTail = "\"}";
+  if (body.size() < kHead.size() + kTail.size() || body.compare(0, kHead.size(), kHead) != 0 ||
+      body.compare(body.size() - kTail.size(), kTail.size(), kTail) != 0) {
+    return false;
+  }
+  return std::all_of(body.begin() + kHead.size(), body.end() - kTail.size(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
 [[noreturn]] void Corrupt(const std::string& resource, const std::string& id, const std::string& what) {
@@ -70,12 +88,6 @@ void SetPath(Json& root, const std::string& path, Json value) {
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, Json>> FlattenRecord(const Schema& schema, const Json& data) {
-  std::vector<std::pair<std::string, Json>> out;
-  Flatten(schema.fields, data, &out);
-  return out;
-}
 
 std::string SecretAad(const std::string& resource, const std::string& id, const std::string& path) {
   // NUL cannot occur in a resource name or an id, so the parts cannot run into each other.
@@ -90,11 +102,16 @@ std::string SecretAad(const std::string& resource, const std::string& id, const 
 namespace {
 
 struct Entry {
-  std::string path, key, value;  // value: the encoded metadata text
-  Json body_value;               // what the body holds if the field goes there
-  bool truncatable = false;      // a plain string field truncate-data may shorten
-  bool pinned = false;           // stays in metadata whatever its size (partition fields)
-  size_t size() const { return key.size() + value.size(); }
+  const std::string* path;
+  const std::string* key;
+  std::string value;               // the encoded metadata text
+  const Json* source;              // the field's value as given
+  std::optional<Json> replacement;  // what the body holds instead: sealed text, a shortened string
+  bool truncatable = false;        // a plain string field truncate-data may shorten
+  bool pinned = false;             // stays in metadata whatever its size (partition fields)
+  bool in_body = false;
+  size_t size() const { return key->size() + value.size(); }
+  const Json& body_value() const { return replacement ? *replacement : *source; }
 };
 
 [[noreturn]] void TooLarge(const std::string& resource, const std::string& id, size_t total, size_t budget,
@@ -156,9 +173,9 @@ std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_
     }
     Entry& e = entries[best];
     std::set<std::string> with = cut;
-    with.insert(e.key);
+    with.insert(*e.key);
     const size_t excess = total + marker_size(with) - budget;
-    const std::string text = e.body_value.get<std::string>();
+    const std::string text = e.body_value().get<std::string>();
     const size_t target = e.value.size() > excess ? e.value.size() - excess : 0;
     std::string kept = target >= 1 ? FittingPrefix(text, target) : std::string();
     if (kept == text) {  // already as short as it can usefully be
@@ -166,8 +183,8 @@ std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_
       continue;
     }
     total -= e.value.size();
-    e.body_value = kept;
-    e.value = format::EncodeValue(e.body_value);
+    e.replacement = kept;
+    e.value = format::EncodeValue(*e.replacement);
     total += e.value.size();
     cut = std::move(with);
     if (kept.empty()) exhausted[best] = true;
@@ -180,32 +197,32 @@ std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_
 EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget,
                            const std::string& resource, const std::string& id, const Keyring* keys,
                            const std::set<std::string>* pinned) {
-  auto flat = FlattenRecord(spec.schema, data);
+  std::vector<FlatField> flat;
+  std::deque<Json> extras;
+  Flatten(spec.schema.fields, data, &flat, &extras);
   std::vector<Entry> entries;
   entries.reserve(flat.size());
-  for (auto& [path, value] : flat) {
-    auto it = spec.by_path.find(path);
+  for (const auto& [path, value] : flat) {
+    auto it = spec.by_path.find(*path);
     if (it == spec.by_path.end()) {
-      throw Error(ErrorCode::kInternal, "field '" + path + "' has no registry index", resource, id);
+      throw Error(ErrorCode::kInternal, "field '" + *path + "' has no registry index", resource, id);
     }
     const FieldRule* rule = it->second->rule;
-    Entry e{path, it->second->key, "", Json()};
-    e.pinned = pinned && pinned->count(path) > 0;
-    if (rule && rule->is_secret() && value.is_string()) {
+    Entry e{path, &it->second->key, "", value, std::nullopt};
+    e.pinned = pinned && pinned->count(*path) > 0;
+    if (rule && rule->is_secret() && value->is_string()) {
       if (!keys || keys->current_id() == 0) {
-        throw AccessDenied("resource '" + resource + "': secret field '" + path +
+        throw AccessDenied("resource '" + resource + "': secret field '" + *path +
                                "' needs the database passphrase to be written",
                            resource, id);
       }
-      e.value = keys->Seal(value.get_ref<const std::string&>(), SecretAad(resource, id, path));
-      e.body_value = e.value;  // sealed in the body too: plaintext never leaves this process
+      e.value = keys->Seal(value->get_ref<const std::string&>(), SecretAad(resource, id, *path));
+      e.replacement = e.value;  // sealed in the body too: plaintext never leaves this process
     } else if (rule && rule->type == FieldType::kDate) {
-      e.value = EncodeDateField(value);
-      e.body_value = std::move(value);
+      e.value = EncodeDateField(*value);
     } else {
-      e.value = format::EncodeValue(value);
-      e.truncatable = value.is_string() && !e.pinned;
-      e.body_value = std::move(value);
+      e.value = format::EncodeValue(*value);
+      e.truncatable = value->is_string() && !e.pinned;
     }
     entries.push_back(std::move(e));
   }
@@ -219,9 +236,9 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   for (const auto& e : entries) total += e.size();
   out.full_bytes = total;
 
-  std::vector<const Entry*> to_body;
+  std::vector<Entry*> to_body;
   if (spec.behavior == Behavior::kBodyOnly) {
-    for (const auto& e : entries) to_body.push_back(&e);
+    for (auto& e : entries) to_body.push_back(&e);
   } else if (total <= budget) {
     // Everything fits: the common case, one object with an almost empty body.
   } else if (spec.behavior == Behavior::kEnforceLimits) {
@@ -230,25 +247,25 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
     std::set<std::string> cut = Truncate(entries, total, budget, resource, id);
     out.metadata[kTruncatedKey] = JoinKeys(cut);
     for (const auto& e : entries) {
-      if (cut.count(e.key)) out.truncated_paths.push_back(e.path);
+      if (cut.count(*e.key)) out.truncated_paths.push_back(*e.path);
     }
   } else {
     // Pinned fields first (a partition field must be readable without the body), then the
     // smallest, so as many fields as possible stay readable by HEAD and the body holds the
     // few large ones.
     size_t used = reserved + std::string(kOverflowKey).size() + 1;
-    std::vector<const Entry*> order;
-    for (const auto& e : entries) order.push_back(&e);
+    std::vector<Entry*> order;
+    for (auto& e : entries) order.push_back(&e);
     std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
       if (a->pinned != b->pinned) return a->pinned;
       return a->size() < b->size();
     });
-    for (const Entry* e : order) {
+    for (Entry* e : order) {
       if (used + e->size() <= budget) {
         used += e->size();
       } else if (e->pinned) {
         TooLarge(resource, id, used + e->size(), budget,
-                 "partition field '" + e->path + "' must stay in metadata and does not fit");
+                 "partition field '" + *e->path + "' must stay in metadata and does not fit");
       } else {
         to_body.push_back(e);
       }
@@ -256,12 +273,13 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   }
 
   Json body_fields = Json::object();
-  for (const Entry* e : to_body) {
-    body_fields[e->key] = e->body_value;
-    out.body_paths.push_back(e->path);
+  for (Entry* e : to_body) {
+    body_fields[*e->key] = e->body_value();
+    out.body_paths.push_back(*e->path);
+    e->in_body = true;
   }
-  for (const auto& e : entries) {
-    if (!body_fields.contains(e.key)) out.metadata[e.key] = e.value;
+  for (auto& e : entries) {
+    if (!e.in_body) out.metadata.emplace(*e.key, std::move(e.value));
   }
   if (!to_body.empty()) out.metadata[kOverflowKey] = "1";
   for (const auto& [k, v] : out.metadata) out.metadata_bytes += k.size() + v.size();
@@ -269,9 +287,12 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   // The body always carries a fresh random write tag: S3's ETag is the MD5 of the body
   // only, so without it two versions of a record with equal bodies would share an ETag and
   // If-Match could not tell them apart (a lost update).
-  Json body{{"w", util::RandomAlnum(16)}};
-  if (!body_fields.empty()) body["f"] = std::move(body_fields);
-  out.body = body.dump(-1, ' ', true);
+  if (body_fields.empty()) {
+    out.body = "{\"w\":\"" + util::RandomAlnum(16) + "\"}";  // what dump() writes, without the tree
+  } else {
+    Json body{{"w", util::RandomAlnum(16)}, {"f", std::move(body_fields)}};
+    out.body = body.dump(-1, ' ', true);
+  }
   return out;
 }
 
@@ -290,6 +311,7 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
                   const std::string& resource, const std::string& id, const Keyring* keys,
                   const DecodeOptions& options) {
   std::vector<std::pair<const StoredField*, Json>> values;
+  values.reserve(metadata.size());
   auto field_of = [&](const std::string& key) {
     auto it = spec.by_key.find(key);
     if (it == spec.by_key.end()) {
@@ -341,24 +363,28 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
       start = comma + 1;
     }
   }
-  Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("w")) Corrupt(resource, id, "its body is not an s3db record body");
-  bool overflow = metadata.count(kOverflowKey) > 0;
-  if (overflow != parsed.contains("f")) Corrupt(resource, id, "its overflow marker and body disagree");
-  if (overflow) {
-    if (!parsed["f"].is_object()) Corrupt(resource, id, "its body fields are not an object");
-    for (auto& [key, value] : parsed["f"].items()) {
-      const StoredField* field = field_of(key);
-      if (field->rule && field->rule->is_secret()) {
-        if (!value.is_string() && !value.is_null()) {
-          Corrupt(resource, id, "secret field '" + field->path + "' is not sealed");
+  const bool overflow = metadata.count(kOverflowKey) > 0;
+  if (IsBareBody(body)) {
+    if (overflow) Corrupt(resource, id, "its overflow marker and body disagree");
+  } else {
+    Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object() || !parsed.contains("w")) Corrupt(resource, id, "its body is not an s3db record body");
+    if (overflow != parsed.contains("f")) Corrupt(resource, id, "its overflow marker and body disagree");
+    if (overflow) {
+      if (!parsed["f"].is_object()) Corrupt(resource, id, "its body fields are not an object");
+      for (auto& [key, value] : parsed["f"].items()) {
+        const StoredField* field = field_of(key);
+        if (field->rule && field->rule->is_secret()) {
+          if (!value.is_string() && !value.is_null()) {
+            Corrupt(resource, id, "secret field '" + field->path + "' is not sealed");
+          }
+          if (auto v = open(field, value.is_null() ? std::string("z") : value.get<std::string>())) {
+            values.emplace_back(field, std::move(*v));
+          }
+          continue;
         }
-        if (auto v = open(field, value.is_null() ? std::string("z") : value.get<std::string>())) {
-          values.emplace_back(field, std::move(*v));
-        }
-        continue;
+        values.emplace_back(field, std::move(value));
       }
-      values.emplace_back(field, value);
     }
   }
   // Parents before children, so a nested object's own entry ({} or null) never hides a
@@ -366,7 +392,7 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
   std::sort(values.begin(), values.end(),
             [](const auto& a, const auto& b) { return a.first->index < b.first->index; });
   Json data = Json::object();
-  for (auto& [field, value] : values) SetPath(data, field->path, std::move(value));
+  for (auto& [field, value] : values) SetPath(data, field->parts, std::move(value));
   return data;
 }
 

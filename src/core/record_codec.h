@@ -63,9 +63,4 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
 // resource, record and field, so a value copied elsewhere fails to open.
 std::string SecretAad(const std::string& resource, const std::string& id, const std::string& path);
 
-// Fields by dotted storage path, depth-first in rule order. A nested object contributes
-// its children, or itself when it is null or empty, plus itself holding its undeclared fields
-// when it keeps them (strict: false).
-std::vector<std::pair<std::string, Json>> FlattenRecord(const Schema& schema, const Json& data);
-
 }  // namespace s3db::core

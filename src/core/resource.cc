@@ -37,26 +37,11 @@ void DeepMerge(Json& target, const Json& patch) {
   }
 }
 
-const Json* FindPath(const Json& data, const std::string& path) {
-  const Json* node = &data;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot - start);
-    if (!node->is_object()) return nullptr;
-    auto it = node->find(part);
-    if (it == node->end()) return nullptr;
-    node = &*it;
-    if (dot == std::string::npos) return node;
-    start = dot + 1;
-  }
-}
-
 // Whether the record's fields (and "id") equal every entry of a Query filter.
 bool MatchesFilter(const Record& record, const Json& filter) {
   const Json full = record.ToJson();
   for (const auto& [path, expected] : filter.items()) {
-    const Json* actual = FindPath(full, path);
+    const Json* actual = core::FindPath(full, path);
     if (!actual || *actual != expected) return false;
   }
   return true;
@@ -242,7 +227,7 @@ struct Ctx {
       core::DecodeOptions options;
       options.skip_secrets = true;  // unique fields are never secret
       Record r = Decode(holder, *got, options);
-      const Json* v = FindPath(r.data, path);
+      const Json* v = core::FindPath(r.data, path);
       if (!v) return std::nullopt;
       return *v;
     };
@@ -253,7 +238,7 @@ struct Ctx {
   static std::vector<std::pair<std::string, Json>> UniqueValues(const core::VersionSpec& spec, const Json& data) {
     std::vector<std::pair<std::string, Json>> out;
     for (const core::FieldRule* rule : spec.schema.UniqueFields()) {
-      const Json* v = FindPath(data, rule->path);
+      const Json* v = core::FindPath(data, rule->path);
       if (v && !v->is_null()) out.emplace_back(rule->path, *v);
     }
     return out;
@@ -813,11 +798,11 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
     const auto before = Ctx::UniqueValues(spec, current->data);
     const auto after = Ctx::UniqueValues(spec, data);
     for (const auto& [path, value] : after) {
-      const Json* old = FindPath(current->data, path);
+      const Json* old = core::FindPath(current->data, path);
       if (!old || *old != value) gained.emplace_back(path, value);
     }
     for (const auto& [path, value] : before) {
-      const Json* now = FindPath(data, path);
+      const Json* now = core::FindPath(data, path);
       if (!now || *now != value) lost.emplace_back(path, value);
     }
     core::UniqueIndex index = ctx.Index();

@@ -2,19 +2,10 @@
 
 #include <cstdio>
 
+#include "util/text.h"
+
 namespace s3db {
 namespace {
-
-std::vector<std::string> SplitPath(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    out.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) return out;
-    start = dot + 1;
-  }
-}
 
 void RedactAt(Json& node, const std::vector<std::string>& segments, size_t i) {
   if (!node.is_object() || i >= segments.size()) return;
@@ -43,7 +34,7 @@ void RedactAt(Json& node, const std::vector<std::string>& segments, size_t i) {
 
 Json RedactSecrets(Json record, const std::vector<std::string>& secret_paths) {
   for (const std::string& path : secret_paths) {
-    if (!path.empty()) RedactAt(record, SplitPath(path), 0);
+    if (!path.empty()) RedactAt(record, util::Split(path, '.'), 0);
   }
   return record;
 }

@@ -110,7 +110,7 @@ class MemoryStore final : public ObjectStore {
     object.last_modified_ms = NowMs();
     StoredObject& stored =
         bucket_->objects.insert_or_assign(request.key, std::move(object)).first->second;
-    return InfoOf(request.key, stored);
+    return SummaryOf(request.key, stored);  // as S3's PUT response: no metadata to copy back
   }
 
   Result<GetResult> Get(const std::string& key) override {

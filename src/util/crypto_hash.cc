@@ -91,6 +91,17 @@ bool Base64Decode(std::string_view text, std::string* out) {
     }
   }
   if (pad > 2) return false;
+  if (pad > 0) {
+    // The last data character carries 2 (one '=') or 4 ('==') bits past the bytes; an encoder
+    // writes them as zero, and accepting others would give one value many spellings.
+    const char last = text[text.size() - pad - 1];
+    const int value = last >= 'A' && last <= 'Z'   ? last - 'A'
+                      : last >= 'a' && last <= 'z' ? last - 'a' + 26
+                      : last >= '0' && last <= '9' ? last - '0' + 52
+                      : last == '+'                ? 62
+                                                   : 63;
+    if ((value & (pad == 1 ? 0x3 : 0xF)) != 0) return false;
+  }
   std::string buf(3 * (text.size() / 4), '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buf.data()),
                           reinterpret_cast<const unsigned char*>(text.data()),

@@ -14,7 +14,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw 
 
 std::string HexEncode(std::string_view bytes);     // lower-case
 std::string Base64Encode(std::string_view bytes);  // standard alphabet, padded
-// Returns false on malformed input (bad character, bad padding).
+// Returns false on malformed input (bad character, bad padding, or padding bits that are
+// not zero), so each byte string has exactly one accepted spelling: Base64Encode's.
 bool Base64Decode(std::string_view text, std::string* out);
 
 // Cryptographically secure random bytes from OpenSSL's CSPRNG; small draws are served from

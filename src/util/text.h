@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace s3db::util {
 
@@ -41,6 +42,8 @@ std::string PercentEncodePath(std::string_view s);
 bool PercentDecode(std::string_view s, std::string* out);
 
 std::string ToLower(std::string_view s);
+// The pieces between `sep`s: "a.b" -> {"a", "b"}, "" -> {""}.
+std::vector<std::string> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 

@@ -47,13 +47,29 @@ std::string FormatIso8601Ms(int64_t epoch_ms) {
   auto day = floor<days>(tp);
   year_month_day ymd{day};
   hh_mm_ss<milliseconds> hms{tp - day};
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()),
-                static_cast<int>(hms.subseconds().count()));
-  return buf;
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside four digits: rare, let printf widen and sign it
+    char buf[48];
+    std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+    return buf;
+  }
+  // Every record write stamps two of these and every read of a date field formats one:
+  // digits by hand, because snprintf's format parsing costs more than the rest together.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t end, unsigned value, int width) {
+    for (int i = 1; i <= width; ++i, value /= 10) out[end - static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(4, static_cast<unsigned>(year), 4);
+  put(7, static_cast<unsigned>(ymd.month()), 2);
+  put(10, static_cast<unsigned>(ymd.day()), 2);
+  put(13, static_cast<unsigned>(hms.hours().count()), 2);
+  put(16, static_cast<unsigned>(hms.minutes().count()), 2);
+  put(19, static_cast<unsigned>(hms.seconds().count()), 2);
+  put(23, static_cast<unsigned>(hms.subseconds().count()), 3);
+  return out;
 }
 
 std::optional<int64_t> ParseIso8601Ms(std::string_view s) {

@@ -31,6 +31,27 @@ TEST(CryptoHash, Base64RoundTripAndStrictDecode) {
   EXPECT_FALSE(Base64Decode("Zm9", &out));
   EXPECT_FALSE(Base64Decode("Zm=v", &out));
   EXPECT_FALSE(Base64Decode("Zm9v\n", &out));
+  // Padding bits must be zero: "Zg==" is "f", "Zh==" would be "f" too.
+  EXPECT_TRUE(Base64Decode("Zg==", &out));
+  EXPECT_FALSE(Base64Decode("Zh==", &out));
+  EXPECT_TRUE(Base64Decode("Zm8=", &out));
+  EXPECT_FALSE(Base64Decode("Zm9=", &out));
+  // Exactly one spelling per value: every last character that decodes gives a value that
+  // encodes back to that very text, and only 64 / 2^(padding bits) of them decode.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (const std::string& value : {std::string("\x9c"), std::string("\x9c\x01")}) {
+    const std::string canonical = Base64Encode(value);
+    const size_t last = canonical.find('=') - 1;
+    size_t accepted = 0;
+    for (char c : alphabet) {
+      std::string spelling = canonical;
+      spelling[last] = c;
+      if (!Base64Decode(spelling, &out)) continue;
+      ++accepted;
+      EXPECT_EQ(Base64Encode(out), spelling);
+    }
+    EXPECT_EQ(accepted, value.size() == 1 ? 4u : 16u);
+  }
 }
 
 TEST(CryptoHash, RandomAlnumIsAlnumAndVaries) {
@@ -106,6 +127,8 @@ TEST(Errors, ThrowsTheTypedException) {
 }  // namespace
 }  // namespace s3db::util
 
+#include <ctime>
+
 #include "util/parallel.h"
 #include "util/time_format.h"
 
@@ -126,6 +149,25 @@ TEST(TimeFormat, FormatsAndParsesIso8601) {
   for (int64_t ms : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{951782400123}, int64_t{4102444800000}}) {
     EXPECT_EQ(ParseIso8601Ms(FormatIso8601Ms(ms)), ms);
   }
+}
+
+// The hand-written digits against the C library's own calendar (gmtime_r), across the
+// whole four-digit range and at the edges where the fallback takes over.
+TEST(TimeFormat, FormatsLikeTheCLibrary) {
+  auto reference = [](int64_t ms) {
+    const int64_t floor_s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    const time_t seconds = static_cast<time_t>(floor_s);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - floor_s * 1000));
+    return std::string(buf);
+  };
+  std::vector<int64_t> cases = {0, 1, -1, 999, -999, 86399999, 951782400123, 4102444800000,
+                                -62167219200000, 253402300799999, -62167219200001, 253402300800000};
+  for (int64_t ms = -62167219200000; ms <= 253402300799999; ms += 7777777777777) cases.push_back(ms);
+  for (int64_t ms : cases) EXPECT_EQ(FormatIso8601Ms(ms), reference(ms)) << ms;
 }
 
 TEST(Parallel, VisitsEveryIndexOnce) {
