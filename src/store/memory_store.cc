@@ -11,6 +11,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "s3db/stores.h"
@@ -30,8 +32,35 @@ struct StoredObject {
 };
 
 struct MemoryBucket {
+  using Objects = std::map<std::string, StoredObject>;  // std::string's < is binary (unsigned) order
+
   std::shared_mutex mutex;
-  std::map<std::string, StoredObject> objects;  // std::string's < is binary (unsigned) order
+  Objects objects;  // in key order, for List
+  // The same objects by key, for the point operations: one hash instead of a walk down the
+  // tree comparing keys that share their long resource prefix. Views into `objects`' keys.
+  std::unordered_map<std::string_view, Objects::iterator> by_key;
+
+  StoredObject* Find(const std::string& key) {
+    auto it = by_key.find(key);
+    return it == by_key.end() ? nullptr : &it->second->second;
+  }
+  StoredObject& Store(const std::string& key, StoredObject object) {
+    if (StoredObject* found = Find(key)) return *found = std::move(object);
+    auto it = objects.emplace(key, std::move(object)).first;
+    by_key.emplace(it->first, it);
+    return it->second;
+  }
+  void Erase(const std::string& key) {
+    auto it = by_key.find(key);
+    if (it == by_key.end()) return;
+    const Objects::iterator object = it->second;
+    by_key.erase(it);  // before the key it views goes
+    objects.erase(object);
+  }
+  void Clear() {
+    by_key.clear();
+    objects.clear();
+  }
 };
 
 class BucketRegistry {
@@ -102,37 +131,36 @@ class MemoryStore final : public ObjectStore {
     object.body = request.body;
 
     std::unique_lock lock(bucket_->mutex);
-    auto it = bucket_->objects.find(request.key);
-    const std::string* current_etag = it == bucket_->objects.end() ? nullptr : &it->second.etag;
-    if (Status precondition = store::CheckPrecondition(request, current_etag); !precondition.ok()) {
+    const StoredObject* current = bucket_->Find(request.key);
+    if (Status precondition = store::CheckPrecondition(request, current ? &current->etag : nullptr);
+        !precondition.ok()) {
       return precondition;
     }
     object.last_modified_ms = NowMs();
-    StoredObject& stored =
-        bucket_->objects.insert_or_assign(request.key, std::move(object)).first->second;
+    StoredObject& stored = bucket_->Store(request.key, std::move(object));
     return SummaryOf(request.key, stored);  // as S3's PUT response: no metadata to copy back
   }
 
   Result<GetResult> Get(const std::string& key) override {
     if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
     std::shared_lock lock(bucket_->mutex);
-    auto it = bucket_->objects.find(key);
-    if (it == bucket_->objects.end()) return NotFound(key);
-    return GetResult{InfoOf(key, it->second), it->second.body};
+    const StoredObject* object = bucket_->Find(key);
+    if (!object) return NotFound(key);
+    return GetResult{InfoOf(key, *object), object->body};
   }
 
   Result<ObjectInfo> Head(const std::string& key) override {
     if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
     std::shared_lock lock(bucket_->mutex);
-    auto it = bucket_->objects.find(key);
-    if (it == bucket_->objects.end()) return NotFound(key);
-    return InfoOf(key, it->second);
+    const StoredObject* object = bucket_->Find(key);
+    if (!object) return NotFound(key);
+    return InfoOf(key, *object);
   }
 
   Status Delete(const std::string& key) override {
     if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
     std::unique_lock lock(bucket_->mutex);
-    bucket_->objects.erase(key);
+    bucket_->Erase(key);
     return Status::Ok();
   }
 
@@ -149,7 +177,7 @@ class MemoryStore final : public ObjectStore {
         result.errors.emplace_back(key, std::move(status));
         continue;
       }
-      bucket_->objects.erase(key);
+      bucket_->Erase(key);
       result.deleted.push_back(key);
     }
     return result;
@@ -196,7 +224,7 @@ void ClearMemoryBucket(const std::string& bucket) {
   std::shared_ptr<MemoryBucket> found = BucketRegistry::Instance().Find(bucket);
   if (!found) return;
   std::unique_lock lock(found->mutex);
-  found->objects.clear();
+  found->Clear();
 }
 
 }  // namespace s3db

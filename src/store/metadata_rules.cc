@@ -1,5 +1,6 @@
 #include "store/metadata_rules.h"
 
+#include <algorithm>
 #include <string>
 
 #include "util/crypto_hash.h"
@@ -45,32 +46,51 @@ size_t MetadataSize(const Metadata& metadata) {
   return total;
 }
 
+namespace {
+
+// Why one entry cannot be stored; `key` is already lower-cased.
+Status CheckEntry(const std::string& raw_key, const std::string& key, const std::string& value) {
+  if (key.empty()) return Status(ErrorCode::kInvalidArgument, "metadata key is empty");
+  for (char c : key) {
+    if (!IsMetadataKeyChar(c)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "metadata key " + Quoted(raw_key) + " has a character outside [a-z0-9_-]");
+    }
+  }
+  for (char c : value) {
+    if (!IsPrintableAscii(c)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "metadata value of " + Quoted(key) + " has a byte outside printable ASCII (0x20..0x7E)");
+    }
+  }
+  if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "metadata value of " + Quoted(key) + " has a leading or trailing space (S3 would trim it)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Metadata> NormalizeMetadata(const Metadata& metadata, size_t limit) {
+  const bool lower_case = std::none_of(metadata.begin(), metadata.end(), [](const auto& entry) {
+    return std::any_of(entry.first.begin(), entry.first.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  });
   Metadata normalized;
-  for (const auto& [raw_key, value] : metadata) {
-    std::string key = util::ToLower(raw_key);
-    if (key.empty()) return Status(ErrorCode::kInvalidArgument, "metadata key is empty");
-    for (char c : key) {
-      if (!IsMetadataKeyChar(c)) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "metadata key " + Quoted(raw_key) + " has a character outside [a-z0-9_-]");
+  if (lower_case) {
+    // The usual case (the record codec writes lower-case keys): check in place and copy
+    // the tree whole; distinct keys cannot collide.
+    for (const auto& [key, value] : metadata) {
+      if (Status status = CheckEntry(key, key, value); !status.ok()) return status;
+    }
+    normalized = metadata;
+  } else {
+    for (const auto& [raw_key, value] : metadata) {
+      std::string key = util::ToLower(raw_key);
+      if (Status status = CheckEntry(raw_key, key, value); !status.ok()) return status;
+      if (!normalized.emplace(key, value).second) {
+        return Status(ErrorCode::kInvalidArgument, "metadata keys collide after lower-casing: " + Quoted(key));
       }
-    }
-    for (char c : value) {
-      if (!IsPrintableAscii(c)) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "metadata value of " + Quoted(key) +
-                          " has a byte outside printable ASCII (0x20..0x7E)");
-      }
-    }
-    if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "metadata value of " + Quoted(key) +
-                        " has a leading or trailing space (S3 would trim it)");
-    }
-    if (!normalized.emplace(key, value).second) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "metadata keys collide after lower-casing: " + Quoted(key));
     }
   }
   size_t size = MetadataSize(normalized);

@@ -32,9 +32,18 @@ const EVP_MD* Sha256Digest() {
 }
 
 std::string Digest(const EVP_MD* md, std::string_view data) {
+  // One context per thread, reset by each Init: EVP_Digest would allocate and free one per
+  // call, which for the small bodies of records costs as much as the hashing.
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local const std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) std::abort();
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {
+    std::abort();
+  }
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
