@@ -31,11 +31,10 @@
 #include <string>
 #include <vector>
 
+#include "s3db/metadata.h"
 #include "s3db/status.h"
 
 namespace s3db {
-
-using Metadata = std::map<std::string, std::string>;
 
 struct ObjectInfo {
   std::string key;

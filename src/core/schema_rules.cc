@@ -679,7 +679,12 @@ class Validator {
     }
     for (const auto& rule : rules) {
       // Built from the prefix, not rule.path: inside array items the index is in the path.
-      const std::string path = prefix.empty() ? rule.name : prefix + "." + rule.name;
+      // Outside them the two agree, and rule.path saves building a string per field.
+      const bool in_place = prefix.empty() ? rule.path == rule.name
+                                           : rule.path.size() == prefix.size() + 1 + rule.name.size() &&
+                                                 rule.path.compare(0, prefix.size(), prefix) == 0;
+      const std::string built = in_place ? std::string() : prefix.empty() ? rule.name : prefix + "." + rule.name;
+      const std::string& path = in_place ? rule.path : built;
       auto it = object.find(rule.name);
       if (it == object.end()) {
         if (rule.default_value) {
@@ -786,13 +791,16 @@ class Validator {
         return;
       }
     }
-    std::string s = v.get<std::string>();
-    if (rule.trim) s = Trim(s);
-    if (rule.lowercase) s = util::ToLower(s);
-    if (rule.uppercase) {
-      for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (rule.trim || rule.lowercase || rule.uppercase) {
+      std::string t = v.get<std::string>();
+      if (rule.trim) t = Trim(t);
+      if (rule.lowercase) t = util::ToLower(t);
+      if (rule.uppercase) {
+        for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      v = std::move(t);
     }
-    v = s;
+    const std::string& s = v.get_ref<const std::string&>();
     switch (rule.type) {
       case FieldType::kEmail:
         if (!IsEmail(s)) return Fail(rule, path, "type", "an email address", v);
@@ -886,7 +894,7 @@ class Validator {
   void Date(const FieldRule& rule, Json& v, const std::string& path) {
     std::optional<int64_t> ms;
     if (v.is_string()) {
-      ms = util::ParseIso8601Ms(v.get<std::string>());
+      ms = util::ParseIso8601Ms(v.get_ref<const std::string&>());
     } else if (rule.convert && v.is_number_integer()) {
       ms = v.get<int64_t>();  // epoch milliseconds
     } else if (rule.convert && v.is_number_unsigned() && v.get<uint64_t>() <= uint64_t{format::kMaxDateMs}) {

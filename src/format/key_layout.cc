@@ -179,16 +179,30 @@ std::string KeyLayout::Root() const { return prefix_.empty() ? std::string() : p
 
 std::string KeyLayout::Catalog() const { return Root() + "s3db.json"; }
 
-std::string KeyLayout::ResourcePrefix(std::string_view resource) const {
-  return fmt::format("{}resource={}/", Root(), resource);
+// Keys are built by appending to one string: every record read and write builds one, and
+// formatting or chained temporaries cost more than the rest of a memory-store request.
+std::string KeyLayout::ResourcePrefix(std::string_view resource, size_t room) const {
+  std::string key;
+  key.reserve(prefix_.size() + resource.size() + 11 + room);
+  if (!prefix_.empty()) {
+    key += prefix_;
+    key += '/';
+  }
+  key += "resource=";
+  key += resource;
+  key += '/';
+  return key;
 }
 
 std::string KeyLayout::RecordPrefix(std::string_view resource) const {
-  return ResourcePrefix(resource) + "data/id=";
+  return ResourcePrefix(resource, 8) += "data/id=";
 }
 
 std::string KeyLayout::RecordKey(std::string_view resource, std::string_view id) const {
-  return RecordPrefix(resource) + EncodeIdForKey(id);
+  std::string key = ResourcePrefix(resource, 8 + id.size());
+  key += "data/id=";
+  key += EncodeIdForKey(id);
+  return key;
 }
 
 std::optional<std::string> KeyLayout::IdFromRecordKey(std::string_view resource,
@@ -201,11 +215,15 @@ std::optional<std::string> KeyLayout::IdFromRecordKey(std::string_view resource,
 }
 
 std::string KeyLayout::PartitionsRoot(std::string_view resource) const {
-  return ResourcePrefix(resource) + "partition=";
+  return ResourcePrefix(resource, 10) += "partition=";
 }
 
 std::string KeyLayout::PartitionPrefix(std::string_view resource, std::string_view partition) const {
-  return fmt::format("{}{}/", PartitionsRoot(resource), partition);
+  std::string key = ResourcePrefix(resource, 64 + partition.size());  // room for values and an id
+  key += "partition=";
+  key += partition;
+  key += '/';
+  return key;
 }
 
 std::string KeyLayout::PartitionValuesPrefix(std::string_view resource, std::string_view partition,
@@ -222,7 +240,10 @@ std::string KeyLayout::PartitionValuesPrefix(std::string_view resource, std::str
 
 std::string KeyLayout::PartitionKey(std::string_view resource, std::string_view partition,
                                     const PartitionSegments& segments, std::string_view id) const {
-  return PartitionValuesPrefix(resource, partition, segments) + "id=" + EncodeIdForKey(id);
+  std::string key = PartitionValuesPrefix(resource, partition, segments);
+  key += "id=";
+  key += EncodeIdForKey(id);
+  return key;
 }
 
 std::optional<PartitionKeyParts> KeyLayout::ParsePartitionKey(std::string_view resource,

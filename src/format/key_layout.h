@@ -94,7 +94,8 @@ class KeyLayout {
   // "<prefix>/s3db.json", or "s3db.json" with no prefix.
   std::string Catalog() const;
   // "<prefix>/resource=<name>/": everything a resource owns, for listing and dropping it.
-  std::string ResourcePrefix(std::string_view resource) const;
+  // `room`: bytes to reserve past it, for a caller that appends.
+  std::string ResourcePrefix(std::string_view resource, size_t room = 0) const;
   // "<prefix>/resource=<name>/data/id=": list this to enumerate a resource's records.
   std::string RecordPrefix(std::string_view resource) const;
   // RecordPrefix + EncodeIdForKey(id). Expects a valid resource name and id.
