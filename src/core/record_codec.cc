@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <deque>
+#include <list>
 #include <optional>
 
 #include "format/key_layout.h"
@@ -25,7 +25,7 @@ struct FlatField {
 // its children, or itself when it is null or empty, plus itself holding its undeclared fields
 // when it keeps them (strict: false); those objects are built in `extras`.
 void Flatten(const std::vector<FieldRule>& rules, const Json& object, std::vector<FlatField>* out,
-             std::deque<Json>* extras) {
+             std::list<Json>* extras) {
   for (const auto& rule : rules) {
     auto it = object.find(rule.name);
     if (it == object.end()) continue;
@@ -198,7 +198,7 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
                            const std::string& resource, const std::string& id, const Keyring* keys,
                            const std::set<std::string>* pinned) {
   std::vector<FlatField> flat;
-  std::deque<Json> extras;
+  std::list<Json> extras;
   Flatten(spec.schema.fields, data, &flat, &extras);
   std::vector<Entry> entries;
   entries.reserve(flat.size());

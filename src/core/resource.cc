@@ -179,8 +179,9 @@ struct Ctx {
     return Decode(id, *got);
   }
 
-  // Encodes and writes `data` (validated under spec) with the given condition.
-  Result<Record> Write(const core::VersionSpec& spec, const std::string& id, Json data, bool create_only,
+  // Encodes and writes `data` (validated under spec) with the given condition. On success
+  // `data` moves into the returned record (callers that retry keep it on failure).
+  Result<Record> Write(const core::VersionSpec& spec, const std::string& id, Json& data, bool create_only,
                        const std::string& if_match) const {
     // body-overflow keeps the partition fields (spec.partition_paths) in metadata.
     core::EncodedRecord encoded = core::EncodeRecord(data, spec, core->options().metadata_budget, name, id,
@@ -704,7 +705,8 @@ Record Resource::DoInsert(const Json& input) {
     claims.Keep();
     // References after the record: a crash in between leaves a record that repair indexes,
     // never a reference to nothing.
-    ctx.PublishReferences(spec, core::ReferenceChange{id, KeysOf(ctx.ReferenceKeys(spec, data, id)), {}, false},
+    ctx.PublishReferences(spec,
+                          core::ReferenceChange{id, KeysOf(ctx.ReferenceKeys(spec, written->data, id)), {}, false},
                           "inserted");
     return std::move(written).value();
   }
@@ -807,7 +809,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
     }
     core::UniqueIndex index = ctx.Index();
     ClaimSet claims(index, ctx.Claim(index, gained, id), id);
-    Result<Record> written = ctx.Write(spec, id, std::move(data), false, current->etag);
+    Result<Record> written = ctx.Write(spec, id, data, false, current->etag);
     if (written.ok()) {
       if (std::optional<std::string> taken = claims.Confirm()) {
         // Stalled past the claim lease and the value went to another writer: put the record
@@ -960,7 +962,7 @@ ReEncryptResult Resource::ReEncrypt() {
         std::set<uint64_t> key_ids;
         core::DecodeOptions options;
         options.sealed_key_ids = &key_ids;
-        const Record record = ctx.Decode(id, *got, options);
+        Record record = ctx.Decode(id, *got, options);
         const uint64_t current = core_->Keys().current_id();
         bool stale = false;
         for (uint64_t k : key_ids) stale |= k != current;

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -158,20 +159,27 @@ struct RandomBlock {
 
 }  // namespace
 
-std::string RandomBytes(size_t n) {
+namespace {
+
+void DrawRandom(unsigned char* out, size_t n) {
   static const bool registered = [] {
     pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1, std::memory_order_relaxed); });
     return true;
   }();
   (void)registered;
-  std::string out(n, '\0');
-  unsigned char* data = reinterpret_cast<unsigned char*>(out.data());
   if (n > RandomBlock::kSize / 4) {
-    FillRandom(data, n);
+    FillRandom(out, n);
   } else if (n > 0) {
     thread_local RandomBlock block;
-    block.Take(data, n);
+    block.Take(out, n);
   }
+}
+
+}  // namespace
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  DrawRandom(reinterpret_cast<unsigned char*>(out.data()), n);
   return out;
 }
 
@@ -180,14 +188,16 @@ std::string RandomAlnum(size_t n) {
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string out;
   out.reserve(n);
+  unsigned char bytes[32];  // 3% of draws are skipped: a few spare bytes usually suffice
   while (out.size() < n) {
-    std::string bytes = RandomBytes(n * 2);
-    for (unsigned char b : bytes) {
-      if (b >= 248) continue;  // 248 = 4 * 62: keep the draw uniform
-      out.push_back(kAlphabet[b % 62]);
-      if (out.size() == n) break;
+    const size_t want = std::min(sizeof(bytes), n - out.size() + 4);
+    DrawRandom(bytes, want);
+    for (size_t i = 0; i < want && out.size() < n; ++i) {
+      if (bytes[i] >= 248) continue;  // 248 = 4 * 62: keep the draw uniform
+      out.push_back(kAlphabet[bytes[i] % 62]);
     }
   }
+  OPENSSL_cleanse(bytes, sizeof(bytes));
   return out;
 }
 
