@@ -268,7 +268,7 @@ class Resource {
   Json ExportSchema() const;
 
  private:
-  Record DoInsert(const Json& data);
+  Record DoInsert(Json data);  // takes the caller's copy: Insert already made one for its hooks
   Record DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options);
   void DoDelete(const std::string& id);
   std::vector<std::string> DoListIds(const ListOptions& options);

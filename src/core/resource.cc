@@ -633,7 +633,7 @@ Record Resource::Insert(const Json& input) {
     hooks_.RunPreInsert(data);  // may change the data, or abort before anything is written
     Record record;
     try {
-      record = DoInsert(data);
+      record = DoInsert(std::move(data));
     } catch (const Conflict& e) {
       InvalidateCached(e.id());  // an insert undone after its write
       throw;
@@ -645,13 +645,12 @@ Record Resource::Insert(const Json& input) {
   });
 }
 
-Record Resource::DoInsert(const Json& input) {
+Record Resource::DoInsert(Json data) {
   Ctx ctx{core_, name_, references_.get()};
-  if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
+  if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
   ctx.RequireKeysFor(*state);
-  Json data = input;
   std::string id;
   bool generated = true;
   std::vector<FieldError> id_errors;

@@ -92,29 +92,38 @@ struct Step {
 int Age(size_t i) { return 18 + static_cast<int>(i % 60); }
 const char* Country(size_t i) { return kCountries[i % 8]; }
 std::string Email(size_t i) {
-  const std::string first = kFirst[i % 16];
-  const std::string last = kLast[(i / 16) % 16];
-  return Lower(first) + "." + Lower(last) + "." + std::to_string(i) + "@example.com";
+  std::string email;
+  email.reserve(40);
+  email += kFirst[i % 16];
+  email += '.';
+  email += kLast[(i / 16) % 16];
+  email = Lower(std::move(email));
+  email += '.';
+  email += std::to_string(i);
+  email += "@example.com";
+  return email;
 }
 
 }  // namespace
 
+// Built member by member: a nested initializer list copies every value it holds, which
+// cost more than a third of an insert on the memory store.
 s3db::Json BenchRecord(size_t i) {
   const uint32_t h = static_cast<uint32_t>((static_cast<uint64_t>(i) * 2654435761ULL) & 0xffffffffULL);
-  const std::string first = kFirst[i % 16];
-  const std::string last = kLast[(i / 16) % 16];
-  s3db::Json tags = s3db::Json::array();
+  s3db::Json record = s3db::Json::object();
+  record["id"] = RecordId(i);
+  record["name"] = std::string(kFirst[i % 16]) + " " + kLast[(i / 16) % 16];
+  record["email"] = Email(i);
+  record["age"] = Age(i);
+  record["active"] = i % 3 != 0;
+  s3db::Json& tags = record["tags"] = s3db::Json::array();
   for (size_t k = 0; k < i % 4; ++k) tags.push_back(kTags[(i + 3 * k) % 8]);
+  s3db::Json& address = record["address"] = s3db::Json::object();
+  address["city"] = kCities[i % 8][(i / 8) % 2];
+  address["country"] = Country(i);
   char password[16];
   std::snprintf(password, sizeof(password), "pw-%08" PRIx32, h);
-  s3db::Json record{{"id", RecordId(i)},
-                    {"name", first + " " + last},
-                    {"email", Email(i)},
-                    {"age", Age(i)},
-                    {"active", i % 3 != 0},
-                    {"tags", tags},
-                    {"address", {{"city", kCities[i % 8][(i / 8) % 2]}, {"country", Country(i)}}},
-                    {"password", password}};
+  record["password"] = password;
   if (i % 2 == 0) {
     record["bio"] = "User " + std::to_string(i) + " likes " + kTags[h % 8] + " and " + kTags[(h >> 3) % 8] +
                     "; member since " + std::to_string(2000 + h % 25) + ".";
@@ -191,8 +200,14 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   step("get", n, [&](auto& errors) {
     return each(errors, [&](size_t i) {
       const s3db::Record r = users.Get(RecordId(i));
-      const s3db::Json* country = r.data.contains("address") ? &r.data["address"]["country"] : nullptr;
-      if (r.data.value("age", -1) != Age(i) || !country || *country != Country(i) || r.data.value("email", "") != Email(i)) {
+      const auto address = r.data.find("address");
+      const s3db::Json* country = nullptr;
+      if (address != r.data.end() && address->is_object()) {
+        if (auto it = address->find("country"); it != address->end()) country = &*it;
+      }
+      const auto email = r.data.find("email");
+      if (r.data.value("age", -1) != Age(i) || !country || *country != Country(i) || email == r.data.end() ||
+          *email != Email(i)) {
         expect(false, "get " + r.id + " returned other values than were inserted", errors);
       }
     });
