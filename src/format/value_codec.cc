@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "format/key_layout.h"
 #include "util/crypto_hash.h"
@@ -154,7 +155,30 @@ Result<json> DecodeNumber(std::string_view text, std::string_view payload) {
   return number;
 }
 
+// An array of plain strings (["a","b"], []), the usual list field, read without the JSON
+// parser; nullopt for anything else (escapes included), which the parser then reads. Within
+// a `j` payload every byte is printable ASCII (DecodeValue checked), so the text between
+// quotes needs no UTF-8 or control-character check.
+std::optional<json> PlainStringArray(std::string_view payload) {
+  if (payload.size() < 2 || payload.front() != '[' || payload.back() != ']') return std::nullopt;
+  json array = json::array();
+  size_t i = 1;
+  const size_t end = payload.size() - 1;
+  if (i == end) return array;
+  while (true) {
+    if (payload[i] != '"') return std::nullopt;
+    const size_t close = payload.find_first_of("\"\\", i + 1);
+    if (close == std::string_view::npos || close >= end || payload[close] != '"') return std::nullopt;
+    array.push_back(std::string(payload.substr(i + 1, close - i - 1)));
+    i = close + 1;
+    if (i == end) return array;
+    if (payload[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
 Result<json> DecodeContainer(std::string_view text, std::string_view payload) {
+  if (std::optional<json> plain = PlainStringArray(payload)) return std::move(*plain);
   json value = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return Corrupt(text, "payload is not valid JSON");
   if (!value.is_array() && !value.is_object()) {
