@@ -139,6 +139,10 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
       }
       std::sort(spec->fields.begin(), spec->fields.end(),
                 [](const StoredField& a, const StoredField& b) { return a.index < b.index; });
+      std::vector<StoredField*> by_parts;
+      for (auto& f : spec->fields) by_parts.push_back(&f);
+      std::sort(by_parts.begin(), by_parts.end(), [](const StoredField* a, const StoredField* b) { return a->parts < b->parts; });
+      for (size_t rank = 0; rank < by_parts.size(); ++rank) by_parts[rank]->build_rank = rank;
       for (const auto& f : spec->fields) {
         if (!spec->by_key.emplace(f.key, &f).second) Corrupt(name, "two fields share index " + f.key);
         spec->by_path.emplace(f.path, &f);

@@ -29,6 +29,9 @@ struct StoredField {
   std::string key;                 // base36 of index
   const FieldRule* rule = nullptr;  // in the owning VersionSpec's schema
   std::vector<std::string> parts;  // `path` split at its dots, for building records
+  // Position when fields are ordered by `parts` (each parent, then its children by name):
+  // setting a record's values in this order appends every key at the end of its object.
+  size_t build_rank = 0;
 };
 
 // One version of a resource: what records written under it look like.

@@ -61,6 +61,8 @@ std::string EncodeDateField(const Json& value) {
 }
 
 // Sets `value` at the path split into `parts`, creating (or replacing with) objects on the way.
+// A key past every key of its object (the usual case, see StoredField::build_rank) is
+// appended without a search.
 void SetPath(Json& root, const std::vector<std::string>& parts, Json value) {
   Json* node = &root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -68,7 +70,12 @@ void SetPath(Json& root, const std::vector<std::string>& parts, Json value) {
     if (!child.is_object()) child = Json::object();
     node = &child;
   }
-  (*node)[parts.back()] = std::move(value);
+  Json::object_t& object = node->get_ref<Json::object_t&>();
+  if (object.empty() || object.rbegin()->first < parts.back()) {
+    object.emplace_hint(object.end(), parts.back(), std::move(value));
+  } else {
+    object[parts.back()] = std::move(value);
+  }
 }
 
 // The body of a record whose fields all sit in metadata, as EncodeRecord writes it:
@@ -230,6 +237,7 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   EncodedRecord out;
   out.budget = budget;
   const std::string version = std::to_string(spec.version);
+  out.metadata.reserve(entries.size() + 3);  // with _v, and _o or _t
   out.metadata[kVersionKey] = version;
   const size_t reserved = std::string(kVersionKey).size() + version.size();
   size_t total = reserved;
@@ -278,9 +286,14 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
     out.body_paths.push_back(*e->path);
     e->in_body = true;
   }
+  // In key order, so each entry lands at the end of the sorted metadata.
+  std::vector<Entry*> in_metadata;
+  in_metadata.reserve(entries.size());
   for (auto& e : entries) {
-    if (!e.in_body) out.metadata.emplace(*e.key, std::move(e.value));
+    if (!e.in_body) in_metadata.push_back(&e);
   }
+  std::sort(in_metadata.begin(), in_metadata.end(), [](const Entry* a, const Entry* b) { return *a->key < *b->key; });
+  for (Entry* e : in_metadata) out.metadata.emplace(*e->key, std::move(e->value));
   if (!to_body.empty()) out.metadata[kOverflowKey] = "1";
   for (const auto& [k, v] : out.metadata) out.metadata_bytes += k.size() + v.size();
 
@@ -388,9 +401,9 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
     }
   }
   // Parents before children, so a nested object's own entry ({} or null) never hides a
-  // child set later. Index order gives that: a parent is registered before its children.
+  // child set later; siblings by name, so each lands at the end of its object.
   std::sort(values.begin(), values.end(),
-            [](const auto& a, const auto& b) { return a.first->index < b.first->index; });
+            [](const auto& a, const auto& b) { return a.first->build_rank < b.first->build_rank; });
   Json data = Json::object();
   for (auto& [field, value] : values) SetPath(data, field->parts, std::move(value));
   return data;

@@ -301,11 +301,13 @@ struct Ctx {
     return core::ReferenceKeys(core->layout(), name, spec.partitions, data, id);
   }
 
-  // Throws ValidationError, before any write, for a reference key S3 would refuse.
-  void CheckReferenceKeys(const core::VersionSpec& spec, const Json& data, const std::string& id,
-                          bool generated) const {
+  // Throws ValidationError, before any write, for a reference key S3 would refuse; returns
+  // the keys (partition -> reference key).
+  std::map<std::string, std::string> CheckReferenceKeys(const core::VersionSpec& spec, const Json& data,
+                                                        const std::string& id, bool generated) const {
     std::vector<FieldError> errors;
-    for (const auto& [partition, key] : ReferenceKeys(spec, data, id)) {
+    std::map<std::string, std::string> keys = ReferenceKeys(spec, data, id);
+    for (const auto& [partition, key] : keys) {
       if (key.size() <= format::kMaxKeyBytes) continue;
       // Blame the field with the longest value text: that is what maxlength would cut.
       const core::PartitionSpec* p = core::FindPartition(spec.partitions, partition);
@@ -329,6 +331,7 @@ struct Ctx {
       throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
                             std::move(errors), name, generated ? "" : id);
     }
+    return keys;
   }
 
   // The reference keys record `id` needs now, under the current definition, read fresh
@@ -676,7 +679,9 @@ Record Resource::DoInsert(Json data) {
     data["updatedAt"] = now;
   }
   ctx.Validate(spec, data, generated ? "" : id, std::move(id_errors));
-  ctx.CheckReferenceKeys(spec, data, id, generated);  // a redrawn id has the same length
+  // A redrawn id has the same length, so the check holds for it; its keys are made anew.
+  std::map<std::string, std::string> reference_keys = ctx.CheckReferenceKeys(spec, data, id, generated);
+  const std::string checked_id = id;
   const auto uniques = Ctx::UniqueValues(spec, data);
   core::UniqueIndex index = ctx.Index();
   for (int attempt = 0;; ++attempt) {
@@ -704,9 +709,9 @@ Record Resource::DoInsert(Json data) {
     claims.Keep();
     // References after the record: a crash in between leaves a record that repair indexes,
     // never a reference to nothing.
-    ctx.PublishReferences(spec,
-                          core::ReferenceChange{id, KeysOf(ctx.ReferenceKeys(spec, written->data, id)), {}, false},
-                          "inserted");
+    // The partition fields are never truncated, so the checked keys are the written ones.
+    if (id != checked_id) reference_keys = ctx.ReferenceKeys(spec, written->data, id);
+    ctx.PublishReferences(spec, core::ReferenceChange{id, KeysOf(reference_keys), {}, false}, "inserted");
     return std::move(written).value();
   }
 }
