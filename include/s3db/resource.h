@@ -173,6 +173,9 @@ class Resource {
   // Throws AlreadyExists if the id is taken or a unique value is held by another record,
   // ValidationError (every failing field) if the data does not fit the schema.
   Record Insert(const Json& data);
+  // The same, working on `data` itself instead of a copy (hooks and validation change it):
+  // a temporary or std::move saves copying the record.
+  Record Insert(Json&& data);
 
   Record Get(const std::string& id);                  // NotFound when absent
   std::optional<Record> TryGet(const std::string& id);

@@ -142,21 +142,12 @@ Json DatabaseCore::Crypto() {
   return catalog_.value(core::kCryptoMember, Json());
 }
 
-uint64_t DatabaseCore::CryptoGeneration() {
-  std::lock_guard lock(mu_);
-  return crypto_generation_;
-}
+uint64_t DatabaseCore::CryptoGeneration() { return crypto_generation_.load(std::memory_order_acquire); }
 
 const core::Keyring& DatabaseCore::Keys() {
-  uint64_t generation;
-  {
-    std::lock_guard lock(mu_);
-    generation = crypto_generation_;
-  }
-  {
-    std::lock_guard lock(keys_mu_);
-    if (generation == keys_generation_) return keyring_;
-  }
+  // Every record read and write asks; the keys change only with the catalog's crypto section.
+  uint64_t generation = crypto_generation_.load(std::memory_order_acquire);
+  if (generation == keys_generation_.load(std::memory_order_acquire)) return keyring_;
   Json crypto;
   {
     std::lock_guard lock(mu_);

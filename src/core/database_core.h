@@ -2,6 +2,7 @@
 // cached catalog). Internal; the public face is database.h / resource.h.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -95,11 +96,12 @@ class DatabaseCore {
   std::map<std::string, std::shared_ptr<const core::ResourceState>> states_;
   std::map<std::string, std::unique_ptr<Resource>> resources_;
   std::optional<bool> probed_conditional_writes_;  // to record in the catalog
-  uint64_t crypto_generation_ = 0;  // bumped when the catalog's crypto section changes
+  std::atomic<uint64_t> crypto_generation_{0};  // bumped (under mu_) when the catalog's crypto section changes
 
   core::Keyring keyring_;
   std::mutex keys_mu_;
-  uint64_t keys_generation_ = static_cast<uint64_t>(-1);  // crypto_generation_ the keyring agrees with
+  // The crypto_generation_ the keyring agrees with; set under keys_mu_, read without it.
+  std::atomic<uint64_t> keys_generation_{static_cast<uint64_t>(-1)};
   Status keys_status_;
 };
 

@@ -88,7 +88,7 @@ class RecordWriter::Impl {
         item = std::move(queue_.front());
         queue_.pop_front();
       }
-      std::optional<BulkItemError> error = WriteOne(item.first, item.second);
+      std::optional<BulkItemError> error = WriteOne(item.first, std::move(item.second));
       if (error && on_error_) {
         std::lock_guard reporting(report_mu_);
         try {
@@ -112,11 +112,11 @@ class RecordWriter::Impl {
   }
 
   // Writes one record; its failure, if any.
-  std::optional<BulkItemError> WriteOne(size_t index, const Json& record) {
+  std::optional<BulkItemError> WriteOne(size_t index, Json&& record) {
     const std::string id = core::GivenId(record);
     try {
       if (mode_ == WriteMode::kInsert) {
-        resource_.Insert(record);
+        resource_.Insert(std::move(record));  // the queue's copy: no need for another
       } else {
         if (record.is_object() && id.empty()) {
           throw InvalidArgument("resource '" + resource_.name() + "': record #" + std::to_string(index) +

@@ -141,10 +141,16 @@ struct Ctx {
     return *(*holder)->versions.at(version);
   }
 
-  Record Decode(const std::string& id, const GetResult& got, core::DecodeOptions options = {}) const {
+  // `state`, when given, is used if it knows the record's version (it usually does).
+  Record Decode(const std::string& id, const GetResult& got, core::DecodeOptions options = {},
+                std::shared_ptr<const core::ResourceState> state = nullptr) const {
     int version = core::RecordVersion(got.info.metadata, name, id);
-    std::shared_ptr<const core::ResourceState> state;
-    const core::VersionSpec& spec = SpecOf(version, &state);
+    const core::VersionSpec* found = nullptr;
+    if (state) {
+      auto it = state->versions.find(version);
+      if (it != state->versions.end()) found = it->second.get();
+    }
+    const core::VersionSpec& spec = found ? *found : SpecOf(version, &state);
     Record r;
     r.id = id;
     if (!options.truncated_paths) options.truncated_paths = &r.truncated;
@@ -168,7 +174,8 @@ struct Ctx {
   // With `cached`, through the CachePlugin when one caches records (public reads only: a
   // read that decides a write must see the store).
   std::optional<Record> TryGet(const std::string& id, bool cached = false) const {
-    RequireKeysFor(*State());
+    std::shared_ptr<const core::ResourceState> state = State();
+    RequireKeysFor(*state);
     const std::string key = Key(id);
     CachePlugin* cache = cached ? core->cache() : nullptr;
     Result<GetResult> got = cache && cache->caches_records()
@@ -176,7 +183,7 @@ struct Ctx {
                                 : core->store().Get(key);
     if (got.code() == ErrorCode::kNotFound) return std::nullopt;
     if (!got.ok()) Fail(got.status(), id, "reading");
-    return Decode(id, *got);
+    return Decode(id, *got, {}, std::move(state));
   }
 
   // Encodes and writes `data` (validated under spec) with the given condition. On success
@@ -627,12 +634,14 @@ Json Resource::RecordPayload(const Record& record) {
 ResourceDefinition Resource::definition() const { return Ctx{core_, name_, references_.get()}.State()->current().definition; }
 int Resource::version() const { return Ctx{core_, name_, references_.get()}.State()->current_version; }
 
-Record Resource::Insert(const Json& input) {
+Record Resource::Insert(const Json& input) { return Insert(Json(input)); }
+
+Record Resource::Insert(Json&& input) {
   std::string given_id;
   if (input.is_object() && input.contains("id") && input["id"].is_string()) given_id = input["id"].get<std::string>();
   return Guarded("insert", given_id, [&] {
     if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
-    Json data = input;
+    Json data = std::move(input);
     hooks_.RunPreInsert(data);  // may change the data, or abort before anything is written
     Record record;
     try {
@@ -727,8 +736,7 @@ Record Resource::Get(const std::string& id) {
 std::optional<Record> Resource::TryGet(const std::string& id) {
   return Guarded("get", id, [&] {
     Ctx ctx{core_, name_, references_.get()};
-    ctx.State();
-    std::optional<Record> r = ctx.TryGet(id, /*cached=*/true);
+    std::optional<Record> r = ctx.TryGet(id, /*cached=*/true);  // NotFound for a missing resource
     if (r) EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", id}, {"record", RecordPayload(*r)}}; });
     return r;
   });

@@ -56,6 +56,19 @@ TEST_P(ResourceTest, InsertGetRoundTripWithDefaultsAndMeta) {
   EXPECT_TRUE(got.ToJson(true).contains("_etag"));
 }
 
+TEST_P(ResourceTest, InsertFromACopyLeavesTheCallersDataAndMatchesAMovedOne) {
+  const Json given = Ada();
+  Json kept = given;
+  Record from_copy = users_.Insert(kept);
+  EXPECT_EQ(kept, given);  // the const& overload works on its own copy: id, no defaults added
+  Json moved = Ada();
+  moved["id"] = "ada2";
+  Record from_move = users_.Insert(std::move(moved));
+  EXPECT_EQ(from_move.id, "ada2");
+  EXPECT_EQ(from_move.data, from_copy.data);
+  EXPECT_EQ(users_.Get("ada2").data, users_.Get("ada").data);
+}
+
 TEST_P(ResourceTest, GeneratedIdsAreUniqueAlnum) {
   std::set<std::string> ids;
   for (int i = 0; i < 20; ++i) {
