@@ -71,6 +71,10 @@ class Metadata {
 
   // Adds the entry unless the key is there; like std::map, says which and where.
   std::pair<iterator, bool> emplace(std::string key, std::string value) {
+    if (entries_.empty() || entries_.back().first < key) {  // built in key order: append
+      entries_.emplace_back(std::move(key), std::move(value));
+      return {entries_.end() - 1, true};
+    }
     auto it = LowerBound(key);
     if (it != entries_.end() && it->first == key) return {it, false};
     return {entries_.emplace(it, std::move(key), std::move(value)), true};

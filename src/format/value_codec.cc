@@ -60,11 +60,9 @@ Status Corrupt(std::string_view text, std::string_view what) {
 
 // `s` payload: the byte itself where a header keeps it intact, %XX otherwise. A space at either
 // end is escaped because S3 trims header values; '%' because it starts an escape.
-std::string EscapeString(std::string_view s) {
-  return util::PercentEncodeKeeping(s, [&s](size_t i, unsigned char c) {
-    const bool edge_space = c == ' ' && (i == 0 || i + 1 == s.size());
-    return IsPrintableAscii(c) && c != '%' && !edge_space;
-  });
+bool KeptInString(std::string_view s, size_t i, unsigned char c) {
+  const bool edge_space = c == ' ' && (i == 0 || i + 1 == s.size());
+  return IsPrintableAscii(c) && c != '%' && !edge_space;
 }
 
 int HexDigitValue(char c) {
@@ -83,15 +81,20 @@ std::string ReplaceInvalidUtf8(const std::string& s) {
 
 std::string EncodeString(const std::string& s) {
   if (!util::IsValidUtf8(s)) return EncodeString(ReplaceInvalidUtf8(s));
-  std::string escaped = EscapeString(s);
   // Printable ASCII always stays readable as `s`, even where base64 would be shorter ("50%").
   // Other text goes to base64 only when that is strictly shorter, mostly non-Latin scripts at
   // 3 bytes a character (9 escaped, 4 in base64). Deterministic: one value, one encoding.
   const bool printable = std::all_of(
       s.begin(), s.end(), [](char c) { return IsPrintableAscii(static_cast<unsigned char>(c)); });
-  const size_t base64_size = 4 * ((s.size() + 2) / 3);
-  if (!printable && base64_size < escaped.size()) return kBase64Tag + util::Base64Encode(s);
-  return kStringTag + escaped;
+  if (!printable) {
+    size_t escaped_size = s.size();
+    for (size_t i = 0; i < s.size(); ++i) escaped_size += KeptInString(s, i, static_cast<unsigned char>(s[i])) ? 0 : 2;
+    const size_t base64_size = 4 * ((s.size() + 2) / 3);
+    if (base64_size < escaped_size) return kBase64Tag + util::Base64Encode(s);
+  }
+  std::string out(1, kStringTag);
+  return util::PercentEncodeKeeping(
+      s, [&s](size_t i, unsigned char c) { return KeptInString(s, i, c); }, std::move(out));
 }
 
 std::string EncodeContainer(const json& value) {
@@ -234,8 +237,13 @@ std::string EncodeValue(const json& value) {
     case json::value_t::boolean:
       return std::string(1, value.get<bool>() ? kTrueTag : kFalseTag);
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return kNumberTag + value.dump();
+    case json::value_t::number_unsigned: {
+      char text[24] = {kNumberTag};  // the digits dump() writes, without its serializer
+      const auto end = value.is_number_unsigned()
+                           ? std::to_chars(text + 1, text + sizeof(text), value.get<uint64_t>()).ptr
+                           : std::to_chars(text + 1, text + sizeof(text), value.get<int64_t>()).ptr;
+      return std::string(text, end);
+    }
     case json::value_t::number_float:
       // dump() writes NaN and Infinity as null; do the same rather than write "dnull".
       if (!std::isfinite(value.get<double>())) return std::string(1, kNullTag);

@@ -15,12 +15,12 @@ bool IsValidUtf8(std::string_view s);
 bool IsUnreserved(unsigned char c);
 
 // Percent-encodes (upper-case hex: "%2F") every byte of `s` that `keep(index, byte)` does not
-// keep. The encoders below, the value codec's and the S3 cache's keys differ only in `keep`.
+// keep, appended to `out`. The encoders below, the value codec's and the S3 cache's keys
+// differ only in `keep`.
 template <typename Keep>
-std::string PercentEncodeKeeping(std::string_view s, Keep keep) {
+std::string PercentEncodeKeeping(std::string_view s, Keep keep, std::string out = {}) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
+  out.reserve(out.size() + s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (keep(i, c)) {
