@@ -28,6 +28,7 @@ std::vector<std::string> ForEachKey(const ReferenceIo& io, const std::string& id
   std::vector<Status> statuses(keys.size());
   util::ParallelFor(keys.size(), io.concurrency, [&](size_t i) { statuses[i] = request(keys[i]); });
   std::vector<std::string> done;
+  done.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].ok()) {
       done.push_back(keys[i]);

@@ -52,10 +52,7 @@ void Flatten(const std::vector<FieldRule>& rules, const Json& object, std::vecto
 std::string EncodeDateField(const Json& value) {
   if (value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
-    if (std::optional<int64_t> ms = util::ParseIso8601Ms(text);
-        ms && *ms >= format::kMinDateMs && *ms <= format::kMaxDateMs && util::FormatIso8601Ms(*ms) == text) {
-      return format::EncodeDateMs(*ms);
-    }
+    if (util::IsCanonicalIso8601Ms(text)) return format::EncodeDateMs(*util::ParseIso8601Ms(text));
   }
   return format::EncodeValue(value);
 }
@@ -98,7 +95,9 @@ bool IsBareBody(const std::string& body) {
 
 std::string SecretAad(const std::string& resource, const std::string& id, const std::string& path) {
   // NUL cannot occur in a resource name or an id, so the parts cannot run into each other.
-  std::string aad = "s3db secret v1";
+  std::string aad;
+  aad.reserve(17 + resource.size() + id.size() + path.size());
+  aad = "s3db secret v1";
   for (const std::string* part : {&resource, &id, &path}) {
     aad.push_back('\0');
     aad += *part;

@@ -49,6 +49,7 @@ bool MatchesFilter(const Record& record, const Json& filter) {
 
 std::vector<std::string> KeysOf(const std::map<std::string, std::string>& by_partition) {
   std::vector<std::string> keys;
+  keys.reserve(by_partition.size());
   for (const auto& [partition, key] : by_partition) keys.push_back(key);
   return keys;
 }
@@ -104,9 +105,14 @@ struct Ctx {
     return state;
   }
 
-  std::string Key(const std::string& id) const {
+  // InvalidArgument for an id no record can have.
+  void CheckId(const std::string& id) const {
     Status ok = format::ValidateId(id);
     if (!ok.ok()) throw InvalidArgument("resource '" + name + "': " + ok.message(), name, id);
+  }
+
+  std::string Key(const std::string& id) const {
+    CheckId(id);
     return core->layout().RecordKey(name, id);
   }
 
@@ -681,7 +687,7 @@ Record Resource::DoInsert(Json data) {
   } else {
     id = format::NewId();
   }
-  if (id_errors.empty()) ctx.Key(id);  // validates the id before any work
+  if (id_errors.empty()) ctx.CheckId(id);  // before any work
   if (spec.definition.timestamps) {
     std::string now = util::FormatIso8601Ms(util::NowMs());
     data["createdAt"] = now;
@@ -1287,7 +1293,7 @@ Record Resource::GetFromPartition(const std::string& id, const std::string& part
 std::optional<std::string> Resource::GetPartitionKey(const std::string& partition, const std::string& id,
                                                      const Json& data) const {
   Ctx ctx{core_, name_, references_.get()};
-  ctx.Key(id);  // validates the id
+  ctx.CheckId(id);
   auto state = ctx.State();
   const core::PartitionSpec& p = ctx.PartitionOf(state->current(), partition);
   const auto segments = core::RecordSegments(p, data);

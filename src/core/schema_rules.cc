@@ -907,7 +907,8 @@ class Validator {
            v);
       return;
     }
-    v = util::FormatIso8601Ms(*ms);  // one canonical text per instant: what a read returns
+    // One canonical text per instant: what a read returns.
+    if (!v.is_string() || !util::IsCanonicalIso8601Ms(v.get_ref<const std::string&>())) v = util::FormatIso8601Ms(*ms);
   }
 
   void Array(const FieldRule& rule, Json& v, const std::string& path) {

@@ -168,6 +168,7 @@ std::optional<json> PlainStringArray(std::string_view payload) {
   size_t i = 1;
   const size_t end = payload.size() - 1;
   if (i == end) return array;
+  array.get_ref<json::array_t&>().reserve(1 + static_cast<size_t>(std::count(payload.begin(), payload.end(), ',')));
   while (true) {
     if (payload[i] != '"') return std::nullopt;
     const size_t close = payload.find_first_of("\"\\", i + 1);

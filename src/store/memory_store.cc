@@ -138,7 +138,13 @@ class MemoryStore final : public ObjectStore {
     }
     object.last_modified_ms = NowMs();
     StoredObject& stored = bucket_->Store(request.key, std::move(object));
-    return SummaryOf(request.key, stored);  // as S3's PUT response: no metadata to copy back
+    // What S3's PUT response tells: no metadata or content type to copy back.
+    ObjectInfo info;
+    info.key = request.key;
+    info.etag = stored.etag;
+    info.last_modified_ms = stored.last_modified_ms;
+    info.size = stored.body.size();
+    return info;
   }
 
   Result<GetResult> Get(const std::string& key) override {

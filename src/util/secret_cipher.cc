@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -85,8 +86,9 @@ std::optional<std::string> OpenIn(EVP_CIPHER_CTX* ctx, std::string_view aad, std
   auto* dst = reinterpret_cast<unsigned char*>(out.data());
   int len = 0;
   if (n > 0) Check(EVP_CipherUpdate(ctx, dst, &len, Bytes(sealed), static_cast<int>(n)));
-  std::string tag(sealed.substr(n));
-  Check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagBytes), tag.data()));
+  unsigned char tag[kGcmTagBytes];  // OpenSSL wants it writable; it copies it
+  std::memcpy(tag, sealed.data() + n, kGcmTagBytes);
+  Check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagBytes), tag));
   int tail = 0;
   if (EVP_CipherFinal_ex(ctx, dst + len, &tail) != 1) {
     Wipe(&out);

@@ -12,5 +12,9 @@ int64_t NowMs();
 std::string FormatIso8601Ms(int64_t epoch_ms);
 // Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff...]" with "Z" or "+HH:MM"/"-HH:MM".
 std::optional<int64_t> ParseIso8601Ms(std::string_view text);
+// Whether `text` is exactly what FormatIso8601Ms writes for some instant of years 0000..9999
+// ("2024-03-01T12:34:56.789Z"): checked without formatting, for the writes that stamp and
+// re-check dates.
+bool IsCanonicalIso8601Ms(std::string_view text);
 
 }  // namespace s3db::util

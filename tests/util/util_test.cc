@@ -170,6 +170,20 @@ TEST(TimeFormat, FormatsLikeTheCLibrary) {
   for (int64_t ms : cases) EXPECT_EQ(FormatIso8601Ms(ms), reference(ms)) << ms;
 }
 
+TEST(TimeFormat, CanonicalIsExactlyWhatFormatWrites) {
+  for (int64_t ms = -62167219200000; ms <= 253402300799999; ms += 3333333333331) {
+    EXPECT_TRUE(IsCanonicalIso8601Ms(FormatIso8601Ms(ms))) << ms;
+  }
+  EXPECT_TRUE(IsCanonicalIso8601Ms("0000-01-01T00:00:00.000Z"));
+  EXPECT_TRUE(IsCanonicalIso8601Ms("2024-02-29T23:59:59.999Z"));
+  for (const char* other : {"2023-02-29T00:00:00.000Z", "2024-03-01T24:00:00.000Z", "2024-03-01T12:60:00.000Z",
+                            "2024-13-01T00:00:00.000Z", "2024-03-01t12:34:56.789Z", "2024-03-01T12:34:56.789z",
+                            "2024-03-01T12:34:56Z", "2024-03-01T12:34:56.7890Z", "2024-03-01T12:34:56.789+00:00",
+                            "2024-03-01", "+2024-03-01T12:34:56.789Z", "2024-03-01 12:34:56.789Z", ""}) {
+    EXPECT_FALSE(IsCanonicalIso8601Ms(other)) << other;
+  }
+}
+
 TEST(Parallel, VisitsEveryIndexOnce) {
   std::vector<std::atomic<int>> hits(1000);
   ParallelFor(hits.size(), 7, [&](size_t i) { hits[i]++; });
