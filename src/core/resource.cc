@@ -649,13 +649,14 @@ Record Resource::Insert(Json&& input) {
     if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
     Json data = std::move(input);
     hooks_.RunPreInsert(data);  // may change the data, or abort before anything is written
-    Record record;
-    try {
-      record = DoInsert(std::move(data));
-    } catch (const Conflict& e) {
-      InvalidateCached(e.id());  // an insert undone after its write
-      throw;
-    }
+    Record record = [&] {
+      try {
+        return DoInsert(std::move(data));
+      } catch (const Conflict& e) {
+        InvalidateCached(e.id());  // an insert undone after its write
+        throw;
+      }
+    }();
     InvalidateCached(record.id);
     hooks_.RunAfterInsert(record, hook_relay_);
     EmitEvent(events::kInsert, [&] { return Json{{"resource", name_}, {"id", record.id}, {"record", RecordPayload(record)}}; });
@@ -691,7 +692,7 @@ Record Resource::DoInsert(Json data) {
   if (spec.definition.timestamps) {
     std::string now = util::FormatIso8601Ms(util::NowMs());
     data["createdAt"] = now;
-    data["updatedAt"] = now;
+    data["updatedAt"] = std::move(now);
   }
   ctx.Validate(spec, data, generated ? "" : id, std::move(id_errors));
   // A redrawn id has the same length, so the check holds for it; its keys are made anew.

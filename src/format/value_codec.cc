@@ -164,7 +164,7 @@ Result<json> DecodeNumber(std::string_view text, std::string_view payload) {
 // quotes needs no UTF-8 or control-character check.
 std::optional<json> PlainStringArray(std::string_view payload) {
   if (payload.size() < 2 || payload.front() != '[' || payload.back() != ']') return std::nullopt;
-  json array = json::array();
+  json array(json::value_t::array);  // json::array() would build it from an initializer list
   size_t i = 1;
   const size_t end = payload.size() - 1;
   if (i == end) return array;
