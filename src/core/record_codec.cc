@@ -58,21 +58,20 @@ std::string EncodeDateField(const Json& value) {
 }
 
 // Sets `value` at the path split into `parts`, creating (or replacing with) objects on the way.
-// A key past every key of its object (the usual case, see StoredField::build_rank) is
-// appended without a search.
+// Called in StoredField::build_rank order, so within each object the keys come in ascending
+// order: a parent is the last key of its object, and a new key goes at the end (the hint
+// costs one comparison instead of a search).
 void SetPath(Json& root, const std::vector<std::string>& parts, Json value) {
   Json* node = &root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    Json& child = (*node)[parts[i]];
+    Json::object_t& object = node->get_ref<Json::object_t&>();
+    Json& child = !object.empty() && object.rbegin()->first == parts[i] ? object.rbegin()->second : (*node)[parts[i]];
     if (!child.is_object()) child = Json::object();
     node = &child;
   }
   Json::object_t& object = node->get_ref<Json::object_t&>();
-  if (object.empty() || object.rbegin()->first < parts.back()) {
-    object.emplace_hint(object.end(), parts.back(), std::move(value));
-  } else {
-    object[parts.back()] = std::move(value);
-  }
+  // A field stored twice (a damaged object) finds its key taken: the later value wins.
+  object.try_emplace(object.end(), parts.back())->second = std::move(value);
 }
 
 // The body of a record whose fields all sit in metadata, as EncodeRecord writes it:

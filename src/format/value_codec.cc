@@ -104,6 +104,9 @@ std::string EncodeContainer(const json& value) {
 }
 
 Result<json> DecodeString(std::string_view text, std::string_view payload) {
+  // Without escapes the string is the payload, printable ASCII (DecodeValue checked), so
+  // valid UTF-8 as it stands.
+  if (payload.find('%') == std::string_view::npos) return json(std::string(payload));
   std::string decoded;
   decoded.reserve(payload.size());
   size_t i = 0;
