@@ -81,7 +81,7 @@ class EventEmitter {
   size_t Emit(const std::string& event, const Json& payload);
 
   // Lets callers skip building a payload nobody reads (a get event copies the record).
-  bool HasListeners(const std::string& event) const;
+  bool HasListeners(std::string_view event) const;
   uint64_t listener_failures() const { return failures_.load(); }
 
   // Sends one line to the report function (used for failures that have no listener).
@@ -100,7 +100,10 @@ class EventEmitter {
   mutable std::mutex mu_;
   // Copy-on-write lists: Emit takes a snapshot and calls listeners without the lock, so a
   // listener may call On/Off/Emit without deadlocking.
-  std::map<std::string, std::shared_ptr<const List>> listeners_;
+  std::map<std::string, std::shared_ptr<const List>, std::less<>> listeners_;
+  // How many events have listeners: read without the lock, so asking costs nothing while
+  // nobody listens (every record operation asks).
+  std::atomic<size_t> subscribed_{0};
   std::atomic<uint64_t> failures_{0};
 };
 

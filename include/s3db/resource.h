@@ -263,8 +263,14 @@ class Resource {
   ReEncryptResult ReEncrypt();
 
   // Internal: emits `event` on events() and on the plugins' resource emitter, building the
-  // payload (which names the resource) only when one of them has a listener.
-  void EmitEvent(const char* event, const std::function<Json()>& payload);
+  // payload (which names the resource) only when one of them has a listener. A template, so
+  // an operation nobody observes does not even wrap its payload builder in a std::function.
+  template <typename BuildPayload>
+  void EmitEvent(const char* event, BuildPayload&& payload) {
+    if (Observed(event) || std::string_view(event) == events::kHookError) EmitEventNow(event, payload);
+  }
+  bool Observed(const char* event) const;
+  void EmitEventNow(const char* event, const std::function<Json()>& payload);
 
   // The current definition in the schema-file form, plus "version", "hash" (the definition
   // hash) and "fields" (attribute path -> metadata key). ResourceDefinition::Import reads it.

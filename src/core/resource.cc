@@ -568,7 +568,11 @@ Resource::Resource(DatabaseCore* core, std::string name)
 
 Resource::~Resource() = default;
 
-void Resource::EmitEvent(const char* event, const std::function<Json()>& payload) {
+bool Resource::Observed(const char* event) const {
+  return events_.HasListeners(event) || core_->resource_events().HasListeners(event);
+}
+
+void Resource::EmitEventNow(const char* event, const std::function<Json()>& payload) {
   EventEmitter& plugins = core_->resource_events();
   const bool mine = events_.HasListeners(event);
   const bool theirs = plugins.HasListeners(event);

@@ -55,6 +55,7 @@ SubscriptionId EventEmitter::On(const std::string& event, Listener listener) {
   auto next = std::make_shared<List>(slot ? *slot : List());
   next->push_back(Entry{id, std::move(listener)});
   slot = std::move(next);
+  subscribed_.store(listeners_.size(), std::memory_order_release);
   return id;
 }
 
@@ -68,6 +69,7 @@ bool EventEmitter::Off(SubscriptionId id) {
       next->erase(next->begin() + static_cast<std::ptrdiff_t>(i));
       if (next->empty()) {
         listeners_.erase(it);
+        subscribed_.store(listeners_.size(), std::memory_order_release);
       } else {
         it->second = std::move(next);
       }
@@ -77,9 +79,10 @@ bool EventEmitter::Off(SubscriptionId id) {
   return false;
 }
 
-bool EventEmitter::HasListeners(const std::string& event) const {
+bool EventEmitter::HasListeners(std::string_view event) const {
+  if (subscribed_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard lock(mu_);
-  return listeners_.count(event) != 0;
+  return listeners_.find(event) != listeners_.end();
 }
 
 size_t EventEmitter::Emit(const std::string& event, const Json& payload) {
