@@ -286,7 +286,9 @@ std::string Keyring::Seal(std::string_view plaintext, std::string_view aad) cons
   std::shared_lock lock(mu_);
   const std::string nonce = util::RandomBytes(util::kGcmNonceBytes);
   // SealWith's text, with the key's kept contexts.
-  std::string blob(nonce);
+  std::string blob;
+  blob.reserve(nonce.size() + plaintext.size() + util::kGcmTagBytes);
+  blob = nonce;
   blob += Cipher(current_, keys_.at(current_)).Seal(nonce, aad, plaintext);
   return format::EncodeSealed(current_, blob);
 }

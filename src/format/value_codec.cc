@@ -215,7 +215,14 @@ std::string EncodeDateMs(int64_t epoch_ms) {
 }
 
 std::string EncodeSealed(uint64_t key_id, std::string_view blob) {
-  return kSealedTag + ToBase36(key_id) + ":" + util::Base64Encode(blob);
+  const std::string id = ToBase36(key_id);
+  std::string text;
+  text.reserve(2 + id.size() + 4 * ((blob.size() + 2) / 3));
+  text += kSealedTag;
+  text += id;
+  text += ':';
+  text += util::Base64Encode(blob);
+  return text;
 }
 
 Result<SealedValue> DecodeSealed(std::string_view text) {
