@@ -94,6 +94,10 @@ struct Capabilities {
   size_t metadata_limit = 2048;    // bytes of UTF-8 key+value
 };
 
+// What ObjectStore::Read shows: the object's info (with its metadata) and body, valid only
+// during the call.
+using ObjectVisitor = std::function<void(const ObjectInfo& info, const std::string& body)>;
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -101,6 +105,17 @@ class ObjectStore {
   virtual Result<ObjectInfo> Put(const PutRequest& request) = 0;  // info.etag of the new object
   virtual Result<GetResult> Get(const std::string& key) = 0;
   virtual Result<ObjectInfo> Head(const std::string& key) = 0;
+  // Get without the copy, where a store can: calls `visit` once with the object as the store
+  // holds it, and returns what Get would have failed with otherwise. The memory store calls
+  // it under its read lock, so `visit` must not call the store, and must not throw. This
+  // default, right for every store, is Get and then `visit` on the copy; a decorator that
+  // changes Get (ForwardingStore's included) gets it unless it says otherwise.
+  virtual Status Read(const std::string& key, const ObjectVisitor& visit) {
+    Result<GetResult> got = Get(key);
+    if (!got.ok()) return got.status();
+    visit(got->info, got->body);
+    return Status::Ok();
+  }
   // Deleting an absent key succeeds, as on S3.
   virtual Status Delete(const std::string& key) = 0;
   // At most 1000 keys; more is kInvalidArgument.

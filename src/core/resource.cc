@@ -150,7 +150,12 @@ struct Ctx {
   // `state`, when given, is used if it knows the record's version (it usually does).
   Record Decode(const std::string& id, const GetResult& got, core::DecodeOptions options = {},
                 std::shared_ptr<const core::ResourceState> state = nullptr) const {
-    int version = core::RecordVersion(got.info.metadata, name, id);
+    return Decode(id, got.info, got.body, options, std::move(state));
+  }
+
+  Record Decode(const std::string& id, const ObjectInfo& info, const std::string& body,
+                core::DecodeOptions options = {}, std::shared_ptr<const core::ResourceState> state = nullptr) const {
+    int version = core::RecordVersion(info.metadata, name, id);
     const core::VersionSpec* found = nullptr;
     if (state) {
       auto it = state->versions.find(version);
@@ -161,7 +166,7 @@ struct Ctx {
     r.id = id;
     if (!options.truncated_paths) options.truncated_paths = &r.truncated;
     try {
-      r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id, &core->Keys(), options);
+      r.data = core::DecodeRecord(info.metadata, body, spec, name, id, &core->Keys(), options);
     } catch (const Corruption&) {
       // A key this process has not seen (another process rotated): re-read the catalog once,
       // and decode again only if it brought new keys.
@@ -169,12 +174,36 @@ struct Ctx {
       core->LoadCatalog();
       if (core->CryptoGeneration() == before) throw;
       r.truncated.clear();
-      r.data = core::DecodeRecord(got.info.metadata, got.body, spec, name, id, &core->Keys(), options);
+      r.data = core::DecodeRecord(info.metadata, body, spec, name, id, &core->Keys(), options);
     }
-    r.etag = got.info.etag;
-    r.last_modified_ms = got.info.last_modified_ms;
+    r.etag = info.etag;
+    r.last_modified_ms = info.last_modified_ms;
     r.schema_version = version;
     return r;
+  }
+
+  // The record decoded where the store holds it (ObjectStore::Read), when everything it needs
+  // is at hand: `state` knows its version and it decodes. nullopt otherwise, for the caller
+  // to decode a copy with Decode, which may re-read the catalog and reports the error (Read's
+  // visitor must not call the store).
+  std::optional<Record> DecodeInPlace(const std::string& id, const ObjectInfo& info, const std::string& body,
+                                      const core::ResourceState& state) const {
+    try {
+      const int version = core::RecordVersion(info.metadata, name, id);
+      auto it = state.versions.find(version);
+      if (it == state.versions.end()) return std::nullopt;
+      Record r;
+      r.id = id;
+      core::DecodeOptions options;
+      options.truncated_paths = &r.truncated;
+      r.data = core::DecodeRecord(info.metadata, body, *it->second, name, id, &core->Keys(), options);
+      r.etag = info.etag;
+      r.last_modified_ms = info.last_modified_ms;
+      r.schema_version = version;
+      return r;
+    } catch (...) {
+      return std::nullopt;  // decoded again from a copy, where the error is reported
+    }
   }
 
   // With `cached`, through the CachePlugin when one caches records (public reads only: a
@@ -184,6 +213,21 @@ struct Ctx {
     RequireKeysFor(*state);
     const std::string key = Key(id);
     CachePlugin* cache = cached ? core->cache() : nullptr;
+    if (!cache || !cache->caches_records()) {
+      // Decoded where the store holds the object when it can (the memory store), instead of
+      // copied out first: the copy was a fifth of a read.
+      std::optional<Record> decoded;
+      std::optional<GetResult> copy;  // only for a record that cannot be decoded in place
+      Status read = core->store().Read(key, [&](const ObjectInfo& info, const std::string& body) {
+        decoded = DecodeInPlace(id, info, body, *state);
+        if (!decoded) copy = GetResult{info, body};
+      });
+      if (read.code() == ErrorCode::kNotFound) return std::nullopt;
+      if (!read.ok()) Fail(read, id, "reading");
+      if (decoded) return decoded;
+      if (!copy) Fail(Status(ErrorCode::kInternal, "the store's Read succeeded without the object"), id, "reading");
+      return Decode(id, *copy, {}, std::move(state));
+    }
     Result<GetResult> got = cache && cache->caches_records()
                                 ? cache->GetObject(CachePlugin::RecordKey(name, id), [&] { return core->store().Get(key); })
                                 : core->store().Get(key);

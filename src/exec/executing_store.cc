@@ -108,6 +108,11 @@ Result<ObjectInfo> ExecutingStore::Put(const PutRequest& request) {
 Result<GetResult> ExecutingStore::Get(const std::string& key) {
   return Run(true, [&] { return inner_->Get(key); });
 }
+// A failed attempt has not called `visit` (stores call it only for an object they have), so
+// retrying cannot show the object twice.
+Status ExecutingStore::Read(const std::string& key, const ObjectVisitor& visit) {
+  return Run(true, [&] { return inner_->Read(key, visit); });
+}
 Result<ObjectInfo> ExecutingStore::Head(const std::string& key) {
   return Run(true, [&] { return inner_->Head(key); });
 }

@@ -26,6 +26,7 @@ class ExecutingStore : public ObjectStore {
 
   Result<ObjectInfo> Put(const PutRequest& request) override;
   Result<GetResult> Get(const std::string& key) override;
+  Status Read(const std::string& key, const ObjectVisitor& visit) override;
   Result<ObjectInfo> Head(const std::string& key) override;
   Status Delete(const std::string& key) override;
   Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override;

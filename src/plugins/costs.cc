@@ -179,6 +179,15 @@ class CostingStore : public ObjectStore {
     Count(RequestKind::kGet, key, 0, result.ok() ? result->body.size() : 0);
     return result;
   }
+  Status Read(const std::string& key, const ObjectVisitor& visit) override {
+    size_t bytes = 0;
+    Status status = inner_->Read(key, [&](const ObjectInfo& info, const std::string& body) {
+      bytes = body.size();
+      visit(info, body);
+    });
+    Count(RequestKind::kGet, key, 0, bytes);
+    return status;
+  }
   Result<ObjectInfo> Head(const std::string& key) override {
     Result<ObjectInfo> result = inner_->Head(key);
     Count(RequestKind::kHead, key, 0, 0);

@@ -24,10 +24,7 @@ namespace s3db {
 namespace {
 
 struct StoredObject {
-  std::string etag;
-  int64_t last_modified_ms = 0;
-  std::string content_type;
-  Metadata metadata;
+  ObjectInfo info;  // as Get returns it, so Read can show it without a copy
   std::string body;
 };
 
@@ -95,19 +92,13 @@ int64_t NowMs() {
 }
 
 // What List returns: everything but the metadata, as on S3.
-ObjectInfo SummaryOf(const std::string& key, const StoredObject& object) {
+ObjectInfo SummaryOf(const StoredObject& object) {
   ObjectInfo info;
-  info.key = key;
-  info.etag = object.etag;
-  info.last_modified_ms = object.last_modified_ms;
-  info.size = object.body.size();
-  info.content_type = object.content_type;
-  return info;
-}
-
-ObjectInfo InfoOf(const std::string& key, const StoredObject& object) {
-  ObjectInfo info = SummaryOf(key, object);
-  info.metadata = object.metadata;
+  info.key = object.info.key;
+  info.etag = object.info.etag;
+  info.last_modified_ms = object.info.last_modified_ms;
+  info.size = object.info.size;
+  info.content_type = object.info.content_type;
   return info;
 }
 
@@ -125,25 +116,27 @@ class MemoryStore final : public ObjectStore {
     if (!validated.ok()) return validated.status();
 
     StoredObject object;
-    object.etag = std::move(validated->etag);
-    object.content_type = std::move(validated->content_type);
-    object.metadata = std::move(validated->metadata);
+    object.info.key = request.key;
+    object.info.etag = std::move(validated->etag);
+    object.info.content_type = std::move(validated->content_type);
+    object.info.metadata = std::move(validated->metadata);
+    object.info.size = request.body.size();
     object.body = request.body;
 
     std::unique_lock lock(bucket_->mutex);
     const StoredObject* current = bucket_->Find(request.key);
-    if (Status precondition = store::CheckPrecondition(request, current ? &current->etag : nullptr);
+    if (Status precondition = store::CheckPrecondition(request, current ? &current->info.etag : nullptr);
         !precondition.ok()) {
       return precondition;
     }
-    object.last_modified_ms = NowMs();
+    object.info.last_modified_ms = NowMs();
     StoredObject& stored = bucket_->Store(request.key, std::move(object));
     // What S3's PUT response tells: no metadata or content type to copy back.
     ObjectInfo info;
     info.key = request.key;
-    info.etag = stored.etag;
-    info.last_modified_ms = stored.last_modified_ms;
-    info.size = stored.body.size();
+    info.etag = stored.info.etag;
+    info.last_modified_ms = stored.info.last_modified_ms;
+    info.size = stored.info.size;
     return info;
   }
 
@@ -152,7 +145,16 @@ class MemoryStore final : public ObjectStore {
     std::shared_lock lock(bucket_->mutex);
     const StoredObject* object = bucket_->Find(key);
     if (!object) return NotFound(key);
-    return GetResult{InfoOf(key, *object), object->body};
+    return GetResult{object->info, object->body};
+  }
+
+  Status Read(const std::string& key, const ObjectVisitor& visit) override {
+    if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+    std::shared_lock lock(bucket_->mutex);
+    const StoredObject* object = bucket_->Find(key);
+    if (!object) return NotFound(key);
+    visit(object->info, object->body);
+    return Status::Ok();
   }
 
   Result<ObjectInfo> Head(const std::string& key) override {
@@ -160,7 +162,7 @@ class MemoryStore final : public ObjectStore {
     std::shared_lock lock(bucket_->mutex);
     const StoredObject* object = bucket_->Find(key);
     if (!object) return NotFound(key);
-    return InfoOf(key, *object);
+    return object->info;
   }
 
   Status Delete(const std::string& key) override {
@@ -205,7 +207,7 @@ class MemoryStore final : public ObjectStore {
         page.next_continuation_token = store::EncodeContinuationToken(page.objects.back().key);
         break;
       }
-      page.objects.push_back(SummaryOf(it->first, it->second));
+      page.objects.push_back(SummaryOf(it->second));
     }
     return page;
   }

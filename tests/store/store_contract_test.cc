@@ -133,6 +133,34 @@ TEST_P(StoreContractTest, PutGetHeadDelete) {
   EXPECT_TRUE(store_->Delete("users/u1").ok()) << "deleting an absent key succeeds";
 }
 
+// Read shows what Get returns, once, and nothing for an absent or invalid key.
+TEST_P(StoreContractTest, ReadShowsWhatGetReturns) {
+  PutRequest request;
+  request.key = "users/r1";
+  request.body = "{\"w\":\"x\"}";
+  request.metadata = {{"a", "1"}, {"_v", "2"}};
+  ASSERT_TRUE(store_->Put(request).ok());
+  Result<GetResult> got = store_->Get("users/r1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  int visits = 0;
+  Status read = store_->Read("users/r1", [&](const ObjectInfo& info, const std::string& body) {
+    ++visits;
+    EXPECT_EQ(body, got->body);
+    EXPECT_EQ(info.key, got->info.key);
+    EXPECT_EQ(info.etag, got->info.etag);
+    EXPECT_EQ(info.size, got->info.size);
+    EXPECT_EQ(info.content_type, got->info.content_type);
+    EXPECT_EQ(info.metadata, got->info.metadata);
+    EXPECT_EQ(info.last_modified_ms, got->info.last_modified_ms);
+  });
+  EXPECT_TRUE(read.ok()) << read.ToString();
+  EXPECT_EQ(visits, 1);
+  auto never = [&](const ObjectInfo&, const std::string&) { ++visits; };
+  EXPECT_EQ(store_->Read("users/none", never).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->Read("", never).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(visits, 1);
+}
+
 TEST_P(StoreContractTest, GetOfAbsentKeyIsNotFound) {
   EXPECT_EQ(store_->Get("nope").code(), ErrorCode::kNotFound);
   EXPECT_EQ(store_->Head("no/pe").code(), ErrorCode::kNotFound);
