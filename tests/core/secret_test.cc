@@ -29,6 +29,16 @@ std::string Unhex(const std::string& hex) {
 
 // ---- primitives ------------------------------------------------------------------------------
 
+// Test case 16 of the GCM specification: a 256-bit key, associated data, a partial block.
+struct GcmCase16 {
+  std::string key = Unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
+  std::string nonce = Unhex("cafebabefacedbaddecaf888");
+  std::string aad = Unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+  std::string plain = Unhex(
+      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657"
+      "ba637b39");
+};
+
 TEST(SecretCipher, Pbkdf2MatchesRfc7914Vectors) {
   EXPECT_EQ(util::HexEncode(util::Pbkdf2HmacSha256("passwd", "salt", 1, 64)),
             "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
@@ -46,12 +56,8 @@ TEST(SecretCipher, AesGcmMatchesTheSpecificationTestCases) {
   EXPECT_EQ(util::HexEncode(util::Aes256GcmSeal(zero_key, zero_nonce, "", std::string(16, '\0'))),
             "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919");
   // Test case 16: associated data and a partial block.
-  const std::string key = Unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
-  const std::string nonce = Unhex("cafebabefacedbaddecaf888");
-  const std::string aad = Unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
-  const std::string plain = Unhex(
-      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657"
-      "ba637b39");
+  const GcmCase16 c;
+  const std::string &key = c.key, &nonce = c.nonce, &aad = c.aad, &plain = c.plain;
   const std::string sealed = util::Aes256GcmSeal(key, nonce, aad, plain);
   EXPECT_EQ(util::HexEncode(sealed),
             "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393"
@@ -62,12 +68,8 @@ TEST(SecretCipher, AesGcmMatchesTheSpecificationTestCases) {
 
 TEST(SecretCipher, AKeysKeptContextsGiveTheOneShotResultsAcrossReuseFailureAndThreads) {
   // The spec's test case 16 through GcmKey, twice, so the second goes through a reused context.
-  const std::string key = Unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
-  const std::string nonce = Unhex("cafebabefacedbaddecaf888");
-  const std::string aad = Unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
-  const std::string plain = Unhex(
-      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657"
-      "ba637b39");
+  const GcmCase16 c;
+  const std::string &key = c.key, &nonce = c.nonce, &aad = c.aad, &plain = c.plain;
   const util::GcmKey kept(key);
   const std::string expected = util::Aes256GcmSeal(key, nonce, aad, plain);
   for (int round = 0; round < 2; ++round) {
