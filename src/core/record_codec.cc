@@ -74,15 +74,17 @@ void SetPath(Json& root, const std::vector<std::string>& parts, Json value) {
   object.try_emplace(object.end(), parts.back())->second = std::move(value);
 }
 
-// The body of a record whose fields all sit in metadata, as EncodeRecord writes it:
-// {"w":"<letters and digits>"}. Recognised without a JSON parse, as most bodies are this.
+// The body of a record whose fields all sit in metadata, as EncodeRecord writes it (and as
+// dump() would): {"w":"<letters and digits>"}. Written and recognised without a JSON value,
+// as most bodies are this.
+constexpr std::string_view kBareBodyHead = "{\"w\":\"", kBareBodyTail = "\"}";
+
 bool IsBareBody(const std::string& body) {
-  constexpr std::string_view kHead = "{\"w\":\"", kTail = "\"}";
-  if (body.size() < kHead.size() + kTail.size() || body.compare(0, kHead.size(), kHead) != 0 ||
-      body.compare(body.size() - kTail.size(), kTail.size(), kTail) != 0) {
+  if (body.size() < kBareBodyHead.size() + kBareBodyTail.size() || !util::StartsWith(body, kBareBodyHead) ||
+      !util::EndsWith(body, kBareBodyTail)) {
     return false;
   }
-  return std::all_of(body.begin() + kHead.size(), body.end() - kTail.size(),
+  return std::all_of(body.begin() + kBareBodyHead.size(), body.end() - kBareBodyTail.size(),
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
@@ -299,7 +301,7 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   // only, so without it two versions of a record with equal bodies would share an ETag and
   // If-Match could not tell them apart (a lost update).
   if (body_fields.empty()) {
-    out.body = "{\"w\":\"" + util::RandomAlnum(16) + "\"}";  // what dump() writes, without the tree
+    out.body = std::string(kBareBodyHead) + util::RandomAlnum(16) + std::string(kBareBodyTail);
   } else {
     Json body{{"w", util::RandomAlnum(16)}, {"f", std::move(body_fields)}};
     out.body = body.dump(-1, ' ', true);
