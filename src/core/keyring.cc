@@ -268,11 +268,22 @@ uint64_t Keyring::current_id() const {
   return current_;
 }
 
+namespace {
+
+// The stored text of a sealed value: nonce || ciphertext || tag, under its key id.
+std::string SealedText(uint64_t key_id, std::string_view nonce, std::string_view sealed) {
+  std::string blob;
+  blob.reserve(nonce.size() + sealed.size());
+  blob += nonce;
+  blob += sealed;
+  return format::EncodeSealed(key_id, blob);
+}
+
+}  // namespace
+
 std::string Keyring::SealWith(std::string_view key, uint64_t key_id, std::string_view nonce, std::string_view aad,
                               std::string_view plaintext) {
-  std::string blob(nonce);
-  blob += util::Aes256GcmSeal(key, nonce, aad, plaintext);
-  return format::EncodeSealed(key_id, blob);
+  return SealedText(key_id, nonce, util::Aes256GcmSeal(key, nonce, aad, plaintext));
 }
 
 const util::GcmKey& Keyring::Cipher(uint64_t id, const std::string& key) const {
@@ -286,11 +297,7 @@ std::string Keyring::Seal(std::string_view plaintext, std::string_view aad) cons
   std::shared_lock lock(mu_);
   const std::string nonce = util::RandomBytes(util::kGcmNonceBytes);
   // SealWith's text, with the key's kept contexts.
-  std::string blob;
-  blob.reserve(nonce.size() + plaintext.size() + util::kGcmTagBytes);
-  blob = nonce;
-  blob += Cipher(current_, keys_.at(current_)).Seal(nonce, aad, plaintext);
-  return format::EncodeSealed(current_, blob);
+  return SealedText(current_, nonce, Cipher(current_, keys_.at(current_)).Seal(nonce, aad, plaintext));
 }
 
 Result<std::string> Keyring::Open(std::string_view text, std::string_view aad) const {
