@@ -14,7 +14,6 @@
 #include "format/key_layout.h"
 #include "s3db/database.h"
 #include "s3db/stores.h"
-#include "s3db/uri.h"
 #include "util/parallel.h"
 
 namespace {

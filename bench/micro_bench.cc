@@ -2,10 +2,10 @@
 // SigV4 signing. Run: build/default/bench/s3db_micro_bench
 #include <benchmark/benchmark.h>
 
-#include "core/catalog.h"
+#include "schema/catalog.h"
 #include "s3db/database.h"
-#include "core/record_codec.h"
-#include "core/schema_rules.h"
+#include "record/record_codec.h"
+#include "schema/schema_rules.h"
 #include "format/value_codec.h"
 #include "s3/sigv4.h"
 #include "util/crypto_hash.h"

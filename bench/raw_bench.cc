@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 #include "util/crypto_hash.h"
 #include "util/parallel.h"
 

@@ -39,10 +39,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "s3db/json.h"
+#include "s3db/record.h"
 #include "s3db/object_store.h"
 #include "s3db/plugin.h"
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db {
 
@@ -128,7 +128,7 @@ struct CacheRead {
   bool hit() const { return value.has_value(); }
 };
 
-class CachePlugin : public Plugin {
+class CachePlugin : public Plugin, public ReadCache {
  public:
   // Builds the memory or file driver now (throws InvalidArgument for bad options, StorageError
   // when the directory cannot be made); the s3 driver at Start, on the database's store under
@@ -142,32 +142,27 @@ class CachePlugin : public Plugin {
   void Setup(PluginContext& context) override;
   void Start() override;
   void Stop() override;  // drops an s3 driver made at Start (the store goes away next)
+  ReadCache* read_cache() override { return this; }
 
   // Low level. Without a driver (s3 before Start), every Get misses and Put does nothing.
   CacheRead Get(const std::string& key);
   void Put(const std::string& key, std::string_view value, uint64_t ticket,
            std::optional<std::chrono::milliseconds> ttl = std::nullopt);
-  void Invalidate(const std::string& key);
-  void InvalidatePrefix(const std::string& prefix);
+  void Invalidate(const std::string& key) override;
+  void InvalidatePrefix(const std::string& prefix) override;
   void Clear();
 
   // Read-through: a hit returns the cached object; a miss calls `load` and caches what it
   // returns when that is OK (NotFound and errors are not cached).
-  Result<GetResult> GetObject(const std::string& key, const std::function<Result<GetResult>()>& load);
+  Result<GetResult> GetObject(const std::string& key, const std::function<Result<GetResult>()>& load) override;
   // The same for JSON results (list ids, counts). What `load` throws propagates; nothing is
   // cached then.
-  Json GetJson(const std::string& key, const std::function<Json()>& load);
+  Json GetJson(const std::string& key, const std::function<Json()>& load) override;
 
-  // The keys the core uses. A record: "resource=<name>/record/<id>"; a query result:
-  // "resource=<name>/query/<kind>/<sha256 of params>"; params is any JSON (sorted keys make
-  // equal params equal).
-  static std::string RecordKey(std::string_view resource, std::string_view id);
-  static std::string QueryKey(std::string_view resource, std::string_view kind, const Json& params);
-  static std::string QueryPrefix(std::string_view resource);     // every query result of it
-  static std::string ResourcePrefix(std::string_view resource);  // everything of it
+  // The keys: ReadCache::RecordKey, QueryKey, QueryPrefix, ResourcePrefix (plugin.h).
 
-  bool caches_records() const { return options_.cache_records; }
-  bool caches_queries() const { return options_.cache_queries; }
+  bool caches_records() const override { return options_.cache_records; }
+  bool caches_queries() const override { return options_.cache_queries; }
   const CacheOptions& options() const { return options_; }
   CacheStats stats() const;
 

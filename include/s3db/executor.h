@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db {
 

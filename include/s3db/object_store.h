@@ -1,3 +1,123 @@
+// The storage interface every backend implements (ObjectStore), its user metadata, and the
+// decorator base that plugins build on.
+//
+// Each part below keeps its own contract comment.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "s3db/errors.h"
+
+// Metadata: an object's user metadata, text keys to text values in ascending byte order.
+//
+// A sorted vector with the parts of std::map's interface that metadata needs. An object
+// carries about a dozen short entries, and every read copies them out of the store and every
+// write copies them in: one allocation for the vector instead of a tree node per entry makes
+// that copy several times cheaper (a record read on the memory store got about 10% faster).
+//
+// Differences from std::map: inserting or erasing invalidates iterators and references to
+// entries, and keys are reachable through iterators (`it->first`) but must not be changed
+// there (the order would break).
+namespace s3db {
+
+class Metadata {
+ public:
+  using key_type = std::string;
+  using mapped_type = std::string;
+  using value_type = std::pair<std::string, std::string>;
+  using size_type = size_t;
+  using iterator = std::vector<value_type>::iterator;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  Metadata() = default;
+  // As for std::map, the first of two entries with one key wins.
+  Metadata(std::initializer_list<value_type> entries) {
+    entries_.reserve(entries.size());
+    for (const auto& e : entries) emplace(e.first, e.second);
+  }
+
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  const_iterator cbegin() const { return entries_.cbegin(); }
+  const_iterator cend() const { return entries_.cend(); }
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  void clear() { entries_.clear(); }
+  void reserve(size_t n) { entries_.reserve(n); }
+
+  iterator find(std::string_view key) {
+    auto it = LowerBound(key);
+    return it != entries_.end() && it->first == key ? it : entries_.end();
+  }
+  const_iterator find(std::string_view key) const { return const_cast<Metadata*>(this)->find(key); }
+  size_t count(std::string_view key) const { return find(key) != end() ? 1 : 0; }
+  bool contains(std::string_view key) const { return find(key) != end(); }
+
+  const std::string& at(std::string_view key) const {
+    auto it = find(key);
+    if (it == end()) throw std::out_of_range("metadata has no key '" + std::string(key) + "'");
+    return it->second;
+  }
+  std::string& at(std::string_view key) { return const_cast<std::string&>(std::as_const(*this).at(key)); }
+
+  std::string& operator[](std::string_view key) {
+    auto it = LowerBound(key);
+    if (it == entries_.end() || it->first != key) it = entries_.emplace(it, std::string(key), std::string());
+    return it->second;
+  }
+
+  // Adds the entry unless the key is there; like std::map, says which and where.
+  std::pair<iterator, bool> emplace(std::string key, std::string value) {
+    if (entries_.empty() || entries_.back().first < key) {  // built in key order: append
+      entries_.emplace_back(std::move(key), std::move(value));
+      return {entries_.end() - 1, true};
+    }
+    auto it = LowerBound(key);
+    if (it != entries_.end() && it->first == key) return {it, false};
+    return {entries_.emplace(it, std::move(key), std::move(value)), true};
+  }
+  std::pair<iterator, bool> insert(value_type entry) { return emplace(std::move(entry.first), std::move(entry.second)); }
+  std::pair<iterator, bool> insert_or_assign(std::string key, std::string value) {
+    auto [it, added] = emplace(std::move(key), std::string());
+    it->second = std::move(value);
+    return {it, added};
+  }
+
+  size_t erase(std::string_view key) {
+    auto it = find(key);
+    if (it == entries_.end()) return 0;
+    entries_.erase(it);
+    return 1;
+  }
+  iterator erase(const_iterator it) { return entries_.erase(it); }
+
+  friend bool operator==(const Metadata& a, const Metadata& b) { return a.entries_ == b.entries_; }
+
+ private:
+  iterator LowerBound(std::string_view key) {
+    return std::lower_bound(entries_.begin(), entries_.end(), key,
+                            [](const value_type& e, std::string_view k) { return std::string_view(e.first) < k; });
+  }
+
+  std::vector<value_type> entries_;
+};
+
+}  // namespace s3db
+
 // ObjectStore: the one seam between s3db and the bytes (LevelDB's Env, for a bucket).
 //
 // An ObjectStore is one bucket: a flat namespace of keys (1..1024 bytes of UTF-8) mapping to
@@ -21,19 +141,6 @@
 //    spaces, since S3 would trim or RFC 2047-mangle anything else. A bad key or value is
 //    kInvalidArgument, so a codec mistake shows up here and not only in production.
 //  - List returns keys in ascending binary order, at most 1000 (and at most max_keys) a page.
-#pragma once
-
-#include <cstdint>
-#include <functional>
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "s3db/metadata.h"
-#include "s3db/status.h"
-
 namespace s3db {
 
 struct ObjectInfo {
@@ -125,6 +232,35 @@ class ObjectStore {
   virtual Capabilities capabilities() const = 0;
   // A printable description (its URI with any secret masked).
   virtual std::string Describe() const = 0;
+};
+
+}  // namespace s3db
+
+// ForwardingStore: an ObjectStore that passes every call to the store it wraps. A decorator
+// (a plugin's, a test's) derives from it and overrides only the calls it changes.
+namespace s3db {
+
+class ForwardingStore : public ObjectStore {
+ public:
+  explicit ForwardingStore(std::unique_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+
+  Result<ObjectInfo> Put(const PutRequest& request) override { return inner_->Put(request); }
+  Result<GetResult> Get(const std::string& key) override { return inner_->Get(key); }
+  Result<ObjectInfo> Head(const std::string& key) override { return inner_->Head(key); }
+  Status Delete(const std::string& key) override { return inner_->Delete(key); }
+  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override {
+    return inner_->DeleteMany(keys);
+  }
+  Result<ListPage> List(const ListRequest& request) override { return inner_->List(request); }
+  Capabilities capabilities() const override { return inner_->capabilities(); }
+  std::string Describe() const override { return inner_->Describe(); }
+
+ protected:
+  ObjectStore& inner() { return *inner_; }
+  const ObjectStore& inner() const { return *inner_; }
+
+ private:
+  std::unique_ptr<ObjectStore> inner_;
 };
 
 }  // namespace s3db

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "s3db/errors.h"
-#include "s3db/json.h"
 #include "s3db/record.h"
 
 namespace s3db {

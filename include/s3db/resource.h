@@ -21,15 +21,13 @@
 #include <vector>
 
 #include "s3db/errors.h"
-#include "s3db/events.h"
-#include "s3db/json.h"
+#include "s3db/plugin.h"
 #include "s3db/record.h"
 #include "s3db/record_stream.h"
-#include "s3db/schema.h"
 
 namespace s3db {
 
-class DatabaseCore;  // internal
+class ResourceContext;  // internal
 namespace core {
 class ReferenceQueue;  // internal: the background writer of asyncPartitions
 }  // namespace core
@@ -157,7 +155,7 @@ class Resource {
   // excess, bodyFields}.
   static constexpr const char* kExceedsLimitEvent = "exceedsLimit";
 
-  Resource(DatabaseCore* core, std::string name);
+  Resource(ResourceContext* context, std::string name);  // by the Database
   // Waits for the references still being written in the background.
   ~Resource();
   Resource(const Resource&) = delete;
@@ -290,7 +288,7 @@ class Resource {
   void InvalidateQueries();  // the resource's cached query results only
   Json RecordPayload(const Record& record);  // Record::ToJson() with secrets redacted
 
-  DatabaseCore* core_;
+  ResourceContext* core_;
   std::string name_;
   EventEmitter events_;
   // After-hooks report their failures here; it passes them on as EmitEvent("hookError").

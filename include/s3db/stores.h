@@ -1,3 +1,17 @@
+// The stores and how to open them: connection strings, the memory and file stores, and S3.
+//
+// Each part below keeps its own contract comment.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "s3db/errors.h"
+#include "s3db/object_store.h"
+
 // The local ObjectStore implementations (the S3 store is opened through OpenStore in uri.h).
 //
 // MemoryStore: in-process, thread-safe, S3 semantics (conditional writes, ETag = MD5 of body,
@@ -9,14 +23,6 @@
 // never a torn one. Conditional writes hold an advisory lock (flock) on a lock stripe, so they
 // are honoured across threads and processes on one machine. A key can never address a path
 // outside the root: every key segment is escaped before it reaches the file system.
-#pragma once
-
-#include <memory>
-#include <string>
-
-#include "s3db/object_store.h"
-#include "s3db/status.h"
-
 namespace s3db {
 
 // `bucket` names the shared in-process bucket; ObjectStore::Describe() is "memory://bucket".
@@ -31,5 +37,144 @@ struct FileStoreOptions {
 };
 
 Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& options);
+
+}  // namespace s3db
+
+// Connection strings (DESIGN.md "Connection strings") and opening a store from one.
+//
+//   memory://bucket/prefix
+//   file:///abs/dir[/...]          file://./rel/dir       (the embedded default)
+//   s3://KEY:SECRET@bucket/prefix?region=R&endpoint=URL&forcePathStyle=true&sessionToken=T
+//   http(s)://KEY:SECRET@host:port/bucket/prefix          (custom endpoint, path style)
+//
+// s3:// and http(s):// also take the S3 store's own options (include/s3db/s3_store.h):
+// probe, tlsVerify, concurrency, maxAttempts, connectTimeoutMs, requestTimeoutMs; their
+// values are checked when the store opens.
+//
+// Parsing is strict: an unknown scheme, an empty bucket, a bad percent-escape, an unknown or
+// malformed query parameter is kInvalidArgument with a message that names the problem but
+// never the secret. ToString() prints the URI with the secret masked as "***".
+namespace s3db {
+
+enum class StoreScheme { kMemory, kFile, kS3, kHttp, kHttps };
+
+struct StoreUri {
+  StoreScheme scheme = StoreScheme::kFile;
+  // memory: bucket name. s3/http(s): bucket. file: unused (empty).
+  std::string bucket;
+  // file: the directory (absolute, or relative as written: "./s3db-data").
+  std::string path;
+  // Key prefix inside the bucket, without leading or trailing '/'; may be empty.
+  std::string prefix;
+  // s3/http(s) only. Credentials are URL-decoded; empty when not in the URI.
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;
+  std::string region;        // s3: ?region=; empty: from the environment or us-east-1
+  std::string endpoint;      // s3: ?endpoint=; http(s): scheme://host:port
+  bool force_path_style = false;  // http(s): always true
+  // Remaining recognised options (e.g. file ?fsync=false), by name.
+  std::map<std::string, std::string> options;
+
+  // The URI with the secret key (and session token) masked.
+  std::string ToString() const;
+};
+
+// The default when no URI is given: "file://./s3db-data".
+inline constexpr const char* kDefaultUri = "file://./s3db-data";
+
+Result<StoreUri> ParseStoreUri(const std::string& uri);
+
+// Replaces every secret in `text` that `uri` carries with "***" (for error messages).
+std::string MaskSecrets(const std::string& text, const StoreUri& uri);
+
+// Opens the store a URI names. memory:// buckets are shared within the process by name;
+// s3:// and http(s):// open an S3 store (include/s3db/s3_store.h).
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
+// The same; a store that sends requests over a network (S3) reports each one, retries
+// included, to `observer`.
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObserver observer);
+
+}  // namespace s3db
+
+// The S3 ObjectStore: AWS S3, MinIO, Ceph RGW and other S3-compatible servers, spoken to
+// over HTTP(S) with libcurl and signed with our own SigV4 (src/s3/sigv4.h).
+//
+// Usually reached through a connection string (uri.h, DESIGN.md):
+//   s3://KEY:SECRET@bucket/prefix?region=eu-west-1
+//   http://KEY:SECRET@127.0.0.1:7480/bucket/prefix        (custom endpoint, path style)
+// Credentials not in the URI come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+// AWS_SESSION_TOKEN, then ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the
+// region from ?region=, AWS_REGION, AWS_DEFAULT_REGION, else us-east-1; the endpoint from the
+// URI, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com.
+//
+// The store is the whole bucket: keys are used as given (the Database adds the URI's
+// prefix to its keys itself). It keeps the ObjectStore contract (object_store.h) with these
+// S3-specific points:
+//  - Thread-safe. At most `concurrency` requests are in flight at once (the connection pool
+//    size); more callers wait for a free connection.
+//  - Retries: retryable failures only (5xx, 503 SlowDown, 429, timeouts, resets), exponential
+//    backoff with full jitter, Retry-After honoured, at most `max_attempts` attempts. 409
+//    ConditionalRequestConflict is returned as kConflict at once: re-reading is the caller's
+//    job.
+//  - Conditional writes and lost responses: every conditional Put (If-None-Match / If-Match)
+//    carries a random 16-character write tag in the reserved user-metadata key `_wt`. When a
+//    conditional Put had to be retried (say its first response timed out after the server
+//    had committed it) and the retry is refused (412, or 409), the store HEADs the key: if the
+//    stored `_wt` is this Put's tag, the first attempt did succeed, and Put reports success
+//    with the stored ETag instead of a false kPreconditionFailed (slatedb #766). `_wt` is
+//    removed from metadata returned by Get and Head, and a caller may not set it itself
+//    (kInvalidArgument). The tag's 19 bytes are reserved out of S3's 2048-byte limit, so
+//    capabilities().metadata_limit is 2029 (the record layer's default budget is 2000).
+//  - If-Match is sent without quotes (Ceph RGW matches only the bare ETag; AWS accepts
+//    both). If-Match on an absent key is kPreconditionFailed whether the server says 404
+//    (AWS) or 412 (RGW).
+//  - Capabilities: unless `probe` is false, opening the store writes a probe object under the
+//    URI's prefix with If-None-Match: * twice and once with a wrong If-Match, then deletes it.
+//    A server that does not refuse the second and third writes (s3rver) gets
+//    capabilities().conditional_writes == false, a one-time warning on stderr, and conditional
+//    Puts fall back to HEAD-then-PUT, which concurrent writers can race. The probe also fails
+//    fast on wrong credentials or a missing bucket.
+//  - Describe() is the connection string with the secret key and session token masked. No
+//    message, log line or Status ever carries a secret.
+namespace s3db {
+
+struct S3StoreOptions {
+  StoreUri uri;  // an s3://, http:// or https:// connection string, parsed
+
+  int concurrency = 8;                                // connection pool size
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{30000};   // one attempt, body included
+  int max_attempts = 4;                               // per request, the first included
+  std::chrono::milliseconds retry_base_delay{50};
+  std::chrono::milliseconds retry_max_delay{5000};
+  bool probe = true;        // probe conditional-write support at open (costs 3 PUTs, 1 DELETE)
+  // Without a probe: what to assume (a caller that cached an earlier probe's answer).
+  bool assume_conditional_writes = true;
+  bool verify_tls = true;   // false only for tests against a self-signed server
+  std::string ca_file;      // PEM bundle for TLS; empty: the system's
+
+  // Called for every HTTP request sent, retries included (cost accounting); may be empty.
+  // Runs on the requesting thread; must be quick and must not throw.
+  RequestObserver on_request;
+
+  // The environment to resolve credentials, region and endpoint from; nullopt reads the
+  // process environment (and the shared credentials file from disk).
+  std::optional<std::map<std::string, std::string>> environment;
+
+  // kInvalidArgument naming the first bad option.
+  Status Validate() const;
+};
+
+// Reads the store options a connection string carries in StoreUri::options (probe,
+// concurrency, connectTimeoutMs, requestTimeoutMs, maxAttempts, tlsVerify), on top of the
+// defaults. An unknown option or a bad value is kInvalidArgument.
+Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri);
+
+// Opens the store: resolves credentials, region and endpoint, then probes (unless
+// options.probe is false). Fails with kInvalidArgument for bad options or missing
+// credentials, with the probe's error (kAccessDenied for a wrong key or secret, kNotFound
+// for a missing bucket, kNetwork / kTimeout for an unreachable endpoint) otherwise.
+Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options);
 
 }  // namespace s3db

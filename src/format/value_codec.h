@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db::format {
 

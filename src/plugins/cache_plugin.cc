@@ -256,11 +256,11 @@ Json CachePlugin::GetJson(const std::string& key, const std::function<Json()>& l
   return loaded;
 }
 
-std::string CachePlugin::RecordKey(std::string_view resource, std::string_view id) {
+std::string ReadCache::RecordKey(std::string_view resource, std::string_view id) {
   return "resource=" + std::string(resource) + "/record/" + std::string(id);
 }
 
-std::string CachePlugin::QueryKey(std::string_view resource, std::string_view kind, const Json& params) {
+std::string ReadCache::QueryKey(std::string_view resource, std::string_view kind, const Json& params) {
   // CBOR of the parameters: canonical (object keys sorted) and, unlike dump(), defined for
   // every string, so two different parameter sets never share a key.
   std::vector<uint8_t> cbor = Json::to_cbor(params);
@@ -268,9 +268,9 @@ std::string CachePlugin::QueryKey(std::string_view resource, std::string_view ki
   return QueryPrefix(resource) + std::string(kind) + "/" + util::HexEncode(util::Sha256(bytes));
 }
 
-std::string CachePlugin::QueryPrefix(std::string_view resource) { return ResourcePrefix(resource) + "query/"; }
+std::string ReadCache::QueryPrefix(std::string_view resource) { return ResourcePrefix(resource) + "query/"; }
 
-std::string CachePlugin::ResourcePrefix(std::string_view resource) { return "resource=" + std::string(resource) + "/"; }
+std::string ReadCache::ResourcePrefix(std::string_view resource) { return "resource=" + std::string(resource) + "/"; }
 
 CacheStats CachePlugin::stats() const {
   std::shared_ptr<CacheDriver> d = driver();

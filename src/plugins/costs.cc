@@ -1,4 +1,4 @@
-#include "s3db/costs.h"
+#include "s3db/plugin.h"
 
 #include <atomic>
 #include <mutex>
@@ -242,6 +242,21 @@ void CostsPlugin::Count(RequestKind kind, std::string_view key, uint64_t bytes_o
 }
 
 void CostsPlugin::set_backend_counts(bool on) { tracker_->decorators_count = !on; }
+
+bool CostsPlugin::TakeBackendRequests() {
+  set_backend_counts(true);
+  return true;
+}
+
+void CostsPlugin::OnBackendRequest(const SentRequest& sent) {
+  RequestKind kind = RequestKind::kGet;
+  if (sent.method == "PUT") kind = RequestKind::kPut;
+  if (sent.method == "HEAD") kind = RequestKind::kHead;
+  if (sent.method == "POST") kind = RequestKind::kPost;
+  if (sent.method == "DELETE") kind = RequestKind::kDelete;
+  if (sent.method == "GET" && sent.list) kind = RequestKind::kList;
+  Count(kind, sent.key, sent.bytes_out, sent.bytes_in);
+}
 
 CostTotals CostsPlugin::Totals() const { return tracker_->Totals(); }
 CostTotals CostsPlugin::ResourceTotals(const std::string& resource) const { return tracker_->Resource(resource); }

@@ -1,4 +1,4 @@
-#include "s3db/events.h"
+#include "s3db/plugin.h"
 
 #include <cstdio>
 

@@ -23,7 +23,6 @@
 #include <string>
 #include <vector>
 
-#include "s3db/events.h"
 #include "s3db/plugin.h"
 
 namespace s3db::plugins {
@@ -54,11 +53,20 @@ class PluginHost final : public PluginContext {
   EventEmitter& database_events() { return database_events_; }
   EventEmitter& resource_events() { return resource_events_; }
 
-  // The first plugin of type T (say CachePlugin), or nullptr.
+  // The first plugin of type T, or nullptr (for tests and tools; the layers above ask the
+  // plugin interface instead, as FirstReadCache does).
   template <typename T>
   T* Find() const {
     for (const auto& p : plugins_) {
       if (auto* t = dynamic_cast<T*>(p.get())) return t;
+    }
+    return nullptr;
+  }
+
+  // The first plugin that answers reads (Plugin::read_cache), or nullptr.
+  ReadCache* FirstReadCache() const {
+    for (const auto& p : plugins_) {
+      if (ReadCache* cache = p->read_cache()) return cache;
     }
     return nullptr;
   }

@@ -28,8 +28,8 @@
 #include <string_view>
 
 #include "s3/sigv4.h"
-#include "s3db/status.h"
-#include "s3db/uri.h"
+#include "s3db/errors.h"
+#include "s3db/stores.h"
 
 namespace s3db::s3 {
 

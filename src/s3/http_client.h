@@ -35,7 +35,7 @@
 #include <utility>
 #include <vector>
 
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db::s3 {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "s3/credentials.h"
-#include "s3/retry_policy.h"
+#include "exec/retry_policy.h"
 #include "s3/s3_xml.h"
-#include "s3db/s3_store.h"
+#include "s3db/stores.h"
 #include "store/metadata_rules.h"
 #include "util/crypto_hash.h"
 #include "util/text.h"
@@ -204,7 +204,7 @@ struct Reply {
 class S3Store final : public ObjectStore {
  public:
   S3Store(StoreUri uri, Addressing addressing, ResolvedCredentials credentials,
-          std::string region, std::unique_ptr<HttpClient> http, RetryPolicy retry)
+          std::string region, std::unique_ptr<HttpClient> http, exec::RetryPolicy retry)
       : uri_(std::move(uri)),
         addressing_(std::move(addressing)),
         credentials_(std::move(credentials)),
@@ -255,7 +255,7 @@ class S3Store final : public ObjectStore {
   const ResolvedCredentials credentials_;
   const std::string region_;
   std::unique_ptr<HttpClient> http_;
-  const RetryPolicy retry_;
+  const exec::RetryPolicy retry_;
   std::atomic<bool> conditional_writes_{true};
   RequestObserver on_request_;  // set before first use, then only read
 };
@@ -317,7 +317,7 @@ Result<Reply> S3Store::Execute(const S3Call& call) {
     } else {
       failure = StatusFromS3Response(response->status, response->body);
       if (const std::string* header = response->Header("retry-after")) {
-        retry_after = ParseRetryAfter(*header);
+        retry_after = exec::ParseRetryAfter(*header);
       }
       if (!retry_.ShouldRetry(failure, attempt)) {
         reply.response = std::move(response).value();
@@ -622,7 +622,7 @@ Status S3StoreOptions::Validate() const {
   if (connect_timeout.count() <= 0 || request_timeout.count() <= 0) {
     return invalid("timeouts must be positive");
   }
-  s3::RetryOptions retry;
+  exec::RetryOptions retry;
   retry.max_attempts = max_attempts;
   retry.base_delay = retry_base_delay;
   retry.max_delay = retry_max_delay;
@@ -698,14 +698,14 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
   http_options.ca_file = options.ca_file;
   Result<std::unique_ptr<s3::HttpClient>> http = s3::HttpClient::Create(http_options);
   if (!http.ok()) return http.status();
-  s3::RetryOptions retry;
+  exec::RetryOptions retry;
   retry.max_attempts = options.max_attempts;
   retry.base_delay = options.retry_base_delay;
   retry.max_delay = options.retry_max_delay;
 
   auto store = std::make_unique<s3::S3Store>(options.uri, std::move(addressing).value(),
                                              std::move(credentials).value(), std::move(region),
-                                             std::move(http).value(), s3::RetryPolicy(retry));
+                                             std::move(http).value(), exec::RetryPolicy(retry));
   store->SetRequestObserver(options.on_request);
   if (options.probe) {
     if (Status status = store->Probe(); !status.ok()) return status;

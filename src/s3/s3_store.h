@@ -14,7 +14,7 @@
 #include "s3/http_client.h"
 #include "s3/sigv4.h"
 #include "s3db/object_store.h"
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db::s3 {
 

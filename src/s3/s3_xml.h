@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "s3db/object_store.h"
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db::s3 {
 

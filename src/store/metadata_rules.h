@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "s3db/object_store.h"
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db::store {
 

@@ -18,7 +18,7 @@
 // validated scheme, a parameter name, a bucket name when the URI has no credentials), and
 // every message is masked with whatever secret the credentials part carried.
 
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,6 +1,5 @@
-#include "s3db/status.h"
-
 #include "s3db/errors.h"
+
 
 namespace s3db {
 

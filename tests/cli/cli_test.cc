@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "s3db/object_store.h"
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "plugin_test_util.h"
 #include "plugins/plugin_host.h"
 #include "s3db/cache.h"
-#include "s3db/costs.h"
+#include "s3db/plugin.h"
 #include "s3db/stores.h"
 
 namespace s3db {

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "s3db/events.h"
+#include "s3db/plugin.h"
 
 namespace s3db {
 namespace {

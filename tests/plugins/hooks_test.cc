@@ -4,8 +4,7 @@
 #include <stdexcept>
 
 #include "plugin_test_util.h"
-#include "s3db/costs.h"
-#include "s3db/events.h"
+#include "s3db/plugin.h"
 #include "s3db/stores.h"
 
 namespace s3db {

@@ -5,8 +5,8 @@
 
 #include "plugin_test_util.h"
 #include "plugins/plugin_host.h"
-#include "s3db/costs.h"
-#include "s3db/forwarding_store.h"
+#include "s3db/plugin.h"
+#include "s3db/object_store.h"
 #include "s3db/stores.h"
 
 namespace s3db::plugins {

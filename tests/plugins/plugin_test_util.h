@@ -13,12 +13,10 @@
 
 #include <unistd.h>
 
-#include "plugins/counting_store.h"
+#include "support/counting_store.h"
 #include "s3db/cache.h"
 #include "s3db/object_store.h"
-#include "s3db/s3_store.h"
 #include "s3db/stores.h"
-#include "s3db/uri.h"
 #include "util/crypto_hash.h"
 
 namespace s3db::testing {

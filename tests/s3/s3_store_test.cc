@@ -26,8 +26,7 @@
 #include "loopback_http_server.h"
 #include "s3/http_client.h"
 #include "s3/sigv4.h"
-#include "s3db/s3_store.h"
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 #include "util/crypto_hash.h"
 #include "util/parallel.h"
 

@@ -1,6 +1,6 @@
 // Metadata keeps std::map's meaning (unique keys, byte order, first insert wins) on a
 // sorted vector; these pin that down against std::map itself.
-#include "s3db/metadata.h"
+#include "s3db/object_store.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Connection strings: a table of good URIs with what they parse to and print as, a table of
 // bad ones with the words their error must contain, and secrets that must never leak.
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 
 #include <gtest/gtest.h>
 

@@ -13,9 +13,9 @@
 #include <random>
 #include <thread>
 
-#include "s3db/costs.h"
+#include "s3db/plugin.h"
 #include "s3db/database.h"
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 
 namespace s3db_cli {
 namespace {

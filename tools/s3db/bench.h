@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "output.h"
-#include "s3db/json.h"
+#include "s3db/record.h"
 #include "s3db/plugin.h"
 
 namespace s3db_cli {

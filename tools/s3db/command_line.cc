@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 
 namespace s3db_cli {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "output.h"
-#include "s3db/options.h"
+#include "s3db/database.h"
 #include "s3db/resource.h"
 
 namespace s3db_cli {

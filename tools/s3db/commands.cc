@@ -22,7 +22,6 @@
 #include "json_input.h"
 #include "s3db/errors.h"
 #include "s3db/stores.h"
-#include "s3db/uri.h"
 
 namespace s3db_cli {
 

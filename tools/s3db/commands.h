@@ -7,7 +7,6 @@
 #include "command_line.h"
 #include "output.h"
 #include "s3db/database.h"
-#include "s3db/options.h"
 
 namespace s3db_cli {
 

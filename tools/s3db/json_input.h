@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "s3db/json.h"
+#include "s3db/record.h"
 
 namespace s3db_cli {
 

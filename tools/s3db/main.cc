@@ -11,8 +11,8 @@
 #include "commands.h"
 #include "json_input.h"
 #include "output.h"
-#include "s3db/costs.h"
-#include "s3db/uri.h"
+#include "s3db/plugin.h"
+#include "s3db/stores.h"
 #include "shell.h"
 
 namespace s3db_cli {

@@ -6,7 +6,7 @@
 
 #include "json_input.h"
 #include "s3db/errors.h"
-#include "s3db/uri.h"
+#include "s3db/stores.h"
 
 namespace s3db_cli {
 

@@ -13,10 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "s3db/json.h"
 #include "s3db/record.h"
 #include "s3db/record_stream.h"
-#include "s3db/status.h"
+#include "s3db/errors.h"
 
 namespace s3db_cli {
 

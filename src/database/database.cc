@@ -1,0 +1,244 @@
+#include "s3db/database.h"
+
+#include "database/database_core.h"
+#include "exec/executing_store.h"
+#include "plugins/plugin_host.h"
+#include "s3db/cache.h"
+#include "s3db/plugin.h"
+#include "s3db/stores.h"
+#include "util/time_format.h"
+
+namespace s3db {
+namespace {
+
+// The secret-field options; the rest are checked by DatabaseOptions::Validate.
+void CheckSecretOptions(const DatabaseOptions& options) {
+  if (options.passphrase && options.passphrase->empty()) {
+    throw InvalidArgument("the passphrase must not be empty (leave it unset for a database without secret fields)");
+  }
+  if (options.kdf_iterations < 1000) {
+    throw InvalidArgument("kdf_iterations must be at least 1000, got " + std::to_string(options.kdf_iterations));
+  }
+}
+
+// Secret fields need the key before anything is recorded: fail early, with the cause.
+void PrepareSecrets(DatabaseCore& core, const ResourceDefinition& definition) {
+  if (core::CheckDefinition(definition).HasSecrets()) core.EnsureCrypto(definition.name);
+}
+
+}  // namespace
+}  // namespace s3db
+
+namespace s3db {
+
+Database::Database(std::unique_ptr<DatabaseCore> core) : core_(std::move(core)) {}
+Database::~Database() = default;
+
+std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
+  ThrowIfError(options.Validate());
+  CheckSecretOptions(options);
+  Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
+  ThrowIfError(uri.status());
+  StoreUri target = *uri;
+  const bool s3 = target.scheme == StoreScheme::kS3 || target.scheme == StoreScheme::kHttp ||
+                  target.scheme == StoreScheme::kHttps;
+  // The S3 store retries by itself (it alone can tell whether a conditional write that timed
+  // out had landed), so the executor's retry settings go to it and the executor does not
+  // retry on top. Its probe of conditional writes runs once per bucket, kept in the catalog.
+  const bool probe_unless_known = s3 && !target.options.count("probe");
+  if (s3) {
+    target.options.emplace("probe", "false");
+    target.options.emplace("maxAttempts", std::to_string(options.executor.retries + 1));
+    target.options.emplace("concurrency", std::to_string(options.concurrency));
+  }
+  // On S3, plugins that count (CostsPlugin) take what the S3 store itself sends, each retry
+  // and write-tag check included, which no decorator above the store can see.
+  RequestObserver observer;
+  if (s3) {
+    std::vector<std::shared_ptr<Plugin>> takers;
+    for (const auto& plugin : options.plugins) {
+      if (plugin && plugin->TakeBackendRequests()) takers.push_back(plugin);
+    }
+    if (!takers.empty()) {
+      observer = [takers](const SentRequest& sent) {
+        for (const auto& plugin : takers) plugin->OnBackendRequest(sent);
+      };
+    }
+  }
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(target, std::move(observer));
+  ThrowIfError(store.status());
+  return OpenWith(std::move(store).value(), uri->prefix, options, /*store_retries=*/s3, probe_unless_known);
+}
+
+std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
+                                         const DatabaseOptions& options) {
+  return OpenWith(std::move(store), prefix, options, /*store_retries=*/false, /*probe=*/false);
+}
+
+std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
+                                              const DatabaseOptions& options, bool store_retries, bool probe) {
+  ThrowIfError(options.Validate());
+  CheckSecretOptions(options);
+  const size_t limit = store->capabilities().metadata_limit;
+  if (options.metadata_budget > limit) {
+    throw InvalidArgument("metadata_budget " + std::to_string(options.metadata_budget) + " is more than " +
+                          store->Describe() + " accepts (" + std::to_string(limit) + " bytes)");
+  }
+  ExecutorOptions executor = options.executor;
+  executor.concurrency = options.concurrency;
+  if (store_retries) executor.retries = 0;
+  std::vector<std::shared_ptr<Plugin>> plugins = options.plugins;
+  if (options.cache) plugins.push_back(std::make_shared<CachePlugin>(*options.cache));
+  auto host = std::make_unique<plugins::PluginHost>(prefix, std::move(plugins));
+  host->SetupAll();
+  // Decorators that count (kInner) sit under the executor and see each attempt it sends.
+  std::unique_ptr<ObjectStore> stack = host->BuildStore(std::move(store), [&](std::unique_ptr<ObjectStore> inner) {
+    return std::make_unique<exec::ExecutingStore>(std::move(inner), executor);
+  });
+  auto core = std::make_unique<DatabaseCore>(std::move(host), std::move(stack), prefix, options);
+  // The catalog GET and the probe go through the plugins' decorators: they are counted.
+  core->LoadCatalog();
+  if (probe) core->SettleConditionalWrites();
+  core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
+  core->database_events().Emit(events::kConnected, Json{{"store", core->store().Describe()}, {"prefix", prefix}});
+  core->host().StartAll();
+  return std::unique_ptr<Database>(new Database(std::move(core)));
+}
+
+Resource& Database::CreateResource(const ResourceDefinition& definition, const HookSet& hooks) {
+  Resource& created = CreateInCatalog(definition);
+  created.hooks().Add(hooks);
+  EmitResourceCreated(definition.name, created.version(), true);
+  return created;
+}
+
+void Database::EmitResourceCreated(const std::string& name, int version, bool created) {
+  EventEmitter& events = core_->database_events();
+  if (!events.HasListeners(events::kResourceCreated)) return;
+  events.Emit(events::kResourceCreated, Json{{"resource", name}, {"version", version}, {"created", created}});
+}
+
+Resource& Database::CreateInCatalog(const ResourceDefinition& definition) {
+  PrepareSecrets(*core_, definition);
+  core_->MutateCatalog([&](Json& catalog) {
+    if (catalog["resources"].contains(definition.name)) {
+      throw AlreadyExists("resource '" + definition.name + "' already exists", definition.name);
+    }
+    // Objects left under the name (a drop that did not finish) would be read with the new
+    // registry and misread: refuse, and say how to clear them.
+    ListRequest probe;
+    probe.prefix = core_->layout().ResourcePrefix(definition.name);
+    probe.max_keys = 1;
+    Result<ListPage> page = core_->store().List(probe);
+    ThrowIfError(page.status(), definition.name);
+    if (!page->objects.empty()) {
+      throw AlreadyExists("resource '" + definition.name + "' is not in the catalog but objects remain under " +
+                              probe.prefix + " (an unfinished drop?); drop it again to clear them",
+                          definition.name);
+    }
+    core::AddResourceVersion(catalog, definition, util::NowMs());
+  });
+  return core_->ResourceObject(definition.name);
+}
+
+CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition,
+                                                         const HookSet& hooks) {
+  PrepareSecrets(*core_, definition);
+  auto state = core_->State(definition.name, /*refresh_on_miss=*/true);
+  if (!state) {
+    try {
+      return {&CreateResource(definition, hooks), true, "created"};
+    } catch (const AlreadyExists&) {
+      state = core_->State(definition.name, true);  // another process won the race
+      if (!state) throw;
+    }
+  }
+  std::string hash = definition.DefinitionHash();
+  if (state->current().hash == hash) {
+    Resource& existing = core_->ResourceObject(definition.name);
+    existing.hooks().Add(hooks);
+    return {&existing, false, "exists with the same definition"};
+  }
+  int version = 0;
+  core_->MutateCatalog([&](Json& catalog) {
+    const Json& entry = catalog["resources"][definition.name];
+    int current = entry["currentVersion"].get<int>();
+    if (entry["versions"][std::to_string(current)]["hash"] == hash) {
+      version = current;  // someone recorded the same change meanwhile
+      return;
+    }
+    version = core::AddResourceVersion(catalog, definition, util::NowMs());
+  });
+  Resource& changed = core_->ResourceObject(definition.name);
+  changed.hooks().Add(hooks);
+  EmitResourceCreated(definition.name, version, false);
+  return {&changed, false,
+          "exists with another definition: recorded it as version " + std::to_string(version)};
+}
+
+Resource& Database::resource(const std::string& name) {
+  if (!core_->State(name, /*refresh_on_miss=*/true)) {
+    throw NotFound("resource '" + name + "' does not exist", name);
+  }
+  return core_->ResourceObject(name);
+}
+
+bool Database::ResourceExists(const std::string& name) { return core_->State(name, true) != nullptr; }
+
+std::vector<std::string> Database::ResourceNames() {
+  core_->LoadCatalog();
+  return core_->ResourceNames();
+}
+
+void Database::DropResource(const std::string& name) {
+  bool in_catalog = core_->State(name, true) != nullptr;
+  size_t removed = core_->ResourceObject(name).DeleteAll();  // drops its cache entries too
+  if (!in_catalog) {
+    if (removed == 0) throw NotFound("resource '" + name + "' does not exist", name);
+    return;
+  }
+  core_->MutateCatalog([&](Json& catalog) { catalog["resources"].erase(name); });
+}
+
+PartitionRepairResult Database::Repair(const std::string& name, const PartitionRepairOptions& options) {
+  return resource(name).RepairPartitions(options);
+}
+
+RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {
+  if (new_passphrase.empty()) throw InvalidArgument("the new passphrase must not be empty");
+  core_->LoadCatalog();  // rotate the key that is current now, not the one seen at connect
+  const Json crypto = core_->Crypto();
+  if (crypto.is_null()) {
+    throw InvalidArgument(
+        "this database has no encryption key yet (no resource has had a secret field), so there is nothing to "
+        "rotate: connect with the new passphrase instead");
+  }
+  core::Keyring& keys = core_->MutableKeys();
+  Status unlocked = keys.Unlock(crypto, /*require_current=*/true);
+  if (!unlocked.ok()) ThrowError(unlocked.code(), "rotating the key: " + unlocked.message());
+  // PBKDF2 once, outside the catalog update (which may be retried).
+  const core::NewKey derived = keys.DeriveKey(new_passphrase, util::NowMs());
+  core::NewKey installed;
+  core_->MutateCatalog([&](Json& catalog) {
+    Result<std::pair<Json, core::NewKey>> rotated =
+        keys.Rotate(catalog.value(core::kCryptoMember, Json()), derived, util::NowMs());
+    if (!rotated.ok()) ThrowError(rotated.code(), "rotating the key: " + rotated.status().message());
+    catalog[core::kCryptoMember] = std::move(rotated->first);
+    installed = std::move(rotated->second);
+  });
+  keys.Install(installed);
+  keys.SetPassphrase(new_passphrase);
+  RotateKeyResult result;
+  result.key_id = installed.id;
+  for (const std::string& name : core_->ResourceNames()) {
+    auto state = core_->State(name, false);
+    if (state && core::EntryHasSecrets(*state)) result.resources.push_back(core_->ResourceObject(name).ReEncrypt());
+  }
+  return result;
+}
+
+std::string Database::Describe() const { return core_->store().Describe(); }
+EventEmitter& Database::events() { return core_->database_events(); }
+ObjectStore& Database::store() { return core_->store(); }
+
+}  // namespace s3db

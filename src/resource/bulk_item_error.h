@@ -1,0 +1,35 @@
+// The BulkItemError that bulk calls and streams report for an item whose call threw.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "s3db/errors.h"
+#include "s3db/record.h"
+#include "s3db/record_stream.h"
+
+namespace s3db::core {
+
+// The error's code and message, and a ValidationError's fields (so callers can name the
+// failing fields without validating again); anything not an s3db::Error is kInternal.
+inline BulkItemError ItemError(size_t index, std::string id, const std::exception& error) {
+  BulkItemError out;
+  out.index = index;
+  out.id = std::move(id);
+  out.message = error.what();
+  if (const auto* e = dynamic_cast<const Error*>(&error)) out.code = e->code();
+  if (const auto* invalid = dynamic_cast<const ValidationError*>(&error)) out.fields = invalid->fields();
+  return out;
+}
+
+// The id an input record names ("id" as a string), for the error of an item that failed
+// before it had one; empty otherwise.
+inline std::string GivenId(const Json& item) {
+  if (!item.is_object()) return "";
+  const auto it = item.find("id");
+  return it != item.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace s3db::core

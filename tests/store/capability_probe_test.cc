@@ -1,0 +1,117 @@
+// The conditional-write probe and the check-then-write fallback, on real stores.
+#include <gtest/gtest.h>
+
+#include "store/capability_probe.h"
+#include "support/test_stores.h"
+#include "s3db/plugin.h"
+#include "s3db/database.h"
+#include "s3db/object_store.h"
+#include "s3db/stores.h"
+
+namespace s3db {
+namespace {
+
+// A store that ignores conditional headers, as s3rver does. (No real backend here behaves
+// so; this wrapper over a real MemoryStore stands in for one.)
+class IgnoresConditions : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<ObjectInfo> Put(const PutRequest& r) override {
+    PutRequest plain = r;
+    plain.if_match.reset();
+    plain.if_none_match_star = false;
+    return inner().Put(plain);
+  }
+};
+
+TEST(CapabilityProbe, TellsHonouringFromIgnoringStoresAndCleansUp) {
+  auto honest = NewMemoryStore("probe-honest");
+  Result<bool> honest_answer = store::ProbeConditionalWrites(*honest, "p/probe");
+  ASSERT_TRUE(honest_answer.ok());
+  EXPECT_TRUE(*honest_answer);
+  EXPECT_EQ(honest->Head("p/probe").code(), ErrorCode::kNotFound);
+  IgnoresConditions careless(NewMemoryStore("probe-careless"));
+  Result<bool> careless_answer = store::ProbeConditionalWrites(careless, "p/probe");
+  ASSERT_TRUE(careless_answer.ok());
+  EXPECT_FALSE(*careless_answer);
+  EXPECT_EQ(careless.Head("p/probe").code(), ErrorCode::kNotFound);
+  ClearMemoryBucket("probe-honest");
+  ClearMemoryBucket("probe-careless");
+}
+
+TEST(CapabilityProbe, FallbackStoreChecksBeforeWriting) {
+  auto store = store::NewCheckThenWriteStore(std::make_unique<IgnoresConditions>(NewMemoryStore("probe-fallback")));
+  PutRequest put;
+  put.key = "k";
+  put.body = "1";
+  put.if_none_match_star = true;
+  Result<ObjectInfo> first = store->Put(put);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(store->Put(put).code(), ErrorCode::kPreconditionFailed);
+  PutRequest update;
+  update.key = "k";
+  update.body = "2";
+  update.if_match = "\"wrong\"";
+  EXPECT_EQ(store->Put(update).code(), ErrorCode::kPreconditionFailed);
+  update.if_match = first->etag;
+  EXPECT_TRUE(store->Put(update).ok());
+  EXPECT_FALSE(store->capabilities().conditional_writes);
+  ClearMemoryBucket("probe-fallback");
+}
+
+TEST(CapabilityProbe, ConnectOnS3ProbesOnceAndKeepsTheAnswerInTheCatalog) {
+  const std::string base = testing::TestS3Uri();
+  if (base.empty()) GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no S3 server to test on";
+  const std::string prefix = "probe-" + std::to_string(::getpid()) + "-" + testing::StoreFactory::RandomTag();
+  DatabaseOptions options;
+  options.uri = base + "/" + prefix;
+  auto db = Database::Connect(options);
+  ResourceDefinition def;
+  def.name = "things";
+  def.attributes = Json{{"name", "string"}};
+  db->CreateResource(def);
+  Result<GetResult> catalog = db->store().Get(prefix + "/s3db.json");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  Json doc = Json::parse(catalog->body);
+  EXPECT_EQ(doc["capabilities"]["conditionalWrites"], true);
+  // No probe object is left behind.
+  ListRequest list;
+  list.prefix = prefix + "/s3db-probe";
+  Result<ListPage> page = db->store().List(list);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->objects.empty());
+  db->DropResource("things");
+}
+
+TEST(CapabilityProbe, CostsOnS3CountWhatTheStoreSendsOnce) {
+  const std::string base = testing::TestS3Uri();
+  if (base.empty()) GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no S3 server to test on";
+  const std::string prefix = "costs-" + std::to_string(::getpid()) + "-" + testing::StoreFactory::RandomTag();
+  DatabaseOptions options;
+  options.uri = base + "/" + prefix;
+  {
+    auto db = Database::Connect(options);  // probes, then the first resource writes the catalog
+    ResourceDefinition def;
+    def.name = "things";
+    def.attributes = Json{{"name", "string"}};
+    db->CreateResource(def);
+  }
+  auto costs = std::make_shared<CostsPlugin>();
+  options.plugins.push_back(costs);
+  auto db = Database::Connect(options);
+  EXPECT_EQ(costs->Totals().count(RequestKind::kGet), 1u) << "connect is one GET of the catalog";
+  EXPECT_EQ(costs->Totals().total_requests(), 1u);
+  Resource& things = db->resource("things");
+  things.Insert({{"id", "a"}, {"name", "x"}});
+  things.Get("a");
+  EXPECT_TRUE(things.Exists("a"));
+  const CostTotals totals = costs->Totals();
+  EXPECT_EQ(totals.count(RequestKind::kPut), 1u);
+  EXPECT_EQ(totals.count(RequestKind::kGet), 2u);
+  EXPECT_EQ(totals.count(RequestKind::kHead), 1u);
+  EXPECT_EQ(totals.total_requests(), 4u);
+  db->DropResource("things");
+}
+
+}  // namespace
+}  // namespace s3db
