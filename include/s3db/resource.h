@@ -288,7 +288,7 @@ class Resource {
   void InvalidateQueries();  // the resource's cached query results only
   Json RecordPayload(const Record& record);  // Record::ToJson() with secrets redacted
 
-  ResourceContext* core_;
+  ResourceContext* context_;
   std::string name_;
   EventEmitter events_;
   // After-hooks report their failures here; it passes them on as EmitEvent("hookError").

@@ -172,7 +172,7 @@ void RecordWriter::Flush() {
 WriterResult RecordWriter::Close() { return impl_ ? impl_->Close() : WriterResult{}; }
 
 RecordWriter Resource::Writer(const WriterOptions& options) {
-  return RecordWriter(std::make_unique<RecordWriter::Impl>(*this, options, core_->settings().concurrency));
+  return RecordWriter(std::make_unique<RecordWriter::Impl>(*this, options, context_->settings().concurrency));
 }
 
 }  // namespace s3db

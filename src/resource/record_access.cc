@@ -1,0 +1,476 @@
+#include "resource/record_access.h"
+
+#include "exec/parallel_lister.h"
+#include "format/key_layout.h"
+#include "util/parallel.h"
+#include "util/time_format.h"
+
+namespace s3db::core {
+
+void DeepMerge(Json& target, const Json& patch) {
+  for (const auto& [key, value] : patch.items()) {
+    auto it = target.find(key);
+    if (value.is_object() && it != target.end() && it->is_object()) {
+      DeepMerge(*it, value);
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+// Whether the record's fields (and "id") equal every entry of a Query filter.
+bool MatchesFilter(const Record& record, const Json& filter) {
+  const Json full = record.ToJson();
+  for (const auto& [path, expected] : filter.items()) {
+    const Json* actual = core::FindPath(full, path);
+    if (!actual || *actual != expected) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> KeysOf(const std::map<std::string, std::string>& by_partition) {
+  std::vector<std::string> keys;
+  keys.reserve(by_partition.size());
+  for (const auto& [partition, key] : by_partition) keys.push_back(key);
+  return keys;
+}
+
+std::string ValidationSummary(const std::vector<FieldError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e.message;
+  return out;
+}
+
+// The unique-value claims of one write: freed when the write does not go through (an error
+
+std::shared_ptr<const ResourceState> RecordAccess::State() const {
+  auto state = context->State(name, /*refresh_on_miss=*/true);
+  if (!state) throw NotFound("resource '" + name + "' does not exist", name);
+  return state;
+}
+
+void RecordAccess::CheckId(const std::string& id) const {
+  Status ok = format::ValidateId(id);
+  if (!ok.ok()) throw InvalidArgument("resource '" + name + "': " + ok.message(), name, id);
+}
+
+std::string RecordAccess::Key(const std::string& id) const {
+  CheckId(id);
+  return context->layout().RecordKey(name, id);
+}
+
+[[noreturn]] void RecordAccess::Fail(const Status& status, const std::string& id, const std::string& doing) const {
+  std::string subject = id.empty() ? "resource '" + name + "'" : "record '" + id + "' of resource '" + name + "'";
+  if (status.code() == ErrorCode::kNotFound) throw NotFound(subject + " not found", name, id);
+  ThrowError(status.code(), doing + " " + subject + ": " + status.message(), name, id);
+}
+
+void RecordAccess::Validate(const VersionSpec& spec, Json& data, const std::string& id,
+              std::vector<FieldError> errors) const {
+  std::vector<FieldError> more = ValidateRecord(spec.schema, data);
+  errors.insert(errors.end(), more.begin(), more.end());
+  if (!errors.empty()) {
+    std::string subject = id.empty() ? "a new record" : "record '" + id + "'";
+    throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
+                          std::move(errors), name, id);
+  }
+}
+
+void RecordAccess::RequireKeysFor(const ResourceState& state) const {
+  if (EntryHasSecrets(state)) context->RequireKeys(name);
+}
+
+const VersionSpec& RecordAccess::SpecOf(int version, std::shared_ptr<const ResourceState>* holder) const {
+  *holder = context->StateWithVersion(name, version);
+  return *(*holder)->versions.at(version);
+}
+
+Record RecordAccess::Decode(const std::string& id, const GetResult& got, DecodeOptions options,
+              std::shared_ptr<const ResourceState> state) const {
+  return Decode(id, got.info, got.body, options, std::move(state));
+}
+
+Record RecordAccess::Decode(const std::string& id, const ObjectInfo& info, const std::string& body,
+              DecodeOptions options, std::shared_ptr<const ResourceState> state) const {
+  const int version = RecordVersion(info.metadata, name, id);
+  const VersionSpec* known = state ? KnownSpec(*state, version) : nullptr;
+  const VersionSpec& spec = known ? *known : SpecOf(version, &state);
+  try {
+    return DecodeAs(id, info, body, version, spec, options);
+  } catch (const Corruption&) {
+    // A key this process has not seen (another process rotated): re-read the catalog once,
+    // and decode again only if it brought new keys.
+    const uint64_t before = context->CryptoGeneration();
+    context->LoadCatalog();
+    if (context->CryptoGeneration() == before) throw;
+    return DecodeAs(id, info, body, version, spec, options);
+  }
+}
+
+std::optional<Record> RecordAccess::DecodeInPlace(const std::string& id, const ObjectInfo& info, const std::string& body,
+                                    const ResourceState& state) const {
+  try {
+    const int version = RecordVersion(info.metadata, name, id);
+    const VersionSpec* spec = KnownSpec(state, version);
+    if (!spec) return std::nullopt;
+    return DecodeAs(id, info, body, version, *spec, {});
+  } catch (...) {
+    return std::nullopt;  // decoded again from a copy, where the error is reported
+  }
+}
+
+const VersionSpec* RecordAccess::KnownSpec(const ResourceState& state, int version) {
+  auto it = state.versions.find(version);
+  return it == state.versions.end() ? nullptr : it->second.get();
+}
+
+Record RecordAccess::DecodeAs(const std::string& id, const ObjectInfo& info, const std::string& body, int version,
+                const VersionSpec& spec, DecodeOptions options) const {
+  Record r;
+  r.id = id;
+  if (!options.truncated_paths) options.truncated_paths = &r.truncated;
+  r.data = DecodeRecord(info.metadata, body, spec, name, id, &context->Keys(), options);
+  r.etag = info.etag;
+  r.last_modified_ms = info.last_modified_ms;
+  r.schema_version = version;
+  return r;
+}
+
+std::optional<Record> RecordAccess::TryGet(const std::string& id, bool cached) const {
+  std::shared_ptr<const ResourceState> state = State();
+  RequireKeysFor(*state);
+  const std::string key = Key(id);
+  ReadCache* cache = cached ? context->cache() : nullptr;
+  if (!cache || !cache->caches_records()) {
+    // Decoded where the store holds the object when it can (the memory store), instead of
+    // copied out first: the copy was 8 of a get's 44 allocations.
+    std::optional<Record> decoded;
+    std::optional<GetResult> copy;  // only for a record that cannot be decoded in place
+    Status read = context->store().Read(key, [&](const ObjectInfo& info, const std::string& body) {
+      decoded = DecodeInPlace(id, info, body, *state);
+      if (!decoded) copy = GetResult{info, body};
+    });
+    if (read.code() == ErrorCode::kNotFound) return std::nullopt;
+    if (!read.ok()) Fail(read, id, "reading");
+    if (decoded) return decoded;
+    if (!copy) Fail(Status(ErrorCode::kInternal, "the store's Read succeeded without the object"), id, "reading");
+    return Decode(id, *copy, {}, std::move(state));
+  }
+  Result<GetResult> got =
+      cache->GetObject(ReadCache::RecordKey(name, id), [&] { return context->store().Get(key); });
+  if (got.code() == ErrorCode::kNotFound) return std::nullopt;
+  if (!got.ok()) Fail(got.status(), id, "reading");
+  return Decode(id, *got, {}, std::move(state));
+}
+
+Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
+                     const std::string& if_match) const {
+  // body-overflow keeps the partition fields (spec.partition_paths) in metadata.
+  EncodedRecord encoded = EncodeRecord(data, spec, context->settings().metadata_budget, name, id,
+                                                   &context->Keys(), &spec.partition_paths);
+  PutRequest put;
+  put.key = Key(id);
+  put.metadata = std::move(encoded.metadata);
+  put.body = std::move(encoded.body);
+  put.content_type = "application/json";
+  put.if_none_match_star = create_only;
+  if (!if_match.empty()) put.if_match = if_match;
+  // truncate-data stored shorter values than it was given: return what was stored.
+  std::optional<Json> stored;
+  if (!encoded.truncated_paths.empty()) {
+    stored = DecodeRecord(put.metadata, put.body, spec, name, id, &context->Keys());
+  }
+  Result<ObjectInfo> written = context->store().Put(put);
+  if (!written.ok()) return written.status();
+  if (encoded.exceeded() && spec.behavior == Behavior::kUserManaged) {
+    context->ResourceObject(name).EmitEvent(Resource::kExceedsLimitEvent, [&] {
+      return Json{{"resource", name}, {"id", id}, {"totalSize", encoded.full_bytes},
+                  {"limit", encoded.budget}, {"excess", encoded.full_bytes - encoded.budget},
+                  {"bodyFields", encoded.body_paths}};
+    });
+  }
+  Record r;
+  r.id = id;
+  r.data = stored ? std::move(*stored) : std::move(data);
+  r.etag = written->etag;
+  r.last_modified_ms = written->last_modified_ms ? written->last_modified_ms : util::NowMs();
+  r.schema_version = spec.version;
+  r.truncated = std::move(encoded.truncated_paths);
+  return r;
+}
+
+UniqueIndex RecordAccess::Index() const {
+  auto holder_value = [this](const std::string& holder, const std::string& path) -> std::optional<Json> {
+    if (!format::ValidateId(holder).ok()) return std::nullopt;  // a damaged claim: stale
+    Result<GetResult> got = context->store().Get(context->layout().RecordKey(name, holder));
+    if (got.code() == ErrorCode::kNotFound) return std::nullopt;
+    if (!got.ok()) Fail(got.status(), holder, "reading");
+    DecodeOptions options;
+    options.skip_secrets = true;  // unique fields are never secret
+    Record r = Decode(holder, *got, options);
+    const Json* v = FindPath(r.data, path);
+    if (!v) return std::nullopt;
+    return *v;
+  };
+  return UniqueIndex(context->store(), context->layout().ResourcePrefix(name), name, holder_value, util::NowMs);
+}
+
+std::vector<std::pair<std::string, Json>> RecordAccess::UniqueValues(const VersionSpec& spec, const Json& data) {
+  std::vector<std::pair<std::string, Json>> out;
+  for (const FieldRule* rule : spec.schema.UniqueFields()) {
+    const Json* v = FindPath(data, rule->path);
+    if (v && !v->is_null()) out.emplace_back(rule->path, *v);
+  }
+  return out;
+}
+
+std::vector<UniqueIndex::Claim> RecordAccess::Claim(UniqueIndex& index,
+                                            const std::vector<std::pair<std::string, Json>>& values,
+                                            const std::string& id) const {
+  std::vector<UniqueIndex::Claim> claims;
+  try {
+    for (const auto& [path, value] : values) claims.push_back(index.Acquire(path, value, id));
+  } catch (...) {
+    for (const auto& c : claims) index.Release(c.path, c.value, id);
+    throw;
+  }
+  return claims;
+}
+
+std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size_t> limit) const {
+  std::vector<std::string> ids;
+  ListRequest request;
+  request.prefix = context->layout().RecordPrefix(name);
+  if (offset == 0 && !limit && context->settings().concurrency > 1) {
+    // The whole listing: many ranges at once (core/parallel_lister.h), same result.
+    Result<std::vector<std::string>> keys = exec::ListKeysInParallel(
+        context->store(), request.prefix, context->settings().concurrency, exec::kEncodedIdAlphabet);
+    if (!keys.ok()) Fail(keys.status(), "", "listing");
+    for (const auto& key : *keys) {
+      if (auto id = context->layout().IdFromRecordKey(name, key)) ids.push_back(std::move(*id));
+    }
+    return ids;
+  }
+  size_t skipped = 0;
+  while (true) {
+    Result<ListPage> page = context->store().List(request);
+    if (!page.ok()) Fail(page.status(), "", "listing");
+    for (const auto& object : page->objects) {
+      auto id = context->layout().IdFromRecordKey(name, object.key);
+      if (!id) continue;  // not a record key (nothing else should live here)
+      if (skipped < offset) {
+        ++skipped;
+        continue;
+      }
+      if (limit && ids.size() >= *limit) return ids;
+      ids.push_back(std::move(*id));
+    }
+    if (!page->truncated) return ids;
+    request.continuation_token = page->next_continuation_token;
+  }
+}
+
+std::map<std::string, std::string> RecordAccess::ReferenceKeys(const VersionSpec& spec, const Json& data,
+                                                 const std::string& id) const {
+  return core::ReferenceKeys(context->layout(), name, spec.partitions, data, id);
+}
+
+std::map<std::string, std::string> RecordAccess::CheckReferenceKeys(const VersionSpec& spec, const Json& data,
+                                                      const std::string& id, bool generated) const {
+  std::vector<FieldError> errors;
+  std::map<std::string, std::string> keys = ReferenceKeys(spec, data, id);
+  for (const auto& [partition, key] : keys) {
+    if (key.size() <= format::kMaxKeyBytes) continue;
+    // Blame the field with the longest value text: that is what maxlength would cut.
+    const PartitionSpec* p = FindPartition(spec.partitions, partition);
+    const auto segments = RecordSegments(*p, data);
+    size_t longest = 0;
+    for (size_t i = 1; i < segments->size(); ++i) {
+      if ((*segments)[i].second.size() > (*segments)[longest].second.size()) longest = i;
+    }
+    FieldError e;
+    e.path = (*segments)[longest].first;
+    e.rule = "partition";
+    e.expected = "a value whose partition '" + partition + "' reference key fits in " +
+                 std::to_string(format::kMaxKeyBytes) + " bytes (give the partition field a maxlength)";
+    e.actual = "a key of " + std::to_string(key.size()) + " bytes";
+    e.message = e.path + " (partition " + partition + "): the reference key would be " + std::to_string(key.size()) +
+                " bytes; S3 allows " + std::to_string(format::kMaxKeyBytes);
+    errors.push_back(std::move(e));
+  }
+  if (!errors.empty()) {
+    std::string subject = generated ? "a new record" : "record '" + id + "'";
+    throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
+                          std::move(errors), name, generated ? "" : id);
+  }
+  return keys;
+}
+
+std::optional<std::set<std::string>> RecordAccess::CurrentReferenceKeys(const std::string& id) const {
+  Result<GetResult> got = context->store().Get(Key(id));
+  if (got.code() == ErrorCode::kNotFound) return std::nullopt;
+  if (!got.ok()) Fail(got.status(), id, "reading");
+  DecodeOptions options;
+  options.skip_secrets = true;
+  const Record record = Decode(id, *got, options);
+  auto state = State();
+  std::set<std::string> keys;
+  for (auto& [partition, key] : ReferenceKeys(state->current(), record.data, id)) keys.insert(std::move(key));
+  return keys;
+}
+
+ReferenceIo RecordAccess::Io(int concurrency) const {
+  return ReferenceIo{context->store(), context->layout(), name, concurrency,
+                           [this](const std::string& id) { return CurrentReferenceKeys(id); }};
+}
+
+void RecordAccess::PublishReferences(const VersionSpec& spec, ReferenceChange change, const std::string& done) const {
+  if (change.put.empty() && change.remove.empty()) return;
+  if (spec.definition.async_partitions) {
+    references->Push(std::move(change));
+    return;
+  }
+  const ReferenceOutcome outcome = ApplyReferenceChange(Io(context->settings().concurrency), change);
+  if (outcome.failures.empty()) return;
+  const PartitionFailure& first = outcome.failures.front();
+  // The record exists, so "not found" would mislead: report a storage failure.
+  const ErrorCode code = first.code == ErrorCode::kNotFound ? ErrorCode::kIOError : first.code;
+  ThrowError(code,
+             "record '" + change.id + "' of resource '" + name + "' was " + done + ", but " +
+                 std::to_string(outcome.failures.size()) + " of its partition references failed, the first (" +
+                 first.operation + " " + first.key + "): " + first.message +
+                 "; reads through the partition may miss it until `s3db repair " + name +
+                 "` (Resource::RepairPartitions) rebuilds them",
+             name, change.id);
+}
+
+const PartitionSpec& RecordAccess::PartitionOf(const VersionSpec& spec, const std::string& partition) const {
+  if (const PartitionSpec* p = FindPartition(spec.partitions, partition)) return *p;
+  std::string known;
+  for (const auto& p : spec.partitions) known += (known.empty() ? "" : ", ") + p.name;
+  throw InvalidArgument("resource '" + name + "' has no partition '" + partition + "' (" +
+                            (known.empty() ? std::string("it has none") : "it has: " + known) + ")",
+                        name);
+}
+
+std::optional<RecordAccess::PartitionTarget> RecordAccess::Target(const VersionSpec& spec, const std::string& partition,
+                                      const Json& values) const {
+  if (partition.empty()) {
+    if (!values.is_null() && !(values.is_object() && values.empty())) {
+      throw InvalidArgument("resource '" + name + "': partition values were given without a partition", name);
+    }
+    return std::nullopt;
+  }
+  PartitionTarget target;
+  target.partition = &PartitionOf(spec, partition);
+  target.segments = ValueSegments(name, *target.partition, values.is_null() ? Json::object() : values,
+                                        /*require_all=*/false);
+  return target;
+}
+
+std::optional<Record> RecordAccess::Verify(const PartitionSpec& partition, const std::string& key, const std::string& id,
+                             bool full, const Json* filter) const {
+  Result<GetResult> got = context->store().Get(context->layout().RecordKey(name, id));
+  if (got.code() == ErrorCode::kNotFound) return std::nullopt;  // the record is gone
+  if (!got.ok()) Fail(got.status(), id, "reading");
+  DecodeOptions options;
+  options.skip_secrets = !full;
+  Record record = Decode(id, *got, options);
+  const auto segments = RecordSegments(partition, record.data);
+  if (!segments || context->layout().PartitionKey(name, partition.name, *segments, id) != key) return std::nullopt;
+  if (filter && !MatchesFilter(record, *filter)) return std::nullopt;
+  return record;
+}
+
+RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit,
+                         bool keep_records, bool count_all, const Json* filter) const {
+  ScanResult out;
+  auto taken = [&] { return keep_records ? out.records.size() : out.ids.size(); };
+  auto full = [&] { return limit && taken() >= *limit; };
+  if (full() && !count_all) return out;
+  const PartitionSpec& partition = *target.partition;
+  ListRequest request;
+  request.prefix = context->layout().PartitionValuesPrefix(name, partition.name, target.segments);
+  const size_t batch = static_cast<size_t>(std::max(1, context->settings().concurrency)) * 4;
+  while (true) {
+    Result<ListPage> page = context->store().List(request);
+    if (!page.ok()) Fail(page.status(), "", "listing partition '" + partition.name + "' of");
+    std::vector<std::pair<std::string, std::string>> candidates;  // key, id
+    for (const auto& object : page->objects) {
+      auto parts = context->layout().ParsePartitionKey(name, object.key);
+      if (parts) candidates.emplace_back(object.key, std::move(parts->id));
+    }
+    for (size_t start = 0; start < candidates.size(); start += batch) {
+      const size_t n = std::min(candidates.size() - start, batch);
+      std::vector<std::optional<Record>> verified(n);
+      std::vector<std::exception_ptr> failures(n);
+      util::ParallelFor(n, context->settings().concurrency, [&](size_t i) {
+        try {
+          const auto& [key, id] = candidates[start + i];
+          verified[i] = Verify(partition, key, id, keep_records, filter);
+        } catch (...) {
+          failures[i] = std::current_exception();
+        }
+      });
+      for (auto& f : failures) {
+        if (f) std::rethrow_exception(f);
+      }
+      for (auto& record : verified) {
+        if (!record) continue;
+        if (out.matched++ < offset || full()) continue;
+        if (keep_records) {
+          out.records.push_back(std::move(*record));
+        } else {
+          out.ids.push_back(std::move(record->id));
+        }
+      }
+      if (full() && !count_all) return out;
+    }
+    if (!page->truncated) return out;
+    request.continuation_token = page->next_continuation_token;
+  }
+}
+
+std::vector<std::string> RecordAccess::ListReferencedIds(const PartitionTarget& target, size_t offset,
+                                           std::optional<size_t> limit) const {
+  std::vector<std::string> ids;
+  ListRequest request;
+  request.prefix = context->layout().PartitionValuesPrefix(name, target.partition->name, target.segments);
+  size_t skipped = 0;
+  while (!limit || ids.size() < *limit) {
+    Result<ListPage> page = context->store().List(request);
+    if (!page.ok()) Fail(page.status(), "", "listing partition '" + target.partition->name + "' of");
+    for (const auto& object : page->objects) {
+      auto parts = context->layout().ParsePartitionKey(name, object.key);
+      if (!parts || skipped++ < offset) continue;
+      if (limit && ids.size() >= *limit) break;
+      ids.push_back(std::move(parts->id));
+    }
+    if (!page->truncated) break;
+    request.continuation_token = page->next_continuation_token;
+  }
+  return ids;
+}
+
+std::vector<Record> RecordAccess::ReadAll(const std::vector<std::string>& ids, bool cached) const {
+  std::vector<std::optional<Record>> slots(ids.size());
+  std::vector<std::exception_ptr> failures(ids.size());
+  util::ParallelFor(ids.size(), context->settings().concurrency, [&](size_t i) {
+    try {
+      slots[i] = TryGet(ids[i], cached);
+    } catch (...) {
+      failures[i] = std::current_exception();
+    }
+  });
+  for (auto& f : failures) {
+    if (f) std::rethrow_exception(f);
+  }
+  std::vector<Record> out;
+  out.reserve(ids.size());
+  for (auto& s : slots) {
+    if (s) out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+}  // namespace s3db::core

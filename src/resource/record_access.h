@@ -1,0 +1,232 @@
+// RecordAccess: reading, decoding, validating and writing the records of one resource, and
+// keeping its secondary indexes (partition references, unique-value claims) beside them.
+//
+// The Resource methods (resource.cc, resource_bulk.cc, resource_partitions.cc) are the public
+// face; each builds a RecordAccess for the call and composes these steps. It holds no state of
+// its own beyond the call: the catalog state, store and keyring come from the ResourceContext.
+//
+// May call: resource/resource_context.h, index/, record/, schema/, format/, store/, exec/,
+// util/. Called by: resource/.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "index/partition_index.h"
+#include "index/unique_index.h"
+#include "record/record_codec.h"
+#include "resource/resource_context.h"
+#include "s3db/resource.h"
+#include "schema/partition_spec.h"
+
+namespace s3db::core {
+
+// How many Resource::Guarded calls are running on this thread: only the outermost reports
+// an "error" event, so an operation built of others (Upsert) reports once.
+inline thread_local int guard_depth = 0;
+
+// Objects merge key by key, recursively; anything else (null included) replaces.
+void DeepMerge(Json& target, const Json& patch);
+// Whether the record's fields (and "id") equal every entry of a Query filter.
+bool MatchesFilter(const Record& record, const Json& filter);
+// The reference keys of a partition -> key map.
+std::vector<std::string> KeysOf(const std::map<std::string, std::string>& by_partition);
+// "message; message; ..." of a validation's field errors.
+std::string ValidationSummary(const std::vector<FieldError>& errors);
+
+// The unique-value claims of one write: freed when the write does not go through (an error
+// or an exception), kept once confirmed.
+class ClaimSet {
+ public:
+  ClaimSet(UniqueIndex& index, std::vector<UniqueIndex::Claim> claims, std::string id)
+      : index_(index), claims_(std::move(claims)), id_(std::move(id)) {}
+  ClaimSet(const ClaimSet&) = delete;
+  ClaimSet& operator=(const ClaimSet&) = delete;
+  ~ClaimSet() { Release(); }
+
+  void Release() {
+    for (const auto& c : claims_) index_.Release(c.path, c.value, id_);
+    claims_.clear();
+  }
+  // Marks every claim held; the path of one another writer took over meanwhile, if any.
+  std::optional<std::string> Confirm() {
+    for (auto& c : claims_) {
+      if (!index_.Confirm(c, id_)) return c.path;
+    }
+    return std::nullopt;
+  }
+  void Keep() { claims_.clear(); }
+
+ private:
+  UniqueIndex& index_;
+  std::vector<UniqueIndex::Claim> claims_;
+  std::string id_;
+};
+
+// Per-call access to the records of one resource.
+struct RecordAccess {
+  ResourceContext* context;
+  const std::string& name;
+  ReferenceQueue* references;  // the resource's background reference writer
+
+  std::shared_ptr<const ResourceState> State() const;
+
+  // InvalidArgument for an id no record can have.
+  void CheckId(const std::string& id) const;
+
+  std::string Key(const std::string& id) const;
+
+  [[noreturn]] void Fail(const Status& status, const std::string& id, const std::string& doing) const;
+
+  // Validates (normalising) `data` under `spec`; throws ValidationError with every field,
+  // those found in the id (`errors`) included.
+  void Validate(const VersionSpec& spec, Json& data, const std::string& id,
+                std::vector<FieldError> errors = {}) const;
+
+  // Reading or writing record data of a resource with secret fields needs the key; say so
+  // before any request rather than half way through a listing.
+  void RequireKeysFor(const ResourceState& state) const;
+
+  // The version spec that wrote `version`, kept alive by `holder`.
+  const VersionSpec& SpecOf(int version, std::shared_ptr<const ResourceState>* holder) const;
+
+  // `state`, when given, is used if it knows the record's version (it usually does).
+  Record Decode(const std::string& id, const GetResult& got, DecodeOptions options = {},
+                std::shared_ptr<const ResourceState> state = nullptr) const;
+
+  Record Decode(const std::string& id, const ObjectInfo& info, const std::string& body,
+                DecodeOptions options = {}, std::shared_ptr<const ResourceState> state = nullptr) const;
+
+  // The record decoded where the store holds it (ObjectStore::Read), when everything it needs
+  // is at hand: `state` knows its version and it decodes. nullopt otherwise, for the caller
+  // to decode a copy with Decode, which may re-read the catalog and reports the error (Read's
+  // visitor must not call the store).
+  std::optional<Record> DecodeInPlace(const std::string& id, const ObjectInfo& info, const std::string& body,
+                                      const ResourceState& state) const;
+
+  static const VersionSpec* KnownSpec(const ResourceState& state, int version);
+
+  // The record `info` and `body` hold, decoded under `spec`, the version that wrote it.
+  Record DecodeAs(const std::string& id, const ObjectInfo& info, const std::string& body, int version,
+                  const VersionSpec& spec, DecodeOptions options) const;
+
+  // With `cached`, through the CachePlugin when one caches records (public reads only: a
+  // read that decides a write must see the store).
+  std::optional<Record> TryGet(const std::string& id, bool cached = false) const;
+
+  // Encodes and writes `data` (validated under spec) with the given condition. On success
+  // `data` moves into the returned record (callers that retry keep it on failure).
+  Result<Record> Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
+                       const std::string& if_match) const;
+
+  // ---- unique values ----------------------------------------------------------------------
+
+  UniqueIndex Index() const;
+
+  // (path, value) of every unique field the data holds (absent and null hold nothing).
+  static std::vector<std::pair<std::string, Json>> UniqueValues(const VersionSpec& spec, const Json& data);
+
+  // Claims every value in `values` for `id`; on failure frees the ones claimed and rethrows.
+  std::vector<UniqueIndex::Claim> Claim(UniqueIndex& index,
+                                              const std::vector<std::pair<std::string, Json>>& values,
+                                              const std::string& id) const;
+
+  // Ids of the resource in key order, from `offset`, at most `limit` of them.
+  std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit) const;
+
+  // ---- partitions ---------------------------------------------------------------------------
+
+  // Partition name -> reference key of `data` under spec's partitions.
+  std::map<std::string, std::string> ReferenceKeys(const VersionSpec& spec, const Json& data,
+                                                   const std::string& id) const;
+
+  // Throws ValidationError, before any write, for a reference key S3 would refuse; returns
+  // the keys (partition -> reference key).
+  std::map<std::string, std::string> CheckReferenceKeys(const VersionSpec& spec, const Json& data,
+                                                        const std::string& id, bool generated) const;
+
+  // The reference keys record `id` needs now, under the current definition, read fresh
+  // (secrets stay sealed: no partition field is secret); nullopt when it does not exist.
+  std::optional<std::set<std::string>> CurrentReferenceKeys(const std::string& id) const;
+
+  ReferenceIo Io(int concurrency) const;
+
+  // Applies a change to the references of a record just written, or queues it when the
+  // resource writes them in the background. A synchronous failure throws: the record stands,
+  // and repair rebuilds what is missing.
+  void PublishReferences(const VersionSpec& spec, ReferenceChange change, const std::string& done) const;
+
+  // The partition `partition` of `spec`; InvalidArgument naming the ones there are.
+  const PartitionSpec& PartitionOf(const VersionSpec& spec, const std::string& partition) const;
+
+  struct PartitionTarget {
+    const PartitionSpec* partition = nullptr;
+    format::PartitionSegments segments;
+  };
+
+  // The partition a listing reads, from ListOptions/PageOptions; nullopt for the whole resource.
+  std::optional<PartitionTarget> Target(const VersionSpec& spec, const std::string& partition,
+                                        const Json& values) const;
+
+  // The record behind a listed reference, when its current data gives exactly that key (and
+  // it passes `filter`); nullopt for a stale reference. Secrets stay sealed unless `full`.
+  std::optional<Record> Verify(const PartitionSpec& partition, const std::string& key, const std::string& id,
+                               bool full, const Json* filter) const;
+
+  struct ScanResult {
+    std::vector<std::string> ids;
+    std::vector<Record> records;  // when kept
+    size_t matched = 0;           // verified references seen (all of them with count_all)
+  };
+
+  // Lists the references under `target` in key order and keeps those Verify accepts: from
+  // `offset`, at most `limit`. Reads each candidate record (one GET per reference), a batch
+  // at a time in parallel, and stops at the limit unless `count_all`.
+  ScanResult ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit,
+                           bool keep_records, bool count_all, const Json* filter = nullptr) const;
+
+  // The ids the references under `target` name, in key order, from `offset`, at most
+  // `limit`: the index as it stands, no record read (ListOptions::verify false).
+  std::vector<std::string> ListReferencedIds(const PartitionTarget& target, size_t offset,
+                                             std::optional<size_t> limit) const;
+
+  // Reads many ids in parallel; vanished ones are skipped (they were deleted meanwhile).
+  std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false) const;
+};
+
+}  // namespace s3db::core
+
+namespace s3db {
+
+// Runs `op`, reporting an Error it throws as an "error" event (once, from the outermost
+// guarded call) before it propagates.
+template <typename F>
+auto Resource::Guarded(const char* operation, const std::string& id, F&& op) -> decltype(op()) {
+  struct Depth {
+    Depth() { ++core::guard_depth; }
+    ~Depth() { --core::guard_depth; }
+  } depth;
+  try {
+    return op();
+  } catch (const Error& e) {
+    if (core::guard_depth == 1) {
+      // Messages never carry secret values (the validator and the codec leave them out).
+      EmitEvent(events::kError, [&] {
+        return Json{{"resource", name_},
+                    {"id", e.id().empty() ? id : e.id()},
+                    {"operation", operation},
+                    {"code", ErrorCodeName(e.code())},
+                    {"message", e.what()}};
+      });
+    }
+    throw;
+  }
+}
+
+}  // namespace s3db
