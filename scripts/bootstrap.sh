@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config clang-format
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw

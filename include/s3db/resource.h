@@ -145,6 +145,16 @@ struct PartitionRepairResult {
   std::vector<PartitionFailure> failures;  // requests that failed; run repair again
 };
 
+// What Resource::Validate found: the record as Insert would store it (defaults applied,
+// values normalised, timestamps set to now when the resource keeps them) and what makes it
+// distinct from other records, so a caller can check a batch against itself.
+struct ValidatedRecord {
+  std::string id;  // the id given in the data (normalised); empty when Insert would draw one
+  Json data;       // without "id"
+  // (dot path, value) of each unique field the record holds (absent and null hold nothing).
+  std::vector<std::pair<std::string, Json>> unique_values;
+};
+
 class Resource {
  public:
   // Event emitted (on events()) for every reference an asyncPartitions write failed to write
@@ -174,6 +184,13 @@ class Resource {
   // The same, working on `data` itself instead of a copy (hooks and validation change it):
   // a temporary or std::move saves copying the record.
   Record Insert(Json&& data);
+
+  // Checks `data` as Insert would, without a request and without writing: the schema (every
+  // failing field, ValidationError), the id (InvalidArgument), partition reference key lengths
+  // and the metadata budget (MetadataTooLarge under enforce-limits). What it cannot know
+  // without reading the bucket is left to Insert: whether the id or a unique value is taken.
+  // Pre-insert hooks do not run. AccessDenied for secret fields without a passphrase.
+  ValidatedRecord Validate(const Json& data) const;
 
   Record Get(const std::string& id);                  // NotFound when absent
   std::optional<Record> TryGet(const std::string& id);

@@ -71,9 +71,42 @@ void RecordAccess::Validate(const VersionSpec& spec, Json& data, const std::stri
   errors.insert(errors.end(), more.begin(), more.end());
   if (!errors.empty()) {
     std::string subject = id.empty() ? "a new record" : "record '" + id + "'";
-    throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
-                          std::move(errors), name, id);
+    // The message first: the vector is moved into the exception's by-value parameter, which
+    // may be built before the message is.
+    const std::string message = "resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors);
+    throw ValidationError(message, std::move(errors), name, id);
   }
+}
+
+std::map<std::string, std::string> RecordAccess::PrepareInsert(const VersionSpec& spec, Json& data, std::string* id,
+                                                               bool* generated) const {
+  if (!data.is_object()) throw InvalidArgument("resource '" + name + "': a record must be a JSON object", name);
+  *generated = true;
+  std::vector<FieldError> id_errors;
+  if (auto it = data.find("id"); it != data.end()) {
+    if (spec.schema.id) {
+      // The schema declares the id: it is checked with the fields, and a number it allows
+      // becomes its text (the id lives in the object key).
+      *id = ValidateIdValue(spec.schema, *it, &id_errors).value_or("");
+    } else if (!it->is_string()) {
+      throw InvalidArgument("resource '" + name + "': the id must be a string, got " + it->dump(), name);
+    } else {
+      *id = it->get<std::string>();
+    }
+    *generated = false;
+    data.erase("id");
+  } else {
+    *id = format::NewId();
+  }
+  if (id_errors.empty()) CheckId(*id);  // before any work
+  if (spec.definition.timestamps) {
+    std::string now = util::FormatIso8601Ms(util::NowMs());
+    data["createdAt"] = now;
+    data["updatedAt"] = std::move(now);
+  }
+  Validate(spec, data, *generated ? "" : *id, std::move(id_errors));
+  // A redrawn id has the same length, so the check holds for it; its keys are made anew.
+  return CheckReferenceKeys(spec, data, *id, *generated);
 }
 
 void RecordAccess::RequireKeysFor(const ResourceState& state) const {
@@ -300,8 +333,8 @@ std::map<std::string, std::string> RecordAccess::CheckReferenceKeys(const Versio
   }
   if (!errors.empty()) {
     std::string subject = generated ? "a new record" : "record '" + id + "'";
-    throw ValidationError("resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors),
-                          std::move(errors), name, generated ? "" : id);
+    const std::string message = "resource '" + name + "': " + subject + " is invalid: " + ValidationSummary(errors);
+    throw ValidationError(message, std::move(errors), name, generated ? "" : id);
   }
   return keys;
 }

@@ -89,6 +89,12 @@ struct RecordAccess {
   void Validate(const VersionSpec& spec, Json& data, const std::string& id,
                 std::vector<FieldError> errors = {}) const;
 
+  // The pre-write steps of an insert, before any request: takes the id out of `data` (or
+  // draws one; `generated` says which), stamps timestamps, validates under `spec` and checks
+  // the partition reference keys (returned, partition -> key).
+  std::map<std::string, std::string> PrepareInsert(const VersionSpec& spec, Json& data, std::string* id,
+                                                   bool* generated) const;
+
   // Reading or writing record data of a resource with secret fields needs the key; say so
   // before any request rather than half way through a listing.
   void RequireKeysFor(const ResourceState& state) const;

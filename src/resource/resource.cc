@@ -125,31 +125,7 @@ Record Resource::DoInsert(Json data) {
   ctx.RequireKeysFor(*state);
   std::string id;
   bool generated = true;
-  std::vector<FieldError> id_errors;
-  if (auto it = data.find("id"); it != data.end()) {
-    if (spec.schema.id) {
-      // The schema declares the id: it is checked with the fields, and a number it allows
-      // becomes its text (the id lives in the object key).
-      id = core::ValidateIdValue(spec.schema, *it, &id_errors).value_or("");
-    } else if (!it->is_string()) {
-      throw InvalidArgument("resource '" + name_ + "': the id must be a string, got " + it->dump(), name_);
-    } else {
-      id = it->get<std::string>();
-    }
-    generated = false;
-    data.erase("id");
-  } else {
-    id = format::NewId();
-  }
-  if (id_errors.empty()) ctx.CheckId(id);  // before any work
-  if (spec.definition.timestamps) {
-    std::string now = util::FormatIso8601Ms(util::NowMs());
-    data["createdAt"] = now;
-    data["updatedAt"] = std::move(now);
-  }
-  ctx.Validate(spec, data, generated ? "" : id, std::move(id_errors));
-  // A redrawn id has the same length, so the check holds for it; its keys are made anew.
-  std::map<std::string, std::string> reference_keys = ctx.CheckReferenceKeys(spec, data, id, generated);
+  std::map<std::string, std::string> reference_keys = ctx.PrepareInsert(spec, data, &id, &generated);
   const std::string checked_id = id;
   const auto uniques = core::RecordAccess::UniqueValues(spec, data);
   core::UniqueIndex index = ctx.Index();
@@ -183,6 +159,23 @@ Record Resource::DoInsert(Json data) {
     ctx.PublishReferences(spec, core::ReferenceChange{id, core::KeysOf(reference_keys), {}, false}, "inserted");
     return std::move(written).value();
   }
+}
+
+ValidatedRecord Resource::Validate(const Json& input) const {
+  core::RecordAccess ctx{context_, name_, references_.get()};
+  auto state = ctx.State();
+  const core::VersionSpec& spec = state->current();
+  ctx.RequireKeysFor(*state);
+  ValidatedRecord out;
+  out.data = input;
+  bool generated = true;
+  ctx.PrepareInsert(spec, out.data, &out.id, &generated);
+  // The budget as Insert spends it: enforce-limits throws MetadataTooLarge here.
+  (void)core::EncodeRecord(out.data, spec, context_->settings().metadata_budget, name_, out.id, &context_->Keys(),
+                           &spec.partition_paths);
+  if (generated) out.id.clear();
+  out.unique_values = core::RecordAccess::UniqueValues(spec, out.data);
+  return out;
 }
 
 Record Resource::Get(const std::string& id) {

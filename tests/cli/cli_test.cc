@@ -687,6 +687,17 @@ TEST_F(CliTest, InsertFromStdinRejectsTheWholeBatchOnAnyBadLine) {
   EXPECT_EQ(Export(), before);
 }
 
+TEST_F(CliTest, InsertFromStdinRejectsAUniqueValueGivenTwiceInTheBatch) {
+  const std::string schema = WriteTemp("handles.json", R"({"attributes": {"handle": "string|unique"}})");
+  ASSERT_TRUE(Succeeded(Run({"resource", "create", "handles", "--schema", schema})));
+  const RunResult run = Run({"insert", "handles"},
+                            WithStdin("{\"id\":\"a\",\"handle\":\"x\"}\n{\"id\":\"b\",\"handle\":\"y\"}\n"
+                                      "{\"id\":\"c\",\"handle\":\"x\"}\n"));
+  EXPECT_TRUE(FailedWith(run, kConflict, "stdin line 3"));
+  EXPECT_NE(run.err.find("line 1"), std::string::npos) << run.err;
+  EXPECT_EQ(Count("handles"), 0u);
+}
+
 // ---- import / export ----------------------------------------------------------------------
 
 TEST_F(CliTest, ExportReimportedIntoAnotherResourceEqualsTheOriginal) {

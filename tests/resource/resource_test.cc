@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "support/counting_store.h"
 #include "support/test_stores.h"
 #include "s3db/database.h"
 
@@ -371,6 +372,63 @@ TEST_P(ResourceTest, EnforceLimitsRejectsBeforeWriting) {
   EXPECT_FALSE(strict.Exists("big"));
   strict.Insert(Json{{"id", "small"}, {"text", "fine"}});
   EXPECT_EQ(strict.Get("small").data["text"], "fine");
+}
+
+TEST_P(ResourceTest, ValidateChecksAsInsertWouldWithoutARequest) {
+  // A counting store under a database of its own: Validate must not reach the store at all.
+  auto counts = std::make_shared<testing::RequestCounts>();
+  std::unique_ptr<Database> counted =
+      Database::Open(std::make_unique<testing::CountingStore>(stores_.Open(), counts), "validate");
+  ResourceDefinition def = Users();
+  def.name = "checked";
+  def.timestamps = true;
+  def.attributes["handle"] = "string|unique|optional";
+  Resource& checked = counted->CreateResource(def);
+  counts->Clear();
+
+  const ValidatedRecord ok = checked.Validate(Json::parse(
+      R"({"id": "ada", "name": "Ada", "email": "ada@example.com", "handle": "countess",
+          "address": {"city": "London", "country": "UK"}})"));
+  EXPECT_EQ(ok.id, "ada");
+  EXPECT_FALSE(ok.data.contains("id"));
+  EXPECT_EQ(ok.data["active"], true);  // the default Insert would store
+  EXPECT_TRUE(ok.data.contains("createdAt"));
+  ASSERT_EQ(ok.unique_values.size(), 1u);
+  EXPECT_EQ(ok.unique_values[0].first, "handle");
+  EXPECT_EQ(ok.unique_values[0].second, "countess");
+  // No id given: Insert would draw one, so none is reported.
+  EXPECT_TRUE(checked.Validate(Json::parse(R"({"name": "Bo", "email": "bo@example.com",
+                                               "address": {"city": "a", "country": "b"}})"))
+                  .id.empty());
+
+  try {
+    checked.Validate(Json::parse(R"({"name": "A", "email": "nope"})"));
+    FAIL() << "expected ValidationError";
+  } catch (const ValidationError& e) {
+    std::set<std::string> paths;
+    for (const auto& f : e.fields()) paths.insert(f.path);
+    EXPECT_TRUE(paths.count("name") && paths.count("email") && paths.count("address")) << e.what();
+    // The message names every failing field too.
+    for (const std::string field : {"name", "email", "address"}) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(checked.Validate(Json::parse(R"({"id": "a/b", "name": "Ada", "email": "a@b.co",
+                                                "address": {"city": "a", "country": "b"}})")),
+               InvalidArgument);
+  EXPECT_THROW(checked.Validate(Json::array()), InvalidArgument);
+  for (const auto& [kind, n] : counts->by_kind) EXPECT_EQ(n, 0u) << kind;
+
+  // The metadata budget, as enforce-limits spends it.
+  ResourceDefinition strict_def;
+  strict_def.name = "strict";
+  strict_def.behavior = "enforce-limits";
+  strict_def.attributes = Json{{"text", "string"}};
+  Resource& strict = counted->CreateResource(strict_def);
+  counts->Clear();
+  EXPECT_THROW(strict.Validate(Json{{"text", std::string(3000, 'a')}}), MetadataTooLarge);
+  EXPECT_NO_THROW(strict.Validate(Json{{"text", "fine"}}));
+  for (const auto& [kind, n] : counts->by_kind) EXPECT_EQ(n, 0u) << kind;
 }
 
 TEST_P(ResourceTest, BodyOnlyKeepsFieldsInTheBody) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,48 +83,35 @@ std::string LineLabel(const std::string& source, const JsonLine& line) {
   return label;
 }
 
-// A throwaway in-memory copy of a resource (same definition, same options), so the library's
-// own validator can judge records without a write to the real store. Its bucket is unique to
-// the copy and cleared with it.
-class ScratchCopy {
- public:
-  ScratchCopy(const s3db::ResourceDefinition& definition, const s3db::DatabaseOptions& options)
-      : bucket_("s3db-cli-scratch-" + std::to_string(getpid()) + "-" + std::to_string(copies_++)) {
-    s3db::DatabaseOptions scratch_options = options;
-    scratch_options.uri = "memory://" + bucket_;
-    scratch_options.plugins.clear();  // they serve the real database (and count its requests)
-    scratch_options.cache.reset();
-    database_ = s3db::Database::Connect(scratch_options);
-    resource_ = &database_->CreateResource(definition);
-  }
-  ~ScratchCopy() {
-    database_.reset();
-    s3db::ClearMemoryBucket(bucket_);
-  }
-  ScratchCopy(const ScratchCopy&) = delete;
-  ScratchCopy& operator=(const ScratchCopy&) = delete;
-
-  s3db::Resource& resource() { return *resource_; }
-
- private:
-  static inline unsigned copies_ = 0;  // the CLI is single-threaded
-  std::string bucket_;
-  std::unique_ptr<s3db::Database> database_;
-  s3db::Resource* resource_ = nullptr;
-};
-
-// Judges a whole batch before the real store sees one write: every line is inserted into a
-// scratch copy, so schema rules, id syntax, ids repeated within the batch and the metadata
-// budget all fail here.
+// Judges a whole batch before the real store sees one write: Resource::Validate checks each
+// line as Insert would (schema rules, id syntax, partition keys, the metadata budget), and
+// the batch is checked against itself for ids and unique values given twice.
 void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines,
-                  const std::string& source, const s3db::DatabaseOptions& options) {
-  ScratchCopy copy(resource.definition(), options);
+                  const std::string& source) {
+  std::map<std::string, size_t> ids;                           // id -> line number
+  std::map<std::pair<std::string, std::string>, size_t> uniques;  // (path, value) -> line number
   for (const JsonLine& line : lines) {
+    auto fail = [&](ExitCode code, const std::string& why) {
+      throw CliError(code, LineLabel(source, line) + ": " + why + "; nothing was inserted");
+    };
+    s3db::ValidatedRecord checked;
     try {
-      copy.resource().Insert(line.value);
+      checked = resource.Validate(line.value);
     } catch (const s3db::Error& error) {
-      throw CliError(ExitCodeFor(error), LineLabel(source, line) + ": " + DescribeError(error) +
-                                             "; nothing was inserted");
+      fail(ExitCodeFor(error), DescribeError(error));
+    }
+    if (!checked.id.empty()) {
+      auto [seen, fresh] = ids.emplace(checked.id, line.line_number);
+      if (!fresh) {
+        fail(ExitCode::kConflict, "id \"" + checked.id + "\" is also on line " + std::to_string(seen->second));
+      }
+    }
+    for (const auto& [path, value] : checked.unique_values) {
+      auto [seen, fresh] = uniques.emplace(std::make_pair(path, value.dump()), line.line_number);
+      if (!fresh) {
+        fail(ExitCode::kConflict, "unique field " + path + " = " + DumpJson(value) + " is also on line " +
+                                      std::to_string(seen->second));
+      }
     }
   }
 }
@@ -201,7 +189,7 @@ ExitCode Insert(const CommandLine& line, Session& session, Output& out) {
   const std::vector<JsonLine> lines = ReadJsonObjectLines(*session.record_input(), "stdin");
   if (lines.empty()) return ExitCode::kOk;
   s3db::Resource& resource = session.database().resource(line.resource);
-  DryRunInsert(resource, lines, "stdin", session.options());
+  DryRunInsert(resource, lines, "stdin");
   RejectTakenIds(resource, lines, "stdin");
   return InsertLines(session, resource, lines, "stdin", &out).worst;
 }
