@@ -328,7 +328,7 @@ class Plugin {
 //   Put -> put (PUT)   Get -> get   Head -> head   List -> list (ListObjectsV2)
 //   Delete -> delete   DeleteMany -> post (DeleteObjects is a POST; an empty batch sends
 //   nothing and is not counted)   copy: CopyObject (the ObjectStore has no Copy call yet, so 0)
-// Prices (DESIGN.md): PUT/COPY/POST/LIST $0.005 per 1,000; GET/HEAD $0.0004 per 1,000;
+// Prices (docs/ARCHITECTURE.md): PUT/COPY/POST/LIST $0.005 per 1,000; GET/HEAD $0.0004 per 1,000;
 // DELETE free. Storage and data transfer are not included.
 //
 // Bytes: bytes_out is what requests carry (Put bodies plus the metadata values sent),

@@ -1,4 +1,4 @@
-// The five strategies for records over the metadata budget (DESIGN.md "Behaviors").
+// The five strategies for records over the metadata budget (docs/ARCHITECTURE.md "Design rules the code keeps").
 #pragma once
 
 #include <optional>
