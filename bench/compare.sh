@@ -6,7 +6,8 @@
 #   bench/compare.sh URI [N] [CONCURRENCY...]      # default N 1000, concurrencies 1 32
 #
 # $S3DB_BENCH_IMPLS picks the implementations (default "raw s3db s3db.js"; "raw s3db" for a
-# ceiling run with a larger N). $S3DB_BENCH_ROUNDS rounds (default 3) each run all three at every concurrency, so slow
+# ceiling run with a larger N; "before s3db" with $S3DB_BENCH_BEFORE naming an earlier build's
+# s3db binary, for a table of this build against that one). $S3DB_BENCH_ROUNDS rounds (default 3) each run all three at every concurrency, so slow
 # minutes of a shared machine hit every implementation alike; the table shows each figure's
 # median over the rounds. Needs `cmake --build --preset default` and
 # `bash bench/peer/install.sh` first. The JSON lines are kept in $S3DB_BENCH_OUT (default
@@ -38,6 +39,9 @@ for round in $(seq "$rounds"); do
         raw) build/default/bench/s3db_raw_bench --uri "$uri" --n "$n" --concurrency "$c" ;;
         s3db) build/default/s3db --uri "$uri" --concurrency "$c" bench --n "$n" --json ;;
         s3db.js) node bench/peer/bench.mjs --uri "$uri" --n "$n" --concurrency "$c" ;;
+        before)  # an earlier build of s3db ($S3DB_BENCH_BEFORE), for a before/after table
+          "${S3DB_BENCH_BEFORE:?before: set S3DB_BENCH_BEFORE to the earlier s3db binary}" --uri "$uri" \
+            --concurrency "$c" bench --n "$n" --json | sed 's/"impl":"s3db"/"impl":"before"/' ;;
         *) echo "compare: unknown implementation '$impl' in S3DB_BENCH_IMPLS" >&2; exit 2 ;;
       esac >> "$out"
     done

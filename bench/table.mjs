@@ -54,6 +54,7 @@ const CEILING = {
 };
 
 for (const [c, { raw, s3db, 's3db.js': js }] of [...byConcurrency].sort((a, b) => a[0] - b[0])) {
+  if (!raw && !js) continue;  // a before/after run only: its table is below
   const n = s3db?.n ?? js?.n;
   const rounds = Math.max(...[raw, s3db, js].map((r) => r?.rounds ?? 0));
   console.log(`\n### Concurrency ${c}, ${n} records, ${s3db?.uri ?? js?.uri ?? raw?.uri}` +
@@ -76,5 +77,21 @@ for (const [c, { raw, s3db, 's3db.js': js }] of [...byConcurrency].sort((a, b) =
     console.log(`| ${label} | ${unit}/s | ${fmt(rate(s3db, step, unit))} | ${fmt(rate(js, step, unit))} | ` +
       `${ratio(rate(s3db, step, unit), rate(js, step, unit))} | ${fmt(s3db?.[`${step}_requests`])} | ` +
       `${fmt(js?.[`${step}_requests`])} | ${ceiling} | ${share} |`);
+  }
+}
+
+// Before/after: this build's s3db against an earlier one (compare.sh's "before"), step by step.
+for (const [c, { before, s3db }] of [...byConcurrency].sort((a, b) => a[0] - b[0])) {
+  if (!before || !s3db) continue;
+  const rounds = Math.max(before.rounds ?? 0, s3db.rounds ?? 0);
+  console.log(`\n### Before and after, concurrency ${c}, ${s3db.n} records, ${s3db.uri}` +
+    `${rounds > 1 ? ` (medians of ${rounds} rounds)` : ''}\n`);
+  console.log('| step | unit | before | after | after ÷ before | requests before | requests after |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [step, unit] of STEPS) {
+    if (rate(s3db, step, unit) === undefined && rate(before, step, unit) === undefined) continue;
+    console.log(`| ${step} | ${unit}/s | ${fmt(rate(before, step, unit))} | ${fmt(rate(s3db, step, unit))} | ` +
+      `${ratio(rate(s3db, step, unit), rate(before, step, unit))} | ${fmt(before[`${step}_requests`])} | ` +
+      `${fmt(s3db[`${step}_requests`])} |`);
   }
 }
