@@ -17,7 +17,6 @@
 #include <system_error>
 
 #include "plugins/cache_internal.h"
-#include "plugins/cache_lru.h"
 #include "s3db/cache.h"
 #include "util/crypto_hash.h"
 #include "util/time_format.h"
@@ -96,13 +95,9 @@ std::optional<Loaded> ReadEntry(const fs::path& path, size_t limit) {
   return out;
 }
 
-class FileCache : public CacheDriver {
+class FileCache : public plugins::LruCacheDriver {
  public:
-  FileCache(const CacheOptions& options, fs::path dir)
-      : clock_(options.clock ? options.clock : CacheClock(util::NowMs)),
-        max_entry_bytes_(options.max_entry_bytes),
-        dir_(std::move(dir)),
-        index_(options.max_entries, options.max_bytes) {}
+  FileCache(const CacheOptions& options, fs::path dir) : LruCacheDriver(options), dir_(std::move(dir)) {}
 
   // Rebuilds the index from the directory: drops temporary files (a crashed writer's), torn,
   // foreign and expired entries, then applies the bounds, newest files kept.
@@ -237,14 +232,6 @@ class FileCache : public CacheDriver {
     return result;
   }
 
-  CacheStats stats() const override {
-    std::lock_guard lock(mu_);
-    CacheStats s = stats_;
-    s.entries = index_.size();
-    s.bytes = index_.bytes();
-    return s;
-  }
-
  private:
   size_t ReadLimit() const { return kMagic.size() + 64 + kMaxKeyBytes + max_entry_bytes_; }
   bool index_fits(size_t bytes) {
@@ -271,12 +258,7 @@ class FileCache : public CacheDriver {
     return Status::Ok();
   }
 
-  const CacheClock clock_;
-  const size_t max_entry_bytes_;
   const fs::path dir_;
-  mutable std::mutex mu_;
-  plugins::LruIndex<std::string> index_;  // payload: the entry's file name
-  CacheStats stats_;
 };
 
 }  // namespace

@@ -2,19 +2,14 @@
 #include <mutex>
 
 #include "plugins/cache_internal.h"
-#include "plugins/cache_lru.h"
 #include "s3db/cache.h"
-#include "util/time_format.h"
 
 namespace s3db {
 namespace {
 
-class MemoryCache : public CacheDriver {
+class MemoryCache : public plugins::LruCacheDriver {
  public:
-  explicit MemoryCache(const CacheOptions& options)
-      : clock_(options.clock ? options.clock : CacheClock(util::NowMs)),
-        max_entry_bytes_(options.max_entry_bytes),
-        index_(options.max_entries, options.max_bytes) {}
+  explicit MemoryCache(const CacheOptions& options) : LruCacheDriver(options) {}
 
   std::optional<std::string> Get(const std::string& key) override {
     std::lock_guard lock(mu_);
@@ -66,21 +61,6 @@ class MemoryCache : public CacheDriver {
     index_.EraseAll();
     return Status::Ok();
   }
-
-  CacheStats stats() const override {
-    std::lock_guard lock(mu_);
-    CacheStats s = stats_;
-    s.entries = index_.size();
-    s.bytes = index_.bytes();
-    return s;
-  }
-
- private:
-  const CacheClock clock_;
-  const size_t max_entry_bytes_;
-  mutable std::mutex mu_;
-  plugins::LruIndex<std::string> index_;
-  CacheStats stats_;
 };
 
 }  // namespace

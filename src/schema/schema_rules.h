@@ -17,6 +17,10 @@
 // rule says so (defaults, convert, trim, lowercase/uppercase, dates to canonical ISO 8601),
 // so the caller validates a copy and stores the result.
 //
+// The code: rule_parser.cc parses, rule_validator.cc validates (value_formats.h has the text
+// formats, rule_messages.h the wording), schema_rules.cc answers questions about a Schema,
+// partition_field_rule.cc parses partition field rules.
+//
 // Thread-safety: a parsed Schema is immutable and may be shared by any number of threads.
 #pragma once
 

@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "support/definitions.h"
 #include "support/test_stores.h"
 #include "s3db/database.h"
 #include "s3db/stores.h"
@@ -11,14 +12,8 @@ namespace s3db {
 namespace {
 
 using testing::Backend;
+using testing::Def;
 using testing::StoreFactory;
-
-ResourceDefinition Def(const std::string& name, Json attributes) {
-  ResourceDefinition def;
-  def.name = name;
-  def.attributes = std::move(attributes);
-  return def;
-}
 
 class DatabaseTest : public ::testing::TestWithParam<Backend> {
  protected:

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/fault_store.h"
+#include "support/raw_objects.h"
 #include "support/test_stores.h"
 #include "s3db/database.h"
 
@@ -21,6 +22,7 @@ namespace {
 
 using testing::Backend;
 using testing::FaultStore;
+using testing::PutRawReference;
 using testing::StoreFactory;
 
 ResourceDefinition Users(bool async = false) {
@@ -96,12 +98,6 @@ class PartitionTest : public ::testing::TestWithParam<Backend> {
       }
     }
     return keys;
-  }
-
-  void PutRawReference(const std::string& key) {
-    PutRequest put;
-    put.key = key;
-    ASSERT_TRUE(stores_.Open()->Put(put).ok());
   }
 
   StoreFactory stores_{GetParam()};
@@ -276,10 +272,10 @@ TEST_P(PartitionTest, StaleReferencesAreSkippedByEveryReadAndRemovedByRepair) {
   users.Insert({{"id", "bob"}, {"name", "Bob"}, {"region", "eu"}});
   // What an interrupted writer can leave: a reference for a record that moved, one for a
   // record that is gone, one of a partition no longer defined, a key that is no reference.
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=ada");
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=ghost");
-  PutRawReference("db/resource=users/partition=byOld/x=1/id=bob");
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/stray");
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/id=ada");
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/id=ghost");
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byOld/x=1/id=bob");
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/stray");
 
   const ListOptions eu = In("byRegion", {{"region", "eu"}});
   EXPECT_EQ(users.ListIds(eu), std::vector<std::string>{"bob"});
@@ -321,9 +317,9 @@ TEST_P(PartitionTest, UnverifiedReadsTrustTheReferencesAndOnlyList) {
   users.Insert({{"id", "ada"}, {"name", "Ada"}, {"region", "us"}});
   users.Insert({{"id", "bob"}, {"name", "Bob"}, {"region", "eu"}});
   users.Insert({{"id", "cy"}, {"name", "Cy"}, {"region", "eu"}});
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=ada");    // moved away
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=ghost");  // deleted
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/stray");     // no reference key
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/id=ada");    // moved away
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/id=ghost");  // deleted
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/stray");     // no reference key
 
   ListOptions eu = In("byRegion", {{"region", "eu"}});
   eu.verify = false;
@@ -567,7 +563,7 @@ TEST_P(PartitionTest, PagesListsAndOffsetsCountOnlyWhatBelongs) {
   Resource& users = db_->CreateResource(Users());
   for (int i = 0; i < 7; ++i) users.Insert({{"id", "e" + std::to_string(i)}, {"name", "n"}, {"region", "eu"}});
   for (int i = 0; i < 3; ++i) users.Insert({{"id", "u" + std::to_string(i)}, {"name", "n"}, {"region", "us"}});
-  PutRawReference("db/resource=users/partition=byRegion/region=eu/id=e00");  // stale: no record
+  PutRawReference(*stores_.Open(), "db/resource=users/partition=byRegion/region=eu/id=e00");  // stale: no record
   PageOptions page;
   page.size = 3;
   page.partition = "byRegion";

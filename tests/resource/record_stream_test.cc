@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/fault_store.h"
+#include "support/raw_objects.h"
 #include "support/test_stores.h"
 #include "s3db/database.h"
 #include "s3db/executor.h"
@@ -24,6 +25,7 @@ namespace {
 
 using testing::Backend;
 using testing::FaultStore;
+using testing::PutRawReference;
 using testing::StoreFactory;
 
 bool IsRecordKey(const std::string& key) {
@@ -152,12 +154,6 @@ class RecordStreamTest : public ::testing::TestWithParam<Backend> {
     ASSERT_EQ(result.failed, 0u);
   }
 
-  void PutRawReference(const std::string& key) {
-    PutRequest put;
-    put.key = key;
-    ASSERT_TRUE(stores_.Open()->Put(put).ok());
-  }
-
   StoreFactory stores_{GetParam()};
   std::shared_ptr<FaultStore::Control> control_ = std::make_shared<FaultStore::Control>();
   std::shared_ptr<Probe> probe_ = std::make_shared<Probe>();
@@ -219,8 +215,8 @@ TEST_P(RecordStreamTest, ScanThroughAPartitionEqualsListAndSkipsStaleReferences)
   // A record that moved (its old reference left behind) and a reference to nothing: what an
   // interrupted writer can leave.
   items_.Update("u1", {{"region", "asia"}});
-  PutRawReference("db/resource=items/partition=byRegion/region=eu/id=u1");
-  PutRawReference("db/resource=items/partition=byRegion/region=eu/id=ghost");
+  PutRawReference(*stores_.Open(), "db/resource=items/partition=byRegion/region=eu/id=u1");
+  PutRawReference(*stores_.Open(), "db/resource=items/partition=byRegion/region=eu/id=ghost");
 
   ListOptions eu;
   eu.partition = "byRegion";

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "loopback_http_server.h"
+#include "support/raw_objects.h"
 #include "s3/http_client.h"
 #include "s3/sigv4.h"
 #include "s3db/stores.h"
@@ -594,15 +595,8 @@ class RealS3Test : public ::testing::Test {
 
   std::string K(const std::string& name) const { return prefix_ + name; }
 
-  ObjectInfo MustPut(const std::string& key, const std::string& body = "body",
-                     const Metadata& metadata = {}) {
-    PutRequest request;
-    request.key = key;
-    request.body = body;
-    request.metadata = metadata;
-    Result<ObjectInfo> result = store_->Put(request);
-    EXPECT_TRUE(result.ok()) << key << ": " << result.status().ToString();
-    return result.ok() ? *result : ObjectInfo{};
+  ObjectInfo MustPut(const std::string& key, const std::string& body = "body", const Metadata& metadata = {}) {
+    return testing::MustPut(*store_, key, body, metadata);
   }
 
   std::vector<std::string> ListAll(const std::string& prefix, std::string start_after = "",

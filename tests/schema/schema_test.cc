@@ -2,6 +2,7 @@
 // import, declared ids, and the seeds' largest schemas end to end, on every local backend.
 #include <gtest/gtest.h>
 
+#include "support/definitions.h"
 #include "support/test_stores.h"
 #include "format/key_layout.h"
 #include "format/value_codec.h"
@@ -12,14 +13,8 @@ namespace s3db {
 namespace {
 
 using testing::Backend;
+using testing::Def;
 using testing::StoreFactory;
-
-ResourceDefinition Def(const std::string& name, Json attributes) {
-  ResourceDefinition def;
-  def.name = name;
-  def.attributes = std::move(attributes);
-  return def;
-}
 
 class SchemaTest : public ::testing::TestWithParam<Backend> {
  protected:

@@ -16,6 +16,7 @@
 
 #include "s3db/object_store.h"
 #include "s3db/stores.h"
+#include "support/raw_objects.h"
 #include "util/crypto_hash.h"
 
 namespace s3db {
@@ -56,15 +57,8 @@ class StoreContractTest : public ::testing::TestWithParam<StoreCase> {
     std::filesystem::remove_all(scratch_, ignored);
   }
 
-  ObjectInfo MustPut(const std::string& key, const std::string& body = "body",
-                     const Metadata& metadata = {}) {
-    PutRequest request;
-    request.key = key;
-    request.body = body;
-    request.metadata = metadata;
-    Result<ObjectInfo> result = store_->Put(request);
-    EXPECT_TRUE(result.ok()) << key << ": " << result.status().ToString();
-    return result.ok() ? *result : ObjectInfo{};
+  ObjectInfo MustPut(const std::string& key, const std::string& body = "body", const Metadata& metadata = {}) {
+    return testing::MustPut(*store_, key, body, metadata);
   }
 
   Status PutWithMetadata(const Metadata& metadata) {
