@@ -54,7 +54,7 @@ struct ScanOptions {
 // threads.
 class RecordScan {
  public:
-  class Impl;  // internal (src/core/record_scan.h)
+  class Impl;  // internal (src/resource/record_scan.h)
   explicit RecordScan(std::unique_ptr<Impl> impl);
   RecordScan(RecordScan&&) noexcept;
   RecordScan& operator=(RecordScan&&) noexcept;
@@ -123,7 +123,7 @@ struct WriterResult {
 // threads may Write at once. Must not outlive its Database; destroying it closes it.
 class RecordWriter {
  public:
-  class Impl;  // internal (src/core/record_writer.cc)
+  class Impl;  // internal (src/resource/record_writer.cc)
   explicit RecordWriter(std::unique_ptr<Impl> impl);
   RecordWriter(RecordWriter&&) noexcept;
   RecordWriter& operator=(RecordWriter&&) noexcept;

@@ -1,7 +1,7 @@
 // A record <-> one object: fields to metadata (base36 keys, encoded values) and, for what
 // does not fit the budget, to the JSON body (docs/FORMAT.md "Records"). The only place that
 // knows metadata keys. Values are typed by the writing version's rules: dates go compact
-// (tag D), secret fields are sealed with the database key (tag E, core/keyring.h).
+// (tag D), secret fields are sealed with the database key (tag E, record/keyring.h).
 #pragma once
 
 #include <cstdint>

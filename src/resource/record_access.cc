@@ -275,7 +275,7 @@ std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size
   ListRequest request;
   request.prefix = context->layout().RecordPrefix(name);
   if (offset == 0 && !limit && context->settings().concurrency > 1) {
-    // The whole listing: many ranges at once (core/parallel_lister.h), same result.
+    // The whole listing: many ranges at once (exec/parallel_lister.h), same result.
     Result<std::vector<std::string>> keys = exec::ListKeysInParallel(
         context->store(), request.prefix, context->settings().concurrency, exec::kEncodedIdAlphabet);
     if (!keys.ok()) Fail(keys.status(), "", "listing");

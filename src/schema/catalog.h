@@ -82,7 +82,7 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
 // Throws Corruption when the document is not a catalog this version understands.
 void CheckCatalog(const Json& catalog);
 
-// The catalog member that holds the secret-field keys (core/keyring.h reads it).
+// The catalog member that holds the secret-field keys (record/keyring.h reads it).
 inline constexpr const char* kCryptoMember = "crypto";
 
 // Whether any version of the resource entry has a secret field (records written under any

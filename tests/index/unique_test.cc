@@ -1,4 +1,4 @@
-// `unique` on scalar fields: enforced across records with claim objects (core/unique_index.h),
+// `unique` on scalar fields: enforced across records with claim objects (index/unique_index.h),
 // on every local backend, including concurrent writers and writers that crashed half way.
 #include <gtest/gtest.h>
 
