@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
@@ -85,8 +86,40 @@ inline constexpr const char* kDefaultUri = "file://./s3db-data";
 
 Result<StoreUri> ParseStoreUri(const std::string& uri);
 
+// Hides secrets in text as "***": those of connection strings, and any added one by one
+// (credentials read from the environment, a passphrase). Every masking of s3db goes through
+// it: StoreUri errors, the S3 store's messages, the CLI's stderr.
+//
+// AddUri finds the secret key and session token even in a string that does not parse, by
+// hand: the password of "scheme://KEY:PASSWORD@" runs from the first ':' to the LAST '@'
+// before the query, and "sessionToken=" runs to the next '&'. The parser cuts the
+// credentials at the first '@' and rejects a second one before the query, so a password
+// holds '@' only written as %40 and, for any URI that parses, the first '@' is the last. A
+// string with a raw '@' in the password ("KEY:p@ss@bucket") is one the parser rejects, and
+// there only the last '@' masks the whole password (the first would leave "ss" shown).
+// Each secret is masked as written, percent-decoded and percent-encoded.
+class SecretMasker {
+ public:
+  void AddUri(const std::string& uri);
+  // The secret key and session token of a parsed URI.
+  void AddSecretsOf(const StoreUri& uri);
+  void AddSecret(std::string secret);
+  // One left-to-right pass that masks the longest secret starting at each position.
+  std::string Mask(const std::string& text) const;
+
+ private:
+  void AddApparentSecrets(const std::string& uri);  // the by-hand part of AddUri
+  void AddSecretForms(const std::string& secret);   // as it is and percent-encoded
+
+  std::vector<std::string> secrets_;  // longest first, so no secret is masked only in part
+};
+
 // Replaces every secret in `text` that `uri` carries with "***" (for error messages).
 std::string MaskSecrets(const std::string& text, const StoreUri& uri);
+
+// A connection string as it may be shown: ToString() when it parses, else the text with
+// whatever SecretMasker::AddUri finds in it masked.
+std::string MaskedUri(const std::string& uri);
 
 // Opens the store a URI names. memory:// buckets are shared within the process by name;
 // s3:// and http(s):// open an S3 store (include/s3db/s3_store.h).
