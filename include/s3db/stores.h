@@ -13,7 +13,7 @@
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
 
-// The local ObjectStore implementations (the S3 store is opened through OpenStore in uri.h).
+// The local ObjectStore implementations (the S3 store is opened through OpenStore below).
 //
 // MemoryStore: in-process, thread-safe, S3 semantics (conditional writes, ETag = MD5 of body,
 // 2 KB metadata limit, binary key order). Buckets are shared by name within one process, so
@@ -48,7 +48,7 @@ Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& option
 //   s3://KEY:SECRET@bucket/prefix?region=R&endpoint=URL&forcePathStyle=true&sessionToken=T
 //   http(s)://KEY:SECRET@host:port/bucket/prefix          (custom endpoint, path style)
 //
-// s3:// and http(s):// also take the S3 store's own options (include/s3db/s3_store.h):
+// s3:// and http(s):// also take the S3 store's own options (S3StoreOptionsFromUri below):
 // probe, tlsVerify, concurrency, maxAttempts, connectTimeoutMs, requestTimeoutMs; their
 // values are checked when the store opens.
 //
@@ -133,7 +133,7 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObser
 // The S3 ObjectStore: AWS S3, MinIO, Ceph RGW and other S3-compatible servers, spoken to
 // over HTTP(S) with libcurl and signed with our own SigV4 (src/s3/sigv4.h).
 //
-// Usually reached through a connection string (uri.h, DESIGN.md):
+// Usually reached through a connection string (above, DESIGN.md):
 //   s3://KEY:SECRET@bucket/prefix?region=eu-west-1
 //   http://KEY:SECRET@127.0.0.1:7480/bucket/prefix        (custom endpoint, path style)
 // Credentials not in the URI come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
@@ -157,14 +157,16 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObser
 //    stored `_wt` is this Put's tag, the first attempt did succeed, and Put reports success
 //    with the stored ETag instead of a false kPreconditionFailed (slatedb #766). `_wt` is
 //    removed from metadata returned by Get and Head, and a caller may not set it itself
-//    (kInvalidArgument). The tag's 19 bytes are reserved out of S3's 2048-byte limit, so
-//    capabilities().metadata_limit is 2029 (the record layer's default budget is 2000).
+//    (kInvalidArgument). The tag's 20 bytes on the wire are reserved out of S3's 2048-byte
+//    limit, so capabilities().metadata_limit is 2028 (the record layer's default budget is
+//    2000).
 //  - If-Match is sent without quotes (Ceph RGW matches only the bare ETag; AWS accepts
 //    both). If-Match on an absent key is kPreconditionFailed whether the server says 404
 //    (AWS) or 412 (RGW).
-//  - Capabilities: unless `probe` is false, opening the store writes a probe object under the
-//    URI's prefix with If-None-Match: * twice and once with a wrong If-Match, then deletes it.
-//    A server that does not refuse the second and third writes (s3rver) gets
+//  - Capabilities: unless `probe` is false, opening the store runs the conditional-write
+//    probe (src/store/capability_probe.h, the one a Database runs too): a probe object under
+//    the URI's prefix written with If-None-Match: * twice and once with a wrong If-Match, then
+//    deleted. A server that does not refuse the second and third writes (s3rver) gets
 //    capabilities().conditional_writes == false, a one-time warning on stderr, and conditional
 //    Puts fall back to HEAD-then-PUT, which concurrent writers can race. The probe also fails
 //    fast on wrong credentials or a missing bucket.
