@@ -121,12 +121,13 @@ std::string MaskSecrets(const std::string& text, const StoreUri& uri);
 // whatever SecretMasker::AddUri finds in it masked.
 std::string MaskedUri(const std::string& uri);
 
+struct S3StoreOptions;
+
 // Opens the store a URI names. memory:// buckets are shared within the process by name;
-// s3:// and http(s):// open an S3 store (include/s3db/s3_store.h).
+// s3:// and http(s):// open an S3 store with `s3_settings` (its uri field is not used), under
+// the store options the URI itself carries (S3StoreOptionsFromUri).
 Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
-// The same; a store that sends requests over a network (S3) reports each one, retries
-// included, to `observer`.
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObserver observer);
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3StoreOptions& s3_settings);
 
 }  // namespace s3db
 
@@ -147,7 +148,9 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObser
 //  - Thread-safe. At most `concurrency` requests are in flight at once (the connection pool
 //    size); more callers wait for a free connection.
 //  - Retries: retryable failures only (5xx, 503 SlowDown, 429, timeouts, resets), exponential
-//    backoff with full jitter, Retry-After honoured, at most `max_attempts` attempts. 409
+//    backoff with full jitter, Retry-After honoured, at most `max_attempts` attempts: the
+//    executor's retry policy (src/exec/retry_policy.h). A Database gives the store its
+//    ExecutorOptions' retries + 1, retry_delay and max_retry_delay. 409
 //    ConditionalRequestConflict is returned as kConflict at once: re-reading is the caller's
 //    job.
 //  - Conditional writes and lost responses: every conditional Put (If-None-Match / If-Match)
@@ -202,9 +205,10 @@ struct S3StoreOptions {
 };
 
 // Reads the store options a connection string carries in StoreUri::options (probe,
-// concurrency, connectTimeoutMs, requestTimeoutMs, maxAttempts, tlsVerify), on top of the
-// defaults. An unknown option or a bad value is kInvalidArgument.
-Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri);
+// concurrency, connectTimeoutMs, requestTimeoutMs, maxAttempts, tlsVerify), on top of
+// `settings` (what the URI does not say; its uri field is replaced by `uri`). An unknown
+// option or a bad value is kInvalidArgument.
+Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions settings = {});
 
 // Opens the store: resolves credentials, region and endpoint, then probes (unless
 // options.probe is false). Fails with kInvalidArgument for bad options or missing

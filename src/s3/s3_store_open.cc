@@ -44,8 +44,8 @@ Status S3StoreOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri) {
-  S3StoreOptions options;
+Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions settings) {
+  S3StoreOptions options = std::move(settings);
   options.uri = uri;
   auto invalid = [](const std::string& why) {
     return Status(ErrorCode::kInvalidArgument, "invalid connection string: " + why);
