@@ -18,6 +18,8 @@ namespace s3db {
 
 struct ExecutorOptions {
   int concurrency = 8;                                  // request slots (1..1024)
+  // Retries of retryable errors, with full jitter. On S3 the S3 store makes them, with these
+  // same settings (the executor then does not retry on top).
   int retries = 3;                                      // extra attempts for retryable errors
   std::chrono::milliseconds retry_delay{100};           // backoff base: delay <= base * 2^attempt
   std::chrono::milliseconds max_retry_delay{5000};      // backoff cap

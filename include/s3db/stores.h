@@ -8,11 +8,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
 
-// The local ObjectStore implementations (the S3 store is opened through OpenStore in uri.h).
+// The local ObjectStore implementations (the S3 store is opened through OpenStore below).
 //
 // MemoryStore: in-process, thread-safe, S3 semantics (conditional writes, ETag = MD5 of body,
 // 2 KB metadata limit, binary key order). Buckets are shared by name within one process, so
@@ -47,7 +48,7 @@ Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& option
 //   s3://KEY:SECRET@bucket/prefix?region=R&endpoint=URL&forcePathStyle=true&sessionToken=T
 //   http(s)://KEY:SECRET@host:port/bucket/prefix          (custom endpoint, path style)
 //
-// s3:// and http(s):// also take the S3 store's own options (include/s3db/s3_store.h):
+// s3:// and http(s):// also take the S3 store's own options (S3StoreOptionsFromUri below):
 // probe, tlsVerify, concurrency, maxAttempts, connectTimeoutMs, requestTimeoutMs; their
 // values are checked when the store opens.
 //
@@ -85,22 +86,55 @@ inline constexpr const char* kDefaultUri = "file://./s3db-data";
 
 Result<StoreUri> ParseStoreUri(const std::string& uri);
 
+// Hides secrets in text as "***": those of connection strings, and any added one by one
+// (credentials read from the environment, a passphrase). Every masking of s3db goes through
+// it: StoreUri errors, the S3 store's messages, the CLI's stderr.
+//
+// AddUri finds the secret key and session token even in a string that does not parse, by
+// hand: the password of "scheme://KEY:PASSWORD@" runs from the first ':' to the LAST '@'
+// before the query, and "sessionToken=" runs to the next '&'. The parser cuts the
+// credentials at the first '@' and rejects a second one before the query, so a password
+// holds '@' only written as %40 and, for any URI that parses, the first '@' is the last. A
+// string with a raw '@' in the password ("KEY:p@ss@bucket") is one the parser rejects, and
+// there only the last '@' masks the whole password (the first would leave "ss" shown).
+// Each secret is masked as written, percent-decoded and percent-encoded.
+class SecretMasker {
+ public:
+  void AddUri(const std::string& uri);
+  // The secret key and session token of a parsed URI.
+  void AddSecretsOf(const StoreUri& uri);
+  void AddSecret(std::string secret);
+  // One left-to-right pass that masks the longest secret starting at each position.
+  std::string Mask(const std::string& text) const;
+
+ private:
+  void AddApparentSecrets(const std::string& uri);  // the by-hand part of AddUri
+  void AddSecretForms(const std::string& secret);   // as it is and percent-encoded
+
+  std::vector<std::string> secrets_;  // longest first, so no secret is masked only in part
+};
+
 // Replaces every secret in `text` that `uri` carries with "***" (for error messages).
 std::string MaskSecrets(const std::string& text, const StoreUri& uri);
 
+// A connection string as it may be shown: ToString() when it parses, else the text with
+// whatever SecretMasker::AddUri finds in it masked.
+std::string MaskedUri(const std::string& uri);
+
+struct S3StoreOptions;
+
 // Opens the store a URI names. memory:// buckets are shared within the process by name;
-// s3:// and http(s):// open an S3 store (include/s3db/s3_store.h).
+// s3:// and http(s):// open an S3 store with `s3_settings` (its uri field is not used), under
+// the store options the URI itself carries (S3StoreOptionsFromUri).
 Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
-// The same; a store that sends requests over a network (S3) reports each one, retries
-// included, to `observer`.
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObserver observer);
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3StoreOptions& s3_settings);
 
 }  // namespace s3db
 
 // The S3 ObjectStore: AWS S3, MinIO, Ceph RGW and other S3-compatible servers, spoken to
 // over HTTP(S) with libcurl and signed with our own SigV4 (src/s3/sigv4.h).
 //
-// Usually reached through a connection string (uri.h, DESIGN.md):
+// Usually reached through a connection string (above, DESIGN.md):
 //   s3://KEY:SECRET@bucket/prefix?region=eu-west-1
 //   http://KEY:SECRET@127.0.0.1:7480/bucket/prefix        (custom endpoint, path style)
 // Credentials not in the URI come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
@@ -114,7 +148,9 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObser
 //  - Thread-safe. At most `concurrency` requests are in flight at once (the connection pool
 //    size); more callers wait for a free connection.
 //  - Retries: retryable failures only (5xx, 503 SlowDown, 429, timeouts, resets), exponential
-//    backoff with full jitter, Retry-After honoured, at most `max_attempts` attempts. 409
+//    backoff with full jitter, Retry-After honoured, at most `max_attempts` attempts: the
+//    executor's retry policy (src/exec/retry_policy.h). A Database gives the store its
+//    ExecutorOptions' retries + 1, retry_delay and max_retry_delay. 409
 //    ConditionalRequestConflict is returned as kConflict at once: re-reading is the caller's
 //    job.
 //  - Conditional writes and lost responses: every conditional Put (If-None-Match / If-Match)
@@ -124,14 +160,16 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObser
 //    stored `_wt` is this Put's tag, the first attempt did succeed, and Put reports success
 //    with the stored ETag instead of a false kPreconditionFailed (slatedb #766). `_wt` is
 //    removed from metadata returned by Get and Head, and a caller may not set it itself
-//    (kInvalidArgument). The tag's 19 bytes are reserved out of S3's 2048-byte limit, so
-//    capabilities().metadata_limit is 2029 (the record layer's default budget is 2000).
+//    (kInvalidArgument). The tag's 20 bytes on the wire are reserved out of S3's 2048-byte
+//    limit, so capabilities().metadata_limit is 2028 (the record layer's default budget is
+//    2000).
 //  - If-Match is sent without quotes (Ceph RGW matches only the bare ETag; AWS accepts
 //    both). If-Match on an absent key is kPreconditionFailed whether the server says 404
 //    (AWS) or 412 (RGW).
-//  - Capabilities: unless `probe` is false, opening the store writes a probe object under the
-//    URI's prefix with If-None-Match: * twice and once with a wrong If-Match, then deletes it.
-//    A server that does not refuse the second and third writes (s3rver) gets
+//  - Capabilities: unless `probe` is false, opening the store runs the conditional-write
+//    probe (src/store/capability_probe.h, the one a Database runs too): a probe object under
+//    the URI's prefix written with If-None-Match: * twice and once with a wrong If-Match, then
+//    deleted. A server that does not refuse the second and third writes (s3rver) gets
 //    capabilities().conditional_writes == false, a one-time warning on stderr, and conditional
 //    Puts fall back to HEAD-then-PUT, which concurrent writers can race. The probe also fails
 //    fast on wrong credentials or a missing bucket.
@@ -167,9 +205,10 @@ struct S3StoreOptions {
 };
 
 // Reads the store options a connection string carries in StoreUri::options (probe,
-// concurrency, connectTimeoutMs, requestTimeoutMs, maxAttempts, tlsVerify), on top of the
-// defaults. An unknown option or a bad value is kInvalidArgument.
-Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri);
+// concurrency, connectTimeoutMs, requestTimeoutMs, maxAttempts, tlsVerify), on top of
+// `settings` (what the URI does not say; its uri field is replaced by `uri`). An unknown
+// option or a bad value is kInvalidArgument.
+Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions settings = {});
 
 // Opens the store: resolves credentials, region and endpoint, then probes (unless
 // options.probe is false). Fails with kInvalidArgument for bad options or missing

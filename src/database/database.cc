@@ -2,6 +2,7 @@
 
 #include "database/database_core.h"
 #include "exec/executing_store.h"
+#include "exec/retry_policy.h"
 #include "plugins/plugin_host.h"
 #include "s3db/cache.h"
 #include "s3db/plugin.h"
@@ -39,33 +40,34 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   CheckSecretOptions(options);
   Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
   ThrowIfError(uri.status());
-  StoreUri target = *uri;
-  const bool s3 = target.scheme == StoreScheme::kS3 || target.scheme == StoreScheme::kHttp ||
-                  target.scheme == StoreScheme::kHttps;
+  const bool s3 = uri->scheme == StoreScheme::kS3 || uri->scheme == StoreScheme::kHttp ||
+                  uri->scheme == StoreScheme::kHttps;
   // The S3 store retries by itself (it alone can tell whether a conditional write that timed
-  // out had landed), so the executor's retry settings go to it and the executor does not
-  // retry on top. Its probe of conditional writes runs once per bucket, kept in the catalog.
-  const bool probe_unless_known = s3 && !target.options.count("probe");
+  // out had landed), under the executor's retry policy, and the executor does not retry on
+  // top. Its probe of conditional writes runs once per bucket, kept in the catalog. Options
+  // the URI carries itself win over these.
+  const bool probe_unless_known = s3 && !uri->options.count("probe");
+  S3StoreOptions s3_settings;
   if (s3) {
-    target.options.emplace("probe", "false");
-    target.options.emplace("maxAttempts", std::to_string(options.executor.retries + 1));
-    target.options.emplace("concurrency", std::to_string(options.concurrency));
-  }
-  // On S3, plugins that count (CostsPlugin) take what the S3 store itself sends, each retry
-  // and write-tag check included, which no decorator above the store can see.
-  RequestObserver observer;
-  if (s3) {
+    s3_settings.probe = false;
+    s3_settings.concurrency = options.concurrency;
+    const exec::RetryOptions retry = exec::RetryOptionsFor(options.executor);
+    s3_settings.max_attempts = retry.max_attempts;
+    s3_settings.retry_base_delay = retry.base_delay;
+    s3_settings.retry_max_delay = retry.max_delay;
+    // Plugins that count (CostsPlugin) take what the S3 store itself sends, each retry and
+    // write-tag check included, which no decorator above the store can see.
     std::vector<std::shared_ptr<Plugin>> takers;
     for (const auto& plugin : options.plugins) {
       if (plugin && plugin->TakeBackendRequests()) takers.push_back(plugin);
     }
     if (!takers.empty()) {
-      observer = [takers](const SentRequest& sent) {
+      s3_settings.on_request = [takers](const SentRequest& sent) {
         for (const auto& plugin : takers) plugin->OnBackendRequest(sent);
       };
     }
   }
-  Result<std::unique_ptr<ObjectStore>> store = OpenStore(target, std::move(observer));
+  Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri, s3_settings);
   ThrowIfError(store.status());
   return OpenWith(std::move(store).value(), uri->prefix, options, /*store_retries=*/s3, probe_unless_known);
 }

@@ -1,7 +1,5 @@
 #include "database/database_core.h"
 
-#include <cstdio>
-
 #include "store/capability_probe.h"
 
 
@@ -231,14 +229,7 @@ void DatabaseCore::SettleConditionalWrites() {
     known = probed_conditional_writes_ = *probed;
   }
   if (*known) return;
-  static std::once_flag warned;
-  std::call_once(warned, [&] {
-    std::fprintf(stderr,
-                 "s3db: warning: %s ignores conditional writes; falling back to check-then-write, "
-                 "so concurrent writers of one record can overwrite each other\n",
-                 store_->Describe().c_str());
-  });
-  store_ = store::NewCheckThenWriteStore(std::move(store_));
+  store_ = store::NewCheckThenWriteStore(std::move(store_));  // warns, once per process
 }
 
 }  // namespace s3db

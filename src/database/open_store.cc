@@ -3,9 +3,9 @@
 
 namespace s3db {
 
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) { return OpenStore(uri, nullptr); }
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri) { return OpenStore(uri, S3StoreOptions()); }
 
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObserver observer) {
+Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3StoreOptions& s3_settings) {
   switch (uri.scheme) {
     case StoreScheme::kMemory:
       return NewMemoryStore(uri.bucket);
@@ -19,9 +19,9 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, RequestObser
     case StoreScheme::kS3:
     case StoreScheme::kHttp:
     case StoreScheme::kHttps: {
-      Result<S3StoreOptions> options = S3StoreOptionsFromUri(uri);
+      // What the URI says wins over the settings: it is what the user wrote.
+      Result<S3StoreOptions> options = S3StoreOptionsFromUri(uri, s3_settings);
       if (!options.ok()) return options.status();
-      options->on_request = std::move(observer);
       return NewS3Store(*options);
     }
   }

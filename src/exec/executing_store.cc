@@ -33,20 +33,11 @@ namespace exec {
 ExecutingStore::ExecutingStore(std::unique_ptr<ObjectStore> inner, ExecutorOptions options, SleepFn sleep)
     : inner_(std::move(inner)),
       options_(options),
+      retry_(RetryOptionsFor(options)),
       sleep_(sleep ? std::move(sleep) : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }),
       slots_(options.autotune.enabled
                  ? std::clamp(options.concurrency, options.autotune.min_concurrency, options.autotune.max_concurrency)
-                 : options.concurrency),
-      rng_(std::random_device{}()) {}
-
-std::chrono::milliseconds ExecutingStore::Backoff(int attempt, std::chrono::milliseconds floor) {
-  // Full jitter: uniform in [0, min(cap, base * 2^attempt)], never below the floor.
-  auto ceiling = std::min<int64_t>(options_.max_retry_delay.count(),
-                                   options_.retry_delay.count() << std::min(attempt, 20));
-  std::lock_guard lock(tune_mu_);
-  std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(0, ceiling));
-  return std::max(floor, std::chrono::milliseconds(pick(rng_)));
-}
+                 : options.concurrency) {}
 
 void ExecutingStore::Observe(std::chrono::steady_clock::duration latency, ErrorCode code) {
   if (code == ErrorCode::kSlowDown) throttled_++;
@@ -77,7 +68,7 @@ template <typename Call>
 auto ExecutingStore::Run(bool retryable_call, Call&& call) -> decltype(call()) {
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   const int priority = PriorityScope::Current();
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = 1;; ++attempt) {
     slots_.Acquire(priority);
     auto start = std::chrono::steady_clock::now();
     auto result = call();
@@ -87,11 +78,11 @@ auto ExecutingStore::Run(bool retryable_call, Call&& call) -> decltype(call()) {
     const ErrorCode code = result.code();
     Observe(latency, code);
     if (code == ErrorCode::kOk || !IsRetryableCode(code)) return result;
-    if (!retryable_call || attempt >= options_.retries) {
+    if (!retryable_call || !retry_.ShouldRetry(code, attempt)) {
       failures_++;
       return result;
     }
-    auto delay = Backoff(attempt, std::chrono::milliseconds(0));
+    auto delay = retry_.Delay(attempt, std::nullopt);
     if (std::chrono::steady_clock::now() + delay >= deadline) {
       failures_++;
       return result;  // out of time: the last failure says why

@@ -1,6 +1,7 @@
 // ExecutingStore: an ObjectStore that runs every request of the store it wraps through the
-// executor (include/s3db/executor.h): request slots by priority, retries with backoff and
-// full jitter for retryable failures, an overall deadline, and AIMD autotuning.
+// executor (include/s3db/executor.h): request slots by priority, retries for retryable
+// failures under the shared RetryPolicy (exec/retry_policy.h), an overall deadline, and AIMD
+// autotuning.
 //
 // Conditional puts are never retried here: whether a failed attempt was applied is only
 // knowable by the backend (the S3 store tags its writes and checks), so it retries them.
@@ -10,9 +11,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <random>
 
 #include "exec/request_slots.h"
+#include "exec/retry_policy.h"
 #include "s3db/executor.h"
 #include "s3db/object_store.h"
 
@@ -41,17 +42,16 @@ class ExecutingStore : public ObjectStore {
   template <typename Call>
   auto Run(bool retryable_call, Call&& call) -> decltype(call());
   void Observe(std::chrono::steady_clock::duration latency, ErrorCode code);
-  std::chrono::milliseconds Backoff(int attempt, std::chrono::milliseconds floor);
 
   std::unique_ptr<ObjectStore> inner_;
   ExecutorOptions options_;
+  const RetryPolicy retry_;  // from options_ (RetryOptionsFor)
   SleepFn sleep_;
   RequestSlots slots_;
 
   std::atomic<uint64_t> requests_{0}, retries_{0}, throttled_{0}, failures_{0};
 
-  std::mutex tune_mu_;  // guards the autotune window and the jitter source
-  std::mt19937_64 rng_;
+  std::mutex tune_mu_;  // guards the autotune window
   int window_count_ = 0;
   double window_latency_ms_ = 0;
   bool window_throttled_ = false;

@@ -50,10 +50,10 @@ Status RetryOptions::Validate() const {
 RetryPolicy::RetryPolicy(RetryOptions options, Random random)
     : options_(options), random_(random ? std::move(random) : DefaultRandom()) {}
 
-bool RetryPolicy::ShouldRetry(const Status& status, int attempts_made) const {
-  if (status.ok() || !status.retryable()) return false;
+bool RetryPolicy::ShouldRetry(ErrorCode code, int attempts_made) const {
+  if (code == ErrorCode::kOk || !IsRetryableCode(code)) return false;
   // 409 ConditionalRequestConflict: the caller must re-read before trying again.
-  if (status.code() == ErrorCode::kConflict) return false;
+  if (code == ErrorCode::kConflict) return false;
   return attempts_made < options_.max_attempts;
 }
 
@@ -68,6 +68,14 @@ std::chrono::milliseconds RetryPolicy::Delay(
   auto delay = milliseconds(static_cast<int64_t>(r * static_cast<double>(ceiling)));
   if (retry_after) delay = std::max(delay, std::min(*retry_after, options_.max_retry_after));
   return delay;
+}
+
+RetryOptions RetryOptionsFor(const ExecutorOptions& executor) {
+  RetryOptions options;
+  options.max_attempts = executor.retries + 1;
+  options.base_delay = executor.retry_delay;
+  options.max_delay = executor.max_retry_delay;
+  return options;
 }
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value) {

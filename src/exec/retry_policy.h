@@ -1,4 +1,6 @@
-// When and how long S3Store waits before trying a request again (DESIGN.md "Retries").
+// When and how long a failed store request waits before it is tried again: the one retry
+// policy of the executor (ExecutingStore) and the S3 store (DESIGN.md "Retries"). A Database
+// configures both from its ExecutorOptions (RetryOptionsFor), so they back off alike.
 //
 //  - Only errors whose Status says retryable() are retried (5xx, 503 SlowDown, 429,
 //    timeouts, connection resets, a mangled 2xx body), never 400/403/404/412, and never
@@ -12,7 +14,7 @@
 //
 // The randomness is injected (a function returning a uniform double in [0, 1)), so tests
 // get exact delays. The default is a per-policy PRNG seeded from the CSPRNG and guarded by
-// a mutex, so one policy may be shared by every thread of a store.
+// a mutex, so one policy may be shared by every thread of a store. Calls only util.
 //
 // Thread-safety: const methods are safe from any thread once constructed.
 #pragma once
@@ -24,6 +26,7 @@
 #include <string_view>
 
 #include "s3db/errors.h"
+#include "s3db/executor.h"
 
 namespace s3db::exec {
 
@@ -48,7 +51,10 @@ class RetryPolicy {
 
   // Whether a request that failed with `status` after `attempts_made` attempts (>= 1)
   // should be tried again.
-  bool ShouldRetry(const Status& status, int attempts_made) const;
+  bool ShouldRetry(const Status& status, int attempts_made) const {
+    return ShouldRetry(status.code(), attempts_made);
+  }
+  bool ShouldRetry(ErrorCode code, int attempts_made) const;
 
   // The wait before the next attempt after `attempts_made` failed attempts (>= 1).
   std::chrono::milliseconds Delay(int attempts_made,
@@ -58,6 +64,10 @@ class RetryPolicy {
   RetryOptions options_;
   Random random_;
 };
+
+// The executor's retry settings as RetryOptions: `retries` extra attempts, the backoff base
+// `retry_delay` and cap `max_retry_delay`.
+RetryOptions RetryOptionsFor(const ExecutorOptions& executor);
 
 // A Retry-After header value in delay-seconds form ("3") as a duration; nullopt for
 // anything else (the HTTP-date form is not used by S3 and is ignored).

@@ -65,13 +65,6 @@ bool KeptInString(std::string_view s, size_t i, unsigned char c) {
   return IsPrintableAscii(c) && c != '%' && !edge_space;
 }
 
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // JSON strings are UTF-8. nlohmann can hold other bytes; replace them the way its serializer
 // does with error_handler_t::replace, so a top-level string and a nested one agree.
 std::string ReplaceInvalidUtf8(const std::string& s) {
@@ -114,8 +107,8 @@ Result<json> DecodeString(std::string_view text, std::string_view payload) {
     const size_t escape = std::min(payload.find('%', i), payload.size());
     decoded.append(payload.substr(i, escape - i));  // the run up to the next escape, at once
     if (escape == payload.size()) break;
-    const int hi = escape + 1 < payload.size() ? HexDigitValue(payload[escape + 1]) : -1;
-    const int lo = escape + 2 < payload.size() ? HexDigitValue(payload[escape + 2]) : -1;
+    const int hi = escape + 1 < payload.size() ? util::HexValue(payload[escape + 1]) : -1;
+    const int lo = escape + 2 < payload.size() ? util::HexValue(payload[escape + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return Corrupt(text,
                      fmt::format("'%' at offset {} is not followed by two hex digits", escape + 1));

@@ -1,73 +1,49 @@
-// S3Store internals that tests reach directly: addressing (path style or virtual host),
-// URL building, response header parsing. The store itself is opened with NewS3Store
-// (include/s3db/s3_store.h), whose comment states its contract.
+// S3Store: the ObjectStore over one S3 bucket, as NewS3Store (include/s3db/stores.h) opens it;
+// that header states its contract. It turns each ObjectStore call into S3 calls that its
+// S3Client sends (s3/s3_client.h), and maps the replies: ETags, metadata, the write tag of
+// conditional Puts, DeleteObjects batches, ListObjectsV2 pages. Whether the server honours
+// conditional writes is settled outside it (store/capability_probe.h): the store always
+// sends the conditions it is given.
 //
-// Thread-safety: pure functions.
+// Thread-safe.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
+#include <vector>
 
-#include "s3/http_client.h"
-#include "s3/sigv4.h"
+#include "s3/s3_client.h"
+#include "s3/s3_headers.h"
 #include "s3db/object_store.h"
-#include "s3db/errors.h"
+#include "s3db/stores.h"
+#include "store/metadata_rules.h"
 
 namespace s3db::s3 {
 
-// The reserved user-metadata key that carries a conditional Put's write tag, and the tag's
-// length. The tag's bytes on the wire ("-uwt" + 16) are reserved out of S3's limit.
-inline constexpr std::string_view kWriteTagKey = "_wt";
-inline constexpr size_t kWriteTagLength = 16;
-inline constexpr size_t kS3MetadataLimit = 2048;
-inline constexpr size_t kWriteTagWireBytes = kWriteTagKey.size() + 1 + kWriteTagLength;
-inline constexpr size_t kUserMetadataLimit = kS3MetadataLimit - kWriteTagWireBytes;
+class S3Store final : public ObjectStore {
+ public:
+  S3Store(StoreUri uri, S3Client client) : uri_(std::move(uri)), client_(std::move(client)) {}
 
-// Metadata keys on the wire. Ceph RGW turns '_' into '-' in x-amz-meta-* names (it passes
-// headers through CGI-style variable names), so "_v" would come back as "-v" and "a_b"
-// would collide with "a-b". Every S3 backend therefore gets keys escaped within [a-z0-9-]:
-// '-' is sent as "--" and '_' as "-u"; other characters are unchanged, so the record
-// layer's base36 keys cost nothing. Each '-' or '_' costs one byte of the 2048 on the wire.
-std::string EncodeMetadataKey(std::string_view key);
-// nullopt for a name that is not such an escape (written by another tool): callers keep
-// it as it is.
-std::optional<std::string> DecodeMetadataKey(std::string_view wire);
-// UTF-8 bytes of every encoded key and value: what S3 counts against its limit.
-size_t WireMetadataSize(const Metadata& metadata);
+  Result<ObjectInfo> Put(const PutRequest& request) override;
+  Result<GetResult> Get(const std::string& key) override;
+  Result<ObjectInfo> Head(const std::string& key) override;
+  Status Delete(const std::string& key) override;
+  Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override;
+  Result<ListPage> List(const ListRequest& request) override;
 
-// How requests for one bucket are addressed.
-struct Addressing {
-  bool https = true;
-  std::string host;    // "s3.eu-west-1.amazonaws.com", "127.0.0.1:7480" (no default port)
-  std::string bucket;
-  bool path_style = false;  // true: host/bucket/key; false: bucket.host/key
+  Capabilities capabilities() const override {
+    Capabilities capabilities;
+    capabilities.conditional_writes = true;  // else NewS3Store wraps it in the fallback
+    capabilities.metadata_limit = kUserMetadataLimit;
+    return capabilities;
+  }
+  std::string Describe() const override { return uri_.ToString(); }
+
+ private:
+  Result<ObjectInfo> HeadInternal(const std::string& key, bool keep_write_tag);
+  Result<ObjectInfo> PutValidated(const PutRequest& request, const store::ValidatedPut& put);
+
+  const StoreUri uri_;
+  S3Client client_;
 };
-
-// From an endpoint "http(s)://host[:port]". Path style is used when asked for, and also
-// when virtual hosting cannot work: an IP-literal or "localhost" host, or a bucket name
-// with a '.' (it would not match the server's TLS certificate).
-Result<Addressing> MakeAddressing(const std::string& endpoint, const std::string& bucket,
-                                  bool force_path_style);
-
-struct RequestTarget {
-  std::string url;   // what curl is given: scheme://host/encoded-path?canonical-query
-  std::string host;  // the Host header, exactly as signed
-  std::string path;  // raw (unencoded) path, as given to the signer
-};
-
-// The target of a request for `key` (empty: the bucket itself, for List and DeleteObjects).
-RequestTarget BuildTarget(const Addressing& addressing, std::string_view key,
-                          const QueryParams& query);
-
-// User metadata from response headers: every x-amz-meta-* header, the name after the
-// prefix lower-cased and decoded (DecodeMetadataKey). The write tag is left out unless
-// `keep_write_tag`.
-Metadata MetadataFromHeaders(const HttpHeaders& headers, bool keep_write_tag = false);
-
-// An RFC 9110 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") in milliseconds since the epoch.
-std::optional<int64_t> ParseHttpDate(std::string_view text);
 
 }  // namespace s3db::s3

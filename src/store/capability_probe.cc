@@ -1,24 +1,45 @@
 #include "store/capability_probe.h"
 
-#include "s3db/object_store.h"
+#include <atomic>
+#include <cstdio>
+
 #include "store/metadata_rules.h"
-#include "util/crypto_hash.h"
 
 namespace s3db::store {
+namespace {
+
+// Whether the server refused a write it should refuse; an error that says nothing about
+// conditions is the probe's answer itself.
+Result<bool> Refused(const Result<ObjectInfo>& write) {
+  if (write.ok()) return false;  // the write went through: the condition was ignored
+  if (write.code() == ErrorCode::kPreconditionFailed) return true;
+  // 501 NotImplemented, or a 400 for a header the server does not know.
+  if (write.code() == ErrorCode::kUnsupported || write.code() == ErrorCode::kInvalidArgument) {
+    return false;
+  }
+  return write.status();
+}
+
+}  // namespace
 
 Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) {
-  PutRequest put;
-  put.key = key;
-  put.body = util::RandomAlnum(16);
-  put.if_none_match_star = true;
-  Result<ObjectInfo> first = store.Put(put);
+  PutRequest create;
+  create.key = key;
+  create.body = "s3db capability probe";
+  create.if_none_match_star = true;
+  // Refused already: the key exists (a probe left behind), which the second write also sees.
+  Result<ObjectInfo> first = store.Put(create);
   if (!first.ok() && first.code() != ErrorCode::kPreconditionFailed) return first.status();
-  Result<ObjectInfo> second = store.Put(put);
+  Result<bool> if_none_match = Refused(store.Put(create));
+  PutRequest update = create;
+  update.if_none_match_star = false;
+  update.if_match = "\"00000000000000000000000000000000\"";
+  Result<bool> if_match = if_none_match.ok() ? Refused(store.Put(update)) : Result<bool>(false);
   Status cleanup = store.Delete(key);
-  if (second.code() == ErrorCode::kPreconditionFailed) return true;
-  if (!second.ok()) return second.status();
   (void)cleanup;  // a probe object left behind is harmless; the answer is what matters
-  return false;
+  if (!if_none_match.ok()) return if_none_match.status();
+  if (!if_match.ok()) return if_match.status();
+  return *if_none_match && *if_match;
 }
 
 namespace {
@@ -46,9 +67,18 @@ class CheckThenWriteStore : public ForwardingStore {
   }
 };
 
+std::atomic<bool> warned{false};
+
 }  // namespace
 
 std::unique_ptr<ObjectStore> NewCheckThenWriteStore(std::unique_ptr<ObjectStore> inner) {
+  if (!warned.exchange(true)) {
+    std::fprintf(stderr,
+                 "s3db: warning: %s does not honour conditional writes (If-None-Match, "
+                 "If-Match); falling back to check-then-write, so concurrent writers of one "
+                 "object can overwrite each other\n",
+                 inner->Describe().c_str());
+  }
   return std::make_unique<CheckThenWriteStore>(std::move(inner));
 }
 

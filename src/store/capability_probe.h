@@ -1,5 +1,7 @@
-// Whether a backend honours conditional writes, asked once per bucket (the answer is kept in
-// the catalog), and the fallback for one that does not.
+// Whether a backend honours conditional writes, and the fallback for one that does not: the
+// one probe and the one fallback of s3db. The S3 store runs them at open (unless its `probe`
+// option is off); a Database runs them once per bucket and keeps the answer in the catalog.
+// Calls only the ObjectStore it is given and util.
 #pragma once
 
 #include <memory>
@@ -9,14 +11,16 @@
 
 namespace s3db::store {
 
-// PUTs `key` with If-None-Match: * twice: a backend that honours the condition refuses the
-// second (kPreconditionFailed). Deletes the key after. An error other than the expected
-// refusal is returned as it is (wrong credentials, unreachable server, ...).
+// PUTs `key` with If-None-Match: * twice, then with an If-Match that cannot match, and
+// deletes the key. A backend that honours conditions refuses the second and third writes
+// (kPreconditionFailed); one that lets them through, or rejects the headers as unknown
+// (kUnsupported, or kInvalidArgument for a 400), does not. Any other error is returned as it
+// is (wrong credentials, a missing bucket, an unreachable server, ...).
 Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key);
 
 // For a backend that ignores conditional headers (s3rver): checks the condition with a HEAD
-// first, then writes unconditionally. Not atomic — two writers can both pass the check —
-// which is why Database warns when it falls back to this.
+// first, then writes unconditionally. Not atomic (two writers can both pass the check), so
+// the first one made in a process warns on stderr, naming the store (Describe(), masked).
 std::unique_ptr<ObjectStore> NewCheckThenWriteStore(std::unique_ptr<ObjectStore> inner);
 
 }  // namespace s3db::store

@@ -1,5 +1,6 @@
-// Connection-string parsing (ParseStoreUri), printing (StoreUri::ToString) and masking.
-// OpenStore lives in core, which knows every backend.
+// Connection-string parsing (ParseStoreUri), printing (StoreUri::ToString) and masking
+// (SecretMasker, MaskSecrets, MaskedUri: the one masker, the CLI's included). OpenStore lives
+// in the database layer, which knows every backend.
 //
 // Grammar (strict; anything else is kInvalidArgument):
 //   memory://BUCKET[/PREFIX]                      no credentials, no parameters
@@ -406,25 +407,21 @@ Result<StoreUri> ParseWithoutMasking(const std::string& text) {
   return ParseHttp(StoreScheme::kHttps, "https", head, *params);
 }
 
-// The secret the text seems to carry, found the way the parser finds credentials (after
-// "://", up to the first '@', after the first ':'), so an error message can be masked even
-// when the URI is too broken to parse. Returned as the secret fields of a StoreUri, ready
-// for MaskSecrets: the decoded form as the secret key, the written form as the token.
-StoreUri ApparentSecrets(const std::string& text) {
-  StoreUri secrets;
-  size_t separator = text.find("://");
-  if (separator == std::string::npos) return secrets;
-  std::string_view rest = std::string_view(text).substr(separator + 3);
-  size_t at = rest.find('@');
-  if (at == std::string_view::npos) return secrets;
-  std::string_view userinfo = rest.substr(0, at);
-  size_t colon = userinfo.find(':');
-  if (colon == std::string_view::npos) return secrets;
-  std::string written(userinfo.substr(colon + 1));
+// Percent-decodes what it can and keeps the rest as written: this runs on text that may not
+// parse at all.
+std::string LenientPercentDecode(std::string_view text) {
   std::string decoded;
-  secrets.secret_key = util::PercentDecode(written, &decoded) ? decoded : written;
-  secrets.session_token = written;
-  return secrets;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool escape = text[i] == '%' && i + 2 < text.size() &&
+                        util::HexValue(text[i + 1]) >= 0 && util::HexValue(text[i + 2]) >= 0;
+    if (escape) {
+      decoded.push_back(static_cast<char>(util::HexValue(text[i + 1]) * 16 + util::HexValue(text[i + 2])));
+      i += 2;
+    } else {
+      decoded.push_back(text[i]);
+    }
+  }
+  return decoded;
 }
 
 // Like PercentEncode, but keeps ':' and '/' so an endpoint stays readable.
@@ -451,7 +448,9 @@ Result<StoreUri> ParseStoreUri(const std::string& uri) {
   Result<StoreUri> parsed = ParseWithoutMasking(uri);
   if (parsed.ok()) return parsed;
   // Belt and braces: the parser echoes no secret, but mask whatever looks like one anyway.
-  return Status(parsed.code(), MaskSecrets(parsed.status().message(), ApparentSecrets(uri)));
+  SecretMasker masker;
+  masker.AddUri(uri);
+  return Status(parsed.code(), masker.Mask(parsed.status().message()));
 }
 
 std::string StoreUri::ToString() const {
@@ -495,25 +494,74 @@ std::string StoreUri::ToString() const {
   return text;
 }
 
-std::string MaskSecrets(const std::string& text, const StoreUri& uri) {
-  std::vector<std::string> secrets;
-  for (const std::string& secret : {uri.secret_key, uri.session_token}) {
-    if (secret.empty()) continue;
-    secrets.push_back(secret);
-    secrets.push_back(util::PercentEncode(secret));  // as it may appear inside a URI
+void SecretMasker::AddSecret(std::string secret) {
+  if (secret.empty() || std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) {
+    return;
   }
-  if (secrets.empty()) return text;
+  secrets_.push_back(std::move(secret));
+  std::stable_sort(secrets_.begin(), secrets_.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+void SecretMasker::AddSecretForms(const std::string& secret) {
+  if (secret.empty()) return;
+  AddSecret(secret);
+  AddSecret(util::PercentEncode(secret));  // as it may appear inside a URI
+}
+
+void SecretMasker::AddSecretsOf(const StoreUri& uri) {
+  AddSecretForms(uri.secret_key);
+  AddSecretForms(uri.session_token);
+}
+
+void SecretMasker::AddApparentSecrets(const std::string& uri) {
+  const size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string::npos) return;
+  const size_t begin = scheme_end + 3;
+  const size_t query = uri.find('?', begin);
+  // The credentials end at the last '@' before the query (see the header for why the last);
+  // with none there but a ':' that could start a secret, the '?' may be a raw one in the
+  // secret (the parser wants %3F), so at the last '@' of all.
+  size_t at = uri.rfind('@', query);
+  if ((at == std::string::npos || at < begin) &&
+      uri.substr(begin, query - begin).find(':') != std::string::npos) {
+    at = uri.rfind('@');
+  }
+  if (at != std::string::npos && at > begin) {
+    const std::string userinfo = uri.substr(begin, at - begin);
+    if (const size_t colon = userinfo.find(':'); colon != std::string::npos) {
+      AddSecretForms(userinfo.substr(colon + 1));
+      AddSecretForms(LenientPercentDecode(userinfo.substr(colon + 1)));
+    }
+  }
+  if (query == std::string::npos) return;
+  static constexpr std::string_view kTokenParam = "sessionToken=";
+  const size_t token = uri.find(kTokenParam, query);
+  if (token == std::string::npos) return;
+  const size_t value_begin = token + kTokenParam.size();
+  const size_t value_end = uri.find_first_of("&#", value_begin);
+  const std::string value = uri.substr(
+      value_begin, value_end == std::string::npos ? std::string::npos : value_end - value_begin);
+  AddSecretForms(value);
+  AddSecretForms(LenientPercentDecode(value));
+}
+
+void SecretMasker::AddUri(const std::string& uri) {
+  AddApparentSecrets(uri);
+  if (Result<StoreUri> parsed = ParseWithoutMasking(uri); parsed.ok()) AddSecretsOf(*parsed);
+}
+
+std::string SecretMasker::Mask(const std::string& text) const {
+  if (secrets_.empty()) return text;
   // One left-to-right pass that masks the longest secret starting at each position, so
   // masking one secret can never expose or half-mask another.
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   std::string masked;
   size_t i = 0;
   while (i < text.size()) {
-    auto match = std::find_if(secrets.begin(), secrets.end(), [&](const std::string& secret) {
+    auto match = std::find_if(secrets_.begin(), secrets_.end(), [&](const std::string& secret) {
       return text.compare(i, secret.size(), secret) == 0;
     });
-    if (match != secrets.end()) {
+    if (match != secrets_.end()) {
       masked += kMask;
       i += match->size();
     } else {
@@ -521,6 +569,19 @@ std::string MaskSecrets(const std::string& text, const StoreUri& uri) {
     }
   }
   return masked;
+}
+
+std::string MaskSecrets(const std::string& text, const StoreUri& uri) {
+  SecretMasker masker;
+  masker.AddSecretsOf(uri);
+  return masker.Mask(text);
+}
+
+std::string MaskedUri(const std::string& uri) {
+  if (Result<StoreUri> parsed = ParseWithoutMasking(uri); parsed.ok()) return parsed->ToString();
+  SecretMasker masker;
+  masker.AddUri(uri);
+  return masker.Mask(uri);
 }
 
 }  // namespace s3db

@@ -50,6 +50,7 @@ std::string Encode(std::string_view s, bool keep_slash) {
   return PercentEncodeKeeping(
       s, [keep_slash](size_t, unsigned char c) { return IsUnreserved(c) || (keep_slash && c == '/'); });
 }
+}  // namespace
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -57,7 +58,6 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
 
 std::string PercentEncode(std::string_view s) { return Encode(s, false); }
 std::string PercentEncodePath(std::string_view s) { return Encode(s, true); }

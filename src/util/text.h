@@ -40,6 +40,8 @@ std::string PercentEncode(std::string_view s);
 std::string PercentEncodePath(std::string_view s);
 // Decodes %XX escapes; false on a malformed escape. '+' stays '+'.
 bool PercentDecode(std::string_view s, std::string* out);
+// The value of a hex digit, either case ('a' and 'A' are 10); -1 for any other character.
+int HexValue(char c);
 
 std::string ToLower(std::string_view s);
 // The pieces between `sep`s: "a.b" -> {"a", "b"}, "" -> {""}.

@@ -11,17 +11,21 @@
 namespace s3db {
 namespace {
 
-// A store that ignores conditional headers, as s3rver does. (No real backend here behaves
-// so; this wrapper over a real MemoryStore stands in for one.)
+// A store that ignores conditional headers, as s3rver does, or only If-Match. (No real
+// backend here behaves so; this wrapper over a real MemoryStore stands in for one.)
 class IgnoresConditions : public ForwardingStore {
  public:
-  using ForwardingStore::ForwardingStore;
+  explicit IgnoresConditions(std::unique_ptr<ObjectStore> inner, bool only_if_match = false)
+      : ForwardingStore(std::move(inner)), only_if_match_(only_if_match) {}
   Result<ObjectInfo> Put(const PutRequest& r) override {
     PutRequest plain = r;
     plain.if_match.reset();
-    plain.if_none_match_star = false;
+    if (!only_if_match_) plain.if_none_match_star = false;
     return inner().Put(plain);
   }
+
+ private:
+  const bool only_if_match_;
 };
 
 TEST(CapabilityProbe, TellsHonouringFromIgnoringStoresAndCleansUp) {
@@ -37,6 +41,17 @@ TEST(CapabilityProbe, TellsHonouringFromIgnoringStoresAndCleansUp) {
   EXPECT_EQ(careless.Head("p/probe").code(), ErrorCode::kNotFound);
   ClearMemoryBucket("probe-honest");
   ClearMemoryBucket("probe-careless");
+}
+
+// A store that refuses a second create but lets a stale If-Match through is no help to the
+// record layer's updates: the probe says no.
+TEST(CapabilityProbe, ChecksIfMatchAsWellAsIfNoneMatch) {
+  IgnoresConditions half(NewMemoryStore("probe-half"), /*only_if_match=*/true);
+  Result<bool> answer = store::ProbeConditionalWrites(half, "p/probe");
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_FALSE(*answer);
+  EXPECT_EQ(half.Head("p/probe").code(), ErrorCode::kNotFound);
+  ClearMemoryBucket("probe-half");
 }
 
 TEST(CapabilityProbe, FallbackStoreChecksBeforeWriting) {

@@ -259,5 +259,31 @@ TEST(StoreUri, MaskSecretsMasksEveryFormOfEverySecret) {
   EXPECT_EQ(MaskSecrets("text", no_secrets), "text");
 }
 
+// A password holds '@' only written %40: the parser cuts the credentials at the first '@' and
+// rejects a second before the query. A raw one is still masked whole, up to the last '@'
+// (cutting at the first would show "ss@word" and mask every 'p' of the message instead).
+TEST(StoreUri, SecretsContainingAtAreMaskedWhole) {
+  Result<StoreUri> encoded = ParseStoreUri("s3://AKIA:p%40ss%40word@bucket");
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  EXPECT_EQ(encoded->secret_key, "p@ss@word");
+  EXPECT_EQ(encoded->ToString(), "s3://AKIA:***@bucket");
+  EXPECT_EQ(MaskSecrets("denied for p@ss@word (p%40ss%40word)", *encoded), "denied for *** (***)");
+  EXPECT_EQ(MaskedUri("s3://AKIA:p%40ss%40word@bucket?region=r"), "s3://AKIA:***@bucket?region=r");
+
+  const std::string raw = "s3://AKIA:p@ss@word@bucket/prefix";
+  Result<StoreUri> rejected = ParseStoreUri(raw);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().message(),
+            "invalid connection string: more than one '@'; write '@' in the secret or the prefix as %40");
+  EXPECT_EQ(MaskedUri(raw), "s3://AKIA:***@bucket/prefix");
+  SecretMasker masker;
+  masker.AddUri(raw);
+  masker.AddSecret("envSECRET");
+  EXPECT_EQ(masker.Mask("tried p@ss@word, p%40ss%40word and envSECRET"), "tried ***, *** and ***");
+
+  // A raw '?' in the secret (the parser wants %3F) does not hide it either.
+  EXPECT_EQ(MaskedUri("s3://AKIA:se?cr@t@bucket"), "s3://AKIA:***@bucket");
+}
+
 }  // namespace
 }  // namespace s3db

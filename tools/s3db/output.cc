@@ -56,28 +56,6 @@ std::string DescribeFieldError(const s3db::FieldError& field) {
   return text;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Lenient on purpose: this runs on text that may not parse as a URI at all.
-std::string PercentDecoded(std::string_view text) {
-  std::string decoded;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-        HexValue(text[i + 2]) >= 0) {
-      decoded += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      decoded += text[i];
-    }
-  }
-  return decoded;
-}
-
 // Built from the fields rather than appended to the message, which may list them already.
 std::string DescribeInvalidRecord(const std::string& resource, const std::string& id,
                                   const std::vector<s3db::FieldError>& fields) {
@@ -120,70 +98,6 @@ std::string GroupThousands(uint64_t n) {
   std::string digits = std::to_string(n);
   for (size_t at = digits.size(); at > 3; at -= 3) digits.insert(at - 3, ",");
   return digits;
-}
-
-void SecretMasker::AddSecret(std::string secret) {
-  if (secret.empty() || std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) {
-    return;
-  }
-  secrets_.push_back(std::move(secret));
-  std::sort(secrets_.begin(), secrets_.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-}
-
-void SecretMasker::AddUri(const std::string& uri) {
-  // Found by hand as well as by the parser, so a URI too broken to parse still has its
-  // secret masked: the password of "scheme://user:password@", up to the last '@' before
-  // the query (raw secrets often contain '/'), and "sessionToken=" in the query.
-  const size_t authority = uri.find("://");
-  if (authority != std::string::npos) {
-    const size_t query = uri.find('?', authority);
-    const size_t at = uri.rfind('@', query);
-    if (at != std::string::npos && at > authority) {
-      const std::string userinfo = uri.substr(authority + 3, at - authority - 3);
-      const size_t colon = userinfo.find(':');
-      if (colon != std::string::npos) {
-        AddSecret(userinfo.substr(colon + 1));
-        AddSecret(PercentDecoded(userinfo.substr(colon + 1)));
-      }
-    }
-    if (query != std::string::npos) {
-      static constexpr std::string_view kTokenParam = "sessionToken=";
-      const size_t token = uri.find(kTokenParam, query);
-      if (token != std::string::npos) {
-        const size_t begin = token + kTokenParam.size();
-        const size_t end = uri.find_first_of("&#", begin);
-        const std::string value =
-            uri.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-        AddSecret(value);
-        AddSecret(PercentDecoded(value));
-      }
-    }
-  }
-  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
-  if (parsed.ok()) {
-    AddSecret(parsed->secret_key);
-    AddSecret(parsed->session_token);
-  }
-}
-
-std::string SecretMasker::Mask(std::string text) const {
-  static constexpr std::string_view kMask = "***";
-  for (const std::string& secret : secrets_) {
-    for (size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + kMask.size())) {
-      text.replace(pos, secret.size(), kMask);
-    }
-  }
-  return text;
-}
-
-std::string MaskedUri(const std::string& uri) {
-  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
-  if (parsed.ok()) return parsed->ToString();
-  SecretMasker masker;
-  masker.AddUri(uri);
-  return masker.Mask(uri);
 }
 
 Diagnostics::Diagnostics(std::ostream& err, SecretMasker masker)

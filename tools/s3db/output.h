@@ -16,6 +16,7 @@
 #include "s3db/record.h"
 #include "s3db/record_stream.h"
 #include "s3db/errors.h"
+#include "s3db/stores.h"
 
 namespace s3db_cli {
 
@@ -59,21 +60,11 @@ std::string DescribeItemError(const std::string& resource, const s3db::BulkItemE
 // 12345678 as "12,345,678".
 std::string GroupThousands(uint64_t n);
 
-// Removes secrets from messages: those a connection string carries (the secret key and
-// session token, as written and URL-decoded, found even when the string does not parse) and
-// any added one by one (credentials the store may read from the environment).
-class SecretMasker {
- public:
-  void AddUri(const std::string& uri);
-  void AddSecret(std::string secret);
-  std::string Mask(std::string text) const;
-
- private:
-  std::vector<std::string> secrets_;  // longest first, so no secret is masked only in part
-};
-
-// The URI as it may be shown: StoreUri::ToString() when it parses, else masked by hand.
-std::string MaskedUri(const std::string& uri);
+// Secrets are masked by the library's one masker (include/s3db/stores.h): those a
+// connection string carries, found even when it does not parse, and any added one by one
+// (credentials the store may read from the environment, passphrases).
+using s3db::MaskedUri;
+using s3db::SecretMasker;
 
 // stderr: every line starts with "s3db: " and the context (the shell sets "line N: "), is
 // masked, and never spans two lines.

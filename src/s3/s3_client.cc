@@ -1,0 +1,116 @@
+#include "s3/s3_client.h"
+
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "s3/s3_headers.h"
+#include "s3/s3_xml.h"
+
+namespace s3db::s3 {
+
+S3Client::S3Client(Addressing addressing, ResolvedCredentials credentials, std::string region,
+                   std::unique_ptr<HttpClient> http, exec::RetryPolicy retry,
+                   RequestObserver on_request)
+    : addressing_(std::move(addressing)),
+      credentials_(std::move(credentials)),
+      region_(std::move(region)),
+      http_(std::move(http)),
+      retry_(std::move(retry)),
+      on_request_(std::move(on_request)) {
+  StoreUri secrets;
+  secrets.secret_key = credentials_.credentials.secret_access_key;
+  secrets.session_token = credentials_.credentials.session_token;
+  masker_.AddSecretsOf(secrets);
+}
+
+Status S3Client::Masked(Status status) const {
+  if (status.ok()) return status;
+  return Status(status.code(), masker_.Mask(status.message()));
+}
+
+void S3Client::Report(const S3Call& call, const Result<HttpResponse>& response) const {
+  if (!on_request_) return;
+  SentRequest sent;
+  sent.method = call.method;
+  for (const auto& [name, value] : call.query) sent.list |= name == "list-type";
+  sent.key = call.key;
+  for (const auto& [name, value] : call.query) {
+    if (name == "prefix") sent.key = value;
+  }
+  sent.bytes_out = call.body.size();
+  for (const auto& [name, value] : call.headers) {
+    if (name.rfind(kMetaPrefix, 0) == 0) sent.bytes_out += value.size();
+  }
+  sent.bytes_in = response.ok() ? response->body.size() : 0;
+  on_request_(sent);
+}
+
+Result<Reply> S3Client::Execute(const S3Call& call) {
+  const RequestTarget target = BuildTarget(addressing_, call.key, call.query);
+  SigningRequest signing;
+  signing.method = call.method;
+  signing.host = target.host;
+  signing.path = target.path;
+  signing.query = call.query;
+  signing.headers = call.headers;
+  signing.payload_hash = PayloadHash(call.body);
+  SigningContext context;
+  context.credentials = credentials_.credentials;
+  context.region = region_;
+
+  Reply reply;
+  for (int attempt = 1;; ++attempt) {
+    reply.attempts = attempt;
+    // Signed afresh for each attempt: x-amz-date must be the time of sending.
+    context.time = std::chrono::system_clock::now();
+    Result<SignedRequest> signed_request = SignV4(signing, context);
+    if (!signed_request.ok()) {
+      return Masked(Status(signed_request.code(),
+                           call.what + ": " + signed_request.status().message()));
+    }
+    HttpRequest http;
+    http.method = call.method;
+    http.url = target.url;
+    http.headers.emplace_back("Host", target.host);
+    for (const auto& header : call.headers) http.headers.push_back(header);
+    for (const auto& header : signed_request->headers_to_add) http.headers.push_back(header);
+    http.body = call.body;
+
+    Result<HttpResponse> response = http_->Send(http);
+    Report(call, response);
+    Status failure;
+    std::optional<std::chrono::milliseconds> retry_after;
+    if (!response.ok()) {
+      failure = response.status();
+    } else if (response->status < 300) {
+      reply.response = std::move(response).value();
+      return reply;
+    } else {
+      failure = StatusFromS3Response(response->status, response->body);
+      if (const std::string* header = response->Header("retry-after")) {
+        retry_after = exec::ParseRetryAfter(*header);
+      }
+      if (!retry_.ShouldRetry(failure, attempt)) {
+        reply.response = std::move(response).value();
+        return reply;
+      }
+    }
+    if (!retry_.ShouldRetry(failure, attempt)) {
+      std::string message = call.what + ": " + failure.message();
+      if (attempt > 1) message += " (after " + std::to_string(attempt) + " attempts)";
+      return Masked(Status(failure.code(), std::move(message)));
+    }
+    std::this_thread::sleep_for(retry_.Delay(attempt, retry_after));
+  }
+}
+
+Status S3Client::Failure(const S3Call& call, const Reply& reply) const {
+  Status mapped = StatusFromS3Response(reply.response.status, reply.response.body);
+  std::string message = call.what + ": " + mapped.message();
+  if (reply.attempts > 1) message += " (after " + std::to_string(reply.attempts) + " attempts)";
+  return Masked(Status(mapped.code(), std::move(message)));
+}
+
+}  // namespace s3db::s3
