@@ -41,7 +41,7 @@ Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& option
 
 }  // namespace s3db
 
-// Connection strings (DESIGN.md "Connection strings") and opening a store from one.
+// Connection strings (README.md "Connection strings") and opening a store from one.
 //
 //   memory://bucket/prefix
 //   file:///abs/dir[/...]          file://./rel/dir       (the embedded default)
@@ -134,7 +134,7 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3Stor
 // The S3 ObjectStore: AWS S3, MinIO, Ceph RGW and other S3-compatible servers, spoken to
 // over HTTP(S) with libcurl and signed with our own SigV4 (src/s3/sigv4.h).
 //
-// Usually reached through a connection string (above, DESIGN.md):
+// Usually reached through a connection string (above):
 //   s3://KEY:SECRET@bucket/prefix?region=eu-west-1
 //   http://KEY:SECRET@127.0.0.1:7480/bucket/prefix        (custom endpoint, path style)
 // Credentials not in the URI come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /

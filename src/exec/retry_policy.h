@@ -1,5 +1,5 @@
 // When and how long a failed store request waits before it is tried again: the one retry
-// policy of the executor (ExecutingStore) and the S3 store (DESIGN.md "Retries"). A Database
+// policy of the executor (ExecutingStore) and the S3 store (docs/ARCHITECTURE.md "Design rules the code keeps"). A Database
 // configures both from its ExecutorOptions (RetryOptionsFor), so they back off alike.
 //
 //  - Only errors whose Status says retryable() are retried (5xx, 503 SlowDown, 429,

@@ -1,4 +1,4 @@
-// Where an S3 store's credentials, region and endpoint come from (DESIGN.md "Connection
+// Where an S3 store's credentials, region and endpoint come from (README.md "Connection
 // strings"), as pure functions: the environment and the credentials file are inputs, so
 // every rule is unit-tested without touching the process environment or $HOME.
 //

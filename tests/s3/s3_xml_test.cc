@@ -278,7 +278,7 @@ TEST(S3ErrorMapping, CodeDecidesThenStatus) {
 }
 
 TEST(S3ErrorMapping, RetryableExactlyWhereDesignSaysSo) {
-  // DESIGN.md: retry 5xx, 503 SlowDown, 429, timeouts; never 400/403/404/412.
+  // docs/ARCHITECTURE.md: retry 5xx, 503 SlowDown, 429, timeouts; never 400/403/404/412.
   EXPECT_TRUE(StatusFromS3Response(500, "").retryable());
   EXPECT_TRUE(StatusFromS3Response(503, "").retryable());
   EXPECT_TRUE(StatusFromS3Response(429, "").retryable());
