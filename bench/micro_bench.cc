@@ -1,5 +1,5 @@
 // CPU cost of the per-record hot paths: value codec, record encode/decode, validation,
-// SigV4 signing. Run: build/default/bench/s3db_micro_bench
+// `pattern` rules, SigV4 signing. Run: build/default/bench/s3db_micro_bench
 #include <benchmark/benchmark.h>
 
 #include "schema/catalog.h"
@@ -9,6 +9,7 @@
 #include "format/value_codec.h"
 #include "s3/sigv4.h"
 #include "util/crypto_hash.h"
+#include "util/pattern.h"
 #include "util/secret_cipher.h"
 
 namespace s3db {
@@ -85,6 +86,29 @@ void BM_DecodeRecord(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DecodeRecord);
+
+// A schema `pattern` rule on a typical value: compiled once with the schema, then matched
+// per record. An email-like pattern over a 30-character address, and the seeds' phone rule.
+void BM_PatternEmail(benchmark::State& state) {
+  const util::Pattern p = util::Pattern::Compile(R"(^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$)").value();
+  const std::string text = "ada.lovelace@analytical-eng.uk";
+  for (auto _ : state) benchmark::DoNotOptimize(p.Search(text));
+}
+BENCHMARK(BM_PatternEmail);
+
+void BM_PatternPhone(benchmark::State& state) {
+  const util::Pattern p = util::Pattern::Compile(R"(^\+?[1-9]\d{1,14}$)").value();
+  const std::string text = "+1234567890";
+  for (auto _ : state) benchmark::DoNotOptimize(p.Search(text));
+}
+BENCHMARK(BM_PatternPhone);
+
+void BM_PatternCompileEmail(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(util::Pattern::Compile(R"(^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$)"));
+  }
+}
+BENCHMARK(BM_PatternCompileEmail);
 
 void BM_SignV4Put(benchmark::State& state) {
   s3::SigningRequest request;

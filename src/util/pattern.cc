@@ -1,676 +1,236 @@
+// Schema `pattern` rules on RE2. pattern_syntax.cc parses the ECMAScript source into a small
+// tree (the refusals and their offsets are ours, not RE2's); this file writes the tree out in
+// RE2 syntax with every place where the two dialects differ spelled out (`.` and `\s` get
+// ECMAScript's sets, classes become explicit code point ranges, groups do not capture) and
+// compiles it.
 #include "util/pattern.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "util/pattern_syntax.h"
+#include "util/text.h"
 
 namespace s3db::util {
 
 namespace {
 
-struct Range {
-  char32_t lo, hi;
-};
+using pattern_syntax::CharClass;
+using pattern_syntax::Node;
+using pattern_syntax::Range;
 
-struct CharClass {
-  std::vector<Range> ranges;  // sorted, merged
-  bool negated = false;
-};
+// What a tree costs once counted repetitions are expanded, in the steps kMaxProgramSize
+// bounds: one per literal, class or anchor, two per alternative or loop. These are the
+// instructions the Pike VM before RE2 compiled, so the same patterns stay accepted; the
+// count saturates just past the limit.
+constexpr size_t kStepCap = Pattern::kMaxProgramSize + 1;
 
-enum class Op { kChar, kAny, kClass, kSplit, kJmp, kMatch, kBol, kEol, kWordBoundary, kNotWordBoundary };
+size_t AddSteps(size_t a, size_t b) { return std::min(a + b, kStepCap); }
+size_t MulSteps(size_t a, size_t b) { return b != 0 && a > kStepCap / b ? kStepCap : std::min(a * b, kStepCap); }
 
-struct Inst {
-  Op op;
-  char32_t ch = 0;  // kChar (case-folded when ignoring case)
-  int x = 0;        // kClass: class index; kSplit/kJmp: target
-  int y = 0;        // kSplit: second target
-};
-
-constexpr char32_t kMaxCodePoint = 0x10FFFF;
-constexpr char32_t kReplacement = 0xFFFD;
-constexpr int kMaxRepeat = 1000;
-constexpr int kMaxDepth = 100;
-
-// Simple case folding, enough for the scripts people write patterns in; a full Unicode
-// table would be most of this file.
-char32_t Lower(char32_t c) {
-  if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) ||
-      (c >= 0x410 && c <= 0x42F)) {
-    return c + 32;
-  }
-  if (c >= 0x400 && c <= 0x40F) return c + 80;
-  return c;
-}
-
-char32_t Upper(char32_t c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) || (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) ||
-      (c >= 0x430 && c <= 0x44F)) {
-    return c - 32;
-  }
-  if (c >= 0x450 && c <= 0x45F) return c - 80;
-  return c;
-}
-
-bool IsWordChar(char32_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-bool IsLineTerminator(char32_t c) { return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029; }
-
-// Decodes one UTF-8 sequence at s[*i]; malformed bytes become U+FFFD one at a time.
-char32_t NextCodePoint(std::string_view s, size_t* i) {
-  const auto b0 = static_cast<unsigned char>(s[*i]);
-  size_t need = 0;
-  char32_t cp = 0;
-  if (b0 < 0x80) {
-    ++*i;
-    return b0;
-  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1, cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2, cp = b0 & 0x0F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3, cp = b0 & 0x07;
-  } else {
-    ++*i;
-    return kReplacement;
-  }
-  if (*i + need >= s.size()) {
-    ++*i;
-    return kReplacement;
-  }
-  for (size_t k = 1; k <= need; ++k) {
-    const auto b = static_cast<unsigned char>(s[*i + k]);
-    if ((b & 0xC0) != 0x80) {
-      ++*i;
-      return kReplacement;
+size_t Steps(const Node& n) {
+  switch (n.kind) {
+    case Node::Kind::kEmpty:
+      return 0;
+    case Node::Kind::kConcat:
+    case Node::Kind::kAlt: {
+      size_t total = n.kind == Node::Kind::kAlt ? MulSteps(2, n.kids.size() - 1) : 0;
+      for (const auto& k : n.kids) total = AddSteps(total, Steps(*k));
+      return total;
     }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  const bool overlong = (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000);
-  if (overlong || cp > kMaxCodePoint || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++*i;
-    return kReplacement;
-  }
-  *i += need + 1;
-  return cp;
-}
-
-std::vector<char32_t> Decode(std::string_view s) {
-  std::vector<char32_t> out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) out.push_back(NextCodePoint(s, &i));
-  return out;
-}
-
-void Normalize(std::vector<Range>* ranges) {
-  std::sort(ranges->begin(), ranges->end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
-  std::vector<Range> merged;
-  for (const Range& r : *ranges) {
-    if (!merged.empty() && r.lo <= merged.back().hi + 1) {
-      merged.back().hi = std::max(merged.back().hi, r.hi);
-    } else {
-      merged.push_back(r);
+    case Node::Kind::kRepeat: {
+      const size_t body = Steps(*n.kids[0]);
+      const size_t rest =
+          n.max < 0 ? AddSteps(body, 2) : MulSteps(static_cast<size_t>(n.max - n.min), AddSteps(body, 1));
+      return AddSteps(MulSteps(static_cast<size_t>(n.min), body), rest);
     }
+    default:
+      return 1;
   }
-  *ranges = std::move(merged);
 }
 
-std::vector<Range> Complement(std::vector<Range> ranges) {
-  Normalize(&ranges);
-  std::vector<Range> out;
-  char32_t next = 0;
-  for (const Range& r : ranges) {
-    if (r.lo > next) out.push_back({next, r.lo - 1});
-    next = r.hi + 1;
-  }
-  if (next <= kMaxCodePoint) out.push_back({next, kMaxCodePoint});
-  return out;
-}
-
-std::vector<Range> DigitRanges() { return {{'0', '9'}}; }
-std::vector<Range> WordRanges() { return {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}}; }
-std::vector<Range> SpaceRanges() {
-  return {{'\t', '\r'},     {' ', ' '},       {0xA0, 0xA0},     {0x1680, 0x1680}, {0x2000, 0x200A},
-          {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}, {0xFEFF, 0xFEFF}};
-}
-
-bool InRanges(const std::vector<Range>& ranges, char32_t c) {
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), c, [](char32_t v, const Range& r) { return v < r.lo; });
-  return it != ranges.begin() && c <= std::prev(it)->hi;
-}
-
-struct Node {
-  enum class Kind { kEmpty, kChar, kAny, kClass, kConcat, kAlt, kRepeat, kBol, kEol, kWordBoundary, kNotWordBoundary };
-  Kind kind = Kind::kEmpty;
-  char32_t ch = 0;
-  int cls = 0;
-  int min = 0, max = 0;  // kRepeat; max < 0: unbounded
-  std::vector<std::unique_ptr<Node>> kids;
-};
-
-using NodePtr = std::unique_ptr<Node>;
-
-NodePtr Make(Node::Kind kind) {
-  auto n = std::make_unique<Node>();
-  n->kind = kind;
-  return n;
-}
-
-class Parser {
+// Writes a tree in RE2 syntax. Characters go out as \x{H} (or bare when alphanumeric), so the
+// text is ASCII and no character means anything special to RE2 by accident.
+class Re2Writer {
  public:
-  Parser(std::string_view source, std::vector<CharClass>* classes) : cps_(Decode(source)), classes_(classes) {}
+  explicit Re2Writer(const std::vector<CharClass>& classes) : classes_(classes) {}
 
-  Result<NodePtr> Parse() {
-    NodePtr root = Alternation(0);
-    if (error_.empty() && pos_ < cps_.size()) Fail("unmatched ')'");
-    if (!error_.empty()) return Status(ErrorCode::kInvalidArgument, error_);
-    return root;
-  }
+  // RE2 refuses counted repetitions nested so that their counts multiply past 1000
+  // ((a{30}){40}), which the steps bound allows; such an outer count is written out as
+  // copies (a{30}a{30}...), which is how the old VM compiled it anyway. Copies stop at
+  // kMaxText characters of RE2 syntax: too_large() then says so.
+  static constexpr int kMaxCountProduct = 1000;
+  static constexpr size_t kMaxText = 1 << 20;
 
- private:
-  bool AtEnd() const { return pos_ >= cps_.size(); }
-  char32_t Peek(size_t ahead = 0) const { return pos_ + ahead < cps_.size() ? cps_[pos_ + ahead] : 0; }
-
-  void Fail(const std::string& what) {
-    if (error_.empty()) error_ = what + " at offset " + std::to_string(pos_);
-  }
-
-  NodePtr Alternation(int depth) {
-    if (depth > kMaxDepth) {
-      Fail("groups nested more than " + std::to_string(kMaxDepth) + " deep");
-      return Make(Node::Kind::kEmpty);
-    }
-    NodePtr first = Sequence(depth);
-    if (AtEnd() || Peek() != '|') return first;
-    NodePtr alt = Make(Node::Kind::kAlt);
-    alt->kids.push_back(std::move(first));
-    while (error_.empty() && !AtEnd() && Peek() == '|') {
-      ++pos_;
-      alt->kids.push_back(Sequence(depth));
-    }
-    return alt;
-  }
-
-  NodePtr Sequence(int depth) {
-    NodePtr seq = Make(Node::Kind::kConcat);
-    while (error_.empty() && !AtEnd() && Peek() != '|' && Peek() != ')') {
-      NodePtr atom = Term(depth);
-      if (!error_.empty()) break;
-      seq->kids.push_back(std::move(atom));
-    }
-    return seq;
-  }
-
-  NodePtr Term(int depth) {
-    const char32_t c = Peek();
-    if (c == '^') {
-      ++pos_;
-      return Make(Node::Kind::kBol);
-    }
-    if (c == '$') {
-      ++pos_;
-      return Make(Node::Kind::kEol);
-    }
-    if (c == '\\' && (Peek(1) == 'b' || Peek(1) == 'B')) {
-      const bool boundary = Peek(1) == 'b';
-      pos_ += 2;
-      return Make(boundary ? Node::Kind::kWordBoundary : Node::Kind::kNotWordBoundary);
-    }
-    if (c == '*' || c == '+' || c == '?' || (c == '{' && QuantifierAhead())) {
-      Fail("nothing to repeat");
-      return nullptr;
-    }
-    NodePtr atom = Atom(depth);
-    if (!error_.empty()) return nullptr;
-    return Quantified(std::move(atom));
-  }
-
-  // "{n}", "{n,}" or "{n,m}" starts here; anything else after '{' is a literal brace.
-  bool QuantifierAhead() const {
-    size_t i = pos_ + 1;
-    size_t digits = 0;
-    while (i < cps_.size() && cps_[i] >= '0' && cps_[i] <= '9') ++i, ++digits;
-    if (digits == 0) return false;
-    if (i < cps_.size() && cps_[i] == '}') return true;
-    if (i >= cps_.size() || cps_[i] != ',') return false;
-    ++i;
-    while (i < cps_.size() && cps_[i] >= '0' && cps_[i] <= '9') ++i;
-    return i < cps_.size() && cps_[i] == '}';
-  }
-
-  int Number() {
-    long v = 0;
-    while (!AtEnd() && Peek() >= '0' && Peek() <= '9') {
-      v = std::min<long>(v * 10 + (Peek() - '0'), 1000000);
-      ++pos_;
-    }
-    return static_cast<int>(v);
-  }
-
-  NodePtr Quantified(NodePtr atom) {
-    if (AtEnd()) return atom;
-    int min = 0, max = 0;
-    const char32_t c = Peek();
-    if (c == '*') {
-      min = 0, max = -1, ++pos_;
-    } else if (c == '+') {
-      min = 1, max = -1, ++pos_;
-    } else if (c == '?') {
-      min = 0, max = 1, ++pos_;
-    } else if (c == '{' && QuantifierAhead()) {
-      ++pos_;
-      min = Number();
-      max = min;
-      if (Peek() == ',') {
-        ++pos_;
-        max = Peek() == '}' ? -1 : Number();
-      }
-      ++pos_;  // '}'
-      if (min > kMaxRepeat || max > kMaxRepeat) {
-        Fail("repetition count above " + std::to_string(kMaxRepeat));
-        return nullptr;
-      }
-      if (max >= 0 && max < min) {
-        Fail("repetition {" + std::to_string(min) + "," + std::to_string(max) + "} is out of order");
-        return nullptr;
-      }
-    } else {
-      return atom;
-    }
-    if (!AtEnd() && Peek() == '?') ++pos_;  // lazy: same yes/no answer
-    if (!AtEnd() && (Peek() == '*' || Peek() == '+' || Peek() == '?' || (Peek() == '{' && QuantifierAhead()))) {
-      Fail("nothing to repeat");
-      return nullptr;
-    }
-    NodePtr rep = Make(Node::Kind::kRepeat);
-    rep->min = min;
-    rep->max = max;
-    rep->kids.push_back(std::move(atom));
-    return rep;
-  }
-
-  NodePtr Literal(char32_t c) {
-    NodePtr n = Make(Node::Kind::kChar);
-    n->ch = c;
-    return n;
-  }
-
-  NodePtr ClassNode(CharClass cls) {
-    Normalize(&cls.ranges);
-    classes_->push_back(std::move(cls));
-    NodePtr n = Make(Node::Kind::kClass);
-    n->cls = static_cast<int>(classes_->size() - 1);
-    return n;
-  }
-
-  NodePtr Atom(int depth) {
-    const char32_t c = Peek();
-    if (c == '.') {
-      ++pos_;
-      return Make(Node::Kind::kAny);
-    }
-    if (c == '(') {
-      ++pos_;
-      if (Peek() == '?') {
-        if (Peek(1) == ':') {
-          pos_ += 2;
-        } else if (Peek(1) == '<' && Peek(2) != '=' && Peek(2) != '!') {
-          pos_ += 2;
-          while (!AtEnd() && Peek() != '>') ++pos_;
-          if (AtEnd()) {
-            Fail("unterminated group name");
-            return nullptr;
-          }
-          ++pos_;
-        } else if (Peek(1) == '=' || Peek(1) == '!' || Peek(1) == '<') {
-          Fail("lookaround assertions are not supported (they need backtracking)");
-          return nullptr;
-        } else {
-          Fail("unknown group syntax '(?'");
-          return nullptr;
-        }
-      }
-      NodePtr inner = Alternation(depth + 1);
-      if (!error_.empty()) return nullptr;
-      if (AtEnd() || Peek() != ')') {
-        Fail("missing ')'");
-        return nullptr;
-      }
-      ++pos_;
-      return inner;
-    }
-    if (c == '[') return Class();
-    if (c == '\\') {
-      ++pos_;
-      if (AtEnd()) {
-        Fail("'\\' at the end of the pattern");
-        return nullptr;
-      }
-      CharClass set;
-      if (SetEscape(&set)) return ClassNode(std::move(set));
-      char32_t lit = 0;
-      if (!CharEscape(&lit)) return nullptr;
-      return Literal(lit);
-    }
-    if (c == ')') {
-      Fail("unmatched ')'");
-      return nullptr;
-    }
-    ++pos_;
-    return Literal(c);
-  }
-
-  // \d \D \w \W \s \S, at pos_ (just after the backslash).
-  bool SetEscape(CharClass* out) {
-    const char32_t e = Peek();
-    std::vector<Range> ranges;
-    switch (e) {
-      case 'd':
-      case 'D':
-        ranges = DigitRanges();
-        break;
-      case 'w':
-      case 'W':
-        ranges = WordRanges();
-        break;
-      case 's':
-      case 'S':
-        ranges = SpaceRanges();
-        break;
-      default:
-        return false;
-    }
-    ++pos_;
-    if (e == 'D' || e == 'W' || e == 'S') ranges = Complement(std::move(ranges));
-    out->ranges.insert(out->ranges.end(), ranges.begin(), ranges.end());
-    return true;
-  }
-
-  int HexDigits(size_t count) {
-    int v = 0;
-    for (size_t i = 0; i < count; ++i) {
-      const char32_t h = Peek();
-      int d = h >= '0' && h <= '9'   ? static_cast<int>(h - '0')
-              : h >= 'a' && h <= 'f' ? static_cast<int>(h - 'a' + 10)
-              : h >= 'A' && h <= 'F' ? static_cast<int>(h - 'A' + 10)
-                                     : -1;
-      if (d < 0) return -1;
-      v = v * 16 + d;
-      ++pos_;
-    }
-    return v;
-  }
-
-  // One escaped character at pos_ (just after the backslash). `in_class`: \b is backspace.
-  bool CharEscape(char32_t* out, bool in_class = false) {
-    const char32_t e = Peek();
-    ++pos_;
-    switch (e) {
-      case 't':
-        *out = '\t';
-        return true;
-      case 'n':
-        *out = '\n';
-        return true;
-      case 'r':
-        *out = '\r';
-        return true;
-      case 'f':
-        *out = '\f';
-        return true;
-      case 'v':
-        *out = '\v';
-        return true;
-      case '0':
-        if (Peek() >= '0' && Peek() <= '9') break;
-        *out = 0;
-        return true;
-      case 'b':
-        if (!in_class) break;
-        *out = '\b';
-        return true;
-      case 'x': {
-        int v = HexDigits(2);
-        if (v < 0) {
-          Fail("\\x needs two hex digits");
-          return false;
-        }
-        *out = static_cast<char32_t>(v);
-        return true;
-      }
-      case 'u': {
-        if (Peek() == '{') {
-          ++pos_;
-          long v = 0;
-          size_t digits = 0;
-          while (!AtEnd() && Peek() != '}' && digits < 8) {
-            int d = HexDigits(1);
-            if (d < 0) break;
-            v = v * 16 + d;
-            ++digits;
-          }
-          if (digits == 0 || AtEnd() || Peek() != '}' || v > static_cast<long>(kMaxCodePoint)) {
-            Fail("bad \\u{...} escape");
-            return false;
-          }
-          ++pos_;
-          *out = static_cast<char32_t>(v);
-          return true;
-        }
-        int v = HexDigits(4);
-        if (v < 0) {
-          Fail("\\u needs four hex digits");
-          return false;
-        }
-        *out = static_cast<char32_t>(v);
-        return true;
-      }
-      case 'c': {
-        const char32_t l = Peek();
-        if (!((l >= 'a' && l <= 'z') || (l >= 'A' && l <= 'Z'))) {
-          Fail("\\c needs a letter");
-          return false;
-        }
-        ++pos_;
-        *out = l % 32;
-        return true;
-      }
-      default:
-        break;
-    }
-    if (e >= '1' && e <= '9') {
-      Fail("backreferences are not supported (they need backtracking)");
-      return false;
-    }
-    if (e == 'k') {
-      Fail("named backreferences are not supported (they need backtracking)");
-      return false;
-    }
-    if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
-      --pos_;
-      Fail(std::string("unknown escape '\\") + static_cast<char>(e) + "'");
-      return false;
-    }
-    *out = e;  // escaped punctuation or any other character stands for itself
-    return true;
-  }
-
-  NodePtr Class() {
-    ++pos_;  // '['
-    CharClass cls;
-    if (Peek() == '^' && !AtEnd()) {
-      cls.negated = true;
-      ++pos_;
-    }
-    while (true) {
-      if (AtEnd()) {
-        Fail("missing ']'");
-        return nullptr;
-      }
-      if (Peek() == ']') {
-        ++pos_;
-        break;
-      }
-      char32_t lo = 0;
-      bool lo_is_set = false;
-      if (!ClassAtom(&cls, &lo, &lo_is_set)) return nullptr;
-      if (Peek() == '-' && Peek(1) != ']' && pos_ + 1 < cps_.size()) {
-        ++pos_;
-        char32_t hi = 0;
-        bool hi_is_set = false;
-        if (!ClassAtom(&cls, &hi, &hi_is_set)) return nullptr;
-        if (lo_is_set || hi_is_set) {
-          Fail("a class range cannot start or end with \\d, \\w or \\s");
-          return nullptr;
-        }
-        if (hi < lo) {
-          Fail("class range out of order");
-          return nullptr;
-        }
-        cls.ranges.push_back({lo, hi});
-      } else if (!lo_is_set) {
-        cls.ranges.push_back({lo, lo});
-      }
-    }
-    return ClassNode(std::move(cls));
-  }
-
-  // One member: a character (in *c) or a set escape (added to cls, *is_set = true).
-  bool ClassAtom(CharClass* cls, char32_t* c, bool* is_set) {
-    if (Peek() != '\\') {
-      *c = Peek();
-      ++pos_;
-      return true;
-    }
-    ++pos_;
-    if (AtEnd()) {
-      Fail("'\\' at the end of the pattern");
-      return false;
-    }
-    if (Peek() == '-') {
-      ++pos_;
-      *c = '-';
-      return true;
-    }
-    if (SetEscape(cls)) {
-      *is_set = true;
-      return true;
-    }
-    return CharEscape(c, /*in_class=*/true);
-  }
-
-  std::vector<char32_t> cps_;
-  size_t pos_ = 0;
-  std::vector<CharClass>* classes_;
-  std::string error_;
-};
-
-class Compiler {
- public:
-  Compiler(std::vector<Inst>* prog, bool ignore_case) : prog_(prog), ignore_case_(ignore_case) {}
-
-  bool Emit(const Node& n) {
+  // Returns the largest product of counts along a path in what it wrote (RE2's measure).
+  int Write(const Node& n, std::string* out) {
     switch (n.kind) {
       case Node::Kind::kEmpty:
-        return true;
+        return 1;
       case Node::Kind::kChar:
-        return Push({Op::kChar, ignore_case_ ? Lower(n.ch) : n.ch});
+        AppendChar(n.ch, out);
+        return 1;
       case Node::Kind::kAny:
-        return Push({Op::kAny});
+        *out += R"([^\x{a}\x{d}\x{2028}\x{2029}])";  // ECMAScript's '.' stops at line terminators
+        return 1;
       case Node::Kind::kClass:
-        return Push({Op::kClass, 0, n.cls});
+        AppendClass(classes_[static_cast<size_t>(n.cls)], out);
+        return 1;
       case Node::Kind::kBol:
-        return Push({Op::kBol});
+        *out += '^';  // start of text: RE2 is not in multi-line mode
+        return 1;
       case Node::Kind::kEol:
-        return Push({Op::kEol});
+        *out += '$';  // end of text only, like \z
+        return 1;
       case Node::Kind::kWordBoundary:
-        return Push({Op::kWordBoundary});
+        *out += R"(\b)";  // ASCII word characters in both dialects
+        return 1;
       case Node::Kind::kNotWordBoundary:
-        return Push({Op::kNotWordBoundary});
+        *out += R"(\B)";
+        wrote_not_word_boundary_ = true;
+        return 1;
       case Node::Kind::kConcat:
-        for (const auto& k : n.kids) {
-          if (!Emit(*k)) return false;
-        }
-        return true;
       case Node::Kind::kAlt: {
-        // split L1, next; L1: a; jmp end; next: split L2, ... ; last alternative inline.
-        std::vector<size_t> jumps;
+        const bool alt = n.kind == Node::Kind::kAlt;
+        if (alt) *out += "(?:";
+        int product = 1;
         for (size_t i = 0; i < n.kids.size(); ++i) {
-          if (i + 1 < n.kids.size()) {
-            size_t split = prog_->size();
-            if (!Push({Op::kSplit})) return false;
-            (*prog_)[split].x = static_cast<int>(prog_->size());
-            if (!Emit(*n.kids[i])) return false;
-            jumps.push_back(prog_->size());
-            if (!Push({Op::kJmp})) return false;
-            (*prog_)[split].y = static_cast<int>(prog_->size());
-          } else if (!Emit(*n.kids[i])) {
-            return false;
-          }
+          if (alt && i > 0) *out += '|';
+          product = std::max(product, Write(*n.kids[i], out));
         }
-        for (size_t j : jumps) (*prog_)[j].x = static_cast<int>(prog_->size());
-        return true;
+        if (alt) *out += ')';
+        return product;
       }
-      case Node::Kind::kRepeat: {
-        const Node& body = *n.kids[0];
-        for (int i = 0; i < n.min; ++i) {
-          if (!Emit(body)) return false;
-        }
-        if (n.max < 0) {
-          // loop: split body, end; body; jmp loop
-          size_t loop = prog_->size();
-          if (!Push({Op::kSplit})) return false;
-          (*prog_)[loop].x = static_cast<int>(prog_->size());
-          if (!Emit(body)) return false;
-          if (!Push({Op::kJmp, 0, static_cast<int>(loop)})) return false;
-          (*prog_)[loop].y = static_cast<int>(prog_->size());
-          return true;
-        }
-        std::vector<size_t> splits;
-        for (int i = n.min; i < n.max; ++i) {
-          splits.push_back(prog_->size());
-          if (!Push({Op::kSplit})) return false;
-          (*prog_)[splits.back()].x = static_cast<int>(prog_->size());
-          if (!Emit(body)) return false;
-        }
-        for (size_t s : splits) (*prog_)[s].y = static_cast<int>(prog_->size());
-        return true;
-      }
+      case Node::Kind::kRepeat:
+        return WriteRepeat(n, out);
     }
-    return false;
+    return 1;
   }
 
-  bool Push(Inst inst) {
-    if (prog_->size() >= Pattern::kMaxProgramSize) return false;
-    prog_->push_back(inst);
-    return true;
-  }
+  bool too_large() const { return too_large_; }
+  // RE2 tests \B between bytes, so it holds inside a multi-byte character (both sides are
+  // non-word bytes). The pattern reaches such a place only when a search starts there, with
+  // nothing but empty matches before the \B; the caller then starts searches at characters.
+  bool wrote_not_word_boundary() const { return wrote_not_word_boundary_; }
 
  private:
-  std::vector<Inst>* prog_;
-  bool ignore_case_;
+  int WriteRepeat(const Node& n, std::string* out) {
+    std::string body = "(?:";
+    const int inner = Write(*n.kids[0], &body);
+    body += ')';
+    const int count = std::max(n.max < 0 ? n.min : n.max, 1);
+    if (inner * count <= kMaxCountProduct) {
+      *out += body;
+      *out += '{' + std::to_string(n.min) + (n.max == n.min ? "" : ",") +
+              (n.max > n.min ? std::to_string(n.max) : "") + '}';
+      return inner * count;
+    }
+    const size_t copies = static_cast<size_t>(n.max < 0 ? n.min + 1 : n.max);
+    if (out->size() + copies * (body.size() + 1) > kMaxText) {
+      too_large_ = true;
+      return inner;
+    }
+    for (int i = 0; i < n.min; ++i) *out += body;
+    if (n.max < 0) {
+      *out += body + '*';
+    } else {
+      for (int i = n.min; i < n.max; ++i) *out += body + '?';
+    }
+    return inner;
+  }
+
+  static void AppendChar(char32_t c, std::string* out) {
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+      out->push_back(static_cast<char>(c));
+      return;
+    }
+    char hex[8];
+    const auto end = std::to_chars(hex, hex + sizeof hex, static_cast<uint32_t>(c), 16).ptr;
+    *out += R"(\x{)";
+    out->append(hex, end);
+    *out += '}';
+  }
+
+  // Explicit ranges, so \s and the complements \D \S mean what ECMAScript says. \W stays
+  // RE2's own: under ignore_case RE2 folds \w before negating it, whereas an explicit
+  // complement of \w holds K (U+212A), which folds to k and would let k match \W.
+  static void AppendClass(const CharClass& cls, std::string* out) {
+    if (cls.ranges.empty() && !cls.not_word) {  // [] matches nothing, [^] anything
+      *out += cls.negated ? R"([\x{0}-\x{10ffff}])" : R"([^\x{0}-\x{10ffff}])";
+      return;
+    }
+    *out += cls.negated ? "[^" : "[";
+    if (cls.not_word) *out += R"(\W)";
+    for (const Range& r : cls.ranges) {
+      AppendChar(r.lo, out);
+      if (r.hi == r.lo) continue;
+      *out += '-';
+      AppendChar(r.hi, out);
+    }
+    *out += ']';
+  }
+
+  const std::vector<CharClass>& classes_;
+  bool too_large_ = false;
+  bool wrote_not_word_boundary_ = false;
 };
+
+// Invalid UTF-8 bytes become U+FFFD one at a time, as ECMAScript sees a lossy decoding.
+std::string ReplaceInvalidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (size_t i = 0; i < s.size();) {
+    const size_t start = i;
+    const char32_t c = pattern_syntax::NextCodePoint(s, &i);
+    if (c == pattern_syntax::kReplacement && i - start == 1) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out.append(s, start, i - start);
+    }
+  }
+  return out;
+}
+
+Status TooLarge() {
+  return Status(ErrorCode::kInvalidArgument, "the pattern is too large once its repetitions are expanded (more than " +
+                                                 std::to_string(Pattern::kMaxProgramSize) + " steps)");
+}
 
 }  // namespace
 
 struct Pattern::Program {
-  std::vector<Inst> insts;
-  std::vector<CharClass> classes;
-  bool ignore_case = false;
+  Program(const std::string& re2_source, const RE2::Options& options) : re(re2_source, options) {}
+  RE2 re;
 };
 
 Result<Pattern> Pattern::Compile(std::string_view source, Options options) {
-  auto program = std::make_shared<Program>();
-  program->ignore_case = options.ignore_case;
-  Parser parser(source, &program->classes);
-  Result<NodePtr> tree = parser.Parse();
+  Result<pattern_syntax::Tree> tree = pattern_syntax::Parse(source);
   if (!tree.ok()) return tree.status();
-  Compiler compiler(&program->insts, options.ignore_case);
-  if (!compiler.Emit(**tree) || !compiler.Push({Op::kMatch})) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "the pattern is too large once its repetitions are expanded (more than " +
-                      std::to_string(kMaxProgramSize) + " steps)");
+  if (Steps(*tree->root) + 1 > kMaxProgramSize) return TooLarge();  // + 1: the old VM's final Match
+  Re2Writer writer(tree->classes);
+  std::string re2_source;
+  writer.Write(*tree->root, &re2_source);
+  if (writer.too_large()) return TooLarge();
+  // Anchored, skipping whole characters: a search that only starts between characters.
+  if (writer.wrote_not_word_boundary()) re2_source = R"(\A(?s:.)*?)" + re2_source;
+
+  RE2::Options re2_options;
+  re2_options.set_log_errors(false);
+  re2_options.set_case_sensitive(!options.ignore_case);
+  // max_mem stays RE2's default (8 MiB): it bounds the compiled program, past which the
+  // pattern is refused as too large, and the DFA cache, past which a search falls back to
+  // RE2's NFA (slower, still linear).
+  auto program = std::make_shared<const Program>(re2_source, re2_options);
+  if (!program->re.ok()) {
+    if (program->re.error_code() == RE2::ErrorPatternTooLarge) return TooLarge();
+    // Anything else is a gap in the translation above, not a fault of the source.
+    return Status(ErrorCode::kInternal, "RE2 refused the translated pattern: " + program->re.error());
   }
   Pattern p;
   p.source_ = std::string(source);
@@ -679,89 +239,9 @@ Result<Pattern> Pattern::Compile(std::string_view source, Options options) {
 }
 
 bool Pattern::Search(std::string_view text) const {
-  const Program& prog = *program_;
-  const std::vector<char32_t> in = Decode(text);
-  const size_t n = in.size();
-  const size_t m = prog.insts.size();
-  std::vector<size_t> mark(m, static_cast<size_t>(-1));  // generation that last added a pc
-  std::vector<int> clist, nlist, stack;
-  clist.reserve(m);
-  nlist.reserve(m);
-
-  auto class_has = [&](int index, char32_t c) {
-    const CharClass& cls = prog.classes[static_cast<size_t>(index)];
-    bool in_set = InRanges(cls.ranges, c);
-    if (!in_set && prog.ignore_case) in_set = InRanges(cls.ranges, Lower(c)) || InRanges(cls.ranges, Upper(c));
-    return in_set != cls.negated;
-  };
-
-  // Follows the epsilon edges from pc at input position pos; true when Match is reached.
-  auto add = [&](std::vector<int>& list, int start, size_t pos) {
-    stack.clear();
-    stack.push_back(start);
-    while (!stack.empty()) {
-      const int pc = stack.back();
-      stack.pop_back();
-      if (mark[static_cast<size_t>(pc)] == pos) continue;
-      mark[static_cast<size_t>(pc)] = pos;
-      const Inst& inst = prog.insts[static_cast<size_t>(pc)];
-      switch (inst.op) {
-        case Op::kMatch:
-          return true;
-        case Op::kJmp:
-          stack.push_back(inst.x);
-          break;
-        case Op::kSplit:
-          stack.push_back(inst.y);
-          stack.push_back(inst.x);
-          break;
-        case Op::kBol:
-          if (pos == 0) stack.push_back(pc + 1);
-          break;
-        case Op::kEol:
-          if (pos == n) stack.push_back(pc + 1);
-          break;
-        case Op::kWordBoundary:
-        case Op::kNotWordBoundary: {
-          const bool before = pos > 0 && IsWordChar(in[pos - 1]);
-          const bool after = pos < n && IsWordChar(in[pos]);
-          if ((before != after) == (inst.op == Op::kWordBoundary)) stack.push_back(pc + 1);
-          break;
-        }
-        default:
-          list.push_back(pc);
-          break;
-      }
-    }
-    return false;
-  };
-
-  for (size_t pos = 0;; ++pos) {
-    if (add(clist, 0, pos)) return true;  // a new attempt starts at every position
-    if (pos == n) return false;
-    const char32_t c = in[pos];
-    const char32_t folded = prog.ignore_case ? Lower(c) : c;
-    nlist.clear();
-    for (int pc : clist) {
-      const Inst& inst = prog.insts[static_cast<size_t>(pc)];
-      bool step = false;
-      switch (inst.op) {
-        case Op::kChar:
-          step = inst.ch == folded;
-          break;
-        case Op::kAny:
-          step = !IsLineTerminator(c);
-          break;
-        case Op::kClass:
-          step = class_has(inst.x, c);
-          break;
-        default:
-          break;
-      }
-      if (step && add(nlist, pc + 1, pos + 1)) return true;
-    }
-    std::swap(clist, nlist);
-  }
+  // PartialMatch is a search anywhere in the text, like RegExp.test.
+  if (IsValidUtf8(text)) return RE2::PartialMatch(text, program_->re);
+  return RE2::PartialMatch(ReplaceInvalidUtf8(text), program_->re);
 }
 
 }  // namespace s3db::util

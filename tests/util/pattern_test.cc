@@ -131,6 +131,40 @@ TEST(Pattern, LongInputsAndPathologicalPatternsStayLinear) {
   EXPECT_TRUE(Matches("(x*)*y", std::string(2000, 'x') + "y"));
 }
 
+// Where ECMAScript and RE2 differ, pattern.cc spells ECMAScript's meaning out for RE2.
+TEST(Pattern, EcmaScriptMeaningsSurviveTheTranslationToRe2) {
+  EXPECT_TRUE(Matches("^\\s\\s\\s$", "\u00a0\u2028\ufeff"));  // RE2's \s is ASCII only
+  EXPECT_FALSE(Matches("^\\S$", "\u3000"));
+  EXPECT_FALSE(Matches("^a.b$", "a\rb"));
+  EXPECT_FALSE(Matches("^a.b$", "a\u2029b"));
+  EXPECT_FALSE(Matches("[]", "a"));  // RE2 would read "[]" as the start of a class
+  EXPECT_TRUE(Matches("^[^]$", "\n"));
+  EXPECT_TRUE(Matches("^a]}\\/$", "a]}/"));
+  EXPECT_TRUE(Matches("^a\\0b$", std::string("a\0b", 3)));
+  EXPECT_TRUE(Matches("^\\cJ\\u{1F600}$", "\n😀"));
+  // RE2 tests \B between bytes; between the bytes of "ü" both sides are non-word.
+  EXPECT_FALSE(Matches("\\B", "aüa"));
+  EXPECT_TRUE(Matches("a\\Bb", "xab"));
+  // Under ignore_case \W still matches no ASCII letter (RE2 folds \w before negating it).
+  EXPECT_FALSE(Matches("^\\W$", "k", true));
+  EXPECT_FALSE(Matches("^[\\W]$", "s", true));
+  EXPECT_TRUE(Matches("^[^\\W]+$", "Ks", true));
+  EXPECT_TRUE(Matches("^\\W+$", "-é", true));
+  // Unicode simple case folding (RE2's tables): final sigma, Latin Extended.
+  EXPECT_TRUE(Matches("^σ$", "ς", true));
+  EXPECT_TRUE(Matches("^ŁÓDŹ$", "łódź", true));
+}
+
+// RE2 refuses counts nested past a product of 1000; pattern.cc writes the outer one out.
+TEST(Pattern, NestedCountsWithinTheStepBoundCompile) {
+  EXPECT_TRUE(Matches("^(a{30}){40}$", std::string(1200, 'a')));
+  EXPECT_FALSE(Matches("^(a{30}){40}$", std::string(1199, 'a')));
+  const std::string domain = R"(^([a-z0-9-]{1,63}\.){1,127}[a-z]{2,63}$)";
+  EXPECT_TRUE(Matches(domain, "www.example.com"));
+  EXPECT_FALSE(Matches(domain, "www..example.com"));
+  EXPECT_TRUE(Matches("^((x{2}){2}){300}$", std::string(1200, 'x')));
+}
+
 TEST(Pattern, InvalidUtf8CountsAsReplacementCharacter) {
   EXPECT_TRUE(Matches("^a.b$", std::string("a\xFF"
                                            "b")));
