@@ -1,5 +1,7 @@
 // DatabaseCore: what a Database and its Resources share (the store, the key layout, the
 // cached catalog). Internal; the public face is database.h / resource.h.
+//
+// May call: every layer below it.
 #pragma once
 
 #include <atomic>

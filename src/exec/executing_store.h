@@ -5,6 +5,8 @@
 //
 // Conditional puts are never retried here: whether a failed attempt was applied is only
 // knowable by the backend (the S3 store tags its writes and checks), so it retries them.
+//
+// May call: util/ and the public headers (ObjectStore, ExecutorOptions).
 #pragma once
 
 #include <atomic>

@@ -13,6 +13,8 @@
 // by page. The result is sorted, so it equals a sequential listing of every key whose next
 // characters are in the alphabet (for record keys, all of them: an encoded id uses only
 // unreserved characters and '%').
+//
+// May call: util/ and the public headers (ObjectStore, ExecutorOptions).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,8 @@
 // A counting semaphore whose permits go to the highest-priority waiter, FIFO among equals,
 // and whose capacity can change while it is in use (autotune). A freed slot is handed to
 // the next waiter directly, waking that one thread only.
+//
+// May call: util/ and the public headers (ObjectStore, ExecutorOptions).
 #pragma once
 
 #include <condition_variable>

@@ -17,6 +17,8 @@
 // a mutex, so one policy may be shared by every thread of a store. Calls only util.
 //
 // Thread-safety: const methods are safe from any thread once constructed.
+//
+// May call: util/ and the public headers (ObjectStore, ExecutorOptions).
 #pragma once
 
 #include <chrono>

@@ -10,6 +10,8 @@
 // pins them down.
 //
 // Thread-safety: pure functions and an immutable class, safe to share between threads.
+//
+// May call: util/.
 #pragma once
 
 #include <cstddef>

@@ -15,6 +15,8 @@
 // so json(int64_t{5}) reads back as the equal json(uint64_t{5}).
 //
 // Thread-safety: pure functions, safe to call from any thread.
+//
+// May call: util/.
 #pragma once
 
 #include <nlohmann/json.hpp>

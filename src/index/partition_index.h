@@ -14,6 +14,8 @@
 //  - So once every writer has finished, each record's references all exist. Interleaved
 //    writers can leave extra (stale) references behind; reads skip them and repair removes
 //    them.
+//
+// May call: format/, util/, and the store through ObjectStore.
 #pragma once
 
 #include <condition_variable>

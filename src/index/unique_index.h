@@ -16,6 +16,8 @@
 // Costs per unique field: an insert adds two PUTs (claim, confirm); an update that changes
 // the value adds those and one more to free the old value; a delete adds a GET and a PUT.
 // Thread-safety: stateless apart from the store, which is thread-safe.
+//
+// May call: format/, util/, and the store through ObjectStore.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,6 @@
 // Helpers the cache drivers and CachePlugin share. Internal.
+//
+// May call: util/ and the public headers; the stores only through ObjectStore.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,8 @@
 // The bookkeeping the memory and file cache drivers share: entries by key in key order (so a
 // prefix is a range), a recency list, and the entry/byte bounds. Not thread-safe; the driver
 // holds its lock around every call.
+//
+// May call: util/ and the public headers; the stores only through ObjectStore.
 #pragma once
 
 #include <cstddef>

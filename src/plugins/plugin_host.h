@@ -17,6 +17,8 @@
 //
 // Thread-safety: SetupAll/BuildStore/StartAll/StopAll from one thread (the connect and the
 // close); the emitters and store() from any thread.
+//
+// May call: util/ and the public headers; the stores only through ObjectStore.
 #pragma once
 
 #include <memory>

@@ -11,6 +11,8 @@
 // re-sealed with the new key as they are rewritten.
 //
 // Thread-safety: every method may be called from any thread.
+//
+// May call: schema/, format/, util/.
 #pragma once
 
 #include <cstdint>

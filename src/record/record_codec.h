@@ -2,6 +2,8 @@
 // does not fit the budget, to the JSON body (docs/FORMAT.md "Records"). The only place that
 // knows metadata keys. Values are typed by the writing version's rules: dates go compact
 // (tag D), secret fields are sealed with the database key (tag E, record/keyring.h).
+//
+// May call: schema/, format/, util/.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,7 @@
 // The BulkItemError that bulk calls and streams report for an item whose call threw.
+//
+// May call: index/, record/, schema/, format/, exec/, store/, util/; the database only
+// through ResourceContext.
 #pragma once
 
 #include <cstddef>

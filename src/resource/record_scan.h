@@ -5,6 +5,9 @@
 // results are handed to the consumer in that order. A reader starts candidate `seq` only when
 // seq < delivered + prefetch, so at most `prefetch` records are in flight or waiting, however
 // large the resource; the lister keeps less than two pages of candidates not yet started.
+//
+// May call: index/, record/, schema/, format/, exec/, store/, util/; the database only
+// through ResourceContext.
 #pragma once
 
 #include <condition_variable>

@@ -19,6 +19,8 @@
 //
 // Thread-safety: pure functions. CaptureEnvironment() reads the process environment and is
 // meant for the factory only (getenv is not safe against a concurrent setenv).
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <functional>

@@ -23,6 +23,8 @@
 // a transport failure: the response comes back and the caller maps it.
 //
 // Thread-safety: Send() may be called from any number of threads at once.
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,8 @@
 // Where an S3 request goes: the bucket's addressing (path style or virtual host) and the URL,
 // Host header and signed path of one request. Pure functions over strings; calls only
 // util and the signer's canonical forms (s3/sigv4.h).
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <string>

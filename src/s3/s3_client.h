@@ -6,6 +6,8 @@
 // (s3/s3_store.h).
 //
 // Thread-safety: Execute may be called from many threads at once.
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <memory>

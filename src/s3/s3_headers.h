@@ -1,6 +1,8 @@
 // What S3 headers carry for s3db: user metadata (x-amz-meta-*, with keys escaped so RGW
 // cannot mangle them, and the reserved write tag) and HTTP dates. Pure functions; calls only
 // util.
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <cstddef>

@@ -6,6 +6,8 @@
 // sends the conditions it is given.
 //
 // Thread-safe.
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <string>

@@ -6,6 +6,8 @@
 // a retry is the right answer to a mangled response.
 //
 // Thread-safety: pure functions, callable from any thread.
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <cstdint>

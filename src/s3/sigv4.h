@@ -21,6 +21,8 @@
 // mask it before logging those.
 //
 // Thread-safety: pure functions, callable from any thread.
+//
+// May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
 #include <chrono>

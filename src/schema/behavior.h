@@ -1,4 +1,6 @@
 // The five strategies for records over the metadata budget (docs/ARCHITECTURE.md "Design rules the code keeps").
+//
+// May call: format/, util/.
 #pragma once
 
 #include <optional>

@@ -3,6 +3,8 @@
 // On the bucket it is one JSON document (docs/FORMAT.md "Catalog"). In memory each
 // resource becomes an immutable ResourceState, shared by the threads that read records,
 // and replaced as a whole when the catalog changes.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <cstdint>

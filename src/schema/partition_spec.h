@@ -12,6 +12,8 @@
 // one-member objects keeps the order it is written in. docs/FORMAT.md "Partition references".
 //
 // Thread-safety: pure functions over immutable values.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <map>

@@ -1,6 +1,8 @@
 // How rules and values are put in words for error messages: a value shortened for quoting,
 // the kind of a JSON value, a rule's type as a phrase ("an email address"); DescribeRule
 // (schema_rules.h) builds on them. Internal to src/schema; pure functions.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 // The type names of the rule language ("string", "email", ...), which kind of value each type
 // is, and what both rule parsers (attributes in rule_parser.cc, partition fields in
 // partition_field_rule.cc) throw. Internal to src/schema; calls nothing above util.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,7 @@
 // The validator behind ValidateRecord and ValidateIdValue (schema_rules.h), reached from the
 // parser too: a rule's default must pass its own rule. Internal to src/schema.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <string>

@@ -22,6 +22,8 @@
 // partition_field_rule.cc parses partition field rules.
 //
 // Thread-safety: a parsed Schema is immutable and may be shared by any number of threads.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,8 @@
 // The text formats the rule types check and parse: email addresses, http(s) URLs, UUIDs,
 // currency amounts written as text; and the text measures validation uses (code points,
 // trimming). Pure functions; internal to src/schema, calling only util.
+//
+// May call: format/, util/.
 #pragma once
 
 #include <cstddef>

@@ -6,6 +6,8 @@
 // key's lock stripe, ".locks/<hash(key) % 64>" under the root. rename is atomic, so readers
 // need no lock. Names starting with '.' are never produced by the key codec, so neither kind
 // can collide with an object. Calls posix_file.h only.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <string>

@@ -2,6 +2,8 @@
 // one probe and the one fallback of s3db. The S3 store runs them at open (unless its `probe`
 // option is off); a Database runs them once per bucket and keeps the answer in the catalog.
 // Calls only the ObjectStore it is given and util.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <memory>

@@ -16,6 +16,8 @@
 // and keeps it only if the path matches (foreign files cannot alias real keys).
 //
 // Assumes a case-sensitive file system (Linux): "A^o" and "a^o" must be different files.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <optional>

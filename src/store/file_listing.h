@@ -3,6 +3,8 @@
 // sorted entries of a directory while it is unchanged. Calls file_key_codec.h for names and
 // posix_file.h for errors; reads no object file (FileStore reads the headers of the keys
 // the walk returns).
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <sys/types.h>

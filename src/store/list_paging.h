@@ -4,6 +4,8 @@
 // The continuation token is "1." followed by the standard base64 of the last key the page
 // returned. Callers must treat it as opaque; the version prefix lets the format change
 // without misreading old tokens.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <string>

@@ -2,6 +2,8 @@
 // key shape, user metadata shape and size, content type, ETags. MemoryStore and FileStore
 // use them, and S3Store uses them before sending, so a codec mistake fails the same way on
 // every backend instead of only in production.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,8 @@
 // one rename publishes metadata and body together. Readers here check the file length
 // against the header, so a truncated file is reported as corrupt, never served.
 // Calls posix_file.h only; where the file lives is file_key_codec.h's business.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,8 @@
 // POSIX file primitives FileStore builds on: an owning descriptor, open/read/write that
 // retry on EINTR, directory fsync, and errno turned into a Status. Calls only libc; knows
 // nothing of FileStore's layout.
+//
+// May call: util/ and the public headers.
 #pragma once
 
 #include <sys/types.h>

@@ -1,5 +1,7 @@
 // Digests, HMAC, encodings and randomness on OpenSSL 3 (EVP; the low-level MD5/SHA APIs are
 // deprecated in 3.0).
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <cstdint>

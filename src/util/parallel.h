@@ -2,6 +2,8 @@
 // `concurrency` threads, waiting for all; fn must not throw, callers catch per item), the
 // thread's request priority it hands to its workers, and a full-jitter backoff sleep.
 // Request slots, retries and priorities proper are the executor's (src/exec).
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <algorithm>

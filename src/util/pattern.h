@@ -21,6 +21,8 @@
 // With ignore_case, letters fold by Unicode's simple case folding (RE2's tables).
 //
 // Thread-safety: a compiled Pattern is immutable; Search may run on many threads at once.
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <memory>

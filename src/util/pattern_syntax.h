@@ -3,6 +3,8 @@
 // naming the fault and its offset (in code points) in the source: what needs backtracking
 // (backreferences, lookaround), malformed syntax, counts above kMaxRepeat, groups nested
 // deeper than kMaxDepth. Internal to util::Pattern; calls only the standard library.
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <cstddef>

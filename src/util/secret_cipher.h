@@ -4,6 +4,8 @@
 // Randomness comes in as arguments (salt, nonce): the caller draws it from RandomBytes, and
 // tests pass the published vectors (RFC 7914 for PBKDF2, the GCM specification's test
 // cases). Nothing here keeps state; every function is safe from any thread.
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <cstdint>

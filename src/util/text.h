@@ -1,4 +1,6 @@
 // Small text helpers shared by the layers: UTF-8 checks and RFC 3986 percent-encoding.
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,6 @@
 // UTC timestamps as ISO 8601 text with milliseconds ("2024-06-27T12:34:56.789Z").
+//
+// May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
 #pragma once
 
 #include <cstdint>
