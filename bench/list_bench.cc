@@ -24,10 +24,22 @@ class LatencyStore : public s3db::ObjectStore {
  public:
   LatencyStore(std::unique_ptr<s3db::ObjectStore> inner, std::chrono::milliseconds delay)
       : inner_(std::move(inner)), delay_(delay) {}
-  s3db::Result<s3db::ObjectInfo> Put(const s3db::PutRequest& r) override { Wait(); return inner_->Put(r); }
-  s3db::Result<s3db::GetResult> Get(const std::string& k) override { Wait(); return inner_->Get(k); }
-  s3db::Result<s3db::ObjectInfo> Head(const std::string& k) override { Wait(); return inner_->Head(k); }
-  s3db::Status Delete(const std::string& k) override { Wait(); return inner_->Delete(k); }
+  s3db::Result<s3db::ObjectInfo> Put(const s3db::PutRequest& r) override {
+    Wait();
+    return inner_->Put(r);
+  }
+  s3db::Result<s3db::GetResult> Get(const std::string& k) override {
+    Wait();
+    return inner_->Get(k);
+  }
+  s3db::Result<s3db::ObjectInfo> Head(const std::string& k) override {
+    Wait();
+    return inner_->Head(k);
+  }
+  s3db::Status Delete(const std::string& k) override {
+    Wait();
+    return inner_->Delete(k);
+  }
   s3db::Result<s3db::DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override {
     Wait();
     return inner_->DeleteMany(k);
@@ -64,7 +76,7 @@ std::unique_ptr<s3db::ObjectStore> OpenUri(const std::string& uri, int concurren
   return std::move(store).value();
 }
 
-std::string g_uri;     // empty: memory store behind LatencyStore
+std::string g_uri;  // empty: memory store behind LatencyStore
 std::string g_prefix = "bench";
 
 std::unique_ptr<s3db::ObjectStore> Base(const std::string& bucket, int concurrency) {
@@ -111,7 +123,9 @@ int main(int argc, char** argv) {
     def.name = "users";
     def.attributes = {{"name", "string"}};
     s3db::Resource& users = db->CreateResource(def);
-    s3db::util::ParallelFor(n, g_uri.empty() ? 2 : 16, [&](size_t i) { users.Insert({{"name", "user " + std::to_string(i)}}); });
+    s3db::util::ParallelFor(n, g_uri.empty() ? 2 : 16, [&](size_t i) {
+      users.Insert({{"name", "user " + std::to_string(i)}});
+    });
   }
   size_t sequential_lists = 0, parallel_lists = 0;
   double sequential = TimeCount(bucket, 1, delay, n, &sequential_lists);
@@ -119,8 +133,8 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"bench\":\"count\",\"n\":%zu,\"latency_ms\":%d,\"concurrency\":%d,\"sequential_s\":%.3f,"
       "\"parallel_s\":%.3f,\"speedup\":%.2f,\"sequential_lists\":%zu,\"parallel_lists\":%zu}\n",
-      n, static_cast<int>(delay.count()), concurrency, sequential, parallel, sequential / parallel,
-      sequential_lists, parallel_lists);
+      n, static_cast<int>(delay.count()), concurrency, sequential, parallel, sequential / parallel, sequential_lists,
+      parallel_lists);
   if (!g_uri.empty()) {  // leave the shared bucket as it was
     s3db::DatabaseOptions options;
     options.concurrency = 16;

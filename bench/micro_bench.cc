@@ -2,12 +2,12 @@
 // `pattern` rules, SigV4 signing. Run: build/default/bench/s3db_micro_bench
 #include <benchmark/benchmark.h>
 
-#include "schema/catalog.h"
-#include "s3db/database.h"
-#include "record/record_codec.h"
-#include "schema/schema_rules.h"
 #include "format/value_codec.h"
+#include "record/record_codec.h"
 #include "s3/sigv4.h"
+#include "s3db/database.h"
+#include "schema/catalog.h"
+#include "schema/schema_rules.h"
 #include "util/crypto_hash.h"
 #include "util/pattern.h"
 #include "util/secret_cipher.h"
@@ -115,8 +115,10 @@ void BM_SignV4Put(benchmark::State& state) {
   request.method = "PUT";
   request.host = "127.0.0.1:7480";
   request.path = "/s3db-test/db/resource=users/data/id=ada";
-  request.headers = {{"content-type", "application/json"}, {"if-none-match", "*"},
-                     {"x-amz-meta-0", "sAda Lovelace"}, {"x-amz-meta-1", "sada@example.com"},
+  request.headers = {{"content-type", "application/json"},
+                     {"if-none-match", "*"},
+                     {"x-amz-meta-0", "sAda Lovelace"},
+                     {"x-amz-meta-1", "sada@example.com"},
                      {"x-amz-meta-_v", "1"}};
   request.payload_hash = s3::PayloadHash("{\"w\":\"abcdefghijklmnop\"}");
   s3::SigningContext context;

@@ -30,7 +30,8 @@ s3db::PutRequest ObjectFor(const std::string& key, size_t i) {
   put.content_type = "application/json";
   put.body = "{\"w\":\"" + s3db::util::RandomAlnum(16) + "\"}";
   put.metadata["_v"] = "1";
-  for (int f = 0; f < 10; ++f) put.metadata[std::to_string(f)] = "sfield " + std::to_string(f) + " of " + std::to_string(i);
+  for (int f = 0; f < 10; ++f)
+    put.metadata[std::to_string(f)] = "sfield " + std::to_string(f) + " of " + std::to_string(i);
   return put;
 }
 
@@ -49,10 +50,14 @@ int main(int argc, char** argv) {
   size_t n = 500;
   int concurrency = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--uri")) uri = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--n")) n = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--concurrency")) concurrency = std::stoi(argv[i + 1]);
-    else Die(std::string("unknown option ") + argv[i]);
+    if (!std::strcmp(argv[i], "--uri"))
+      uri = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--n"))
+      n = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--concurrency"))
+      concurrency = std::stoi(argv[i + 1]);
+    else
+      Die(std::string("unknown option ") + argv[i]);
   }
   if (uri.empty()) Die("--uri is required");
   s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
@@ -64,8 +69,8 @@ int main(int argc, char** argv) {
   if (!opened.ok()) Die(opened.status().ToString());
   s3db::ObjectStore& store = **opened;
 
-  const std::string prefix = (target.prefix.empty() ? "" : target.prefix + "/") + "raw-bench-" +
-                             s3db::util::RandomAlnum(8) + "/";
+  const std::string prefix =
+      (target.prefix.empty() ? "" : target.prefix + "/") + "raw-bench-" + s3db::util::RandomAlnum(8) + "/";
   std::vector<std::string> keys(n);
   for (size_t i = 0; i < n; ++i) keys[i] = prefix + "id=u" + std::to_string(100000 + i);
   auto check = [](const s3db::Status& status) {

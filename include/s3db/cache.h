@@ -39,10 +39,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "s3db/record.h"
+#include "s3db/errors.h"
 #include "s3db/object_store.h"
 #include "s3db/plugin.h"
-#include "s3db/errors.h"
+#include "s3db/record.h"
 
 namespace s3db {
 
@@ -54,16 +54,16 @@ struct CacheOptions {
   std::string driver = "memory";  // "memory" (LRU), "file" (a directory), "s3" (the bucket)
   // Default time to live, and so the stale-read window for other processes' writes.
   std::chrono::milliseconds ttl{60000};
-  size_t max_entries = 10000;           // memory, file: least recently used go first
-  size_t max_bytes = 64u << 20;         // memory, file: keys + values
-  size_t max_entry_bytes = 1u << 20;    // every driver: bigger values are not cached
-  std::string directory;                // file: where entries live (created if absent)
+  size_t max_entries = 10000;         // memory, file: least recently used go first
+  size_t max_bytes = 64u << 20;       // memory, file: keys + values
+  size_t max_entry_bytes = 1u << 20;  // every driver: bigger values are not cached
+  std::string directory;              // file: where entries live (created if absent)
   // What the core caches. With the s3 driver a cached record costs the same one GET as the
   // record itself, so there only query results (a count is many LISTs) are worth caching:
   // set cache_records = false.
-  bool cache_records = true;            // get / getMany results
-  bool cache_queries = true;            // list / count / query results
-  CacheClock clock;                     // empty: the system clock
+  bool cache_records = true;  // get / getMany results
+  bool cache_queries = true;  // list / count / query results
+  CacheClock clock;           // empty: the system clock
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;
@@ -180,8 +180,8 @@ class CachePlugin : public Plugin, public ReadCache {
 
   std::shared_ptr<CacheDriver> driver() const;
   int64_t Now() const;
-  uint64_t Invalidated(const std::string& key, bool prefix);  // logs it; returns the ticket after
-  void Failed(const std::string& key, bool prefix);           // a driver could not invalidate
+  uint64_t Invalidated(const std::string& key, bool prefix);             // logs it; returns the ticket after
+  void Failed(const std::string& key, bool prefix);                      // a driver could not invalidate
   bool InvalidatedSince(uint64_t ticket, const std::string& key) const;  // log_mu_ held
   bool Bypassed(const std::string& key, int64_t now);                    // log_mu_ held
 
@@ -193,10 +193,10 @@ class CachePlugin : public Plugin, public ReadCache {
   bool driver_from_start_ = false;  // the s3 driver, made at Start on the database's store
 
   mutable std::mutex log_mu_;
-  uint64_t seq_ = 0;                 // invalidations so far
-  std::deque<Invalidation> log_;     // the most recent ones, for tickets to check against
+  uint64_t seq_ = 0;              // invalidations so far
+  std::deque<Invalidation> log_;  // the most recent ones, for tickets to check against
   std::vector<Bypass> bypass_;
-  int64_t longest_ttl_ms_ = 0;       // how long an entry a failed invalidation left may live
+  int64_t longest_ttl_ms_ = 0;  // how long an entry a failed invalidation left may live
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, dropped_fills_{0}, bypassed_{0};
 };

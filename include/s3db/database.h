@@ -101,8 +101,7 @@ class Database {
   // Throws InvalidArgument for a bad URI, StorageError when the store is unreachable.
   static std::unique_ptr<Database> Connect(const DatabaseOptions& options = {});
   // Uses a store the caller built (tests, custom backends). `prefix` as in a URI.
-  static std::unique_ptr<Database> Open(std::unique_ptr<ObjectStore> store,
-                                        const std::string& prefix,
+  static std::unique_ptr<Database> Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
                                         const DatabaseOptions& options = {});
   ~Database();
   Database(const Database&) = delete;
@@ -156,7 +155,7 @@ class Database {
   Resource& CreateInCatalog(const ResourceDefinition& definition);
   void EmitResourceCreated(const std::string& name, int version, bool created);
   static std::unique_ptr<Database> OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
-                                             const DatabaseOptions& options, bool store_retries, bool probe);
+                                            const DatabaseOptions& options, bool store_retries, bool probe);
   std::unique_ptr<DatabaseCore> core_;
 };
 

@@ -69,7 +69,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be OK
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -140,8 +140,7 @@ using Unsupported = CodedError<ErrorCode::kUnsupported>;
 // Storage or network failure (I/O, 5xx, throttling, timeouts). retryable() tells which.
 class StorageError : public Error {
  public:
-  StorageError(ErrorCode code, const std::string& message, std::string resource = {},
-               std::string id = {})
+  StorageError(ErrorCode code, const std::string& message, std::string resource = {}, std::string id = {})
       : Error(code, message, std::move(resource), std::move(id)) {}
 };
 
@@ -158,10 +157,9 @@ struct FieldError {
 // A record failed its schema. Lists every failing field, not only the first.
 class ValidationError : public Error {
  public:
-  ValidationError(const std::string& message, std::vector<FieldError> fields,
-                  std::string resource = {}, std::string id = {})
-      : Error(ErrorCode::kValidation, message, std::move(resource), std::move(id)),
-        fields_(std::move(fields)) {}
+  ValidationError(const std::string& message, std::vector<FieldError> fields, std::string resource = {},
+                  std::string id = {})
+      : Error(ErrorCode::kValidation, message, std::move(resource), std::move(id)), fields_(std::move(fields)) {}
   const std::vector<FieldError>& fields() const { return fields_; }
 
  private:
@@ -170,11 +168,10 @@ class ValidationError : public Error {
 
 // Throws the typed exception that matches status.code(), with `context` before the
 // status message ("users/abc: ..."). Does nothing for an OK status.
-void ThrowIfError(const Status& status, const std::string& resource = {},
-                  const std::string& id = {});
+void ThrowIfError(const Status& status, const std::string& resource = {}, const std::string& id = {});
 
 // Throws the typed exception for a code (never kOk).
-[[noreturn]] void ThrowError(ErrorCode code, const std::string& message,
-                             const std::string& resource = {}, const std::string& id = {});
+[[noreturn]] void ThrowError(ErrorCode code, const std::string& message, const std::string& resource = {},
+                             const std::string& id = {});
 
 }  // namespace s3db

@@ -17,13 +17,13 @@
 namespace s3db {
 
 struct ExecutorOptions {
-  int concurrency = 8;                                  // request slots (1..1024)
+  int concurrency = 8;  // request slots (1..1024)
   // Retries of retryable errors, with full jitter. On S3 the S3 store makes them, with these
   // same settings (the executor then does not retry on top).
-  int retries = 3;                                      // extra attempts for retryable errors
-  std::chrono::milliseconds retry_delay{100};           // backoff base: delay <= base * 2^attempt
-  std::chrono::milliseconds max_retry_delay{5000};      // backoff cap
-  std::chrono::milliseconds timeout{30000};             // per operation, retries included
+  int retries = 3;                                  // extra attempts for retryable errors
+  std::chrono::milliseconds retry_delay{100};       // backoff base: delay <= base * 2^attempt
+  std::chrono::milliseconds max_retry_delay{5000};  // backoff cap
+  std::chrono::milliseconds timeout{30000};         // per operation, retries included
 
   struct Autotune {
     bool enabled = false;
@@ -55,11 +55,11 @@ class PriorityScope {
 };
 
 struct ExecutorStats {
-  uint64_t requests = 0;     // attempts sent to the store
-  uint64_t retries = 0;      // attempts that were retries
-  uint64_t throttled = 0;    // SlowDown answers seen
-  uint64_t failures = 0;     // retryable failures given up on (out of attempts or time)
-  int concurrency = 0;       // current slot count
+  uint64_t requests = 0;   // attempts sent to the store
+  uint64_t retries = 0;    // attempts that were retries
+  uint64_t throttled = 0;  // SlowDown answers seen
+  uint64_t failures = 0;   // retryable failures given up on (out of attempts or time)
+  int concurrency = 0;     // current slot count
   int in_flight = 0;
   int waiting = 0;
 };

@@ -90,7 +90,9 @@ class Metadata {
     if (it != entries_.end() && it->first == key) return {it, false};
     return {entries_.emplace(it, std::move(key), std::move(value)), true};
   }
-  std::pair<iterator, bool> insert(value_type entry) { return emplace(std::move(entry.first), std::move(entry.second)); }
+  std::pair<iterator, bool> insert(value_type entry) {
+    return emplace(std::move(entry.first), std::move(entry.second));
+  }
   std::pair<iterator, bool> insert_or_assign(std::string key, std::string value) {
     auto [it, added] = emplace(std::move(key), std::string());
     it->second = std::move(value);
@@ -145,20 +147,20 @@ namespace s3db {
 
 struct ObjectInfo {
   std::string key;
-  std::string etag;               // quoted, as S3 returns it: "\"9e10...\""
-  int64_t last_modified_ms = 0;   // milliseconds since the Unix epoch
-  uint64_t size = 0;              // body bytes
+  std::string etag;              // quoted, as S3 returns it: "\"9e10...\""
+  int64_t last_modified_ms = 0;  // milliseconds since the Unix epoch
+  uint64_t size = 0;             // body bytes
   std::string content_type;
-  Metadata metadata;              // empty in List results
+  Metadata metadata;  // empty in List results
 };
 
 struct PutRequest {
   std::string key;
   Metadata metadata;
   std::string body;
-  std::string content_type;                // empty: application/octet-stream
-  std::optional<std::string> if_match;     // ETag, quoted or not
-  bool if_none_match_star = false;         // create only
+  std::string content_type;             // empty: application/octet-stream
+  std::optional<std::string> if_match;  // ETag, quoted or not
+  bool if_none_match_star = false;      // create only
 };
 
 struct GetResult {
@@ -168,28 +170,28 @@ struct GetResult {
 
 struct ListRequest {
   std::string prefix;
-  std::string start_after;          // list keys strictly greater than this
-  std::string continuation_token;   // from the previous page; opaque
-  int max_keys = 1000;              // 1..1000
+  std::string start_after;         // list keys strictly greater than this
+  std::string continuation_token;  // from the previous page; opaque
+  int max_keys = 1000;             // 1..1000
 };
 
 struct ListPage {
-  std::vector<ObjectInfo> objects;  // key, etag, size, last_modified_ms
+  std::vector<ObjectInfo> objects;      // key, etag, size, last_modified_ms
   std::string next_continuation_token;  // empty when this is the last page
   bool truncated = false;
 };
 
 struct DeleteManyResult {
-  std::vector<std::string> deleted;                       // includes keys that were absent
-  std::vector<std::pair<std::string, Status>> errors;     // per-key failures
+  std::vector<std::string> deleted;                    // includes keys that were absent
+  std::vector<std::pair<std::string, Status>> errors;  // per-key failures
 };
 
 // One request a backend sent over the network (each attempt of a retried request is one),
 // reported to an observer so cost accounting sees what the server saw.
 struct SentRequest {
-  std::string method;   // "PUT", "GET", "HEAD", "POST", "DELETE"
-  bool list = false;    // a GET that lists (ListObjectsV2)
-  std::string key;      // object key, or the list prefix; empty for the bucket
+  std::string method;      // "PUT", "GET", "HEAD", "POST", "DELETE"
+  bool list = false;       // a GET that lists (ListObjectsV2)
+  std::string key;         // object key, or the list prefix; empty for the bucket
   uint64_t bytes_out = 0;  // request body and metadata values
   uint64_t bytes_in = 0;   // response body
 };

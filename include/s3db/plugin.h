@@ -147,8 +147,7 @@ struct HookSet {
 // ValidationError) aborts with that exception itself, unchanged.
 class HookAborted : public InvalidArgument {
  public:
-  HookAborted(const std::string& message, HookType hook, size_t index, std::string resource = {},
-              std::string id = {})
+  HookAborted(const std::string& message, HookType hook, size_t index, std::string resource = {}, std::string id = {})
       : InvalidArgument(message, std::move(resource), std::move(id)), hook_(hook), index_(index) {}
   HookType hook() const { return hook_; }
   size_t index() const { return index_; }  // position of the hook in its list, 0-based
@@ -399,7 +398,7 @@ class CostsPlugin : public Plugin {
   bool TakeBackendRequests() override;
   void OnBackendRequest(const SentRequest& request) override;
 
-  CostTotals Totals() const;                                  // the whole database
+  CostTotals Totals() const;                                     // the whole database
   CostTotals ResourceTotals(const std::string& resource) const;  // zeros when none
   std::map<std::string, CostTotals> ByResource() const;
   // Totals().ToJson(): the CLI line's object.

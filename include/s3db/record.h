@@ -22,7 +22,7 @@ struct Record {
   Json data = Json::object();  // the fields, without "id"
   std::string etag;            // of the object as read or written (quoted, as S3 gives it)
   int64_t last_modified_ms = 0;
-  int schema_version = 0;      // the resource version whose schema wrote this record
+  int schema_version = 0;  // the resource version whose schema wrote this record
   // Behavior truncate-data: the fields (dot paths) that were shortened to fit the metadata
   // budget when this record was written. Empty otherwise.
   std::vector<std::string> truncated;
@@ -47,7 +47,7 @@ struct ResourceDefinition {
   std::string name;
   Json attributes = Json::object();
   std::string behavior = "user-managed";
-  bool timestamps = false;            // adds createdAt / updatedAt (ISO 8601 strings)
+  bool timestamps = false;  // adds createdAt / updatedAt (ISO 8601 strings)
   // {"byRegion": {"fields": {"region": "string"}}}: secondary indexes as key prefixes
   // (docs/API.md "Partitions"). "fields" may also be an array of one-member objects,
   // [{"address.country": "string"}, {"address.state": "string"}], to choose the key order;

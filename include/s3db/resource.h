@@ -79,9 +79,9 @@ struct InsertManyResult {
 };
 
 struct GetManyResult {
-  std::vector<Record> records;          // found, in input order
-  std::vector<std::string> missing;     // ids that do not exist
-  std::vector<BulkItemError> errors;    // other failures
+  std::vector<Record> records;        // found, in input order
+  std::vector<std::string> missing;   // ids that do not exist
+  std::vector<BulkItemError> errors;  // other failures
 };
 
 struct DeleteRecordsResult {
@@ -93,8 +93,8 @@ struct DeleteRecordsResult {
 // What Resource::ReEncrypt did.
 struct ReEncryptResult {
   std::string resource;
-  size_t records = 0;    // records examined
-  size_t rewritten = 0;  // records that held values sealed with an older key, now re-sealed
+  size_t records = 0;                 // records examined
+  size_t rewritten = 0;               // records that held values sealed with an older key, now re-sealed
   std::vector<BulkItemError> errors;  // records that could not be rewritten (the rest were)
 };
 
@@ -117,7 +117,7 @@ struct PartitionFlushResult {
 };
 
 struct PartitionRepairOptions {
-  bool dry_run = false;     // find and report, change nothing
+  bool dry_run = false;      // find and report, change nothing
   size_t max_examples = 10;  // of each kind in the result
 };
 
@@ -192,9 +192,9 @@ class Resource {
   // Pre-insert hooks do not run. AccessDenied for secret fields without a passphrase.
   ValidatedRecord Validate(const Json& data) const;
 
-  Record Get(const std::string& id);                  // NotFound when absent
+  Record Get(const std::string& id);  // NotFound when absent
   std::optional<Record> TryGet(const std::string& id);
-  bool Exists(const std::string& id);                 // one HEAD request
+  bool Exists(const std::string& id);  // one HEAD request
 
   // Merges `patch` into the record (nested objects merge key by key; any other value,
   // null included, replaces) and writes it with If-Match. NotFound when absent.
@@ -227,8 +227,8 @@ class Resource {
 
   // ---- streaming (record_stream.h) ----------------------------------------------------------
   // Every record in id order (through options.partition: in reference-key order, as ListIds),
-  // read ahead in the background with bounded memory. InvalidArgument for an unknown partition or bad values, AccessDenied
-  // for a resource with secret fields and no passphrase (both here, before any request).
+  // read ahead in the background with bounded memory. InvalidArgument for an unknown partition or bad values,
+  // AccessDenied for a resource with secret fields and no passphrase (both here, before any request).
   RecordScan Scan(const ScanOptions& options = {});
   // A writer that inserts (or upserts) the records given to it on `concurrency` threads.
   RecordWriter Writer(const WriterOptions& options = {});
@@ -302,7 +302,7 @@ class Resource {
   auto Guarded(const char* operation, const std::string& id, F&& op) -> decltype(op());
   // Drops the cached record and the resource's cached query results (after a write).
   void InvalidateCached(const std::string& id);
-  void InvalidateQueries();  // the resource's cached query results only
+  void InvalidateQueries();                  // the resource's cached query results only
   Json RecordPayload(const Record& record);  // Record::ToJson() with secrets redacted
 
   ResourceContext* context_;

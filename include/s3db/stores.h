@@ -71,8 +71,8 @@ struct StoreUri {
   std::string access_key;
   std::string secret_key;
   std::string session_token;
-  std::string region;        // s3: ?region=; empty: from the environment or us-east-1
-  std::string endpoint;      // s3: ?endpoint=; http(s): scheme://host:port
+  std::string region;             // s3: ?region=; empty: from the environment or us-east-1
+  std::string endpoint;           // s3: ?endpoint=; http(s): scheme://host:port
   bool force_path_style = false;  // http(s): always true
   // Remaining recognised options (e.g. file ?fsync=false), by name.
   std::map<std::string, std::string> options;
@@ -180,17 +180,17 @@ namespace s3db {
 struct S3StoreOptions {
   StoreUri uri;  // an s3://, http:// or https:// connection string, parsed
 
-  int concurrency = 8;                                // connection pool size
+  int concurrency = 8;  // connection pool size
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds request_timeout{30000};   // one attempt, body included
-  int max_attempts = 4;                               // per request, the first included
+  std::chrono::milliseconds request_timeout{30000};  // one attempt, body included
+  int max_attempts = 4;                              // per request, the first included
   std::chrono::milliseconds retry_base_delay{50};
   std::chrono::milliseconds retry_max_delay{5000};
-  bool probe = true;        // probe conditional-write support at open (costs 3 PUTs, 1 DELETE)
+  bool probe = true;  // probe conditional-write support at open (costs 3 PUTs, 1 DELETE)
   // Without a probe: what to assume (a caller that cached an earlier probe's answer).
   bool assume_conditional_writes = true;
-  bool verify_tls = true;   // false only for tests against a self-signed server
-  std::string ca_file;      // PEM bundle for TLS; empty: the system's
+  bool verify_tls = true;  // false only for tests against a self-signed server
+  std::string ca_file;     // PEM bundle for TLS; empty: the system's
 
   // Called for every HTTP request sent, retries included (cost accounting); may be empty.
   // Runs on the requesting thread; must be quick and must not throw.

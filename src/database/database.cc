@@ -40,8 +40,8 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   CheckSecretOptions(options);
   Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
   ThrowIfError(uri.status());
-  const bool s3 = uri->scheme == StoreScheme::kS3 || uri->scheme == StoreScheme::kHttp ||
-                  uri->scheme == StoreScheme::kHttps;
+  const bool s3 =
+      uri->scheme == StoreScheme::kS3 || uri->scheme == StoreScheme::kHttp || uri->scheme == StoreScheme::kHttps;
   // The S3 store retries by itself (it alone can tell whether a conditional write that timed
   // out had landed), under the executor's retry policy, and the executor does not retry on
   // top. Its probe of conditional writes runs once per bucket, kept in the catalog. Options
@@ -78,7 +78,7 @@ std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, con
 }
 
 std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
-                                              const DatabaseOptions& options, bool store_retries, bool probe) {
+                                             const DatabaseOptions& options, bool store_retries, bool probe) {
   ThrowIfError(options.Validate());
   CheckSecretOptions(options);
   const size_t limit = store->capabilities().metadata_limit;
@@ -143,8 +143,7 @@ Resource& Database::CreateInCatalog(const ResourceDefinition& definition) {
   return core_->ResourceObject(definition.name);
 }
 
-CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition,
-                                                         const HookSet& hooks) {
+CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinition& definition, const HookSet& hooks) {
   PrepareSecrets(*core_, definition);
   auto state = core_->State(definition.name, /*refresh_on_miss=*/true);
   if (!state) {
@@ -174,8 +173,7 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
   Resource& changed = core_->ResourceObject(definition.name);
   changed.hooks().Add(hooks);
   EmitResourceCreated(definition.name, version, false);
-  return {&changed, false,
-          "exists with another definition: recorded it as version " + std::to_string(version)};
+  return {&changed, false, "exists with another definition: recorded it as version " + std::to_string(version)};
 }
 
 Resource& Database::resource(const std::string& name) {

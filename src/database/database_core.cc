@@ -2,11 +2,10 @@
 
 #include "store/capability_probe.h"
 
-
 #include "s3db/errors.h"
-#include "util/secret_cipher.h"
 #include "util/crypto_hash.h"
 #include "util/parallel.h"
+#include "util/secret_cipher.h"
 #include "util/time_format.h"
 
 namespace s3db {
@@ -81,8 +80,7 @@ std::shared_ptr<const core::ResourceState> DatabaseCore::StateWithVersion(const 
   state = State(name, false);
   if (!state) throw NotFound("resource '" + name + "' does not exist", name);
   if (!state->versions.count(version)) {
-    throw Corruption("resource '" + name + "' has no schema version " + std::to_string(version) +
-                         " in the catalog",
+    throw Corruption("resource '" + name + "' has no schema version " + std::to_string(version) + " in the catalog",
                      name);
   }
   return state;
@@ -99,8 +97,8 @@ void DatabaseCore::MutateCatalog(const std::function<void(Json& catalog)>& mutat
     }
     mutate(catalog);
     if (probed_conditional_writes_ && !catalog.contains("capabilities")) {
-      catalog["capabilities"] = Json{{"conditionalWrites", *probed_conditional_writes_},
-                                     {"probedAt", util::FormatIso8601Ms(util::NowMs())}};
+      catalog["capabilities"] =
+          Json{{"conditionalWrites", *probed_conditional_writes_}, {"probedAt", util::FormatIso8601Ms(util::NowMs())}};
     }
     core::CheckCatalog(catalog);
     PutRequest put;
@@ -125,8 +123,8 @@ void DatabaseCore::MutateCatalog(const std::function<void(Json& catalog)>& mutat
     util::SleepWithFullJitter(attempt, 1, 8);  // 1 ms .. 256 ms
     LoadCatalog();
   }
-  throw Conflict("the catalog " + layout_.Catalog() + " kept changing under " +
-                 std::to_string(kCatalogAttempts) + " attempts to update it");
+  throw Conflict("the catalog " + layout_.Catalog() + " kept changing under " + std::to_string(kCatalogAttempts) +
+                 " attempts to update it");
 }
 
 Resource& DatabaseCore::ResourceObject(const std::string& name) {
@@ -164,8 +162,9 @@ const core::Keyring& DatabaseCore::Keys() {
 void DatabaseCore::RequireKeys(const std::string& resource) {
   const core::Keyring& keys = Keys();
   if (keys.current_id() != 0) return;
-  std::string cause = "no passphrase was given (set DatabaseOptions::passphrase; the s3db command reads "
-                      "--passphrase-file or $S3DB_PASSPHRASE)";
+  std::string cause =
+      "no passphrase was given (set DatabaseOptions::passphrase; the s3db command reads "
+      "--passphrase-file or $S3DB_PASSPHRASE)";
   if (keyring_.has_passphrase()) {
     std::lock_guard lock(keys_mu_);
     cause = keys_status_.ok() ? "the catalog has no key yet" : keys_status_.message();
@@ -224,7 +223,8 @@ void DatabaseCore::SettleConditionalWrites() {
     }
   }
   if (!known) {
-    Result<bool> probed = store::ProbeConditionalWrites(*store_, layout_.Root() + "s3db-probe-" + util::RandomAlnum(12));
+    Result<bool> probed =
+        store::ProbeConditionalWrites(*store_, layout_.Root() + "s3db-probe-" + util::RandomAlnum(12));
     ThrowIfError(probed.status());
     known = probed_conditional_writes_ = *probed;
   }

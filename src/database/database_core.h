@@ -12,14 +12,14 @@
 #include <optional>
 #include <string>
 
-#include "schema/catalog.h"
-#include "record/keyring.h"
 #include "format/key_layout.h"
 #include "plugins/plugin_host.h"
-#include "s3db/object_store.h"
-#include "s3db/database.h"
+#include "record/keyring.h"
 #include "resource/resource_context.h"
+#include "s3db/database.h"
+#include "s3db/object_store.h"
 #include "s3db/resource.h"
+#include "schema/catalog.h"
 
 namespace s3db {
 
@@ -100,7 +100,7 @@ class DatabaseCore : public ResourceContext {
   std::map<std::string, std::shared_ptr<const core::ResourceState>> states_;
   std::map<std::string, std::unique_ptr<Resource>> resources_;
   std::optional<bool> probed_conditional_writes_;  // to record in the catalog
-  std::atomic<uint64_t> crypto_generation_{0};  // bumped (under mu_) when the catalog's crypto section changes
+  std::atomic<uint64_t> crypto_generation_{0};     // bumped (under mu_) when the catalog's crypto section changes
 
   core::Keyring keyring_;
   std::mutex keys_mu_;

@@ -13,7 +13,8 @@ int PriorityScope::Current() { return util::ThreadPriority(); }
 
 Status ExecutorOptions::Validate() const {
   auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidArgument, "executor: " + what); };
-  if (concurrency < 1 || concurrency > 1024) return bad("concurrency must be 1..1024, got " + std::to_string(concurrency));
+  if (concurrency < 1 || concurrency > 1024)
+    return bad("concurrency must be 1..1024, got " + std::to_string(concurrency));
   if (retries < 0 || retries > 100) return bad("retries must be 0..100, got " + std::to_string(retries));
   if (retry_delay.count() < 0 || max_retry_delay < retry_delay) return bad("need 0 <= retry_delay <= max_retry_delay");
   if (timeout.count() <= 0) return bad("timeout must be positive");

@@ -64,9 +64,8 @@ void AddRest(const Range& range, const std::string& last, const std::string& alp
 
 }  // namespace
 
-Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix,
-                                                    int concurrency, const std::string& alphabet,
-                                                    ParallelListStats* stats) {
+Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
+                                                    const std::string& alphabet, ParallelListStats* stats) {
   // A key longer than S3's 1024 bytes cannot exist, so splitting stops there; past that
   // depth a range is walked page by page.
   constexpr size_t kMaxKeyBytes = 1024;

@@ -26,8 +26,7 @@
 namespace s3db::exec {
 
 // The characters an encoded id can start with (and continue with), in byte order.
-inline constexpr const char* kEncodedIdAlphabet =
-    "%-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~";
+inline constexpr const char* kEncodedIdAlphabet = "%-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~";
 
 struct ParallelListStats {
   size_t requests = 0;
@@ -35,8 +34,7 @@ struct ParallelListStats {
 };
 
 // Every key under `prefix`, sorted. concurrency <= 1 lists sequentially (one range).
-Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix,
-                                                    int concurrency, const std::string& alphabet,
-                                                    ParallelListStats* stats = nullptr);
+Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
+                                                    const std::string& alphabet, ParallelListStats* stats = nullptr);
 
 }  // namespace s3db::exec

@@ -34,9 +34,7 @@ RetryPolicy::Random DefaultRandom() {
 }  // namespace
 
 Status RetryOptions::Validate() const {
-  auto invalid = [](const std::string& why) {
-    return Status(ErrorCode::kInvalidArgument, "retry options: " + why);
-  };
+  auto invalid = [](const std::string& why) { return Status(ErrorCode::kInvalidArgument, "retry options: " + why); };
   if (max_attempts < 1 || max_attempts > 100) {
     return invalid("max_attempts must be 1 to 100, got " + std::to_string(max_attempts));
   }
@@ -57,8 +55,8 @@ bool RetryPolicy::ShouldRetry(ErrorCode code, int attempts_made) const {
   return attempts_made < options_.max_attempts;
 }
 
-std::chrono::milliseconds RetryPolicy::Delay(
-    int attempts_made, std::optional<std::chrono::milliseconds> retry_after) const {
+std::chrono::milliseconds RetryPolicy::Delay(int attempts_made,
+                                             std::optional<std::chrono::milliseconds> retry_after) const {
   using std::chrono::milliseconds;
   // base * 2^(n-1), computed without overflow: stop doubling once past the cap.
   int64_t ceiling = options_.base_delay.count();

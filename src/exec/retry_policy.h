@@ -1,6 +1,6 @@
 // When and how long a failed store request waits before it is tried again: the one retry
-// policy of the executor (ExecutingStore) and the S3 store (docs/ARCHITECTURE.md "Design rules the code keeps"). A Database
-// configures both from its ExecutorOptions (RetryOptionsFor), so they back off alike.
+// policy of the executor (ExecutingStore) and the S3 store (docs/ARCHITECTURE.md "Design rules the code keeps"). A
+// Database configures both from its ExecutorOptions (RetryOptionsFor), so they back off alike.
 //
 //  - Only errors whose Status says retryable() are retried (5xx, 503 SlowDown, 429,
 //    timeouts, connection resets, a mangled 2xx body), never 400/403/404/412, and never
@@ -33,10 +33,10 @@
 namespace s3db::exec {
 
 struct RetryOptions {
-  int max_attempts = 4;                                     // 1 = never retry
+  int max_attempts = 4;  // 1 = never retry
   std::chrono::milliseconds base_delay{50};
-  std::chrono::milliseconds max_delay{5000};                // cap of the exponential part
-  std::chrono::milliseconds max_retry_after{20000};         // clamp for Retry-After
+  std::chrono::milliseconds max_delay{5000};         // cap of the exponential part
+  std::chrono::milliseconds max_retry_after{20000};  // clamp for Retry-After
   // kInvalidArgument naming the first bad field.
   Status Validate() const;
 };
@@ -53,14 +53,11 @@ class RetryPolicy {
 
   // Whether a request that failed with `status` after `attempts_made` attempts (>= 1)
   // should be tried again.
-  bool ShouldRetry(const Status& status, int attempts_made) const {
-    return ShouldRetry(status.code(), attempts_made);
-  }
+  bool ShouldRetry(const Status& status, int attempts_made) const { return ShouldRetry(status.code(), attempts_made); }
   bool ShouldRetry(ErrorCode code, int attempts_made) const;
 
   // The wait before the next attempt after `attempts_made` failed attempts (>= 1).
-  std::chrono::milliseconds Delay(int attempts_made,
-                                  std::optional<std::chrono::milliseconds> retry_after) const;
+  std::chrono::milliseconds Delay(int attempts_made, std::optional<std::chrono::milliseconds> retry_after) const;
 
  private:
   RetryOptions options_;

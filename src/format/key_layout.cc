@@ -51,13 +51,11 @@ std::string QuoteForMessage(std::string_view text) {
 }
 
 Status InvalidName(std::string_view name, std::string_view rule) {
-  return Status(ErrorCode::kInvalidArgument,
-                fmt::format("resource name {} {}", QuoteForMessage(name), rule));
+  return Status(ErrorCode::kInvalidArgument, fmt::format("resource name {} {}", QuoteForMessage(name), rule));
 }
 
 Status InvalidPartitionName(std::string_view name, std::string_view rule) {
-  return Status(ErrorCode::kInvalidArgument,
-                fmt::format("partition name {} {}", QuoteForMessage(name), rule));
+  return Status(ErrorCode::kInvalidArgument, fmt::format("partition name {} {}", QuoteForMessage(name), rule));
 }
 
 // Decodes one percent-encoded key text, accepting only what util::PercentEncode writes.
@@ -98,8 +96,7 @@ std::optional<uint64_t> FromBase36(std::string_view text) {
 Status ValidateResourceName(std::string_view name) {
   if (name.empty()) return InvalidName(name, "is empty; a name has 1 to 64 characters");
   if (name.size() > kMaxResourceNameLength) {
-    return InvalidName(name, fmt::format("has {} characters; the limit is {}", name.size(),
-                                         kMaxResourceNameLength));
+    return InvalidName(name, fmt::format("has {} characters; the limit is {}", name.size(), kMaxResourceNameLength));
   }
   for (char c : name) {
     const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -116,8 +113,8 @@ Status ValidateResourceName(std::string_view name) {
 Status ValidatePartitionName(std::string_view name) {
   if (name.empty()) return InvalidPartitionName(name, "is empty; a name has 1 to 64 characters");
   if (name.size() > kMaxResourceNameLength) {
-    return InvalidPartitionName(name, fmt::format("has {} characters; the limit is {}", name.size(),
-                                                  kMaxResourceNameLength));
+    return InvalidPartitionName(name,
+                                fmt::format("has {} characters; the limit is {}", name.size(), kMaxResourceNameLength));
   }
   for (char c : name) {
     const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -163,9 +160,8 @@ Result<std::string> DecodeIdFromKey(std::string_view segment) {
                                                       QuoteForMessage(segment), valid.message()));
   }
   if (EncodeIdForKey(id) != segment) {
-    return Status(ErrorCode::kCorruption,
-                  fmt::format("key segment {} is not canonically encoded (expected {})",
-                              QuoteForMessage(segment), QuoteForMessage(EncodeIdForKey(id))));
+    return Status(ErrorCode::kCorruption, fmt::format("key segment {} is not canonically encoded (expected {})",
+                                                      QuoteForMessage(segment), QuoteForMessage(EncodeIdForKey(id))));
   }
   return id;
 }
@@ -205,8 +201,7 @@ std::string KeyLayout::RecordKey(std::string_view resource, std::string_view id)
   return key;
 }
 
-std::optional<std::string> KeyLayout::IdFromRecordKey(std::string_view resource,
-                                                      std::string_view key) const {
+std::optional<std::string> KeyLayout::IdFromRecordKey(std::string_view resource, std::string_view key) const {
   const std::string record_prefix = RecordPrefix(resource);
   if (!util::StartsWith(key, record_prefix)) return std::nullopt;
   Result<std::string> id = DecodeIdFromKey(key.substr(record_prefix.size()));
@@ -246,8 +241,7 @@ std::string KeyLayout::PartitionKey(std::string_view resource, std::string_view 
   return key;
 }
 
-std::optional<PartitionKeyParts> KeyLayout::ParsePartitionKey(std::string_view resource,
-                                                               std::string_view key) const {
+std::optional<PartitionKeyParts> KeyLayout::ParsePartitionKey(std::string_view resource, std::string_view key) const {
   const std::string root = PartitionsRoot(resource);
   if (!util::StartsWith(key, root)) return std::nullopt;
   std::string_view rest = key.substr(root.size());

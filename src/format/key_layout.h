@@ -116,15 +116,14 @@ class KeyLayout {
   std::string PartitionValuesPrefix(std::string_view resource, std::string_view partition,
                                     const PartitionSegments& segments) const;
   // PartitionValuesPrefix + "id=" + EncodeIdForKey(id): the reference of one record.
-  std::string PartitionKey(std::string_view resource, std::string_view partition,
-                           const PartitionSegments& segments, std::string_view id) const;
+  std::string PartitionKey(std::string_view resource, std::string_view partition, const PartitionSegments& segments,
+                           std::string_view id) const;
   // The parts of a reference key of `resource`; nullopt for any other key, and for one that
   // PartitionKey would not have written byte for byte (bad partition name, a segment without
   // '=', a non-canonical escape, no "id=" level, a bad id).
   std::optional<PartitionKeyParts> ParsePartitionKey(std::string_view resource, std::string_view key) const;
 
  private:
-
   std::string prefix_;
 };
 

@@ -54,8 +54,7 @@ std::string QuoteForMessage(std::string_view text) {
 }
 
 Status Corrupt(std::string_view text, std::string_view what) {
-  return Status(ErrorCode::kCorruption,
-                fmt::format("bad value text {}: {}", QuoteForMessage(text), what));
+  return Status(ErrorCode::kCorruption, fmt::format("bad value text {}: {}", QuoteForMessage(text), what));
 }
 
 // `s` payload: the byte itself where a header keeps it intact, %XX otherwise. A space at either
@@ -77,8 +76,8 @@ std::string EncodeString(const std::string& s) {
   // Printable ASCII always stays readable as `s`, even where base64 would be shorter ("50%").
   // Other text goes to base64 only when that is strictly shorter, mostly non-Latin scripts at
   // 3 bytes a character (9 escaped, 4 in base64). Deterministic: one value, one encoding.
-  const bool printable = std::all_of(
-      s.begin(), s.end(), [](char c) { return IsPrintableAscii(static_cast<unsigned char>(c)); });
+  const bool printable =
+      std::all_of(s.begin(), s.end(), [](char c) { return IsPrintableAscii(static_cast<unsigned char>(c)); });
   if (!printable) {
     size_t escaped_size = s.size();
     for (size_t i = 0; i < s.size(); ++i) escaped_size += KeptInString(s, i, static_cast<unsigned char>(s[i])) ? 0 : 2;
@@ -110,8 +109,7 @@ Result<json> DecodeString(std::string_view text, std::string_view payload) {
     const int hi = escape + 1 < payload.size() ? util::HexValue(payload[escape + 1]) : -1;
     const int lo = escape + 2 < payload.size() ? util::HexValue(payload[escape + 2]) : -1;
     if (hi < 0 || lo < 0) {
-      return Corrupt(text,
-                     fmt::format("'%' at offset {} is not followed by two hex digits", escape + 1));
+      return Corrupt(text, fmt::format("'%' at offset {} is not followed by two hex digits", escape + 1));
     }
     decoded.push_back(static_cast<char>(hi * 16 + lo));
     i = escape + 3;
@@ -193,8 +191,8 @@ Result<json> DecodeDate(std::string_view text, std::string_view payload) {
   if (!magnitude || (negative && *magnitude == 0)) {
     return Corrupt(text, "date payload is not canonical base36 milliseconds");
   }
-  const bool in_range = negative ? *magnitude <= static_cast<uint64_t>(-kMinDateMs)
-                                 : *magnitude <= static_cast<uint64_t>(kMaxDateMs);
+  const bool in_range =
+      negative ? *magnitude <= static_cast<uint64_t>(-kMinDateMs) : *magnitude <= static_cast<uint64_t>(kMaxDateMs);
   if (!in_range) return Corrupt(text, "date is outside years 0000..9999");
   const int64_t ms = negative ? -static_cast<int64_t>(*magnitude) : static_cast<int64_t>(*magnitude);
   return json(util::FormatIso8601Ms(ms));

@@ -8,8 +8,8 @@
 namespace s3db::core {
 namespace {
 
-PartitionFailure Failure(const ReferenceIo& io, const std::string& id, const std::string& key,
-                         const char* operation, ErrorCode code, const std::string& message) {
+PartitionFailure Failure(const ReferenceIo& io, const std::string& id, const std::string& key, const char* operation,
+                         ErrorCode code, const std::string& message) {
   PartitionFailure f;
   f.id = id;
   f.key = key;
@@ -79,7 +79,9 @@ ReferenceOutcome ApplyReferenceChange(const ReferenceIo& io, const ReferenceChan
 }
 
 ReferenceQueue::ReferenceQueue(Apply apply, OnFailure on_failure, int workers)
-    : apply_(std::move(apply)), on_failure_(std::move(on_failure)), workers_(static_cast<size_t>(std::max(1, workers))) {}
+    : apply_(std::move(apply)),
+      on_failure_(std::move(on_failure)),
+      workers_(static_cast<size_t>(std::max(1, workers))) {}
 
 ReferenceQueue::~ReferenceQueue() {
   {

@@ -25,8 +25,8 @@
 #include <optional>
 #include <string>
 
-#include "s3db/record.h"
 #include "s3db/object_store.h"
+#include "s3db/record.h"
 
 namespace s3db::core {
 

@@ -44,12 +44,8 @@ Status CacheOptions::Validate() const {
 // ---- The cached object -------------------------------------------------------------------------
 
 std::string EncodeCachedObject(const GetResult& object) {
-  Json header{{"key", object.info.key},
-              {"etag", object.info.etag},
-              {"lm", object.info.last_modified_ms},
-              {"size", object.info.size},
-              {"ct", object.info.content_type},
-              {"meta", object.info.metadata},
+  Json header{{"key", object.info.key},    {"etag", object.info.etag},       {"lm", object.info.last_modified_ms},
+              {"size", object.info.size},  {"ct", object.info.content_type}, {"meta", object.info.metadata},
               {"body", object.body.size()}};
   // Keys are valid UTF-8 and metadata printable ASCII (the store contract), so the header
   // always serialises; the body follows verbatim, whatever its bytes.

@@ -227,9 +227,11 @@ CostsPlugin::~CostsPlugin() = default;
 
 void CostsPlugin::Setup(PluginContext& context) {
   tracker_->SetPrefix(context.prefix());
-  context.WrapStore([tracker = tracker_](std::unique_ptr<ObjectStore> inner) -> std::unique_ptr<ObjectStore> {
-    return std::make_unique<CostingStore>(std::move(inner), tracker);
-  }, StorePosition::kInner);
+  context.WrapStore(
+      [tracker = tracker_](std::unique_ptr<ObjectStore> inner) -> std::unique_ptr<ObjectStore> {
+        return std::make_unique<CostingStore>(std::move(inner), tracker);
+      },
+      StorePosition::kInner);
 }
 
 std::unique_ptr<ObjectStore> CostsPlugin::Wrap(std::unique_ptr<ObjectStore> inner) {

@@ -129,9 +129,9 @@ void EventEmitter::Report(const std::string& line) const {
 namespace {
 
 constexpr std::pair<HookType, const char*> kHookNames[] = {
-    {HookType::kPreInsert, "preInsert"},   {HookType::kAfterInsert, "afterInsert"},
-    {HookType::kPreUpdate, "preUpdate"},   {HookType::kAfterUpdate, "afterUpdate"},
-    {HookType::kPreDelete, "preDelete"},   {HookType::kAfterDelete, "afterDelete"},
+    {HookType::kPreInsert, "preInsert"}, {HookType::kAfterInsert, "afterInsert"},
+    {HookType::kPreUpdate, "preUpdate"}, {HookType::kAfterUpdate, "afterUpdate"},
+    {HookType::kPreDelete, "preDelete"}, {HookType::kAfterDelete, "afterDelete"},
 };
 
 // The data argument of a pre-hook, checked after each hook ran.
@@ -189,12 +189,18 @@ void HookRegistry::Add(const HookSet& set) {
 
 size_t HookRegistry::size(HookType type) const {
   switch (type) {
-    case HookType::kPreInsert: return Snapshot(pre_insert_)->size();
-    case HookType::kAfterInsert: return Snapshot(after_insert_)->size();
-    case HookType::kPreUpdate: return Snapshot(pre_update_)->size();
-    case HookType::kAfterUpdate: return Snapshot(after_update_)->size();
-    case HookType::kPreDelete: return Snapshot(pre_delete_)->size();
-    case HookType::kAfterDelete: return Snapshot(after_delete_)->size();
+    case HookType::kPreInsert:
+      return Snapshot(pre_insert_)->size();
+    case HookType::kAfterInsert:
+      return Snapshot(after_insert_)->size();
+    case HookType::kPreUpdate:
+      return Snapshot(pre_update_)->size();
+    case HookType::kAfterUpdate:
+      return Snapshot(after_update_)->size();
+    case HookType::kPreDelete:
+      return Snapshot(pre_delete_)->size();
+    case HookType::kAfterDelete:
+      return Snapshot(after_delete_)->size();
   }
   return 0;
 }
@@ -255,8 +261,8 @@ size_t HookRegistry::RunAfter(HookType type, const List<F>& list, const std::str
     ++failed;
     // The write stands; the failure is news, not an error of the operation.
     try {
-      Json payload{{"resource", resource_}, {"hook", HookTypeName(type)}, {"index", i}, {"id", id},
-                   {"message", message}};
+      Json payload{
+          {"resource", resource_}, {"hook", HookTypeName(type)}, {"index", i}, {"id", id}, {"message", message}};
       if (events.Emit(events::kHookError, payload) == 0) {
         events.Report("s3db: " + std::string(HookTypeName(type)) + " hook #" + std::to_string(i) +
                       (resource_.empty() ? "" : " of resource '" + resource_ + "'") + " failed for id '" + id +

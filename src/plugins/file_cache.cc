@@ -269,8 +269,8 @@ Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options) {
   std::error_code ec;
   fs::create_directories(options.directory, ec);
   if (ec || !fs::is_directory(options.directory, ec)) {
-    return Status(ErrorCode::kIOError, "file cache: cannot use directory " + options.directory +
-                                           (ec ? ": " + ec.message() : ""));
+    return Status(ErrorCode::kIOError,
+                  "file cache: cannot use directory " + options.directory + (ec ? ": " + ec.message() : ""));
   }
   auto cache = std::make_unique<FileCache>(options, fs::path(options.directory));
   cache->Load();

@@ -4,12 +4,8 @@
 
 namespace s3db::plugins {
 
-PluginHost::PluginHost(std::string prefix, std::vector<std::shared_ptr<Plugin>> plugins,
-                       EventEmitter::ReportFn report)
-    : prefix_(std::move(prefix)),
-      plugins_(std::move(plugins)),
-      database_events_(report),
-      resource_events_(report) {
+PluginHost::PluginHost(std::string prefix, std::vector<std::shared_ptr<Plugin>> plugins, EventEmitter::ReportFn report)
+    : prefix_(std::move(prefix)), plugins_(std::move(plugins)), database_events_(report), resource_events_(report) {
   // The key layout drops a prefix's outer slashes; plugins must see the same prefix.
   while (!prefix_.empty() && prefix_.front() == '/') prefix_.erase(0, 1);
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
@@ -97,8 +93,9 @@ void PluginHost::StopAll() noexcept {
     }
     try {
       std::string name = plugin.name();
-      if (database_events_.Emit(events::kError, Json{{"type", "pluginError"}, {"plugin", name},
-                                                     {"step", "Stop"}, {"message", message}}) == 0) {
+      if (database_events_.Emit(
+              events::kError,
+              Json{{"type", "pluginError"}, {"plugin", name}, {"step", "Stop"}, {"message", message}}) == 0) {
         database_events_.Report("s3db: plugin '" + name + "' failed in Stop: " + message);
       }
     } catch (...) {

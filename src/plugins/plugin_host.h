@@ -31,8 +31,7 @@ namespace s3db::plugins {
 
 class PluginHost final : public PluginContext {
  public:
-  PluginHost(std::string prefix, std::vector<std::shared_ptr<Plugin>> plugins,
-             EventEmitter::ReportFn report = nullptr);
+  PluginHost(std::string prefix, std::vector<std::shared_ptr<Plugin>> plugins, EventEmitter::ReportFn report = nullptr);
   ~PluginHost() override;  // stops the plugins if StopAll was not called
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
@@ -43,8 +42,7 @@ class PluginHost final : public PluginContext {
   // Wraps `backend` in the kInner decorators (first plugin innermost), then in `middle` (the
   // executor; none when empty), then in the kOuter decorators. The host keeps a pointer to
   // the result for store(); the caller owns it and must keep it alive until StopAll.
-  std::unique_ptr<ObjectStore> BuildStore(std::unique_ptr<ObjectStore> backend,
-                                          const StoreDecorator& middle = nullptr);
+  std::unique_ptr<ObjectStore> BuildStore(std::unique_ptr<ObjectStore> backend, const StoreDecorator& middle = nullptr);
   // Starts in order; on a throw, stops the ones started (reverse order) and rethrows as
   // SetupAll does.
   void StartAll();

@@ -25,8 +25,8 @@
 #include <string>
 #include <string_view>
 
-#include "s3db/record.h"
 #include "s3db/errors.h"
+#include "s3db/record.h"
 #include "util/secret_cipher.h"
 
 namespace s3db::core {
@@ -114,8 +114,8 @@ class Keyring {
   const util::GcmKey& Cipher(uint64_t id, const std::string& key) const;  // mu_ held
   mutable std::mutex ciphers_mu_;
   mutable std::map<uint64_t, std::unique_ptr<util::GcmKey>> ciphers_;
-  std::set<uint64_t> catalog_ids_;        // ids the catalog knows (opened or not)
-  std::set<std::string> failed_salts_;    // salts our passphrase does not open: never re-derive
+  std::set<uint64_t> catalog_ids_;      // ids the catalog knows (opened or not)
+  std::set<std::string> failed_salts_;  // salts our passphrase does not open: never re-derive
   uint64_t current_ = 0;
 };
 

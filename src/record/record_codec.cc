@@ -111,11 +111,11 @@ namespace {
 struct Entry {
   const std::string* path;
   const std::string* key;
-  std::string value;               // the encoded metadata text
-  const Json* source;              // the field's value as given
+  std::string value;                // the encoded metadata text
+  const Json* source;               // the field's value as given
   std::optional<Json> replacement;  // what the body holds instead: sealed text, a shortened string
-  bool truncatable = false;        // a plain string field truncate-data may shorten
-  bool pinned = false;             // stays in metadata whatever its size (partition fields)
+  bool truncatable = false;         // a plain string field truncate-data may shorten
+  bool pinned = false;              // stays in metadata whatever its size (partition fields)
   bool in_body = false;
   size_t size() const { return key->size() + value.size(); }
   const Json& body_value() const { return replacement ? *replacement : *source; }
@@ -161,8 +161,8 @@ std::string JoinKeys(const std::set<std::string>& keys) {
 // truncate-data: shortens the longest truncatable string until the record, with its _t
 // marker, fits. Each round either makes it fit or empties one field, so it ends after at
 // most one round per field (s3db.js could loop forever here).
-std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_t budget,
-                               const std::string& resource, const std::string& id) {
+std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_t budget, const std::string& resource,
+                               const std::string& id) {
   std::set<std::string> cut;  // keys
   auto marker_size = [&](const std::set<std::string>& keys) {
     return keys.empty() ? 0 : std::string(kTruncatedKey).size() + JoinKeys(keys).size();
@@ -201,9 +201,8 @@ std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_
 
 }  // namespace
 
-EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget,
-                           const std::string& resource, const std::string& id, const Keyring* keys,
-                           const std::set<std::string>* pinned) {
+EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t budget, const std::string& resource,
+                           const std::string& id, const Keyring* keys, const std::set<std::string>* pinned) {
   std::vector<FlatField> flat;
   std::list<Json> extras;
   Flatten(spec.schema.fields, data, &flat, &extras);
@@ -219,9 +218,9 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
     e.pinned = pinned && pinned->count(*path) > 0;
     if (rule && rule->is_secret() && value->is_string()) {
       if (!keys || keys->current_id() == 0) {
-        throw AccessDenied("resource '" + resource + "': secret field '" + *path +
-                               "' needs the database passphrase to be written",
-                           resource, id);
+        throw AccessDenied(
+            "resource '" + resource + "': secret field '" + *path + "' needs the database passphrase to be written",
+            resource, id);
       }
       e.value = keys->Seal(value->get_ref<const std::string&>(), SecretAad(resource, id, *path));
       e.replacement = e.value;  // sealed in the body too: plaintext never leaves this process
@@ -313,8 +312,7 @@ int RecordVersion(const Metadata& metadata, const std::string& resource, const s
   auto it = metadata.find(kVersionKey);
   if (it == metadata.end()) Corrupt(resource, id, "it has no schema version (_v)");
   const std::string& text = it->second;
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos ||
-      text[0] == '0') {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos || text[0] == '0') {
     Corrupt(resource, id, "schema version '" + text.substr(0, 12) + "' is not a version number");
   }
   return std::stoi(text);

@@ -66,7 +66,7 @@ std::string RecordAccess::Key(const std::string& id) const {
 }
 
 void RecordAccess::Validate(const VersionSpec& spec, Json& data, const std::string& id,
-              std::vector<FieldError> errors) const {
+                            std::vector<FieldError> errors) const {
   std::vector<FieldError> more = ValidateRecord(spec.schema, data);
   errors.insert(errors.end(), more.begin(), more.end());
   if (!errors.empty()) {
@@ -119,12 +119,12 @@ const VersionSpec& RecordAccess::SpecOf(int version, std::shared_ptr<const Resou
 }
 
 Record RecordAccess::Decode(const std::string& id, const GetResult& got, DecodeOptions options,
-              std::shared_ptr<const ResourceState> state) const {
+                            std::shared_ptr<const ResourceState> state) const {
   return Decode(id, got.info, got.body, options, std::move(state));
 }
 
 Record RecordAccess::Decode(const std::string& id, const ObjectInfo& info, const std::string& body,
-              DecodeOptions options, std::shared_ptr<const ResourceState> state) const {
+                            DecodeOptions options, std::shared_ptr<const ResourceState> state) const {
   const int version = RecordVersion(info.metadata, name, id);
   const VersionSpec* known = state ? KnownSpec(*state, version) : nullptr;
   const VersionSpec& spec = known ? *known : SpecOf(version, &state);
@@ -140,8 +140,8 @@ Record RecordAccess::Decode(const std::string& id, const ObjectInfo& info, const
   }
 }
 
-std::optional<Record> RecordAccess::DecodeInPlace(const std::string& id, const ObjectInfo& info, const std::string& body,
-                                    const ResourceState& state) const {
+std::optional<Record> RecordAccess::DecodeInPlace(const std::string& id, const ObjectInfo& info,
+                                                  const std::string& body, const ResourceState& state) const {
   try {
     const int version = RecordVersion(info.metadata, name, id);
     const VersionSpec* spec = KnownSpec(state, version);
@@ -158,7 +158,7 @@ const VersionSpec* RecordAccess::KnownSpec(const ResourceState& state, int versi
 }
 
 Record RecordAccess::DecodeAs(const std::string& id, const ObjectInfo& info, const std::string& body, int version,
-                const VersionSpec& spec, DecodeOptions options) const {
+                              const VersionSpec& spec, DecodeOptions options) const {
   Record r;
   r.id = id;
   if (!options.truncated_paths) options.truncated_paths = &r.truncated;
@@ -189,18 +189,17 @@ std::optional<Record> RecordAccess::TryGet(const std::string& id, bool cached) c
     if (!copy) Fail(Status(ErrorCode::kInternal, "the store's Read succeeded without the object"), id, "reading");
     return Decode(id, *copy, {}, std::move(state));
   }
-  Result<GetResult> got =
-      cache->GetObject(ReadCache::RecordKey(name, id), [&] { return context->store().Get(key); });
+  Result<GetResult> got = cache->GetObject(ReadCache::RecordKey(name, id), [&] { return context->store().Get(key); });
   if (got.code() == ErrorCode::kNotFound) return std::nullopt;
   if (!got.ok()) Fail(got.status(), id, "reading");
   return Decode(id, *got, {}, std::move(state));
 }
 
 Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
-                     const std::string& if_match) const {
+                                   const std::string& if_match) const {
   // body-overflow keeps the partition fields (spec.partition_paths) in metadata.
-  EncodedRecord encoded = EncodeRecord(data, spec, context->settings().metadata_budget, name, id,
-                                                   &context->Keys(), &spec.partition_paths);
+  EncodedRecord encoded =
+      EncodeRecord(data, spec, context->settings().metadata_budget, name, id, &context->Keys(), &spec.partition_paths);
   PutRequest put;
   put.key = Key(id);
   put.metadata = std::move(encoded.metadata);
@@ -217,8 +216,11 @@ Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& i
   if (!written.ok()) return written.status();
   if (encoded.exceeded() && spec.behavior == Behavior::kUserManaged) {
     context->ResourceObject(name).EmitEvent(Resource::kExceedsLimitEvent, [&] {
-      return Json{{"resource", name}, {"id", id}, {"totalSize", encoded.full_bytes},
-                  {"limit", encoded.budget}, {"excess", encoded.full_bytes - encoded.budget},
+      return Json{{"resource", name},
+                  {"id", id},
+                  {"totalSize", encoded.full_bytes},
+                  {"limit", encoded.budget},
+                  {"excess", encoded.full_bytes - encoded.budget},
                   {"bodyFields", encoded.body_paths}};
     });
   }
@@ -258,8 +260,8 @@ std::vector<std::pair<std::string, Json>> RecordAccess::UniqueValues(const Versi
 }
 
 std::vector<UniqueIndex::Claim> RecordAccess::Claim(UniqueIndex& index,
-                                            const std::vector<std::pair<std::string, Json>>& values,
-                                            const std::string& id) const {
+                                                    const std::vector<std::pair<std::string, Json>>& values,
+                                                    const std::string& id) const {
   std::vector<UniqueIndex::Claim> claims;
   try {
     for (const auto& [path, value] : values) claims.push_back(index.Acquire(path, value, id));
@@ -304,12 +306,12 @@ std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size
 }
 
 std::map<std::string, std::string> RecordAccess::ReferenceKeys(const VersionSpec& spec, const Json& data,
-                                                 const std::string& id) const {
+                                                               const std::string& id) const {
   return core::ReferenceKeys(context->layout(), name, spec.partitions, data, id);
 }
 
 std::map<std::string, std::string> RecordAccess::CheckReferenceKeys(const VersionSpec& spec, const Json& data,
-                                                      const std::string& id, bool generated) const {
+                                                                    const std::string& id, bool generated) const {
   std::vector<FieldError> errors;
   std::map<std::string, std::string> keys = ReferenceKeys(spec, data, id);
   for (const auto& [partition, key] : keys) {
@@ -354,7 +356,7 @@ std::optional<std::set<std::string>> RecordAccess::CurrentReferenceKeys(const st
 
 ReferenceIo RecordAccess::Io(int concurrency) const {
   return ReferenceIo{context->store(), context->layout(), name, concurrency,
-                           [this](const std::string& id) { return CurrentReferenceKeys(id); }};
+                     [this](const std::string& id) { return CurrentReferenceKeys(id); }};
 }
 
 void RecordAccess::PublishReferences(const VersionSpec& spec, ReferenceChange change, const std::string& done) const {
@@ -387,7 +389,7 @@ const PartitionSpec& RecordAccess::PartitionOf(const VersionSpec& spec, const st
 }
 
 std::optional<RecordAccess::PartitionTarget> RecordAccess::Target(const VersionSpec& spec, const std::string& partition,
-                                      const Json& values) const {
+                                                                  const Json& values) const {
   if (partition.empty()) {
     if (!values.is_null() && !(values.is_object() && values.empty())) {
       throw InvalidArgument("resource '" + name + "': partition values were given without a partition", name);
@@ -397,12 +399,12 @@ std::optional<RecordAccess::PartitionTarget> RecordAccess::Target(const VersionS
   PartitionTarget target;
   target.partition = &PartitionOf(spec, partition);
   target.segments = ValueSegments(name, *target.partition, values.is_null() ? Json::object() : values,
-                                        /*require_all=*/false);
+                                  /*require_all=*/false);
   return target;
 }
 
-std::optional<Record> RecordAccess::Verify(const PartitionSpec& partition, const std::string& key, const std::string& id,
-                             bool full, const Json* filter) const {
+std::optional<Record> RecordAccess::Verify(const PartitionSpec& partition, const std::string& key,
+                                           const std::string& id, bool full, const Json* filter) const {
   Result<GetResult> got = context->store().Get(context->layout().RecordKey(name, id));
   if (got.code() == ErrorCode::kNotFound) return std::nullopt;  // the record is gone
   if (!got.ok()) Fail(got.status(), id, "reading");
@@ -415,8 +417,9 @@ std::optional<Record> RecordAccess::Verify(const PartitionSpec& partition, const
   return record;
 }
 
-RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit,
-                         bool keep_records, bool count_all, const Json* filter) const {
+RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& target, size_t offset,
+                                                     std::optional<size_t> limit, bool keep_records, bool count_all,
+                                                     const Json* filter) const {
   ScanResult out;
   auto taken = [&] { return keep_records ? out.records.size() : out.ids.size(); };
   auto full = [&] { return limit && taken() >= *limit; };
@@ -465,7 +468,7 @@ RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& targ
 }
 
 std::vector<std::string> RecordAccess::ListReferencedIds(const PartitionTarget& target, size_t offset,
-                                           std::optional<size_t> limit) const {
+                                                         std::optional<size_t> limit) const {
   std::vector<std::string> ids;
   ListRequest request;
   request.prefix = context->layout().PartitionValuesPrefix(name, target.partition->name, target.segments);

@@ -86,8 +86,7 @@ struct RecordAccess {
 
   // Validates (normalising) `data` under `spec`; throws ValidationError with every field,
   // those found in the id (`errors`) included.
-  void Validate(const VersionSpec& spec, Json& data, const std::string& id,
-                std::vector<FieldError> errors = {}) const;
+  void Validate(const VersionSpec& spec, Json& data, const std::string& id, std::vector<FieldError> errors = {}) const;
 
   // The pre-write steps of an insert, before any request: takes the id out of `data` (or
   // draws one; `generated` says which), stamps timestamps, validates under `spec` and checks
@@ -106,8 +105,8 @@ struct RecordAccess {
   Record Decode(const std::string& id, const GetResult& got, DecodeOptions options = {},
                 std::shared_ptr<const ResourceState> state = nullptr) const;
 
-  Record Decode(const std::string& id, const ObjectInfo& info, const std::string& body,
-                DecodeOptions options = {}, std::shared_ptr<const ResourceState> state = nullptr) const;
+  Record Decode(const std::string& id, const ObjectInfo& info, const std::string& body, DecodeOptions options = {},
+                std::shared_ptr<const ResourceState> state = nullptr) const;
 
   // The record decoded where the store holds it (ObjectStore::Read), when everything it needs
   // is at hand: `state` knows its version and it decodes. nullopt otherwise, for the caller
@@ -139,9 +138,8 @@ struct RecordAccess {
   static std::vector<std::pair<std::string, Json>> UniqueValues(const VersionSpec& spec, const Json& data);
 
   // Claims every value in `values` for `id`; on failure frees the ones claimed and rethrows.
-  std::vector<UniqueIndex::Claim> Claim(UniqueIndex& index,
-                                              const std::vector<std::pair<std::string, Json>>& values,
-                                              const std::string& id) const;
+  std::vector<UniqueIndex::Claim> Claim(UniqueIndex& index, const std::vector<std::pair<std::string, Json>>& values,
+                                        const std::string& id) const;
 
   // Ids of the resource in key order, from `offset`, at most `limit` of them.
   std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit) const;
@@ -182,8 +180,8 @@ struct RecordAccess {
 
   // The record behind a listed reference, when its current data gives exactly that key (and
   // it passes `filter`); nullopt for a stale reference. Secrets stay sealed unless `full`.
-  std::optional<Record> Verify(const PartitionSpec& partition, const std::string& key, const std::string& id,
-                               bool full, const Json* filter) const;
+  std::optional<Record> Verify(const PartitionSpec& partition, const std::string& key, const std::string& id, bool full,
+                               const Json* filter) const;
 
   struct ScanResult {
     std::vector<std::string> ids;
@@ -194,8 +192,8 @@ struct RecordAccess {
   // Lists the references under `target` in key order and keeps those Verify accepts: from
   // `offset`, at most `limit`. Reads each candidate record (one GET per reference), a batch
   // at a time in parallel, and stops at the limit unless `count_all`.
-  ScanResult ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit,
-                           bool keep_records, bool count_all, const Json* filter = nullptr) const;
+  ScanResult ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit, bool keep_records,
+                           bool count_all, const Json* filter = nullptr) const;
 
   // The ids the references under `target` name, in key order, from `offset`, at most
   // `limit`: the index as it stands, no record read (ListOptions::verify false).

@@ -52,8 +52,7 @@ struct ScanSource {
 class RecordScan::Impl {
  public:
   // Starts the threads, at the priority of the calling thread.
-  Impl(core::ScanSource source, size_t prefetch, int concurrency,
-       std::function<void(const BulkItemError&)> on_error);
+  Impl(core::ScanSource source, size_t prefetch, int concurrency, std::function<void(const BulkItemError&)> on_error);
   ~Impl();
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -69,7 +68,7 @@ class RecordScan::Impl {
     std::exception_ptr error;
   };
 
-  void ListPages();  // the lister thread
+  void ListPages();    // the lister thread
   void ReadRecords();  // a reader thread
 
   core::ScanSource source_;
@@ -77,13 +76,13 @@ class RecordScan::Impl {
   std::function<void(const BulkItemError&)> on_error_;
 
   std::mutex mu_;
-  std::condition_variable work_cv_;   // lister and readers: work, room or stop
-  std::condition_variable ready_cv_;  // consumer: an outcome or the end
+  std::condition_variable work_cv_;            // lister and readers: work, room or stop
+  std::condition_variable ready_cv_;           // consumer: an outcome or the end
   std::deque<core::ScanCandidate> unstarted_;  // the first has sequence number started_
-  size_t listed_ = 0;     // candidates listed so far
-  size_t started_ = 0;    // candidates given to readers
-  size_t delivered_ = 0;  // outcomes taken by the consumer
-  std::map<size_t, Outcome> done_;  // read, not yet taken (at most prefetch_)
+  size_t listed_ = 0;                          // candidates listed so far
+  size_t started_ = 0;                         // candidates given to readers
+  size_t delivered_ = 0;                       // outcomes taken by the consumer
+  std::map<size_t, Outcome> done_;             // read, not yet taken (at most prefetch_)
   bool listing_done_ = false;
   std::exception_ptr listing_error_;
   bool stop_ = false;

@@ -19,18 +19,17 @@ Resource::Resource(ResourceContext* context, std::string name)
       name_(std::move(name)),
       hook_relay_([this](const std::string& line) { events_.Report(line); }),
       hooks_(name_) {
-  hook_relay_.On(events::kHookError, [this](const Json& payload) {
-    EmitEvent(events::kHookError, [&] { return payload; });
-  });
+  hook_relay_.On(events::kHookError,
+                 [this](const Json& payload) { EmitEvent(events::kHookError, [&] { return payload; }); });
   auto apply = [this](const core::ReferenceChange& change) {
     core::RecordAccess ctx{context_, name_, nullptr};
     return core::ApplyReferenceChange(ctx.Io(context_->settings().concurrency), change);
   };
   auto report = [this](const PartitionFailure& f) {
     EmitEvent(kPartitionErrorEvent, [&] {
-      return Json{{"resource", name_},         {"id", f.id},
-                  {"partition", f.partition},  {"key", f.key},
-                  {"operation", f.operation},  {"code", ErrorCodeName(f.code)},
+      return Json{{"resource", name_},        {"id", f.id},
+                  {"partition", f.partition}, {"key", f.key},
+                  {"operation", f.operation}, {"code", ErrorCodeName(f.code)},
                   {"message", f.message}};
     });
   };
@@ -68,7 +67,6 @@ void Resource::EmitEventNow(const char* event, const std::function<Json()>& payl
   if (theirs) plugins.Emit(event, built);
 }
 
-
 void Resource::InvalidateCached(const std::string& id) {
   ReadCache* cache = context_->cache();
   if (!cache) return;
@@ -90,8 +88,12 @@ Json Resource::RecordPayload(const Record& record) {
   return RedactSecrets(record.ToJson(), secrets);
 }
 
-ResourceDefinition Resource::definition() const { return core::RecordAccess{context_, name_, references_.get()}.State()->current().definition; }
-int Resource::version() const { return core::RecordAccess{context_, name_, references_.get()}.State()->current_version; }
+ResourceDefinition Resource::definition() const {
+  return core::RecordAccess{context_, name_, references_.get()}.State()->current().definition;
+}
+int Resource::version() const {
+  return core::RecordAccess{context_, name_, references_.get()}.State()->current_version;
+}
 
 Record Resource::Insert(const Json& input) { return Insert(Json(input)); }
 
@@ -112,7 +114,9 @@ Record Resource::Insert(Json&& input) {
     }();
     InvalidateCached(record.id);
     hooks_.RunAfterInsert(record, hook_relay_);
-    EmitEvent(events::kInsert, [&] { return Json{{"resource", name_}, {"id", record.id}, {"record", RecordPayload(record)}}; });
+    EmitEvent(events::kInsert, [&] {
+      return Json{{"resource", name_}, {"id", record.id}, {"record", RecordPayload(record)}};
+    });
     return record;
   });
 }
@@ -190,7 +194,8 @@ std::optional<Record> Resource::TryGet(const std::string& id) {
   return Guarded("get", id, [&] {
     core::RecordAccess ctx{context_, name_, references_.get()};
     std::optional<Record> r = ctx.TryGet(id, /*cached=*/true);  // NotFound for a missing resource
-    if (r) EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", id}, {"record", RecordPayload(*r)}}; });
+    if (r)
+      EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", id}, {"record", RecordPayload(*r)}}; });
     return r;
   });
 }
@@ -244,8 +249,8 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
     std::optional<Record> current = ctx.TryGet(id);
     if (!current) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
     if (options.if_match && !store::EtagsMatch(*options.if_match, current->etag)) {
-      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " +
-                                   current->etag + ", expected " + *options.if_match + ")",
+      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " + current->etag +
+                                   ", expected " + *options.if_match + ")",
                                name_, id);
     }
     auto state = ctx.State();
@@ -282,11 +287,11 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
         std::shared_ptr<const core::ResourceState> old_state;
         const core::VersionSpec& old_spec = ctx.SpecOf(current->schema_version, &old_state);
         Result<Record> restored = ctx.Write(old_spec, id, current->data, false, written->etag);
-        throw Conflict("record '" + id + "' of resource '" + name_ + "': unique field '" + *taken +
-                           "' was claimed by another writer while this update stalled; " +
-                           (restored.ok() ? "the update was undone"
-                                          : "undoing it failed: " + restored.status().message()),
-                       name_, id);
+        throw Conflict(
+            "record '" + id + "' of resource '" + name_ + "': unique field '" + *taken +
+                "' was claimed by another writer while this update stalled; " +
+                (restored.ok() ? "the update was undone" : "undoing it failed: " + restored.status().message()),
+            name_, id);
       }
       claims.Keep();
       for (const auto& [path, value] : lost) index.Release(path, value, id);
@@ -312,8 +317,8 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
       ctx.Fail(written.status(), id, "updating");
     }
     if (options.if_match) {
-      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' changed while it was updated",
-                               name_, id);
+      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' changed while it was updated", name_,
+                               id);
     }
     util::SleepWithFullJitter(attempt, 2, 7);  // another writer won: re-read and re-apply (2 .. 256 ms)
   }
@@ -405,7 +410,6 @@ void Resource::DoDelete(const std::string& id) {
   core::UniqueIndex index = ctx.Index();
   for (const auto& [path, value] : core::RecordAccess::UniqueValues(spec, record.data)) index.Release(path, value, id);
 }
-
 
 Json Resource::ExportSchema() const {
   auto state = core::RecordAccess{context_, name_, references_.get()}.State();

@@ -70,7 +70,6 @@ ReEncryptResult Resource::ReEncrypt() {
   return out;
 }
 
-
 InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {
   std::vector<std::optional<Record>> slots(items.size());
   std::vector<std::optional<BulkItemError>> errors(items.size());
@@ -100,7 +99,9 @@ GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
       slots[i] = ctx.TryGet(ids[i], /*cached=*/true);
       missing[i] = !slots[i].has_value();
       if (slots[i]) {
-        EmitEvent(events::kGet, [&] { return Json{{"resource", name_}, {"id", ids[i]}, {"record", RecordPayload(*slots[i])}}; });
+        EmitEvent(events::kGet, [&] {
+          return Json{{"resource", name_}, {"id", ids[i]}, {"record", RecordPayload(*slots[i])}};
+        });
       }
     } catch (const Error& e) {
       errors[i] = core::ItemError(i, ids[i], e);
@@ -196,7 +197,8 @@ std::vector<std::string> Resource::ListIds(const ListOptions& options) {
                       {"partition", options.partition},
                       {"values", options.partition_values},
                       {"verify", options.verify}};
-    const Json ids = cache->GetJson(ReadCache::QueryKey(name_, "ids", params), [&] { return Json(DoListIds(options)); });
+    const Json ids =
+        cache->GetJson(ReadCache::QueryKey(name_, "ids", params), [&] { return Json(DoListIds(options)); });
     return ids.get<std::vector<std::string>>();
   });
 }
@@ -239,7 +241,8 @@ PageResult Resource::Page(const PageOptions& options) {
   if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
     ctx.RequireKeysFor(*state);
     // Counting a partition verifies every reference in it, so it costs a GET per reference.
-    core::RecordAccess::ScanResult scan = ctx.ScanPartition(*target, options.offset, options.size, true, !options.skip_count);
+    core::RecordAccess::ScanResult scan =
+        ctx.ScanPartition(*target, options.offset, options.size, true, !options.skip_count);
     if (!options.skip_count) {
       out.total_items = scan.matched;
       out.total_pages = (scan.matched + options.size - 1) / options.size;
@@ -262,10 +265,12 @@ PageResult Resource::Page(const PageOptions& options) {
 
 std::vector<Record> Resource::Query(const Json& filter, const ListOptions& options) {
   core::RecordAccess ctx{context_, name_, references_.get()};
-  if (!filter.is_object()) throw InvalidArgument("resource '" + name_ + "': a query filter must be a JSON object", name_);
+  if (!filter.is_object())
+    throw InvalidArgument("resource '" + name_ + "': a query filter must be a JSON object", name_);
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
-  std::optional<core::RecordAccess::PartitionTarget> target = ctx.Target(spec, options.partition, options.partition_values);
+  std::optional<core::RecordAccess::PartitionTarget> target =
+      ctx.Target(spec, options.partition, options.partition_values);
   if (!target) {
     // A partition whose every field the filter pins narrows the read to its references. Only
     // strings and booleans: their key text is one-to-one with the JSON value, where 1 and 1.0

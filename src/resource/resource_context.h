@@ -25,9 +25,9 @@ class Resource;
 
 // The database options a resource acts on.
 struct ResourceSettings {
-  int concurrency = 1;           // DatabaseOptions::concurrency
-  int max_update_attempts = 1;   // DatabaseOptions::max_update_attempts
-  size_t metadata_budget = 0;    // DatabaseOptions::metadata_budget
+  int concurrency = 1;          // DatabaseOptions::concurrency
+  int max_update_attempts = 1;  // DatabaseOptions::max_update_attempts
+  size_t metadata_budget = 0;   // DatabaseOptions::metadata_budget
 };
 
 class ResourceContext {

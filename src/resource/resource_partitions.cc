@@ -7,10 +7,10 @@
 #include "format/key_layout.h"
 #include "resource/bulk_item_error.h"
 #include "resource/record_access.h"
+#include "resource/record_scan.h"
 #include "store/metadata_rules.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
-#include "resource/record_scan.h"
 
 namespace s3db {
 
@@ -168,7 +168,8 @@ PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& o
   for (auto& [id, change] : by_id) changes.push_back(std::move(change));
   std::vector<core::ReferenceOutcome> outcomes(changes.size());
   const core::ReferenceIo io = ctx.Io(1);  // the parallelism is across records
-  util::ParallelFor(changes.size(), concurrency, [&](size_t i) { outcomes[i] = core::ApplyReferenceChange(io, changes[i]); });
+  util::ParallelFor(changes.size(), concurrency,
+                    [&](size_t i) { outcomes[i] = core::ApplyReferenceChange(io, changes[i]); });
   for (auto& outcome : outcomes) {
     out.rebuilt += outcome.written;
     out.removed += outcome.removed;
@@ -219,7 +220,8 @@ RecordScan Resource::Scan(const ScanOptions& options) {
     };
     // The store, not the cache: a scan over everything must not evict a cache's working set.
     // Through a partition, reading the record is the check that it still belongs there.
-    source.read = [context = context_, name = name_, target, state](const core::ScanCandidate& c) -> std::optional<Record> {
+    source.read = [context = context_, name = name_, target,
+                   state](const core::ScanCandidate& c) -> std::optional<Record> {
       core::RecordAccess ctx{context, name, nullptr};
       if (target) return ctx.Verify(*target->partition, c.key, c.id, /*full=*/true, nullptr);
       return ctx.TryGet(c.id, /*cached=*/false);

@@ -11,9 +11,15 @@ namespace s3db::s3 {
 namespace {
 
 constexpr const char* kVariables[] = {
-    "AWS_ACCESS_KEY_ID",   "AWS_SECRET_ACCESS_KEY",       "AWS_SESSION_TOKEN",
-    "AWS_REGION",          "AWS_DEFAULT_REGION",          "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL",    "AWS_PROFILE",                 "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
     "HOME",
 };
 
@@ -30,9 +36,7 @@ std::string Get(const Environment& env, const std::string& name) {
   return it == env.end() ? std::string() : std::string(Trim(it->second));
 }
 
-Status Invalid(std::string message) {
-  return Status(ErrorCode::kInvalidArgument, std::move(message));
-}
+Status Invalid(std::string message) { return Status(ErrorCode::kInvalidArgument, std::move(message)); }
 
 bool ValidEndpoint(const std::string& endpoint) {
   for (std::string_view scheme : {"http://", "https://"}) {
@@ -41,8 +45,8 @@ bool ValidEndpoint(const std::string& endpoint) {
     if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
     if (rest.empty()) return false;
     for (char c : rest) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                c == ':' || c == '[' || c == ']';
       if (!ok) return false;
     }
     return true;
@@ -82,8 +86,7 @@ Result<Credentials> ParseCredentialsFile(std::string_view contents, std::string_
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (line.front() == '[') {
       size_t close = line.find(']');
-      std::string_view name = close == std::string_view::npos ? line.substr(1)
-                                                              : line.substr(1, close - 1);
+      std::string_view name = close == std::string_view::npos ? line.substr(1) : line.substr(1, close - 1);
       in_profile = Trim(name) == profile;
       found = found || in_profile;
       continue;
@@ -117,8 +120,7 @@ Result<ResolvedCredentials> ResolveCredentials(const StoreUri& uri, const Enviro
     if (uri.access_key.empty() || uri.secret_key.empty()) {
       return Invalid("the connection string has an access key without a secret key");
     }
-    return ResolvedCredentials{{uri.access_key, uri.secret_key, uri.session_token},
-                               "the connection string"};
+    return ResolvedCredentials{{uri.access_key, uri.secret_key, uri.session_token}, "the connection string"};
   }
   // 2. The environment.
   std::string key = Get(env, "AWS_ACCESS_KEY_ID");
@@ -128,8 +130,7 @@ Result<ResolvedCredentials> ResolveCredentials(const StoreUri& uri, const Enviro
     if (secret.empty()) {
       return Invalid("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     }
-    return ResolvedCredentials{{key, secret, Get(env, "AWS_SESSION_TOKEN")},
-                               "the environment (AWS_ACCESS_KEY_ID)"};
+    return ResolvedCredentials{{key, secret, Get(env, "AWS_SESSION_TOKEN")}, "the environment (AWS_ACCESS_KEY_ID)"};
   }
   // 3. The shared credentials file.
   std::string path = Get(env, "AWS_SHARED_CREDENTIALS_FILE");
@@ -163,8 +164,7 @@ std::string ResolveRegion(const StoreUri& uri, const Environment& env) {
   return "us-east-1";
 }
 
-Result<std::string> ResolveEndpoint(const StoreUri& uri, const Environment& env,
-                                    const std::string& region) {
+Result<std::string> ResolveEndpoint(const StoreUri& uri, const Environment& env, const std::string& region) {
   std::string endpoint = uri.endpoint;
   std::string from = "the connection string's endpoint";
   for (const char* name : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {

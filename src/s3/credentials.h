@@ -66,7 +66,6 @@ std::string ResolveRegion(const StoreUri& uri, const Environment& env);
 
 // "http(s)://host[:port]" with no path. kInvalidArgument for an endpoint from the
 // environment that is not of that form.
-Result<std::string> ResolveEndpoint(const StoreUri& uri, const Environment& env,
-                                    const std::string& region);
+Result<std::string> ResolveEndpoint(const StoreUri& uri, const Environment& env, const std::string& region);
 
 }  // namespace s3db::s3

@@ -14,9 +14,7 @@ std::once_flag global_init_once;
 CURLcode global_init_result = CURLE_OK;
 
 CURLcode GlobalInit() {
-  std::call_once(global_init_once, [] {
-    global_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-  });
+  std::call_once(global_init_once, [] { global_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
   return global_init_result;
 }
 
@@ -99,9 +97,7 @@ const std::string* HttpResponse::Header(std::string_view lower_name) const {
 }
 
 Status HttpOptions::Validate() const {
-  auto invalid = [](const std::string& why) {
-    return Status(ErrorCode::kInvalidArgument, "HTTP options: " + why);
-  };
+  auto invalid = [](const std::string& why) { return Status(ErrorCode::kInvalidArgument, "HTTP options: " + why); };
   if (max_connections < 1 || max_connections > 1024) {
     return invalid("max_connections must be 1 to 1024, got " + std::to_string(max_connections));
   }
@@ -224,8 +220,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-    return Status(MapCurlError(code), "HTTP " + request.method + " " + Origin(request.url) +
-                                          " failed: " + detail);
+    return Status(MapCurlError(code), "HTTP " + request.method + " " + Origin(request.url) + " failed: " + detail);
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -42,7 +42,7 @@
 namespace s3db::s3 {
 
 struct HttpOptions {
-  int max_connections = 8;                          // pool size = max concurrent requests
+  int max_connections = 8;  // pool size = max concurrent requests
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};  // the whole request, body included
   bool verify_tls = true;

@@ -10,15 +10,13 @@ namespace {
 
 bool IsIpLiteral(std::string_view host) {
   if (!host.empty() && host.front() == '[') return true;  // IPv6
-  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == '.';
-  });
+  return !host.empty() &&
+         std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 }  // namespace
 
-Result<Addressing> MakeAddressing(const std::string& endpoint, const std::string& bucket,
-                                  bool force_path_style) {
+Result<Addressing> MakeAddressing(const std::string& endpoint, const std::string& bucket, bool force_path_style) {
   Addressing addressing;
   std::string_view rest;
   if (util::StartsWith(endpoint, "https://")) {
@@ -44,13 +42,12 @@ Result<Addressing> MakeAddressing(const std::string& endpoint, const std::string
   if (bucket.empty()) return Status(ErrorCode::kInvalidArgument, "missing bucket");
   addressing.host = std::move(host);
   addressing.bucket = bucket;
-  addressing.path_style = force_path_style || IsIpLiteral(bare_host) ||
-                          bare_host == "localhost" || bucket.find('.') != std::string::npos;
+  addressing.path_style =
+      force_path_style || IsIpLiteral(bare_host) || bare_host == "localhost" || bucket.find('.') != std::string::npos;
   return addressing;
 }
 
-RequestTarget BuildTarget(const Addressing& addressing, std::string_view key,
-                          const QueryParams& query) {
+RequestTarget BuildTarget(const Addressing& addressing, std::string_view key, const QueryParams& query) {
   RequestTarget target;
   if (addressing.path_style) {
     target.host = addressing.host;

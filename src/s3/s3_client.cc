@@ -11,8 +11,7 @@
 namespace s3db::s3 {
 
 S3Client::S3Client(Addressing addressing, ResolvedCredentials credentials, std::string region,
-                   std::unique_ptr<HttpClient> http, exec::RetryPolicy retry,
-                   RequestObserver on_request)
+                   std::unique_ptr<HttpClient> http, exec::RetryPolicy retry, RequestObserver on_request)
     : addressing_(std::move(addressing)),
       credentials_(std::move(credentials)),
       region_(std::move(region)),
@@ -67,8 +66,7 @@ Result<Reply> S3Client::Execute(const S3Call& call) {
     context.time = std::chrono::system_clock::now();
     Result<SignedRequest> signed_request = SignV4(signing, context);
     if (!signed_request.ok()) {
-      return Masked(Status(signed_request.code(),
-                           call.what + ": " + signed_request.status().message()));
+      return Masked(Status(signed_request.code(), call.what + ": " + signed_request.status().message()));
     }
     HttpRequest http;
     http.method = call.method;

@@ -30,7 +30,7 @@ struct S3Call {
   QueryParams query;
   HeaderList headers;  // signed and sent
   std::string body;
-  std::string what;    // "PUT 'key'", for messages
+  std::string what;  // "PUT 'key'", for messages
 };
 
 struct Reply {
@@ -40,8 +40,8 @@ struct Reply {
 
 class S3Client {
  public:
-  S3Client(Addressing addressing, ResolvedCredentials credentials, std::string region,
-           std::unique_ptr<HttpClient> http, exec::RetryPolicy retry, RequestObserver on_request);
+  S3Client(Addressing addressing, ResolvedCredentials credentials, std::string region, std::unique_ptr<HttpClient> http,
+           exec::RetryPolicy retry, RequestObserver on_request);
 
   // Signs and sends `call`, retrying retryable failures. An HTTP error status comes back as
   // a response (the caller maps it); a transport failure that outlasted the retries as a

@@ -78,8 +78,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view text) {
     return true;
   };
   int d = 0, y = 0, h = 0, mi = 0, s = 0;
-  if (!number(5, 2, &d) || !number(12, 4, &y) || !number(17, 2, &h) || !number(20, 2, &mi) ||
-      !number(23, 2, &s) || text[19] != ':' || text[22] != ':') {
+  if (!number(5, 2, &d) || !number(12, 4, &y) || !number(17, 2, &h) || !number(20, 2, &mi) || !number(23, 2, &s) ||
+      text[19] != ':' || text[22] != ':') {
     return std::nullopt;
   }
   unsigned month = 0;

@@ -28,8 +28,7 @@ std::string BareEtag(std::string_view etag) {
 
 bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 
-ObjectInfo InfoFromHeaders(const std::string& key, const HttpResponse& response,
-                           bool keep_write_tag) {
+ObjectInfo InfoFromHeaders(const std::string& key, const HttpResponse& response, bool keep_write_tag) {
   ObjectInfo info;
   info.key = key;
   if (const std::string* etag = response.Header("etag")) info.etag = QuotedEtag(*etag);
@@ -50,8 +49,7 @@ ObjectInfo InfoFromHeaders(const std::string& key, const HttpResponse& response,
 
 }  // namespace
 
-Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request,
-                                         const store::ValidatedPut& put) {
+Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request, const store::ValidatedPut& put) {
   // Conditions go to the server: one that ignores them sits behind the check-then-write
   // fallback (store/capability_probe.h), which sends none.
   const bool conditional = request.if_none_match_star || request.if_match.has_value();
@@ -92,8 +90,7 @@ Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request,
   if (request.if_match && failure.code() == ErrorCode::kNotFound) {
     // AWS answers If-Match on an absent key with 404 NoSuchKey (RGW with 412).
     failure = Status(ErrorCode::kPreconditionFailed,
-                     "object " + Quoted(request.key) + " does not exist (if_match): " +
-                         failure.message());
+                     "object " + Quoted(request.key) + " does not exist (if_match): " + failure.message());
   }
   if (conditional && reply->attempts > 1 &&
       (failure.code() == ErrorCode::kPreconditionFailed || failure.code() == ErrorCode::kConflict)) {
@@ -116,8 +113,7 @@ Result<ObjectInfo> S3Store::Put(const PutRequest& request) {
   for (const auto& [key, value] : request.metadata) {
     if (util::ToLower(key) == kWriteTagKey) {
       return Status(ErrorCode::kInvalidArgument,
-                    "metadata key '" + std::string(kWriteTagKey) +
-                        "' is reserved by the S3 store (its write tag)");
+                    "metadata key '" + std::string(kWriteTagKey) + "' is reserved by the S3 store (its write tag)");
     }
   }
   Result<store::ValidatedPut> put = store::ValidatePut(request, capabilities());
@@ -128,7 +124,8 @@ Result<ObjectInfo> S3Store::Put(const PutRequest& request) {
     return Status(ErrorCode::kMetadataTooLarge,
                   "metadata is " + std::to_string(wire) +
                       " bytes on the wire ('-' and '_' in keys are escaped, one extra byte "
-                      "each), over the limit of " + std::to_string(kUserMetadataLimit));
+                      "each), over the limit of " +
+                      std::to_string(kUserMetadataLimit));
   }
   return PutValidated(request, *put);
 }
@@ -162,9 +159,7 @@ Result<ObjectInfo> S3Store::HeadInternal(const std::string& key, bool keep_write
   return InfoFromHeaders(key, reply->response, keep_write_tag);
 }
 
-Result<ObjectInfo> S3Store::Head(const std::string& key) {
-  return HeadInternal(key, /*keep_write_tag=*/false);
-}
+Result<ObjectInfo> S3Store::Head(const std::string& key) { return HeadInternal(key, /*keep_write_tag=*/false); }
 
 Status S3Store::Delete(const std::string& key) {
   if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;

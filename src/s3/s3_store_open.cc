@@ -26,11 +26,8 @@ exec::RetryOptions RetryOptionsOf(const S3StoreOptions& options) {
 }  // namespace
 
 Status S3StoreOptions::Validate() const {
-  auto invalid = [](const std::string& why) {
-    return Status(ErrorCode::kInvalidArgument, "S3 store options: " + why);
-  };
-  if (uri.scheme != StoreScheme::kS3 && uri.scheme != StoreScheme::kHttp &&
-      uri.scheme != StoreScheme::kHttps) {
+  auto invalid = [](const std::string& why) { return Status(ErrorCode::kInvalidArgument, "S3 store options: " + why); };
+  if (uri.scheme != StoreScheme::kS3 && uri.scheme != StoreScheme::kHttp && uri.scheme != StoreScheme::kHttps) {
     return invalid("the connection string must be s3://, http:// or https://");
   }
   if (uri.bucket.empty()) return invalid("missing bucket");
@@ -50,11 +47,9 @@ Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions
   auto invalid = [](const std::string& why) {
     return Status(ErrorCode::kInvalidArgument, "invalid connection string: " + why);
   };
-  auto number = [&](const std::string& name, const std::string& value, int64_t low,
-                    int64_t high) -> Result<int64_t> {
+  auto number = [&](const std::string& name, const std::string& value, int64_t low, int64_t high) -> Result<int64_t> {
     int64_t parsed = 0;
-    if (value.empty() || value.size() > 12 ||
-        value.find_first_not_of("0123456789") != std::string::npos) {
+    if (value.empty() || value.size() > 12 || value.find_first_not_of("0123456789") != std::string::npos) {
       return invalid("'" + name + "' must be a number");
     }
     parsed = std::stoll(value);
@@ -100,8 +95,7 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
   std::string region = s3::ResolveRegion(options.uri, env);
   Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, region);
   if (!endpoint.ok()) return endpoint.status();
-  Result<s3::Addressing> addressing =
-      s3::MakeAddressing(*endpoint, options.uri.bucket, options.uri.force_path_style);
+  Result<s3::Addressing> addressing = s3::MakeAddressing(*endpoint, options.uri.bucket, options.uri.force_path_style);
   if (!addressing.ok()) return addressing.status();
 
   s3::HttpOptions http_options;
@@ -112,19 +106,16 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
   http_options.ca_file = options.ca_file;
   Result<std::unique_ptr<s3::HttpClient>> http = s3::HttpClient::Create(http_options);
   if (!http.ok()) return http.status();
-  s3::S3Client client(std::move(addressing).value(), std::move(credentials).value(),
-                      std::move(region), std::move(http).value(),
-                      exec::RetryPolicy(RetryOptionsOf(options)), options.on_request);
-  std::unique_ptr<ObjectStore> opened =
-      std::make_unique<s3::S3Store>(options.uri, std::move(client));
+  s3::S3Client client(std::move(addressing).value(), std::move(credentials).value(), std::move(region),
+                      std::move(http).value(), exec::RetryPolicy(RetryOptionsOf(options)), options.on_request);
+  std::unique_ptr<ObjectStore> opened = std::make_unique<s3::S3Store>(options.uri, std::move(client));
   bool conditional_writes = options.assume_conditional_writes;
   if (options.probe) {
     std::string key = ".s3db-probe-" + util::RandomAlnum(16);
     if (!options.uri.prefix.empty()) key = options.uri.prefix + "/" + key;
     Result<bool> probed = store::ProbeConditionalWrites(*opened, key);
     if (!probed.ok()) {
-      return Status(probed.code(),
-                    "cannot open " + opened->Describe() + ": " + probed.status().message());
+      return Status(probed.code(), "cannot open " + opened->Describe() + ": " + probed.status().message());
     }
     conditional_writes = *probed;
   }

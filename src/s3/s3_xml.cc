@@ -15,16 +15,14 @@ namespace {
 constexpr size_t kMaxDeleteKeys = 1000;
 
 Status Malformed(std::string_view what, std::string_view detail) {
-  return Status(ErrorCode::kIOError,
-                "malformed S3 " + std::string(what) + " response: " + std::string(detail));
+  return Status(ErrorCode::kIOError, "malformed S3 " + std::string(what) + " response: " + std::string(detail));
 }
 
 // parse_ws_pcdata keeps a key made only of spaces ("<Key>   </Key>"), which the default
 // flags would drop as insignificant whitespace.
 bool LoadXml(std::string_view xml, pugi::xml_document* doc, std::string* error) {
   const pugi::xml_parse_result parsed =
-      doc->load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata,
-                       pugi::encoding_utf8);
+      doc->load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
   if (!parsed) {
     *error = std::string(parsed.description()) + " at offset " + std::to_string(parsed.offset);
     return false;
@@ -36,9 +34,7 @@ bool LoadXml(std::string_view xml, pugi::xml_document* doc, std::string* error) 
   return true;
 }
 
-std::string_view Text(const pugi::xml_node& node, const char* child) {
-  return node.child(child).text().get();
-}
+std::string_view Text(const pugi::xml_node& node, const char* child) { return node.child(child).text().get(); }
 
 std::string_view TrimSpace(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r\n");
@@ -76,8 +72,8 @@ bool IsXmlCarryable(std::string_view key) {
   for (unsigned char c : key) {
     if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
   }
-  return key.find("\xEF\xBF\xBE") == std::string_view::npos &&
-         key.find("\xEF\xBF\xBF") == std::string_view::npos && util::IsValidUtf8(key);
+  return key.find("\xEF\xBF\xBE") == std::string_view::npos && key.find("\xEF\xBF\xBF") == std::string_view::npos &&
+         util::IsValidUtf8(key);
 }
 
 // Escapes for element content. CR, LF and tab become character references so that no XML
@@ -87,15 +83,32 @@ std::string XmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#13;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\t': out += "&#9;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -135,15 +148,23 @@ constexpr CodeMapping kCodeMappings[] = {
 ErrorCode MapHttpStatus(int status) {
   switch (status) {
     case 401:
-    case 403: return ErrorCode::kAccessDenied;
-    case 404: return ErrorCode::kNotFound;
-    case 408: return ErrorCode::kTimeout;
-    case 409: return ErrorCode::kConflict;
-    case 412: return ErrorCode::kPreconditionFailed;
+    case 403:
+      return ErrorCode::kAccessDenied;
+    case 404:
+      return ErrorCode::kNotFound;
+    case 408:
+      return ErrorCode::kTimeout;
+    case 409:
+      return ErrorCode::kConflict;
+    case 412:
+      return ErrorCode::kPreconditionFailed;
     case 429:
-    case 503: return ErrorCode::kSlowDown;
-    case 501: return ErrorCode::kUnsupported;
-    default: break;
+    case 503:
+      return ErrorCode::kSlowDown;
+    case 501:
+      return ErrorCode::kUnsupported;
+    default:
+      break;
   }
   if (status >= 500 && status <= 599) return ErrorCode::kIOError;
   // 3xx is a redirect to another region or endpoint: the configuration is wrong.
@@ -157,15 +178,13 @@ ErrorCode MapHttpStatus(int status) {
 std::optional<int64_t> ParseIso8601Millis(std::string_view text) {
   using namespace std::chrono;
   // YYYY-MM-DDTHH:MM:SS
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':') {
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
   int y = 0;
   unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!ParseInt(text.substr(0, 4), &y) || !ParseInt(text.substr(5, 2), &mo) ||
-      !ParseInt(text.substr(8, 2), &d) || !ParseInt(text.substr(11, 2), &h) ||
-      !ParseInt(text.substr(14, 2), &mi) || !ParseInt(text.substr(17, 2), &s)) {
+  if (!ParseInt(text.substr(0, 4), &y) || !ParseInt(text.substr(5, 2), &mo) || !ParseInt(text.substr(8, 2), &d) ||
+      !ParseInt(text.substr(11, 2), &h) || !ParseInt(text.substr(14, 2), &mi) || !ParseInt(text.substr(17, 2), &s)) {
     return std::nullopt;
   }
   const year_month_day ymd{year{y}, month{mo}, day{d}};
@@ -190,8 +209,7 @@ std::optional<int64_t> ParseIso8601Millis(std::string_view text) {
     offset_seconds = 0;
   } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
     unsigned oh = 0, om = 0;
-    if (!ParseInt(zone.substr(1, 2), &oh) || !ParseInt(zone.substr(4, 2), &om) || oh > 23 ||
-        om > 59) {
+    if (!ParseInt(zone.substr(1, 2), &oh) || !ParseInt(zone.substr(4, 2), &om) || oh > 23 || om > 59) {
       return std::nullopt;
     }
     offset_seconds = (zone[0] == '+' ? 1 : -1) * static_cast<int64_t>(oh * 3600 + om * 60);
@@ -238,8 +256,7 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml) {
     if (!ParseInt(TrimSpace(Text(contents, "Size")), &info.size)) {
       return Malformed(kWhat, "bad <Size> for key '" + info.key + "'");
     }
-    const std::optional<int64_t> modified =
-        ParseIso8601Millis(TrimSpace(Text(contents, "LastModified")));
+    const std::optional<int64_t> modified = ParseIso8601Millis(TrimSpace(Text(contents, "LastModified")));
     if (!modified) return Malformed(kWhat, "bad <LastModified> for key '" + info.key + "'");
     info.last_modified_ms = *modified;
     page.objects.push_back(std::move(info));
@@ -296,8 +313,7 @@ Result<DeleteObjectsBody> BuildDeleteObjectsBody(const std::vector<std::string>&
   body.xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
   for (const std::string& key : keys) {
     if (key.empty() || !IsXmlCarryable(key)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "key cannot be sent in a DeleteObjects request: '" + key + "'");
+      return Status(ErrorCode::kInvalidArgument, "key cannot be sent in a DeleteObjects request: '" + key + "'");
     }
     body.xml += "<Object><Key>" + XmlEscape(key) + "</Key></Object>";
   }
@@ -306,8 +322,8 @@ Result<DeleteObjectsBody> BuildDeleteObjectsBody(const std::vector<std::string>&
   return body;
 }
 
-Result<DeleteManyResult> ParseDeleteObjectsResult(
-    std::string_view xml, const std::vector<std::string>& requested_keys) {
+Result<DeleteManyResult> ParseDeleteObjectsResult(std::string_view xml,
+                                                  const std::vector<std::string>& requested_keys) {
   constexpr std::string_view kWhat = "DeleteObjects";
   pugi::xml_document doc;
   std::string error;

@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "s3db/object_store.h"
 #include "s3db/errors.h"
+#include "s3db/object_store.h"
 
 namespace s3db::s3 {
 
@@ -31,7 +31,7 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml);
 
 // The fields of an S3 <Error> document.
 struct S3Error {
-  std::string code;        // "NoSuchKey"
+  std::string code;  // "NoSuchKey"
   std::string message;
   std::string resource;    // may be empty
   std::string request_id;  // may be empty
@@ -65,8 +65,7 @@ Result<DeleteObjectsBody> BuildDeleteObjectsBody(const std::vector<std::string>&
 // per-key Status (mapped by MapS3Error), every other requested key is deleted (a quiet
 // response lists only errors; a missing key counts as deleted, as on S3). A body whose
 // root is <Error> fails as a whole, as StatusFromS3Response(200, body).
-Result<DeleteManyResult> ParseDeleteObjectsResult(std::string_view xml,
-                                                  const std::vector<std::string>& requested_keys);
+Result<DeleteManyResult> ParseDeleteObjectsResult(std::string_view xml, const std::vector<std::string>& requested_keys);
 
 // ISO 8601 UTC time as S3 writes it ("2009-10-12T17:50:30.000Z"; fraction optional, any
 // number of digits; 'Z' or a +hh:mm/-hh:mm offset) -> milliseconds since the Unix epoch.

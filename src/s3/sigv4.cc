@@ -19,9 +19,8 @@ bool IsTokenChar(unsigned char c) {
 }
 
 bool IsHeaderName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-           return IsTokenChar(static_cast<unsigned char>(c));
-         });
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), [](char c) { return IsTokenChar(static_cast<unsigned char>(c)); });
 }
 
 // CR or LF would let a value smuggle in another header (and obsolete line folding is not
@@ -32,9 +31,8 @@ bool IsSafeHeaderValue(std::string_view value) {
 
 bool IsPayloadHash(std::string_view hash) {
   if (hash == kUnsignedPayload) return true;
-  return hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return hash.size() == 64 &&
+         std::all_of(hash.begin(), hash.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // SigV4 canonical header value: trimmed, each run of spaces and tabs made one space.
@@ -55,14 +53,11 @@ std::string CanonicalHeaderValue(std::string_view value) {
 }
 
 bool IsSignerOwnedHeader(std::string_view lower_name) {
-  return lower_name == "host" || lower_name == "x-amz-date" ||
-         lower_name == "x-amz-content-sha256" || lower_name == "x-amz-security-token" ||
-         lower_name == "authorization";
+  return lower_name == "host" || lower_name == "x-amz-date" || lower_name == "x-amz-content-sha256" ||
+         lower_name == "x-amz-security-token" || lower_name == "authorization";
 }
 
-Status Invalid(std::string message) {
-  return Status(ErrorCode::kInvalidArgument, "sigv4: " + std::move(message));
-}
+Status Invalid(std::string message) { return Status(ErrorCode::kInvalidArgument, "sigv4: " + std::move(message)); }
 
 std::string Hex(std::string_view bytes) { return util::HexEncode(bytes); }
 
@@ -162,13 +157,12 @@ Result<SignedRequest> SignV4(const SigningRequest& request, const SigningContext
   }
 
   out.canonical_request = request.method + "\n" + CanonicalPath(request.path) + "\n" +
-                          CanonicalQueryString(request.query) + "\n" + header_block + "\n" +
-                          out.signed_headers + "\n" + request.payload_hash;
+                          CanonicalQueryString(request.query) + "\n" + header_block + "\n" + out.signed_headers + "\n" +
+                          request.payload_hash;
 
-  const std::string scope =
-      date + "/" + context.region + "/" + context.service + "/aws4_request";
-  out.string_to_sign = std::string(kAlgorithm) + "\n" + out.amz_date + "\n" + scope + "\n" +
-                       Hex(util::Sha256(out.canonical_request));
+  const std::string scope = date + "/" + context.region + "/" + context.service + "/aws4_request";
+  out.string_to_sign =
+      std::string(kAlgorithm) + "\n" + out.amz_date + "\n" + scope + "\n" + Hex(util::Sha256(out.canonical_request));
 
   std::string key = util::HmacSha256("AWS4" + creds.secret_access_key, date);
   key = util::HmacSha256(key, context.region);
@@ -176,9 +170,8 @@ Result<SignedRequest> SignV4(const SigningRequest& request, const SigningContext
   key = util::HmacSha256(key, "aws4_request");
   out.signature = Hex(util::HmacSha256(key, out.string_to_sign));
 
-  out.authorization = std::string(kAlgorithm) + " Credential=" + creds.access_key_id + "/" +
-                      scope + ", SignedHeaders=" + out.signed_headers +
-                      ", Signature=" + out.signature;
+  out.authorization = std::string(kAlgorithm) + " Credential=" + creds.access_key_id + "/" + scope +
+                      ", SignedHeaders=" + out.signed_headers + ", Signature=" + out.signature;
   out.headers_to_add.emplace_back("Authorization", out.authorization);
   return out;
 }

@@ -26,8 +26,8 @@ void CheckCatalog(const Json& catalog) {
     throw Corruption("the catalog s3db.json is not an s3db catalog");
   }
   if (catalog["format"].get<int>() != kCatalogFormat) {
-    throw Corruption("the catalog s3db.json has format " + catalog["format"].dump() +
-                     "; this build reads format " + std::to_string(kCatalogFormat));
+    throw Corruption("the catalog s3db.json has format " + catalog["format"].dump() + "; this build reads format " +
+                     std::to_string(kCatalogFormat));
   }
   if (catalog.contains(kCryptoMember) && !catalog[kCryptoMember].is_object()) {
     throw Corruption("the catalog s3db.json has a crypto member that is not an object");
@@ -101,8 +101,8 @@ int AddResourceVersion(Json& catalog, const ResourceDefinition& definition, int6
     if (!fields.contains(path)) removed.push_back(path);
   }
   for (const auto& path : removed) {
-    registry["burned"].push_back(Json{{"path", path}, {"index", mapping[path]},
-                                      {"burnedAt", util::FormatIso8601Ms(now_ms)}});
+    registry["burned"].push_back(
+        Json{{"path", path}, {"index", mapping[path]}, {"burnedAt", util::FormatIso8601Ms(now_ms)}});
     mapping.erase(path);
   }
   registry["nextIndex"] = next;
@@ -141,7 +141,8 @@ std::shared_ptr<const ResourceState> BuildResourceState(const std::string& name,
                 [](const StoredField& a, const StoredField& b) { return a.index < b.index; });
       std::vector<StoredField*> by_parts;
       for (auto& f : spec->fields) by_parts.push_back(&f);
-      std::sort(by_parts.begin(), by_parts.end(), [](const StoredField* a, const StoredField* b) { return a->parts < b->parts; });
+      std::sort(by_parts.begin(), by_parts.end(),
+                [](const StoredField* a, const StoredField* b) { return a->parts < b->parts; });
       for (size_t rank = 0; rank < by_parts.size(); ++rank) by_parts[rank]->build_rank = rank;
       for (const auto& f : spec->fields) {
         if (!spec->by_key.emplace(f.key, &f).second) Corrupt(name, "two fields share index " + f.key);

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "s3db/record.h"
 #include "schema/behavior.h"
 #include "schema/partition_spec.h"
 #include "schema/schema_rules.h"
-#include "s3db/record.h"
 
 namespace s3db::core {
 
@@ -27,9 +27,9 @@ inline constexpr int kCatalogFormat = 1;
 struct StoredField {
   std::string path;
   uint64_t index = 0;
-  std::string key;                 // base36 of index
+  std::string key;                  // base36 of index
   const FieldRule* rule = nullptr;  // in the owning VersionSpec's schema
-  std::vector<std::string> parts;  // `path` split at its dots, for building records
+  std::vector<std::string> parts;   // `path` split at its dots, for building records
   // Position when fields are ordered by `parts` (each parent, then its children by name):
   // setting a record's values in this order appends every key at the end of its object.
   size_t build_rank = 0;
@@ -41,8 +41,8 @@ struct VersionSpec {
   ResourceDefinition definition;
   std::string hash;
   Behavior behavior = Behavior::kUserManaged;
-  Schema schema;                     // timestamps fields included when enabled
-  std::vector<StoredField> fields;   // in index order
+  Schema schema;                    // timestamps fields included when enabled
+  std::vector<StoredField> fields;  // in index order
   std::map<std::string, const StoredField*> by_key;
   std::map<std::string, const StoredField*> by_path;
   // The definition's partitions, parsed and checked against `schema`; a record's references

@@ -16,7 +16,7 @@ std::string FieldList(const PartitionSpec& partition) {
 
 // (path, rule text) pairs of one partition's "fields", in key order.
 std::vector<std::pair<std::string, Json>> FieldEntries(const Json& fields,
-                                                      const std::function<void(const std::string&)>& bad) {
+                                                       const std::function<void(const std::string&)>& bad) {
   std::vector<std::pair<std::string, Json>> out;
   if (fields.is_object()) {
     for (const auto& [path, rule] : fields.items()) out.emplace_back(path, rule);  // byte order
@@ -50,8 +50,7 @@ const Json* FindPath(const Json& data, const std::string& path) {
   }
 }
 
-std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Json& partitions,
-                                           const Schema& schema) {
+std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Json& partitions, const Schema& schema) {
   const std::string where = "resource '" + resource + "': ";
   if (!partitions.is_object()) throw InvalidSchema(where + "'partitions' must be an object", resource);
   std::vector<PartitionSpec> out;
@@ -69,7 +68,8 @@ std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Js
     for (const auto& [path, rule_text] : FieldEntries(definition["fields"], bad)) {
       const std::string field = "field '" + path + "' ";
       if (!rule_text.is_string()) bad(field + "needs a rule text such as \"string\" or \"date|maxlength:10\"");
-      if (path.find('[') != std::string::npos) bad(field + "is inside an array; a partition field is a scalar attribute");
+      if (path.find('[') != std::string::npos)
+        bad(field + "is inside an array; a partition field is a scalar attribute");
       const FieldRule* attribute = schema.Find(path);
       if (attribute == nullptr) bad(field + "is not an attribute of the resource");
       if (attribute->is_secret()) bad(field + "is a secret; its value would be readable in the reference's key");
@@ -124,8 +124,8 @@ std::optional<format::PartitionSegments> RecordSegments(const PartitionSpec& par
   return segments;
 }
 
-format::PartitionSegments ValueSegments(const std::string& resource, const PartitionSpec& partition,
-                                        const Json& values, bool require_all) {
+format::PartitionSegments ValueSegments(const std::string& resource, const PartitionSpec& partition, const Json& values,
+                                        bool require_all) {
   const std::string subject = "resource '" + resource + "', partition '" + partition.name + "': ";
   if (!values.is_object()) throw InvalidArgument(subject + "partition values must be a JSON object", resource);
   for (const auto& [path, value] : values.items()) {
@@ -141,9 +141,9 @@ format::PartitionSegments ValueSegments(const std::string& resource, const Parti
     if (it == values.end()) break;
     std::optional<std::string> text = PartitionSegment(field, *it);
     if (!text) {
-      throw InvalidArgument(subject + "the value of '" + field.path + "' must be a string, number or boolean, got " +
-                                it->dump(),
-                            resource);
+      throw InvalidArgument(
+          subject + "the value of '" + field.path + "' must be a string, number or boolean, got " + it->dump(),
+          resource);
     }
     segments.emplace_back(field.path, std::move(*text));
   }

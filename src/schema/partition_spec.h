@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "schema/schema_rules.h"
 #include "format/key_layout.h"
 #include "s3db/record.h"
+#include "schema/schema_rules.h"
 
 namespace s3db::core {
 
@@ -38,8 +38,7 @@ struct PartitionSpec {
 // partition name, no fields, a field that is not a scalar attribute, a secret field (its
 // value would sit in clear in a key), an unknown rule. A "date" field without maxlength
 // keeps the day (YYYY-MM-DD), as s3db.js does.
-std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Json& partitions,
-                                           const Schema& schema);
+std::vector<PartitionSpec> ParsePartitions(const std::string& resource, const Json& partitions, const Schema& schema);
 
 // Storage paths some partition reads (body-overflow keeps them in metadata).
 std::set<std::string> PartitionPaths(const std::vector<PartitionSpec>& partitions);
@@ -57,8 +56,8 @@ std::optional<format::PartitionSegments> RecordSegments(const PartitionSpec& par
 // The key levels for caller-given values ({"address.country": "US"}), each through its
 // field's rule. The values must name a leading run of the partition's fields (all of them
 // with `require_all`); anything else is InvalidArgument naming the resource and partition.
-format::PartitionSegments ValueSegments(const std::string& resource, const PartitionSpec& partition,
-                                        const Json& values, bool require_all);
+format::PartitionSegments ValueSegments(const std::string& resource, const PartitionSpec& partition, const Json& values,
+                                        bool require_all);
 
 // Partition name -> reference key, for every partition the data has values for.
 std::map<std::string, std::string> ReferenceKeys(const format::KeyLayout& layout, const std::string& resource,

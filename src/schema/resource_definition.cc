@@ -1,9 +1,9 @@
 #include <set>
 
-#include "schema/behavior.h"
-#include "schema/schema_rules.h"
 #include "s3db/errors.h"
 #include "s3db/record.h"
+#include "schema/behavior.h"
+#include "schema/schema_rules.h"
 #include "util/crypto_hash.h"
 
 namespace s3db {
@@ -20,11 +20,16 @@ std::optional<Behavior> ParseBehavior(const std::string& name) {
 
 const char* BehaviorName(Behavior behavior) {
   switch (behavior) {
-    case Behavior::kUserManaged: return "user-managed";
-    case Behavior::kEnforceLimits: return "enforce-limits";
-    case Behavior::kTruncateData: return "truncate-data";
-    case Behavior::kBodyOverflow: return "body-overflow";
-    case Behavior::kBodyOnly: return "body-only";
+    case Behavior::kUserManaged:
+      return "user-managed";
+    case Behavior::kEnforceLimits:
+      return "enforce-limits";
+    case Behavior::kTruncateData:
+      return "truncate-data";
+    case Behavior::kBodyOverflow:
+      return "body-overflow";
+    case Behavior::kBodyOnly:
+      return "body-only";
   }
   return "user-managed";
 }
@@ -37,7 +42,8 @@ ResourceDefinition ResourceDefinition::FromJson(const std::string& name, const J
                                                  "partitions", "asyncPartitions", "options"};
   static const std::set<std::string> kOptionKeys = {"behavior", "timestamps", "partitions", "asyncPartitions"};
   for (const auto& [key, value] : document.items()) {
-    if (!kTopKeys.count(key)) throw InvalidSchema("unknown key '" + key + "' in the definition of '" + name + "'", name);
+    if (!kTopKeys.count(key))
+      throw InvalidSchema("unknown key '" + key + "' in the definition of '" + name + "'", name);
   }
   ResourceDefinition def;
   def.name = name;
@@ -49,7 +55,8 @@ ResourceDefinition ResourceDefinition::FromJson(const std::string& name, const J
   Json options = document.value("options", Json::object());
   if (!options.is_object()) throw InvalidSchema("'options' must be an object", name);
   for (const auto& [key, value] : options.items()) {
-    if (!kOptionKeys.count(key)) throw InvalidSchema("unknown option '" + key + "' in the definition of '" + name + "'", name);
+    if (!kOptionKeys.count(key))
+      throw InvalidSchema("unknown option '" + key + "' in the definition of '" + name + "'", name);
     if (document.contains(key)) throw InvalidSchema("'" + key + "' is given twice (top level and under options)", name);
   }
   auto pick = [&](const char* key) -> const Json* {

@@ -13,9 +13,9 @@
 
 namespace s3db::core::rules {
 
-std::string Shorten(const Json& v);  // its JSON text, cut to 60 characters
-std::string KindOf(const Json& v);   // "a string", "a number", "null", ...
-std::string Number(double d);        // an integral value without ".0": 2 -> "2"
+std::string Shorten(const Json& v);                     // its JSON text, cut to 60 characters
+std::string KindOf(const Json& v);                      // "a string", "a number", "null", ...
+std::string Number(double d);                           // an integral value without ".0": 2 -> "2"
 std::string EnumList(const std::vector<Json>& values);  // "one of [a,b,3]"
 std::string TypePhrase(const FieldRule& rule);          // "a UUID", "a string or a number"
 

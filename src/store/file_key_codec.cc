@@ -10,8 +10,8 @@ constexpr std::string_view kChunkMarker = "^+";
 constexpr std::string_view kObjectMarker = "^o";
 
 bool IsKeptByte(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '=' || c == '%' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '=' || c == '%' || c == '-';
 }
 
 int UpperHexValue(char c) {
@@ -113,8 +113,7 @@ std::string ObjectFilePath(std::string_view key) {
   size_t last_slash = key.rfind('/');
   std::string_view directory_key =
       last_slash == std::string_view::npos ? std::string_view() : key.substr(0, last_slash + 1);
-  std::string_view last_segment =
-      last_slash == std::string_view::npos ? key : key.substr(last_slash + 1);
+  std::string_view last_segment = last_slash == std::string_view::npos ? key : key.substr(last_slash + 1);
   std::string path = DirectoryPathFor(directory_key);
   AppendSegment(last_segment, kObjectMarker, &path);
   return path;

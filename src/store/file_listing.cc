@@ -31,8 +31,8 @@ Result<std::shared_ptr<const DirListing>> DirCache::Get(const std::string& dir) 
   }
   Result<std::shared_ptr<const DirListing>> read = Read(dir);
   if (!read.ok()) return read;
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (now_ns - mtime_ns > 2'000'000'000) {
     std::lock_guard lock(mu_);
     if (entries_.size() >= kMaxDirectories) entries_.clear();  // crude bound; rebuilt on demand
@@ -89,8 +89,7 @@ std::vector<std::string> ListWalker::TakeSortedKeys() {
 // Every key below a directory starts with `key_prefix`; skip the directory when none of
 // them can pass the filters.
 bool ListWalker::MayHoldWantedKeys(const std::string& key_prefix) const {
-  bool prefix_compatible = util::StartsWith(key_prefix, bounds_.prefix) ||
-                           util::StartsWith(bounds_.prefix, key_prefix);
+  bool prefix_compatible = util::StartsWith(key_prefix, bounds_.prefix) || util::StartsWith(bounds_.prefix, key_prefix);
   if (!prefix_compatible) return false;
   // If key_prefix <= after and is not a prefix of it, every extension is < after.
   if (key_prefix <= bounds_.after && !util::StartsWith(bounds_.after, key_prefix)) return false;

@@ -50,15 +50,13 @@ namespace store {
 namespace {
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 class FileStore final : public ObjectStore {
  public:
-  FileStore(FileStoreOptions options, std::string root)
-      : options_(std::move(options)), root_(std::move(root)) {}
+  FileStore(FileStoreOptions options, std::string root) : options_(std::move(options)), root_(std::move(root)) {}
 
   Result<ObjectInfo> Put(const PutRequest& request) override {
     Result<store::ValidatedPut> validated = store::ValidatePut(request, capabilities());
@@ -76,8 +74,7 @@ class FileStore final : public ObjectStore {
     header.metadata = std::move(validated->metadata);
 
     const std::string temp_path = TempPathIn(dir);
-    if (Status status = WriteTempFile(temp_path, SerializeHeader(header), request.body, options_.fsync);
-        !status.ok()) {
+    if (Status status = WriteTempFile(temp_path, SerializeHeader(header), request.body, options_.fsync); !status.ok()) {
       return status;
     }
     Status published = PublishLocked(request, temp_path, path);
@@ -120,9 +117,8 @@ class FileStore final : public ObjectStore {
 
   Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override {
     if (keys.size() > store::kMaxDeleteKeys) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "DeleteMany of " + std::to_string(keys.size()) + " keys; at most " +
-                        std::to_string(store::kMaxDeleteKeys) + " per call");
+      return Status(ErrorCode::kInvalidArgument, "DeleteMany of " + std::to_string(keys.size()) + " keys; at most " +
+                                                     std::to_string(store::kMaxDeleteKeys) + " per call");
     }
     DeleteManyResult result;
     for (const std::string& key : keys) {
@@ -165,19 +161,14 @@ class FileStore final : public ObjectStore {
   Capabilities capabilities() const override { return Capabilities{}; }
 
   // Percent-encoded like StoreUri::ToString, so the description parses back to this store.
-  std::string Describe() const override {
-    return "file://" + util::PercentEncodePath(options_.root);
-  }
+  std::string Describe() const override { return "file://" + util::PercentEncodePath(options_.root); }
 
  private:
-  std::string ObjectPath(const std::string& key) const {
-    return root_ + "/" + store::ObjectFilePath(key);
-  }
+  std::string ObjectPath(const std::string& key) const { return root_ + "/" + store::ObjectFilePath(key); }
 
   // Under the key's stripe lock: checks the precondition, then renames the temp file over
   // the object. The caller removes the temp file when this fails.
-  Status PublishLocked(const PutRequest& request, const std::string& temp_path,
-                       const std::string& path) const {
+  Status PublishLocked(const PutRequest& request, const std::string& temp_path, const std::string& path) const {
     Result<StripeLock> lock = StripeLock::Acquire(LockPathFor(root_, request.key));
     if (!lock.ok()) return lock.status();
     if (request.if_match.has_value() || request.if_none_match_star) {
@@ -195,7 +186,7 @@ class FileStore final : public ObjectStore {
   }
 
   FileStoreOptions options_;
-  std::string root_;  // absolute, normalised, without a trailing '/'
+  std::string root_;    // absolute, normalised, without a trailing '/'
   DirCache dir_cache_;  // decoded directory listings, for List
 };
 
@@ -214,8 +205,7 @@ Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& option
 
   std::filesystem::file_status status = std::filesystem::status(root, ec);
   if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "FileStore root '" + root + "' exists and is not a directory");
+    return Status(ErrorCode::kInvalidArgument, "FileStore root '" + root + "' exists and is not a directory");
   }
   std::filesystem::create_directories(root, ec);
   if (ec) return store::IoError("cannot create FileStore root", root, ec.value());

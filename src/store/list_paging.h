@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "s3db/object_store.h"
 #include "s3db/errors.h"
+#include "s3db/object_store.h"
 
 namespace s3db::store {
 

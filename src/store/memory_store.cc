@@ -86,8 +86,7 @@ class BucketRegistry {
 };
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -102,9 +101,7 @@ ObjectInfo SummaryOf(const StoredObject& object) {
   return info;
 }
 
-Status NotFound(const std::string& key) {
-  return Status(ErrorCode::kNotFound, "object '" + key + "' not found");
-}
+Status NotFound(const std::string& key) { return Status(ErrorCode::kNotFound, "object '" + key + "' not found"); }
 
 class MemoryStore final : public ObjectStore {
  public:
@@ -174,9 +171,8 @@ class MemoryStore final : public ObjectStore {
 
   Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override {
     if (keys.size() > store::kMaxDeleteKeys) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "DeleteMany of " + std::to_string(keys.size()) + " keys; at most " +
-                        std::to_string(store::kMaxDeleteKeys) + " per call");
+      return Status(ErrorCode::kInvalidArgument, "DeleteMany of " + std::to_string(keys.size()) + " keys; at most " +
+                                                     std::to_string(store::kMaxDeleteKeys) + " per call");
     }
     DeleteManyResult result;
     std::unique_lock lock(bucket_->mutex);
@@ -199,8 +195,7 @@ class MemoryStore final : public ObjectStore {
     std::shared_lock lock(bucket_->mutex);
     const auto& objects = bucket_->objects;
     // Start at the first key past `after` that could carry the prefix.
-    auto it = bounds->prefix > bounds->after ? objects.lower_bound(bounds->prefix)
-                                             : objects.upper_bound(bounds->after);
+    auto it = bounds->prefix > bounds->after ? objects.lower_bound(bounds->prefix) : objects.upper_bound(bounds->after);
     for (; it != objects.end() && util::StartsWith(it->first, bounds->prefix); ++it) {
       if (page.objects.size() == static_cast<size_t>(bounds->max_keys)) {
         page.truncated = true;

@@ -9,9 +9,7 @@
 namespace s3db::store {
 namespace {
 
-bool IsMetadataKeyChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
+bool IsMetadataKeyChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
 
 bool IsPrintableAscii(char c) { return c >= 0x20 && c <= 0x7E; }
 
@@ -31,8 +29,7 @@ Status ValidateObjectKey(std::string_view key) {
   if (key.empty()) return Status(ErrorCode::kInvalidArgument, "object key is empty");
   if (key.size() > kMaxObjectKeyBytes) {
     return Status(ErrorCode::kInvalidArgument, "object key is " + std::to_string(key.size()) +
-                                                   " bytes, over the limit of " +
-                                                   std::to_string(kMaxObjectKeyBytes));
+                                                   " bytes, over the limit of " + std::to_string(kMaxObjectKeyBytes));
   }
   if (!util::IsValidUtf8(key)) {
     return Status(ErrorCode::kInvalidArgument, "object key is not valid UTF-8");
@@ -95,16 +92,13 @@ Result<Metadata> NormalizeMetadata(const Metadata& metadata, size_t limit) {
   }
   size_t size = MetadataSize(normalized);
   if (size > limit) {
-    return Status(ErrorCode::kMetadataTooLarge,
-                  "metadata is " + std::to_string(size) + " bytes, over the limit of " +
-                      std::to_string(limit) + " (UTF-8 bytes of every key and value)");
+    return Status(ErrorCode::kMetadataTooLarge, "metadata is " + std::to_string(size) + " bytes, over the limit of " +
+                                                    std::to_string(limit) + " (UTF-8 bytes of every key and value)");
   }
   return normalized;
 }
 
-std::string ComputeEtag(std::string_view body) {
-  return "\"" + util::HexEncode(util::Md5(body)) + "\"";
-}
+std::string ComputeEtag(std::string_view body) { return "\"" + util::HexEncode(util::Md5(body)) + "\""; }
 
 bool EtagsMatch(std::string_view a, std::string_view b) { return StripQuotes(a) == StripQuotes(b); }
 
@@ -116,14 +110,12 @@ Result<ValidatedPut> ValidatePut(const PutRequest& request, const Capabilities& 
                   "put of " + Quoted(request.key) + " has both if_match and if_none_match_star");
   }
   if (request.content_type.size() > kMaxContentTypeBytes) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "content type of " + Quoted(request.key) + " is longer than " +
-                      std::to_string(kMaxContentTypeBytes) + " bytes");
+    return Status(ErrorCode::kInvalidArgument, "content type of " + Quoted(request.key) + " is longer than " +
+                                                   std::to_string(kMaxContentTypeBytes) + " bytes");
   }
   for (char c : request.content_type) {
     if (!IsPrintableAscii(c)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "content type of " + Quoted(request.key) + " is not printable ASCII");
+      return Status(ErrorCode::kInvalidArgument, "content type of " + Quoted(request.key) + " is not printable ASCII");
     }
   }
   Result<Metadata> metadata = NormalizeMetadata(request.metadata, capabilities.metadata_limit);
@@ -131,8 +123,7 @@ Result<ValidatedPut> ValidatePut(const PutRequest& request, const Capabilities& 
 
   ValidatedPut validated;
   validated.metadata = std::move(metadata).value();
-  validated.content_type =
-      request.content_type.empty() ? kDefaultContentType : request.content_type;
+  validated.content_type = request.content_type.empty() ? kDefaultContentType : request.content_type;
   validated.etag = ComputeEtag(request.body);
   return validated;
 }
@@ -144,13 +135,11 @@ Status CheckPrecondition(const PutRequest& request, const std::string* current_e
   }
   if (request.if_match.has_value()) {
     if (current_etag == nullptr) {
-      return Status(ErrorCode::kPreconditionFailed,
-                    "object " + Quoted(request.key) + " does not exist (if_match)");
+      return Status(ErrorCode::kPreconditionFailed, "object " + Quoted(request.key) + " does not exist (if_match)");
     }
     if (!EtagsMatch(*current_etag, *request.if_match)) {
-      return Status(ErrorCode::kPreconditionFailed, "object " + Quoted(request.key) + " has ETag " +
-                                                        *current_etag + ", not " +
-                                                        *request.if_match);
+      return Status(ErrorCode::kPreconditionFailed,
+                    "object " + Quoted(request.key) + " has ETag " + *current_etag + ", not " + *request.if_match);
     }
   }
   return Status::Ok();

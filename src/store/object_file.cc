@@ -21,9 +21,7 @@ Status Corrupt(const std::string& path, const std::string& why) {
   return Status(ErrorCode::kCorruption, "object file '" + path + "' is corrupt: " + why);
 }
 
-Status NotFound(const std::string& key) {
-  return Status(ErrorCode::kNotFound, "object '" + key + "' not found");
-}
+Status NotFound(const std::string& key) { return Status(ErrorCode::kNotFound, "object '" + key + "' not found"); }
 
 Result<UniqueFd> OpenObject(const std::string& path, const std::string& key) {
   UniqueFd fd = OpenFd(path, O_RDONLY);
@@ -48,9 +46,9 @@ Result<ObjectHeader> ParseHeader(std::string_view line, const std::string& path)
   if (!version || !version->is_number_integer() || version->get<int64_t>() != kHeaderVersion) {
     return Corrupt(path, "unknown header version");
   }
-  if (!etag || !etag->is_string() || !content_type || !content_type->is_string() ||
-      !last_modified || !last_modified->is_number_integer() || !size ||
-      !size->is_number_unsigned() || !metadata || !metadata->is_object()) {
+  if (!etag || !etag->is_string() || !content_type || !content_type->is_string() || !last_modified ||
+      !last_modified->is_number_integer() || !size || !size->is_number_unsigned() || !metadata ||
+      !metadata->is_object()) {
     return Corrupt(path, "header misses a field");
   }
   ObjectHeader header;

@@ -40,13 +40,9 @@ Status Invalid(const std::string& why) {
   return Status(ErrorCode::kInvalidArgument, "invalid connection string: " + why);
 }
 
-bool IsAsciiAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool IsAsciiAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-bool AllOf(std::string_view text, bool (*predicate)(char)) {
-  return std::all_of(text.begin(), text.end(), predicate);
-}
+bool AllOf(std::string_view text, bool (*predicate)(char)) { return std::all_of(text.begin(), text.end(), predicate); }
 
 // A piece of a URI that may be echoed in an error (it could not be a stray secret).
 bool IsEchoableName(std::string_view text) {
@@ -151,9 +147,7 @@ Status ValidateS3Bucket(const std::string& bucket, bool has_credentials) {
   bool echoable = !has_credentials && bucket.find_first_of(":@") == std::string::npos &&
                   AllOf(bucket, [](char c) { return c >= 0x21 && c <= 0x7E; });
   std::string shown = echoable ? "bucket name '" + bucket + "'" : "the bucket name";
-  auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-  };
+  auto allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'; };
   if (bucket.size() < 3 || bucket.size() > 63) {
     return Invalid(shown + " must be 3 to 63 characters long");
   }
@@ -202,8 +196,7 @@ Result<std::optional<Credentials>> TakeCredentials(std::string_view* rest) {
 }
 
 Status ValidatePort(std::string_view port) {
-  if (port.empty() || port.size() > 5 ||
-      !AllOf(port, [](char c) { return c >= '0' && c <= '9'; })) {
+  if (port.empty() || port.size() > 5 || !AllOf(port, [](char c) { return c >= '0' && c <= '9'; })) {
     return Invalid("bad port: must be a number from 1 to 65535");
   }
   int value = std::stoi(std::string(port));
@@ -278,8 +271,7 @@ Result<StoreUri> ParseMemory(std::string_view head, const std::vector<QueryParam
 Result<StoreUri> ParseFile(std::string_view head, const std::vector<QueryParam>& params) {
   Result<std::string> path = Decode(head, "path");
   if (!path.ok()) return path.status();
-  if (path->empty())
-    return Invalid("file:// needs a directory: file:///abs/dir or file://./rel/dir");
+  if (path->empty()) return Invalid("file:// needs a directory: file:///abs/dir or file://./rel/dir");
   while (path->size() > 1 && path->back() == '/') path->pop_back();
   StoreUri uri;
   uri.scheme = StoreScheme::kFile;
@@ -352,8 +344,8 @@ Result<StoreUri> ParseHttp(StoreScheme scheme, std::string_view scheme_name, std
   std::string_view authority = head.substr(0, slash);
   if (Status status = ValidateHostPort(authority); !status.ok()) return status;
   std::string_view path = slash == std::string_view::npos ? "" : head.substr(slash + 1);
-  Result<BucketAndPrefix> parts = SplitBucketAndPrefix(
-      path, std::string(scheme_name) + "://[KEY:SECRET@]host[:port]/bucket[/prefix]");
+  Result<BucketAndPrefix> parts =
+      SplitBucketAndPrefix(path, std::string(scheme_name) + "://[KEY:SECRET@]host[:port]/bucket[/prefix]");
   if (!parts.ok()) return parts.status();
   if (Status status = ValidateS3Bucket(parts->bucket, credentials->has_value()); !status.ok()) {
     return status;
@@ -388,15 +380,12 @@ Result<StoreUri> ParseWithoutMasking(const std::string& text) {
   const std::string scheme = util::ToLower(std::string_view(text).substr(0, separator));
   std::string_view rest = std::string_view(text).substr(separator + 3);
   std::string_view head = rest.substr(0, rest.find('?'));
-  std::string_view query =
-      head.size() == rest.size() ? std::string_view() : rest.substr(head.size() + 1);
+  std::string_view query = head.size() == rest.size() ? std::string_view() : rest.substr(head.size() + 1);
 
-  const bool known = scheme == "memory" || scheme == "file" || scheme == "s3" || scheme == "http" ||
-                     scheme == "https";
+  const bool known = scheme == "memory" || scheme == "file" || scheme == "s3" || scheme == "http" || scheme == "https";
   if (!known) {
     std::string shown = IsEchoableName(scheme) ? " '" + scheme + "'" : "";
-    return Invalid("unknown scheme" + shown +
-                   " (expected memory://, file://, s3://, http:// or https://)");
+    return Invalid("unknown scheme" + shown + " (expected memory://, file://, s3://, http:// or https://)");
   }
   Result<std::vector<QueryParam>> params = ParseQuery(query);
   if (!params.ok()) return params.status();
@@ -412,8 +401,8 @@ Result<StoreUri> ParseWithoutMasking(const std::string& text) {
 std::string LenientPercentDecode(std::string_view text) {
   std::string decoded;
   for (size_t i = 0; i < text.size(); ++i) {
-    const bool escape = text[i] == '%' && i + 2 < text.size() &&
-                        util::HexValue(text[i + 1]) >= 0 && util::HexValue(text[i + 2]) >= 0;
+    const bool escape =
+        text[i] == '%' && i + 2 < text.size() && util::HexValue(text[i + 1]) >= 0 && util::HexValue(text[i + 2]) >= 0;
     if (escape) {
       decoded.push_back(static_cast<char>(util::HexValue(text[i + 1]) * 16 + util::HexValue(text[i + 2])));
       i += 2;
@@ -479,9 +468,7 @@ std::string StoreUri::ToString() const {
         host_port.remove_prefix(separator + 3);
       }
       std::string scheme_name = scheme == StoreScheme::kHttp ? "http://" : "https://";
-      text = WithPrefix(
-          scheme_name + credentials + std::string(host_port) + "/" + util::PercentEncode(bucket),
-          prefix);
+      text = WithPrefix(scheme_name + credentials + std::string(host_port) + "/" + util::PercentEncode(bucket), prefix);
       break;
     }
   }
@@ -523,8 +510,7 @@ void SecretMasker::AddApparentSecrets(const std::string& uri) {
   // with none there but a ':' that could start a secret, the '?' may be a raw one in the
   // secret (the parser wants %3F), so at the last '@' of all.
   size_t at = uri.rfind('@', query);
-  if ((at == std::string::npos || at < begin) &&
-      uri.substr(begin, query - begin).find(':') != std::string::npos) {
+  if ((at == std::string::npos || at < begin) && uri.substr(begin, query - begin).find(':') != std::string::npos) {
     at = uri.rfind('@');
   }
   if (at != std::string::npos && at > begin) {
@@ -540,8 +526,8 @@ void SecretMasker::AddApparentSecrets(const std::string& uri) {
   if (token == std::string::npos) return;
   const size_t value_begin = token + kTokenParam.size();
   const size_t value_end = uri.find_first_of("&#", value_begin);
-  const std::string value = uri.substr(
-      value_begin, value_end == std::string::npos ? std::string::npos : value_end - value_begin);
+  const std::string value =
+      uri.substr(value_begin, value_end == std::string::npos ? std::string::npos : value_end - value_begin);
   AddSecretForms(value);
   AddSecretForms(LenientPercentDecode(value));
 }
@@ -558,9 +544,8 @@ std::string SecretMasker::Mask(const std::string& text) const {
   std::string masked;
   size_t i = 0;
   while (i < text.size()) {
-    auto match = std::find_if(secrets_.begin(), secrets_.end(), [&](const std::string& secret) {
-      return text.compare(i, secret.size(), secret) == 0;
-    });
+    auto match = std::find_if(secrets_.begin(), secrets_.end(),
+                              [&](const std::string& secret) { return text.compare(i, secret.size(), secret) == 0; });
     if (match != secrets_.end()) {
       masked += kMask;
       i += match->size();

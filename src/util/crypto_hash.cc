@@ -77,8 +77,7 @@ std::string HexEncode(std::string_view bytes) {
 std::string Base64Encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -87,8 +86,7 @@ bool Base64Decode(std::string_view text, std::string* out) {
   // EVP_DecodeBlock accepts whitespace and ignores padding; be strict instead.
   if (text.size() % 4 != 0) return false;
   auto is_b64 = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
   };
   size_t pad = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -114,8 +112,7 @@ bool Base64Decode(std::string_view text, std::string* out) {
   }
   std::string buf(3 * (text.size() / 4), '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buf.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return false;
   buf.resize(static_cast<size_t>(n) - pad);
   *out = std::move(buf);
@@ -184,8 +181,7 @@ std::string RandomBytes(size_t n) {
 }
 
 std::string RandomAlnum(size_t n) {
-  static constexpr char kAlphabet[] =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string out;
   out.reserve(n);
   unsigned char bytes[32];  // 3% of draws are skipped: a few spare bytes usually suffice

@@ -10,8 +10,8 @@
 
 namespace s3db::util {
 
-std::string Md5(std::string_view data);           // 16 raw bytes
-std::string Sha256(std::string_view data);        // 32 raw bytes
+std::string Md5(std::string_view data);                               // 16 raw bytes
+std::string Sha256(std::string_view data);                            // 32 raw bytes
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 std::string HexEncode(std::string_view bytes);     // lower-case

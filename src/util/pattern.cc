@@ -127,8 +127,8 @@ class Re2Writer {
     const int count = std::max(n.max < 0 ? n.min : n.max, 1);
     if (inner * count <= kMaxCountProduct) {
       *out += body;
-      *out += '{' + std::to_string(n.min) + (n.max == n.min ? "" : ",") +
-              (n.max > n.min ? std::to_string(n.max) : "") + '}';
+      *out += '{' + std::to_string(n.min) + (n.max == n.min ? "" : ",") + (n.max > n.min ? std::to_string(n.max) : "") +
+              '}';
       return inner * count;
     }
     const size_t copies = static_cast<size_t>(n.max < 0 ? n.min + 1 : n.max);

@@ -36,8 +36,7 @@ unsigned DaysInMonth(int y, int m) {
 }  // namespace
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -50,17 +49,18 @@ std::string FormatIso8601Ms(int64_t epoch_ms) {
   const int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {  // outside four digits: rare, let printf widen and sign it
     char buf[48];
-    std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+    std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                  static_cast<int>(hms.subseconds().count()));
     return buf;
   }
   // Every record write stamps two of these and every read of a date field formats one:
   // digits by hand, because snprintf's format parsing costs more than the rest together.
   std::string out = "0000-00-00T00:00:00.000Z";
   auto put = [&out](size_t end, unsigned value, int width) {
-    for (int i = 1; i <= width; ++i, value /= 10) out[end - static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+    for (int i = 1; i <= width; ++i, value /= 10)
+      out[end - static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
   };
   put(4, static_cast<unsigned>(year), 4);
   put(7, static_cast<unsigned>(ymd.month()), 2);
@@ -83,16 +83,16 @@ bool IsCanonicalIso8601Ms(std::string_view s) {
 
 std::optional<int64_t> ParseIso8601Ms(std::string_view s) {
   int y, mo, d;
-  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d)) {
+  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d)) {
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > DaysInMonth(y, mo)) return std::nullopt;
   int64_t ms = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400000;
   if (s.size() == 10) return ms;
   int h, mi, se;
-  if (s.size() < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, &h) ||
-      s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se)) {
+  if (s.size() < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
+      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se)) {
     return std::nullopt;
   }
   if (h > 23 || mi > 59 || se > 59) return std::nullopt;
@@ -114,8 +114,8 @@ std::optional<int64_t> ParseIso8601Ms(std::string_view s) {
   if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return ms;
   if (s[pos] != '+' && s[pos] != '-') return std::nullopt;
   int oh, om;
-  if (s.size() != pos + 6 || !Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' ||
-      !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
+  if (s.size() != pos + 6 || !Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
+      oh > 23 || om > 59) {
     return std::nullopt;
   }
   int64_t offset = (static_cast<int64_t>(oh) * 60 + om) * 60000;

@@ -53,10 +53,8 @@ TEST_F(CliPartitionTest, IdsCountListAndQueryThroughAPartition) {
   EXPECT_EQ(Run({"ids", "people", "--partition", "byRegion", "--value", "region=eu-west"}).out, "p2\n");
   EXPECT_EQ(Run({"count", "people", "--partition", "byRegion", "--value", "region=eu"}).out, "2\n");
   EXPECT_EQ(Run({"count", "people"}).out, "4\n");
-  const std::vector<Json> one =
-      JsonLines(Run({"list", "people", "--partition", "byRegion", "--value", "region=eu", "--limit", "1",
-                     "--offset", "1"})
-                    .out);
+  const std::vector<Json> one = JsonLines(
+      Run({"list", "people", "--partition", "byRegion", "--value", "region=eu", "--limit", "1", "--offset", "1"}).out);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0]["id"], "p3");
   // Two fields, repeated --value; the maxlength:2 rule applies to what is given too.
@@ -66,7 +64,8 @@ TEST_F(CliPartitionTest, IdsCountListAndQueryThroughAPartition) {
             "p3\n");
   EXPECT_EQ(Lines(Run({"ids", "people", "--partition", "byPlace", "--value", "address.country=Po"}).out),
             std::vector<std::string>({"p1", "p2", "p3"}));
-  const RunResult query = Run({"query", "people", R"({"name":"C"})", "--partition", "byRegion", "--value", "region=eu"});
+  const RunResult query =
+      Run({"query", "people", R"({"name":"C"})", "--partition", "byRegion", "--value", "region=eu"});
   ASSERT_TRUE(Succeeded(query));
   EXPECT_EQ(JsonLines(query.out).at(0)["id"], "p3");
   EXPECT_EQ(JsonLines(Run({"query", "people", R"({"region":"eu"})"}).out).size(), 2u);
@@ -74,12 +73,12 @@ TEST_F(CliPartitionTest, IdsCountListAndQueryThroughAPartition) {
 
 TEST_F(CliPartitionTest, BadPartitionArgumentsAreUsageOrInvalidInput) {
   EXPECT_TRUE(FailedWith(Run({"ids", "people", "--value", "region=eu"}), kUsage, "--partition"));
-  EXPECT_TRUE(FailedWith(Run({"ids", "people", "--partition", "byRegion", "--value", "region"}), kUsage,
-                         "FIELD=VALUE"));
+  EXPECT_TRUE(
+      FailedWith(Run({"ids", "people", "--partition", "byRegion", "--value", "region"}), kUsage, "FIELD=VALUE"));
   EXPECT_TRUE(FailedWith(Run({"count", "people", "--partition", "byNothing", "--value", "region=eu"}), kInvalid,
                          "no partition 'byNothing'"));
-  EXPECT_TRUE(FailedWith(Run({"ids", "people", "--partition", "byPlace", "--value", "address.state=Porto"}),
-                         kInvalid, "address.country"));
+  EXPECT_TRUE(FailedWith(Run({"ids", "people", "--partition", "byPlace", "--value", "address.state=Porto"}), kInvalid,
+                         "address.country"));
   const std::string bad = WriteTemp("bad.json", R"({"attributes": {"name": "string"},
       "partitions": {"byX": {"fields": {"nope": "string"}}}})");
   EXPECT_TRUE(FailedWith(Run({"resource", "create", "bad", "--schema", bad}), kInvalid, "partition 'byX'"));
@@ -143,12 +142,11 @@ TEST_F(CliTest, AsyncPartitionsAreWrittenBeforeTheCommandExits) {
 
 TEST_F(CliTest, InsertFromStdinInsertsEveryLineAndPrintsEach) {
   CreateUsers();
-  const std::string input =
-      R"({"id":"u1","name":"One","email":"one@example.org","address":{"city":"a","country":"b"}})"
-      "\n\n"
-      R"({"id":"u2","name":"Two","email":"two@example.org","address":{"city":"a","country":"b"}})"
-      "\r\n"
-      R"({"name":"Three","email":"three@example.org","address":{"city":"a","country":"b"}})";
+  const std::string input = R"({"id":"u1","name":"One","email":"one@example.org","address":{"city":"a","country":"b"}})"
+                            "\n\n"
+                            R"({"id":"u2","name":"Two","email":"two@example.org","address":{"city":"a","country":"b"}})"
+                            "\r\n"
+                            R"({"name":"Three","email":"three@example.org","address":{"city":"a","country":"b"}})";
   const RunResult run = Run({"insert", "users"}, WithStdin(input));
   ASSERT_TRUE(Succeeded(run));
   const std::vector<Json> printed = JsonLines(run.out);
@@ -175,18 +173,15 @@ TEST_F(CliTest, InsertFromStdinRejectsTheWholeBatchOnAnyBadLine) {
   EXPECT_TRUE(FailedWith(run, kInvalid, "stdin line 2"));
 
   // Valid JSON that fails the schema on line 2: found before the first write.
-  run = Run({"insert", "users"},
-            WithStdin(good + "\n" + R"({"id":"new2","name":"X","email":"nope"})" + "\n"));
+  run = Run({"insert", "users"}, WithStdin(good + "\n" + R"({"id":"new2","name":"X","email":"nope"})" + "\n"));
   EXPECT_TRUE(FailedWith(run, kInvalid, "stdin line 2"));
   EXPECT_NE(run.err.find("name"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("email"), std::string::npos) << run.err;
 
   // An id that is taken, on line 2: a conflict, and the new line 1 is not written either.
-  run = Run(
-      {"insert", "users"},
-      WithStdin(
-          good + "\n" +
-          R"({"id":"ada","name":"Ada","email":"a@example.org","address":{"city":"a","country":"b"}})"));
+  run = Run({"insert", "users"},
+            WithStdin(good + "\n" +
+                      R"({"id":"ada","name":"Ada","email":"a@example.org","address":{"city":"a","country":"b"}})"));
   EXPECT_TRUE(FailedWith(run, kConflict, "line 2"));
 
   // The same id twice in one batch.
@@ -199,9 +194,9 @@ TEST_F(CliTest, InsertFromStdinRejectsTheWholeBatchOnAnyBadLine) {
 TEST_F(CliTest, InsertFromStdinRejectsAUniqueValueGivenTwiceInTheBatch) {
   const std::string schema = WriteTemp("handles.json", R"({"attributes": {"handle": "string|unique"}})");
   ASSERT_TRUE(Succeeded(Run({"resource", "create", "handles", "--schema", schema})));
-  const RunResult run = Run({"insert", "handles"},
-                            WithStdin("{\"id\":\"a\",\"handle\":\"x\"}\n{\"id\":\"b\",\"handle\":\"y\"}\n"
-                                      "{\"id\":\"c\",\"handle\":\"x\"}\n"));
+  const RunResult run =
+      Run({"insert", "handles"}, WithStdin("{\"id\":\"a\",\"handle\":\"x\"}\n{\"id\":\"b\",\"handle\":\"y\"}\n"
+                                           "{\"id\":\"c\",\"handle\":\"x\"}\n"));
   EXPECT_TRUE(FailedWith(run, kConflict, "stdin line 3"));
   EXPECT_NE(run.err.find("line 1"), std::string::npos) << run.err;
   EXPECT_EQ(Count("handles"), 0u);
@@ -235,13 +230,12 @@ TEST_F(CliTest, ImportReportsEachFailureWithItsLineAndExitsWithTheWorst) {
   CreateUsers();
   ASSERT_TRUE(Succeeded(Run({"insert", "users", kAdaJson})));
   const std::string path = WriteTemp(
-      "mixed.jsonl",
-      R"({"id":"ok1","name":"Okay","email":"ok1@example.org","address":{"city":"a","country":"b"}})"
-      "\n"
-      R"({"id":"bad","name":"B","email":"bad@example.org","address":{"city":"a","country":"b"}})"
-      "\n\n"
-      R"({"id":"ada","name":"Ada again","email":"ada@example.org","address":{"city":"a","country":"b"}})"
-      "\n");
+      "mixed.jsonl", R"({"id":"ok1","name":"Okay","email":"ok1@example.org","address":{"city":"a","country":"b"}})"
+                     "\n"
+                     R"({"id":"bad","name":"B","email":"bad@example.org","address":{"city":"a","country":"b"}})"
+                     "\n\n"
+                     R"({"id":"ada","name":"Ada again","email":"ada@example.org","address":{"city":"a","country":"b"}})"
+                     "\n");
   const RunResult run = Run({"import", "users", path});
   EXPECT_EQ(run.exit_code, kConflict) << Describe(run);  // conflict (5) outranks invalid (4)
   std::vector<std::string> lines = Lines(run.err);
@@ -256,23 +250,20 @@ TEST_F(CliTest, ImportReportsEachFailureWithItsLineAndExitsWithTheWorst) {
   EXPECT_EQ(Run({"exists", "users", "ok1"}).out, "true\n");
 
   const std::string invalid_only = WriteTemp(
-      "invalid.jsonl",
-      R"({"id":"ok2","name":"Okay","email":"ok2@example.org","address":{"city":"a","country":"b"}})"
-      "\n"
-      R"({"id":"bad2","name":"Bad","email":"not-an-email","address":{"city":"a","country":"b"}})");
+      "invalid.jsonl", R"({"id":"ok2","name":"Okay","email":"ok2@example.org","address":{"city":"a","country":"b"}})"
+                       "\n"
+                       R"({"id":"bad2","name":"Bad","email":"not-an-email","address":{"city":"a","country":"b"}})");
   EXPECT_EQ(Run({"import", "users", invalid_only}).exit_code, kInvalid);
 }
 
 TEST_F(CliTest, ImportOfAMalformedFileImportsNothing) {
   CreateUsers();
   const std::string path = WriteTemp(
-      "broken.jsonl",
-      R"({"id":"ok1","name":"Okay","email":"ok1@example.org","address":{"city":"a","country":"b"}})"
-      "\n{\"id\": \n");
+      "broken.jsonl", R"({"id":"ok1","name":"Okay","email":"ok1@example.org","address":{"city":"a","country":"b"}})"
+                      "\n{\"id\": \n");
   EXPECT_TRUE(FailedWith(Run({"import", "users", path}), kInvalid, "line 2"));
   EXPECT_EQ(Count(), 0u);
-  EXPECT_TRUE(
-      FailedWith(Run({"import", "users", dir_ + "/absent.jsonl"}), kInvalid, "absent.jsonl"));
+  EXPECT_TRUE(FailedWith(Run({"import", "users", dir_ + "/absent.jsonl"}), kInvalid, "absent.jsonl"));
   EXPECT_TRUE(FailedWith(Run({"import", "users", WriteTemp("x.csv", "id\n1\n")}), kUsage, "CSV"));
 }
 
@@ -320,7 +311,8 @@ TEST_F(CliTest, ImportWithFailuresInTheMiddleImportsTheRestAndNamesTheirLines) {
     EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
                             [&](const std::string& l) { return l.find(label) != std::string::npos; }),
               1)
-        << label << "\n" << run.err;
+        << label << "\n"
+        << run.err;
   }
   EXPECT_EQ(Count(), 58u);  // and ada
   EXPECT_EQ(Run({"exists", "users", "r59"}).out, "true\n");
@@ -355,7 +347,6 @@ TEST_F(CliTest, ExportWritesJsonLinesOnlyForNow) {
   EXPECT_EQ(Run({"export", "users", "--format", "jsonl"}).out, Export());
   EXPECT_TRUE(FailedWith(Run({"export", "users", "--format", "csv"}), kUsage, "csv"));
 }
-
 
 // ---- two processes ------------------------------------------------------------------------
 

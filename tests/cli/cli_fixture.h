@@ -26,7 +26,6 @@
 #include "s3db/object_store.h"
 #include "s3db/stores.h"
 
-
 namespace s3db::clitest {
 
 namespace fs = std::filesystem;
@@ -115,8 +114,8 @@ struct Gate {
 
 // Spawns the CLI. With a gate, the child waits until the gate's write end is closed by
 // everyone (it closes its own copy) before it execs.
-inline Child Spawn(const std::string& work_dir, const std::vector<std::string>& args,
-            const RunOptions& options, Gate gate = {}) {
+inline Child Spawn(const std::string& work_dir, const std::vector<std::string>& args, const RunOptions& options,
+                   Gate gate = {}) {
   static int spawned = 0;
   const std::string tag = std::to_string(getpid()) + "-" + std::to_string(spawned++);
   const std::string in_path = work_dir + "/.stdin-" + tag;
@@ -175,8 +174,7 @@ inline RunResult Wait(const Child& child) {
 }
 
 inline std::string Describe(const RunResult& run) {
-  return "exit " + std::to_string(run.exit_code) + "\nstdout:\n" + run.out + "\nstderr:\n" +
-         run.err;
+  return "exit " + std::to_string(run.exit_code) + "\nstdout:\n" + run.out + "\nstderr:\n" + run.err;
 }
 
 // The run exited with `code`; a failure wrote exactly one line, "s3db: ..." mentioning
@@ -187,8 +185,7 @@ inline ::testing::AssertionResult FailedWith(const RunResult& run, int code, con
   }
   const std::vector<std::string> lines = Lines(run.err);
   if (lines.size() != 1 || lines[0].rfind("s3db: ", 0) != 0) {
-    return ::testing::AssertionFailure()
-           << "expected one \"s3db: \" line on stderr, got " << Describe(run);
+    return ::testing::AssertionFailure() << "expected one \"s3db: \" line on stderr, got " << Describe(run);
   }
   if (lines[0].find(needle) == std::string::npos) {
     return ::testing::AssertionFailure() << "stderr lacks \"" << needle << "\": " << Describe(run);
@@ -212,7 +209,7 @@ inline Json WithoutTimestamps(Json record) {
 }
 
 inline const char* kAdaJson = R"({"id":"ada","name":"Ada Lovelace","email":"ada@example.org","age":36,)"
-                       R"("tags":["math"],"address":{"city":"London","country":"UK"}})";
+                              R"("tags":["math"],"address":{"city":"London","country":"UK"}})";
 
 // The suite runs once on file:// and, registered again with S3DB_CLI_TEST_BACKEND=s3
 // (tests/CMakeLists.txt), on the real S3 server of $S3DB_TEST_S3_URI (docs/TESTING.md).
@@ -279,6 +276,5 @@ class CliTest : public ::testing::Test {
   std::string dir_;
   std::string s3_uri_;
 };
-
 
 }  // namespace s3db::clitest

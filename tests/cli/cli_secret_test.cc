@@ -25,8 +25,9 @@ TEST_F(CliSecretTest, SecretsRoundTripUnderThePassphraseAndNeverLeak) {
   ASSERT_TRUE(Succeeded(WithPassphrase({"insert", "acct", R"({"id":"a","name":"x","apiKey":"sk-live-12345"})"})));
   EXPECT_EQ(Json::parse(WithPassphrase({"get", "acct", "a"}).out)["apiKey"], "sk-live-12345");
   // The same passphrase from the environment.
-  EXPECT_EQ(Json::parse(Run({"get", "acct", "a"}, WithEnv("S3DB_PASSPHRASE", "correct horse battery staple")).out)["apiKey"],
-            "sk-live-12345");
+  EXPECT_EQ(
+      Json::parse(Run({"get", "acct", "a"}, WithEnv("S3DB_PASSPHRASE", "correct horse battery staple")).out)["apiKey"],
+      "sk-live-12345");
   // Nothing on disk holds the plaintext.
   for (const auto& entry : fs::recursive_directory_iterator(OnS3() ? dir_ : dir_ + "/db")) {
     if (entry.is_regular_file()) {
@@ -127,10 +128,9 @@ TEST_F(CliTest, CostsFlagPrintsTheLineAfterAFailureToo) {
 }
 
 TEST_F(CliTest, CostsInTheShellArePrintedOnceAtExit) {
-  const RunResult run =
-      RunRaw({"--costs", "--uri", "memory://cli-costs-shell", "shell"},
-             WithStdin("resource create users --schema " + kUsersSchema + "\ninsert users '" + kAdaJson +
-                       "'\nget users ada\nget users ada\n"));
+  const RunResult run = RunRaw({"--costs", "--uri", "memory://cli-costs-shell", "shell"},
+                               WithStdin("resource create users --schema " + kUsersSchema + "\ninsert users '" +
+                                         kAdaJson + "'\nget users ada\nget users ada\n"));
   ASSERT_EQ(run.exit_code, kOk) << Describe(run);
   const Json costs = CostsLine(run);
   EXPECT_GE(costs["requests"]["put"].get<int>(), 2);  // the catalog and the record
@@ -143,8 +143,8 @@ TEST_F(CliTest, BenchOnMemoryPrintsItsJsonLine) {
   const std::vector<std::string> lines = Lines(run.out);
   ASSERT_EQ(lines.size(), 1u) << Describe(run);
   const Json line = Json::parse(lines[0]);
-  for (const char* step : {"insert", "get", "update", "list", "getAll", "count", "listIds_partition", "query",
-                           "delete"}) {
+  for (const char* step :
+       {"insert", "get", "update", "list", "getAll", "count", "listIds_partition", "query", "delete"}) {
     const std::string ops = std::string(step) + "_ops_s";
     const std::string requests = std::string(step) + "_requests";
     ASSERT_TRUE(line.contains(ops)) << ops << " in " << lines[0];

@@ -32,15 +32,11 @@ TEST_F(CliTest, ResourceCreateListShowDrop) {
 
 TEST_F(CliTest, ResourceCreateRejectsTakenNameAndBadSchemaFiles) {
   CreateUsers();
-  EXPECT_TRUE(FailedWith(Run({"resource", "create", "users", "--schema", kUsersSchema}), kConflict,
-                         "users"));
-  EXPECT_TRUE(FailedWith(Run({"resource", "create", "x", "--schema", dir_ + "/absent.json"}),
-                         kInvalid, "absent.json"));
+  EXPECT_TRUE(FailedWith(Run({"resource", "create", "users", "--schema", kUsersSchema}), kConflict, "users"));
+  EXPECT_TRUE(FailedWith(Run({"resource", "create", "x", "--schema", dir_ + "/absent.json"}), kInvalid, "absent.json"));
   const std::string malformed = WriteTemp("malformed.json", R"({"attributes": {"name": )");
-  EXPECT_TRUE(FailedWith(Run({"resource", "create", "x", "--schema", malformed}), kInvalid,
-                         "malformed.json"));
-  const std::string bad_rule =
-      WriteTemp("bad_rule.json", R"({"attributes": {"name": "no-such-type"}})");
+  EXPECT_TRUE(FailedWith(Run({"resource", "create", "x", "--schema", malformed}), kInvalid, "malformed.json"));
+  const std::string bad_rule = WriteTemp("bad_rule.json", R"({"attributes": {"name": "no-such-type"}})");
   EXPECT_TRUE(FailedWith(Run({"resource", "create", "x", "--schema", bad_rule}), kInvalid, ""));
   EXPECT_EQ(Run({"resource", "list"}).out, "users\n");
 }
@@ -102,8 +98,7 @@ TEST_F(CliTest, UnicodeSurvivesTheRoundTrip) {
 TEST_F(CliTest, UpdateMergesNestedObjectsAndKeepsOtherFields) {
   CreateUsers();
   ASSERT_TRUE(Succeeded(Run({"insert", "users", kAdaJson})));
-  const RunResult updated =
-      Run({"update", "users", "ada", R"({"age":37,"address":{"city":"Paris"}})"});
+  const RunResult updated = Run({"update", "users", "ada", R"({"age":37,"address":{"city":"Paris"}})"});
   ASSERT_TRUE(Succeeded(updated));
   const Json record = Json::parse(updated.out);
   EXPECT_EQ(record["age"], 37);
@@ -118,9 +113,9 @@ TEST_F(CliTest, UpdateMergesNestedObjectsAndKeepsOtherFields) {
 
 TEST_F(CliTest, UpsertInsertsWhenAbsentAndMergesWhenPresent) {
   CreateUsers();
-  const RunResult inserted = Run(
-      {"upsert", "users", "grace",
-       R"({"name":"Grace Hopper","email":"grace@navy.mil","address":{"city":"NYC","country":"US"}})"});
+  const RunResult inserted =
+      Run({"upsert", "users", "grace",
+           R"({"name":"Grace Hopper","email":"grace@navy.mil","address":{"city":"NYC","country":"US"}})"});
   ASSERT_TRUE(Succeeded(inserted));
   EXPECT_EQ(Json::parse(inserted.out)["id"], "grace");
   EXPECT_EQ(Count(), 1u);
@@ -176,16 +171,14 @@ TEST_F(CliTest, IdsStartingWithADashFollowDoubleDash) {
 TEST_F(CliTest, ListAndIdsPageWithLimitAndOffset) {
   CreateUsers();
   ImportExamples();
-  const std::vector<std::string> all = {"ada",    "alan",  "barbara", "donald",
-                                        "edsger", "grace", "jorg",    "sophie"};
+  const std::vector<std::string> all = {"ada", "alan", "barbara", "donald", "edsger", "grace", "jorg", "sophie"};
   EXPECT_EQ(Lines(Run({"ids", "users"}).out), all);
   EXPECT_EQ(Json::parse(Run({"--json", "ids", "users"}).out), Json(all));
   EXPECT_EQ(Lines(Run({"ids", "users", "--limit", "3", "--offset", "2"}).out),
             std::vector<std::string>({"barbara", "donald", "edsger"}));
   EXPECT_EQ(Run({"ids", "users", "--offset", "8"}).out, "");
 
-  const std::vector<Json> page =
-      JsonLines(Run({"list", "users", "--limit", "2", "--offset", "1"}).out);
+  const std::vector<Json> page = JsonLines(Run({"list", "users", "--limit", "2", "--offset", "1"}).out);
   ASSERT_EQ(page.size(), 2u);
   EXPECT_EQ(page[0]["id"], "alan");
   EXPECT_EQ(page[1]["id"], "barbara");
@@ -213,8 +206,7 @@ TEST_F(CliTest, QueryMatchesANestedDotPath) {
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids, std::vector<std::string>({"ada", "alan", "sophie"}));
 
-  const RunResult two_fields =
-      Run({"query", "users", R"({"address.country":"UK","active":true})", "--limit", "5"});
+  const RunResult two_fields = Run({"query", "users", R"({"address.country":"UK","active":true})", "--limit", "5"});
   ids.clear();
   for (const Json& record : JsonLines(two_fields.out)) ids.push_back(record["id"]);
   std::sort(ids.begin(), ids.end());
@@ -223,7 +215,6 @@ TEST_F(CliTest, QueryMatchesANestedDotPath) {
   EXPECT_EQ(Run({"query", "users", R"({"address.country":"FR"})"}).out, "");
   EXPECT_TRUE(FailedWith(Run({"query", "users", "[1]"}), kInvalid, "FILTER_JSON"));
 }
-
 
 // ---- persistence and defaults -------------------------------------------------------------
 
@@ -314,8 +305,7 @@ TEST_F(CliTest, ConflictsExitFive) {
 TEST_F(CliTest, StorageErrorsExitSix) {
   // A file:// root below a regular file cannot be created.
   const std::string file = WriteTemp("plain-file", "x");
-  EXPECT_TRUE(FailedWith(RunRaw({"--uri", "file://" + file + "/db", "resource", "list"}), kStorage,
-                         "plain-file"));
+  EXPECT_TRUE(FailedWith(RunRaw({"--uri", "file://" + file + "/db", "resource", "list"}), kStorage, "plain-file"));
 }
 
 TEST_F(CliTest, FailingCommandsLeaveTheStoreUnchanged) {
@@ -376,12 +366,10 @@ TEST_F(CliTest, SecretsInTheUriAreNeverPrinted) {
   // Credentials the S3 store takes from the environment are never printed either.
   RunOptions env_credentials = WithEnv("AWS_SECRET_ACCESS_KEY", "envsecret");
   env_credentials.env["AWS_ACCESS_KEY_ID"] = "AKIA";
-  run = RunRaw({"--uri", "s3://bucket?endpoint=http://127.0.0.1:1", "count", "users"},
-               env_credentials);
+  run = RunRaw({"--uri", "s3://bucket?endpoint=http://127.0.0.1:1", "count", "users"}, env_credentials);
   EXPECT_NE(run.exit_code, kOk);
   EXPECT_EQ(run.err.find("envsecret"), std::string::npos) << Describe(run);
 }
-
 
 // ---- shell --------------------------------------------------------------------------------
 
@@ -504,8 +492,8 @@ TEST_F(CliTest, ShellReportsUnterminatedQuotesAndRejectsStdinCommands) {
 }
 
 TEST_F(CliTest, ShellFlagsApplyPerLineAndForTheWholeSession) {
-  const std::string script = "resource create users --schema " + kUsersSchema + "\n" +
-                             "insert users '" + kAdaJson + "'\n" +
+  const std::string script = "resource create users --schema " + kUsersSchema + "\n" + "insert users '" + kAdaJson +
+                             "'\n" +
                              "get users ada --meta\n"
                              "get users ada\n"
                              "ids users --json\n";
@@ -525,8 +513,8 @@ TEST_F(CliTest, ShellFlagsApplyPerLineAndForTheWholeSession) {
 }
 
 TEST_F(CliTest, ShellOnFileStorePersistsForLaterInvocations) {
-  const RunResult run = Run({"shell"}, WithStdin("resource create users --schema " + kUsersSchema +
-                                                 "\n" + "insert users '" + kAdaJson + "'\n"));
+  const RunResult run = Run({"shell"}, WithStdin("resource create users --schema " + kUsersSchema + "\n" +
+                                                 "insert users '" + kAdaJson + "'\n"));
   ASSERT_TRUE(Succeeded(run));
   EXPECT_EQ(Run({"exists", "users", "ada"}).out, "true\n");
 }
@@ -539,8 +527,8 @@ TEST_F(CliTest, ShellWithAnUnusableUriFailsAtOnce) {
 // ---- the demo -----------------------------------------------------------------------------
 
 TEST_F(CliTest, DemoScriptRunsTwiceOnTheSameStore) {
-  const std::string command = "bash '" + std::string(S3DB_SOURCE_DIR) + "/scripts/demo.sh' '" +
-                              S3DB_CLI_PATH + "' > '" + dir_ + "/demo.out' 2>&1";
+  const std::string command = "bash '" + std::string(S3DB_SOURCE_DIR) + "/scripts/demo.sh' '" + S3DB_CLI_PATH +
+                              "' > '" + dir_ + "/demo.out' 2>&1";
   const std::string with_store = "S3DB_URI='" + StoreUri() + "' " + command;
   ASSERT_EQ(std::system(with_store.c_str()), 0) << ReadFile(dir_ + "/demo.out");
   ASSERT_EQ(std::system(with_store.c_str()), 0) << ReadFile(dir_ + "/demo.out");

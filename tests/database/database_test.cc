@@ -3,10 +3,10 @@
 
 #include <thread>
 
-#include "support/definitions.h"
-#include "support/test_stores.h"
 #include "s3db/database.h"
 #include "s3db/stores.h"
+#include "support/definitions.h"
+#include "support/test_stores.h"
 
 namespace s3db {
 namespace {

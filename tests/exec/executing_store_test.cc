@@ -35,14 +35,24 @@ class FlakyStore : public ObjectStore {
     if (fail_next.fetch_sub(1) > 0) return decltype(f())(Status(code, "injected"));
     return f();
   }
-  Result<ObjectInfo> Put(const PutRequest& r) override { return Wrap([&] { return inner_->Put(r); }); }
-  Result<GetResult> Get(const std::string& k) override { return Wrap([&] { return inner_->Get(k); }); }
-  Result<ObjectInfo> Head(const std::string& k) override { return Wrap([&] { return inner_->Head(k); }); }
-  Status Delete(const std::string& k) override { return Wrap([&] { return inner_->Delete(k); }); }
+  Result<ObjectInfo> Put(const PutRequest& r) override {
+    return Wrap([&] { return inner_->Put(r); });
+  }
+  Result<GetResult> Get(const std::string& k) override {
+    return Wrap([&] { return inner_->Get(k); });
+  }
+  Result<ObjectInfo> Head(const std::string& k) override {
+    return Wrap([&] { return inner_->Head(k); });
+  }
+  Status Delete(const std::string& k) override {
+    return Wrap([&] { return inner_->Delete(k); });
+  }
   Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& k) override {
     return Wrap([&] { return inner_->DeleteMany(k); });
   }
-  Result<ListPage> List(const ListRequest& r) override { return Wrap([&] { return inner_->List(r); }); }
+  Result<ListPage> List(const ListRequest& r) override {
+    return Wrap([&] { return inner_->List(r); });
+  }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
 
@@ -176,7 +186,7 @@ TEST(RequestSlots, GrowingCapacityAdmitsWaitersAtOnceAndEqualsGoInArrivalOrder) 
     while (slots.waiting() < i + 1) std::this_thread::yield();  // arrive one after another
   }
   slots.SetCapacity(2);  // one more slot: the first to arrive gets it, no release needed
-  waiters[0].join();      // hangs if the slot went to another waiter
+  waiters[0].join();     // hangs if the slot went to another waiter
   EXPECT_EQ(slots.in_flight(), 2);
   EXPECT_EQ(slots.waiting(), 2);
   slots.SetCapacity(4);  // room for both others at once

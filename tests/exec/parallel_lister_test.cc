@@ -5,8 +5,8 @@
 #include <random>
 
 #include "exec/parallel_lister.h"
-#include "support/test_stores.h"
 #include "format/key_layout.h"
+#include "support/test_stores.h"
 #include "util/parallel.h"
 
 namespace s3db {
@@ -43,7 +43,7 @@ TEST_P(ParallelListerTest, EqualsSequentialListingOnSkewedIds) {
   auto store = stores_.Open();
   const std::string prefix = "db/resource=r/data/id=";
   std::vector<std::string> ids;
-  for (int i = 0; i < 1500; ++i) ids.push_back(format::NewId());                  // uniform
+  for (int i = 0; i < 1500; ++i) ids.push_back(format::NewId());                       // uniform
   for (int i = 0; i < 1300; ++i) ids.push_back("user-" + std::to_string(100000 + i));  // one hot range
   for (const char* odd : {"~tilde", "%25pct", "-dash", ".dot", "_under", "Z", "z"}) ids.push_back(odd);
   // Keys around the prefix that must not be listed.

@@ -16,14 +16,12 @@ RetryPolicy Fixed(double r, RetryOptions options = {}) {
 
 TEST(RetryPolicyTest, RetriesOnlyRetryableErrors) {
   RetryPolicy policy = Fixed(0.5);
-  for (ErrorCode code : {ErrorCode::kSlowDown, ErrorCode::kTimeout, ErrorCode::kNetwork,
-                         ErrorCode::kIOError}) {
+  for (ErrorCode code : {ErrorCode::kSlowDown, ErrorCode::kTimeout, ErrorCode::kNetwork, ErrorCode::kIOError}) {
     EXPECT_TRUE(policy.ShouldRetry(Status(code, "x"), 1)) << ErrorCodeName(code);
   }
-  for (ErrorCode code : {ErrorCode::kNotFound, ErrorCode::kPreconditionFailed,
-                         ErrorCode::kAccessDenied, ErrorCode::kInvalidArgument,
-                         ErrorCode::kMetadataTooLarge, ErrorCode::kUnsupported,
-                         ErrorCode::kConflict}) {
+  for (ErrorCode code :
+       {ErrorCode::kNotFound, ErrorCode::kPreconditionFailed, ErrorCode::kAccessDenied, ErrorCode::kInvalidArgument,
+        ErrorCode::kMetadataTooLarge, ErrorCode::kUnsupported, ErrorCode::kConflict}) {
     EXPECT_FALSE(policy.ShouldRetry(Status(code, "x"), 1)) << ErrorCodeName(code);
   }
   EXPECT_FALSE(policy.ShouldRetry(Status::Ok(), 1));

@@ -58,8 +58,7 @@ TEST(Base36, StrictParsing) {
 }
 
 TEST(ResourceName, AcceptsTheAllowedShapes) {
-  for (const char* good :
-       {"users", "Users", "u", "0", "9lives", "order-items", "order_items", "a-", "a_"}) {
+  for (const char* good : {"users", "Users", "u", "0", "9lives", "order-items", "order_items", "a-", "a_"}) {
     EXPECT_TRUE(ValidateResourceName(good).ok()) << good;
   }
   EXPECT_TRUE(ValidateResourceName(std::string(64, 'n')).ok());
@@ -95,8 +94,8 @@ TEST(ResourceName, RejectionsNameTheNameAndTheRule) {
 }
 
 TEST(Id, AcceptsCallerIds) {
-  for (const char* good : {"a", "-dash", "...", ".x", "x.", "user 1", " ", "Olá", "😀", "50%", "a=b",
-                           "a\\b", "~", "\xC2\x80"}) {  // U+0080 is not < 0x20 or 0x7F
+  for (const char* good : {"a", "-dash", "...", ".x", "x.", "user 1", " ", "Olá", "😀", "50%", "a=b", "a\\b", "~",
+                           "\xC2\x80"}) {  // U+0080 is not < 0x20 or 0x7F
     EXPECT_TRUE(ValidateId(good).ok()) << good << ": " << ValidateId(good).message();
   }
   EXPECT_TRUE(ValidateId(std::string(256, 'x')).ok());
@@ -134,10 +133,8 @@ TEST(Id, RejectionsNameTheIdAndTheRule) {
 }
 
 TEST(Id, MessagesEscapeControlCharactersAndShortenLongIds) {
-  EXPECT_NE(ValidateId("a\nb").message().find(R"(id "a\x0Ab")"), std::string::npos)
-      << ValidateId("a\nb").message();
-  EXPECT_NE(ValidateId("caf\xE9").message().find(R"("caf\xE9")"), std::string::npos)
-      << ValidateId("caf\xE9").message();
+  EXPECT_NE(ValidateId("a\nb").message().find(R"(id "a\x0Ab")"), std::string::npos) << ValidateId("a\nb").message();
+  EXPECT_NE(ValidateId("caf\xE9").message().find(R"("caf\xE9")"), std::string::npos) << ValidateId("caf\xE9").message();
   const std::string long_id = std::string(300, 'x');
   const std::string message = ValidateId(long_id).message();
   EXPECT_NE(message.find("\"" + std::string(64, 'x') + "\"..."), std::string::npos) << message;
@@ -170,20 +167,16 @@ TEST(IdSegment, DecodeRejectsAnythingEncodeWouldNotWrite) {
     std::string message_part;
   };
   const std::vector<Case> cases = {
-      {"", "does not hold a valid id"},
-      {"%", "malformed %-escape"},
-      {"a%2", "malformed %-escape"},
-      {"a%zz", "malformed %-escape"},
-      {"a%2fb", "does not hold a valid id"},   // decodes to "a/b"
-      {"%2E", "does not hold a valid id"},     // "."
-      {"%2E%2E", "does not hold a valid id"},  // ".."
-      {"a%0Ab", "does not hold a valid id"},   // control character
-      {"caf%E9", "does not hold a valid id"},  // not UTF-8
-      {"a%3db", "not canonically encoded"},    // lower-case hex
-      {"a=b", "not canonically encoded"},      // '=' must be escaped
-      {"a b", "not canonically encoded"},
-      {"%41", "not canonically encoded"},  // 'A' needs no escape
-      {"%7E", "not canonically encoded"},  // '~' is unreserved
+      {"", "does not hold a valid id"},       {"%", "malformed %-escape"},           {"a%2", "malformed %-escape"},
+      {"a%zz", "malformed %-escape"},         {"a%2fb", "does not hold a valid id"},  // decodes to "a/b"
+      {"%2E", "does not hold a valid id"},                                            // "."
+      {"%2E%2E", "does not hold a valid id"},                                         // ".."
+      {"a%0Ab", "does not hold a valid id"},                                          // control character
+      {"caf%E9", "does not hold a valid id"},                                         // not UTF-8
+      {"a%3db", "not canonically encoded"},                                           // lower-case hex
+      {"a=b", "not canonically encoded"},                                             // '=' must be escaped
+      {"a b", "not canonically encoded"},     {"%41", "not canonically encoded"},     // 'A' needs no escape
+      {"%7E", "not canonically encoded"},                                             // '~' is unreserved
   };
   for (const auto& [segment, message_part] : cases) {
     Result<std::string> id = DecodeIdFromKey(segment);
@@ -289,20 +282,20 @@ TEST(KeyLayoutPartition, APrefixValueNeverMatchesALongerValue) {
 TEST(KeyLayoutPartition, ParseRejectsWhatPartitionKeyNeverWrites) {
   const KeyLayout layout("");
   for (const char* bad : {
-           "resource=users/partition=byRegion/id=x",              // no field level
-           "resource=users/partition=byRegion/region=eu",          // no id level
-           "resource=users/partition=byRegion/region=eu/x",        // last level is not id=
-           "resource=users/partition=by Region/region=eu/id=x",    // bad partition name
-           "resource=users/partition=_p/region=eu/id=x",           // reserved start
-           "resource=users/partition=byRegion/region/id=x",        // level without '='
-           "resource=users/partition=byRegion/=eu/id=x",           // empty field
-           "resource=users/partition=byRegion/region=a b/id=x",    // raw space
-           "resource=users/partition=byRegion/region=%2f/id=x",    // lower-case hex
-           "resource=users/partition=byRegion/region=%41/id=x",    // unneeded escape
-           "resource=users/partition=byRegion/region=%4/id=x",     // malformed escape
-           "resource=users/partition=byRegion/region=eu/id=",      // empty id
-           "resource=users/partition=byRegion/region=eu/id=a%2Fb", // id with '/'
-           "resource=users2/partition=byRegion/region=eu/id=x",    // another resource
+           "resource=users/partition=byRegion/id=x",                // no field level
+           "resource=users/partition=byRegion/region=eu",           // no id level
+           "resource=users/partition=byRegion/region=eu/x",         // last level is not id=
+           "resource=users/partition=by Region/region=eu/id=x",     // bad partition name
+           "resource=users/partition=_p/region=eu/id=x",            // reserved start
+           "resource=users/partition=byRegion/region/id=x",         // level without '='
+           "resource=users/partition=byRegion/=eu/id=x",            // empty field
+           "resource=users/partition=byRegion/region=a b/id=x",     // raw space
+           "resource=users/partition=byRegion/region=%2f/id=x",     // lower-case hex
+           "resource=users/partition=byRegion/region=%41/id=x",     // unneeded escape
+           "resource=users/partition=byRegion/region=%4/id=x",      // malformed escape
+           "resource=users/partition=byRegion/region=eu/id=",       // empty id
+           "resource=users/partition=byRegion/region=eu/id=a%2Fb",  // id with '/'
+           "resource=users2/partition=byRegion/region=eu/id=x",     // another resource
            "resource=users/data/id=x",                              // a record
        }) {
     EXPECT_EQ(layout.ParsePartitionKey("users", bad), std::nullopt) << bad;
@@ -343,9 +336,7 @@ TEST(KeyLayoutPartition, RandomSegmentsRoundTrip) {
 
 // Random valid ids: 1..256 bytes drawn from every UTF-8 length class, minus '/' and controls.
 std::string RandomId(std::mt19937& rng) {
-  auto pick = [&rng](uint32_t lo, uint32_t hi) {
-    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
-  };
+  auto pick = [&rng](uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); };
   std::string id;
   const size_t target = pick(1, 256);
   while (id.size() < target) {
@@ -415,13 +406,12 @@ TEST(KeyLayoutProperty, ResourcesNeverClaimEachOthersKeys) {
 
 TEST(KeyLayout, IdFromRecordKeyRejectsEverythingElse) {
   const KeyLayout layout("");
-  for (const char* key :
-       {"s3db.json", "resource=users/", "resource=users/data/id=", "resource=users/data/id=a/b",
-        "resource=users/data/id=a%2fb", "resource=users/data/id=a b", "resource=users/data/id=.",
-        "resource=users/data/idx=a",
-        "resource=users/partition=byRegion/"
-        "region=eu/id=abc",
-        "Resource=users/data/id=abc", "/resource=users/data/id=abc"}) {
+  for (const char* key : {"s3db.json", "resource=users/", "resource=users/data/id=", "resource=users/data/id=a/b",
+                          "resource=users/data/id=a%2fb", "resource=users/data/id=a b", "resource=users/data/id=.",
+                          "resource=users/data/idx=a",
+                          "resource=users/partition=byRegion/"
+                          "region=eu/id=abc",
+                          "Resource=users/data/id=abc", "/resource=users/data/id=abc"}) {
     EXPECT_EQ(layout.IdFromRecordKey("users", key), std::nullopt) << key;
   }
   EXPECT_EQ(layout.IdFromRecordKey("users", "resource=users/data/id=abc"), "abc");

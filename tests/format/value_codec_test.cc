@@ -30,8 +30,7 @@ using testing::ReadJsonLines;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c > 0x7E) {
-      return ::testing::AssertionFailure()
-             << "byte " << static_cast<int>(c) << " at " << i << " in " << text;
+      return ::testing::AssertionFailure() << "byte " << static_cast<int>(c) << " at " << i << " in " << text;
     }
   }
   if (text.front() == ' ' || text.back() == ' ') {
@@ -45,8 +44,7 @@ using testing::ReadJsonLines;
   if (auto safe = IsHeaderSafe(encoded); !safe) return safe << " for " << value.dump();
   Result<json> decoded = DecodeValue(encoded);
   if (!decoded.ok()) {
-    return ::testing::AssertionFailure()
-           << encoded << " does not decode: " << decoded.status().ToString();
+    return ::testing::AssertionFailure() << encoded << " does not decode: " << decoded.status().ToString();
   }
   return IdenticalJson(value, *decoded) << " (encoded " << encoded << ")";
 }
@@ -86,8 +84,7 @@ TEST(ValueCodecVectors, EveryErrorLineIsCorruption) {
     Result<json> decoded = DecodeValue(encoded);
     ASSERT_FALSE(decoded.ok()) << encoded << " decoded to " << decoded->dump();
     EXPECT_EQ(decoded.code(), ErrorCode::kCorruption);
-    EXPECT_NE(decoded.status().message().find(vector.at("message_contains").get<std::string>()),
-              std::string::npos)
+    EXPECT_NE(decoded.status().message().find(vector.at("message_contains").get<std::string>()), std::string::npos)
         << decoded.status().message();
   }
 }
@@ -136,8 +133,8 @@ TEST(ValueCodec, IntegerFastPathAgreesWithTheJsonParserOnEveryShape) {
   // Canonical integers up to 18 digits skip the parser; everything else goes through it.
   // Either way the value and its type are what json::parse gives.
   for (const char* text : {"0", "7", "-7", "10", "-10", "123456789012345678", "-123456789012345678",
-                           "999999999999999999", "1234567890123456789", "-9223372036854775808",
-                           "18446744073709551615", "18446744073709551616", "-0", "1.5", "1e3", "-2E-2"}) {
+                           "999999999999999999", "1234567890123456789", "-9223372036854775808", "18446744073709551615",
+                           "18446744073709551616", "-0", "1.5", "1e3", "-2E-2"}) {
     const json parsed = json::parse(text);
     Result<json> decoded = DecodeValue(std::string("d") + text);
     ASSERT_TRUE(decoded.ok()) << text << ": " << decoded.status().ToString();
@@ -157,8 +154,7 @@ TEST(ValueCodec, ValuesJsonCannotHoldAreEncodedAsNlohmannDumpsThem) {
   // Invalid UTF-8 becomes U+FFFD, at the top level and nested alike, and still decodes.
   const std::string latin1 = "caf\xE9";
   EXPECT_EQ(DecodeValue(EncodeValue(latin1)).value(), json("caf\xEF\xBF\xBD"));
-  EXPECT_EQ(DecodeValue(EncodeValue(json::array({latin1}))).value(),
-            json::array({"caf\xEF\xBF\xBD"}));
+  EXPECT_EQ(DecodeValue(EncodeValue(json::array({latin1}))).value(), json::array({"caf\xEF\xBF\xBD"}));
   const json binary = json::binary({1, 2}, 7);
   EXPECT_EQ(EncodeValue(binary), R"(j{"bytes":[1,2],"subtype":7})");
 }
@@ -181,8 +177,7 @@ TEST(ValueCodec, ErrorMessagesQuoteAtMostFortyCharacters) {
   // Unprintable bytes are shown escaped, never raw.
   Result<json> raw = DecodeValue("s\xC3\xA9\n");
   ASSERT_FALSE(raw.ok());
-  EXPECT_NE(raw.status().message().find(R"("s\xC3\xA9\x0A")"), std::string::npos)
-      << raw.status().message();
+  EXPECT_NE(raw.status().message().find(R"("s\xC3\xA9\x0A")"), std::string::npos) << raw.status().message();
   EXPECT_NE(raw.status().message().find("offset 1"), std::string::npos);
 }
 
@@ -328,8 +323,8 @@ TEST(ValueCodecProperty, TwoThousandRandomValuesRoundTripAndAreHeaderSafe) {
   RandomJson random(20240601);
   for (int i = 0; i < 2000; ++i) {
     const json value = random.Value(/*depth=*/4);
-    ASSERT_TRUE(RoundTrips(value))
-        << "value #" << i << ": " << value.dump(-1, ' ', true, json::error_handler_t::replace);
+    ASSERT_TRUE(RoundTrips(value)) << "value #" << i << ": "
+                                   << value.dump(-1, ' ', true, json::error_handler_t::replace);
   }
 }
 
@@ -399,8 +394,7 @@ TEST(ValueCodecTyped, EveryGoldenLine) {
       Result<SealedValue> decoded = DecodeSealed(encoded);
       ASSERT_FALSE(decoded.ok());
       EXPECT_EQ(decoded.code(), ErrorCode::kCorruption);
-      EXPECT_NE(decoded.status().message().find(vector.at("message_contains").get<std::string>()),
-                std::string::npos)
+      EXPECT_NE(decoded.status().message().find(vector.at("message_contains").get<std::string>()), std::string::npos)
           << decoded.status().message();
     } else {
       ADD_FAILURE() << "unknown kind " << kind;

@@ -12,13 +12,12 @@
 #include <set>
 #include <thread>
 
+#include "s3db/database.h"
 #include "support/fault_store.h"
 #include "support/raw_objects.h"
 #include "support/test_stores.h"
-#include "s3db/database.h"
 
 namespace s3db::partition_testing {
-
 
 using testing::Backend;
 using testing::FaultStore;
@@ -104,6 +103,5 @@ class PartitionTest : public ::testing::TestWithParam<Backend> {
   std::shared_ptr<FaultStore::Control> control_ = std::make_shared<FaultStore::Control>();
   std::unique_ptr<Database> db_ = Connect();
 };
-
 
 }  // namespace s3db::partition_testing

@@ -11,9 +11,8 @@ TEST_P(PartitionTest, DeleteAllDeletesWhatItCanAndNamesWhatItCouldNot) {
     users.Insert({{"id", id}, {"name", id}, {"region", "eu"}});
   }
   const std::string stuck = "db/resource=users/data/id=a2";
-  control_->FailWhen([&](FaultStore::Op op, const std::string& key) {
-    return op == FaultStore::Op::kDeleteManyKey && key == stuck;
-  });
+  control_->FailWhen(
+      [&](FaultStore::Op op, const std::string& key) { return op == FaultStore::Op::kDeleteManyKey && key == stuck; });
   try {
     users.DeleteAll();
     FAIL() << "DeleteAll reported success with a record left";

@@ -11,7 +11,7 @@ TEST_P(PartitionTest, InsertWritesOneEmptyReferencePerPartitionInTheDocumentedLa
   users.Insert(Ada());
   const std::set<std::string> expected = {
       "db/resource=users/partition=byActive/active=true/id=ada",
-      "db/resource=users/partition=byBorn/born=1990-05-17/id=ada",  // date: the day
+      "db/resource=users/partition=byBorn/born=1990-05-17/id=ada",        // date: the day
       "db/resource=users/partition=byCountry/address.country=Po/id=ada",  // maxlength:2
       "db/resource=users/partition=byPlace/address.country=Portugal/address.state=Lisboa/id=ada",
       // The array form keeps its order: tier before region, not byte order.
@@ -29,8 +29,8 @@ TEST_P(PartitionTest, InsertWritesOneEmptyReferencePerPartitionInTheDocumentedLa
 
 TEST_P(PartitionTest, AValueNeverMatchesALongerOneThatStartsWithIt) {
   Resource& users = db_->CreateResource(Users());
-  for (const auto& [id, region] : std::vector<std::pair<std::string, std::string>>{
-           {"a", "eu"}, {"b", "eu-west"}, {"c", "eu/west"}, {"d", "e"}}) {
+  for (const auto& [id, region] :
+       std::vector<std::pair<std::string, std::string>>{{"a", "eu"}, {"b", "eu-west"}, {"c", "eu/west"}, {"d", "e"}}) {
     users.Insert({{"id", id}, {"name", id}, {"region", region}});
   }
   EXPECT_EQ(users.ListIds(In("byRegion", {{"region", "eu"}})), std::vector<std::string>{"a"});
@@ -44,9 +44,9 @@ TEST_P(PartitionTest, AValueNeverMatchesALongerOneThatStartsWithIt) {
 
 TEST_P(PartitionTest, ValuesWithSlashesEqualsPercentsSpacesAndUnicodeAreEscaped) {
   Resource& users = db_->CreateResource(Users());
-  const std::vector<std::string> values = {"a/b",  "k=v",       "50%",      "two words", " lead",  "trail ",
-                                           "%2F",  "id=x/id=y", "São Paulo", "日本",       "😀",      "",
-                                           "../..", "a\\b",     "?&#"};
+  const std::vector<std::string> values = {"a/b",    "k=v", "50%",       "two words", " lead",
+                                           "trail ", "%2F", "id=x/id=y", "São Paulo", "日本",
+                                           "😀",      "",    "../..",     "a\\b",      "?&#"};
   for (size_t i = 0; i < values.size(); ++i) {
     users.Insert({{"id", "r" + std::to_string(i)}, {"name", "n"}, {"region", values[i]}});
   }
@@ -244,12 +244,11 @@ TEST_P(PartitionTest, UnverifiedReadsTrustTheReferencesAndOnlyList) {
   EXPECT_EQ(users.ListIds(eu), (std::vector<std::string>{"bob", "cy"}));
 }
 
-
 TEST_P(PartitionTest, QueryReadsOnlyThePartitionItsFilterPins) {
   Resource& users = db_->CreateResource(Users());
   for (int i = 0; i < 12; ++i) {
-    users.Insert({{"id", "u" + std::to_string(i)}, {"name", "n"}, {"region", i % 4 ? "us" : "eu"},
-                  {"active", i % 2 == 0}});
+    users.Insert(
+        {{"id", "u" + std::to_string(i)}, {"name", "n"}, {"region", i % 4 ? "us" : "eu"}, {"active", i % 2 == 0}});
   }
   control_->ResetCounts();
   std::vector<Record> eu = users.Query({{"region", "eu"}});

@@ -5,9 +5,9 @@
 #include <atomic>
 #include <thread>
 
-#include "support/test_stores.h"
 #include "index/unique_index.h"
 #include "s3db/database.h"
+#include "support/test_stores.h"
 #include "util/time_format.h"
 
 namespace s3db {

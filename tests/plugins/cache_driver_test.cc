@@ -21,11 +21,16 @@ enum class Driver { kMemory, kFile, kS3OnMemory, kS3OnFile, kS3OnRgw };
 
 std::string DriverName(Driver d) {
   switch (d) {
-    case Driver::kMemory: return "Memory";
-    case Driver::kFile: return "File";
-    case Driver::kS3OnMemory: return "S3OnMemoryStore";
-    case Driver::kS3OnFile: return "S3OnFileStore";
-    case Driver::kS3OnRgw: return "S3OnRgw";
+    case Driver::kMemory:
+      return "Memory";
+    case Driver::kFile:
+      return "File";
+    case Driver::kS3OnMemory:
+      return "S3OnMemoryStore";
+    case Driver::kS3OnFile:
+      return "S3OnFileStore";
+    case Driver::kS3OnRgw:
+      return "S3OnRgw";
   }
   return "?";
 }
@@ -44,7 +49,8 @@ class CacheDriverTest : public ::testing::TestWithParam<Driver> {
 
   std::unique_ptr<CacheDriver> Make() {
     switch (GetParam()) {
-      case Driver::kMemory: return NewMemoryCache(options_);
+      case Driver::kMemory:
+        return NewMemoryCache(options_);
       case Driver::kFile: {
         auto d = NewFileCache(options_);
         EXPECT_TRUE(d.ok()) << d.status().ToString();
@@ -174,7 +180,9 @@ TEST_P(CacheDriverTest, ManyThreadsHammeringOneCache) {
           case 0:
             if (k % 4 == t) (void)cache->Put(key, key + "=" + std::string(rng() % 200, 'v'), milliseconds(5000));
             break;
-          case 1: (void)cache->Invalidate(key); break;
+          case 1:
+            (void)cache->Invalidate(key);
+            break;
           default: {
             std::optional<std::string> v = cache->Get(key);
             if (v) {

@@ -8,13 +8,12 @@
 #include "exec/executing_store.h"
 #include "plugin_test_util.h"
 #include "plugins/plugin_host.h"
-#include "s3db/plugin.h"
 #include "s3db/object_store.h"
+#include "s3db/plugin.h"
 #include "s3db/stores.h"
 
 namespace s3db {
 namespace {
-
 
 enum class Kind { kMemory, kFile };
 
@@ -61,9 +60,8 @@ TEST(CostPrices, MatchS3StandardAndDeleteIsFree) {
 
 TEST(CostTotals, LineHasTheContractsMembersInOrder) {
   CostTotals t;
-  EXPECT_EQ(t.ToLine(),
-            R"({"requests":{"put":0,"get":0,"head":0,"list":0,"delete":0,"copy":0,"post":0},)"
-            R"("bytes_out":0,"bytes_in":0,"usd":0.0})");
+  EXPECT_EQ(t.ToLine(), R"({"requests":{"put":0,"get":0,"head":0,"list":0,"delete":0,"copy":0,"post":0},)"
+                        R"("bytes_out":0,"bytes_in":0,"usd":0.0})");
   t.requests = {1, 2, 3, 4, 5, 6, 7};
   t.bytes_out = 10;
   t.bytes_in = 20;
@@ -82,12 +80,12 @@ TEST_P(CostsOnStore, CountsAKnownSequenceExactlyOnceEach) {
   CostsPlugin costs("db");
   auto store = costs.Wrap(Backend());
   const std::string users = "db/resource=users/data/id=";
-  ASSERT_TRUE(store->Put(MakePut("db/s3db.json", "{}")).ok());                                   // out 2
-  ASSERT_TRUE(store->Put(MakePut(users + "a", "hello", {{"0", "Ada"}, {"_v", "1"}})).ok());      // out 5+3+1
+  ASSERT_TRUE(store->Put(MakePut("db/s3db.json", "{}")).ok());                               // out 2
+  ASSERT_TRUE(store->Put(MakePut(users + "a", "hello", {{"0", "Ada"}, {"_v", "1"}})).ok());  // out 5+3+1
   PutRequest again = MakePut(users + "a", "hello", {{"0", "Ada"}, {"_v", "1"}});
   again.if_none_match_star = true;
   EXPECT_EQ(store->Put(again).code(), ErrorCode::kPreconditionFailed);  // a failed PUT is billed too
-  EXPECT_TRUE(store->Get(users + "a").ok());                                                     // in 5
+  EXPECT_TRUE(store->Get(users + "a").ok());                            // in 5
   EXPECT_EQ(store->Get(users + "zz").code(), ErrorCode::kNotFound);
   EXPECT_EQ(store->Head("db/resource=orders/data/id=o").code(), ErrorCode::kNotFound);
   ListRequest list_users;
@@ -102,9 +100,8 @@ TEST_P(CostsOnStore, CountsAKnownSequenceExactlyOnceEach) {
   EXPECT_TRUE(store->List(list_all).ok());
   EXPECT_TRUE(store->Get("db/s3db.json").ok());  // in 2
 
-  EXPECT_EQ(costs.Totals().ToLine(),
-            R"({"requests":{"put":3,"get":3,"head":1,"list":2,"delete":1,"copy":0,"post":2},)"
-            R"("bytes_out":20,"bytes_in":7,"usd":3.66e-05})");
+  EXPECT_EQ(costs.Totals().ToLine(), R"({"requests":{"put":3,"get":3,"head":1,"list":2,"delete":1,"copy":0,"post":2},)"
+                                     R"("bytes_out":20,"bytes_in":7,"usd":3.66e-05})");
   EXPECT_EQ(costs.ToJson(), costs.Totals().ToJson());
 
   CostTotals u = costs.ResourceTotals("users");
@@ -144,10 +141,18 @@ TEST_P(CostsOnStore, AgreesWithAnIndependentCounterUnderConcurrency) {
       for (int i = 0; i < 150; ++i) {
         std::string key = "db/resource=r" + std::to_string(rng() % 3) + "/data/id=" + std::to_string(rng() % 20);
         switch (rng() % 6) {
-          case 0: (void)store->Put(MakePut(key, std::string(rng() % 50, 'x'), {{"0", "v" + std::to_string(i)}})); break;
-          case 1: (void)store->Get(key); break;
-          case 2: (void)store->Head(key); break;
-          case 3: (void)store->Delete(key); break;
+          case 0:
+            (void)store->Put(MakePut(key, std::string(rng() % 50, 'x'), {{"0", "v" + std::to_string(i)}}));
+            break;
+          case 1:
+            (void)store->Get(key);
+            break;
+          case 2:
+            (void)store->Head(key);
+            break;
+          case 3:
+            (void)store->Delete(key);
+            break;
           case 4: {
             ListRequest r;
             r.prefix = "db/resource=r1/";
@@ -155,7 +160,9 @@ TEST_P(CostsOnStore, AgreesWithAnIndependentCounterUnderConcurrency) {
             (void)store->List(r);
             break;
           }
-          default: (void)store->DeleteMany({key, key + "-b"}); break;
+          default:
+            (void)store->DeleteMany({key, key + "-b"});
+            break;
         }
       }
     });
@@ -185,12 +192,12 @@ TEST(CostsAttribution, FollowsTheKeyLayout) {
   CostsPlugin costs("a/b/");  // outer slashes dropped, as the key layout does
   costs.Count(RequestKind::kGet, "a/b/resource=users/data/id=1", 0, 0);
   costs.Count(RequestKind::kList, "a/b/resource=users/", 0, 0);
-  costs.Count(RequestKind::kList, "a/b/resource=user", 0, 0);              // ambiguous prefix: database only
-  costs.Count(RequestKind::kGet, "a/b/s3db.json", 0, 0);                   // the catalog
+  costs.Count(RequestKind::kList, "a/b/resource=user", 0, 0);                 // ambiguous prefix: database only
+  costs.Count(RequestKind::kGet, "a/b/s3db.json", 0, 0);                      // the catalog
   costs.Count(RequestKind::kGet, "a/b/plugin=cache/resource=users/x", 0, 0);  // cache objects
-  costs.Count(RequestKind::kGet, "other/resource=users/data/id=1", 0, 0);  // outside the database
-  costs.Count(RequestKind::kGet, "a/bc/resource=users/data/id=1", 0, 0);   // not our prefix
-  costs.Count(RequestKind::kGet, "a/b/resource=/x", 0, 0);                 // empty name
+  costs.Count(RequestKind::kGet, "other/resource=users/data/id=1", 0, 0);     // outside the database
+  costs.Count(RequestKind::kGet, "a/bc/resource=users/data/id=1", 0, 0);      // not our prefix
+  costs.Count(RequestKind::kGet, "a/b/resource=/x", 0, 0);                    // empty name
   EXPECT_EQ(costs.Totals().total_requests(), 8u);
   EXPECT_EQ(costs.ResourceTotals("users").total_requests(), 2u);
   EXPECT_EQ(costs.ByResource().size(), 1u);

@@ -163,8 +163,9 @@ TEST(Hooks, AfterHookFailuresAreEventsAndTheOtherHooksStillRun) {
   EXPECT_EQ(failed, 1u);
   EXPECT_EQ(ran, 2);
   ASSERT_EQ(reported.size(), 1u);
-  EXPECT_EQ(reported[0], (Json{{"resource", "users"}, {"hook", "afterInsert"}, {"index", 1}, {"id", "u1"},
-                               {"message", "mailer down"}}));
+  EXPECT_EQ(
+      reported[0],
+      (Json{{"resource", "users"}, {"hook", "afterInsert"}, {"index", 1}, {"id", "u1"}, {"message", "mailer down"}}));
 
   hooks.AddAfterUpdate([](const Record&) { throw 1; });
   EXPECT_EQ(hooks.RunAfterUpdate(MakeRecord("u2"), events), 1u);

@@ -52,10 +52,12 @@ TEST(Memoizer, InvalidateAndClearForceARecompute) {
 TEST(Memoizer, AFailureIsNotCached) {
   Memoizer<std::string> memo(std::chrono::minutes(1));
   int calls = 0;
-  EXPECT_THROW(memo.Get("k", [&]() -> std::string {
-    ++calls;
-    throw std::runtime_error("backend down");
-  }), std::runtime_error);
+  EXPECT_THROW(memo.Get("k",
+                        [&]() -> std::string {
+                          ++calls;
+                          throw std::runtime_error("backend down");
+                        }),
+               std::runtime_error);
   EXPECT_EQ(memo.size(), 0u);
   EXPECT_EQ(memo.Get("k", [&] { return std::to_string(++calls); }), "2");
 }
@@ -103,11 +105,13 @@ TEST(Memoizer, WaitersGetTheFlightsException) {
   std::promise<void> go;
   std::shared_future<void> go_future = go.get_future().share();
   std::thread owner([&] {
-    EXPECT_THROW(memo.Get("k", [&]() -> int {
-      started.set_value();
-      go_future.wait();
-      throw std::runtime_error("failed once");
-    }), std::runtime_error);
+    EXPECT_THROW(memo.Get("k",
+                          [&]() -> int {
+                            started.set_value();
+                            go_future.wait();
+                            throw std::runtime_error("failed once");
+                          }),
+                 std::runtime_error);
   });
   started.get_future().wait();
   std::thread waiter([&] {

@@ -5,8 +5,8 @@
 
 #include "plugin_test_util.h"
 #include "plugins/plugin_host.h"
-#include "s3db/plugin.h"
 #include "s3db/object_store.h"
+#include "s3db/plugin.h"
 #include "s3db/stores.h"
 
 namespace s3db::plugins {
@@ -237,9 +237,8 @@ TEST_F(PluginHostTest, PluginsSeeDatabaseAndResourceEvents) {
     std::string name() const override { return "listener"; }
     void Setup(PluginContext& ctx) override {
       ctx.OnDatabaseEvent(events::kConnected, [this](const Json& p) { seen.push_back("connected " + p.dump()); });
-      insert_sub = ctx.OnResourceEvent(events::kInsert, [this](const Json& p) {
-        seen.push_back("insert " + p["resource"].get<std::string>());
-      });
+      insert_sub = ctx.OnResourceEvent(
+          events::kInsert, [this](const Json& p) { seen.push_back("insert " + p["resource"].get<std::string>()); });
       ctx_ = &ctx;
     }
     std::vector<std::string> seen;

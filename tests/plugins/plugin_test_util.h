@@ -13,10 +13,10 @@
 
 #include <unistd.h>
 
-#include "support/counting_store.h"
 #include "s3db/cache.h"
 #include "s3db/object_store.h"
 #include "s3db/stores.h"
+#include "support/counting_store.h"
 #include "util/crypto_hash.h"
 
 namespace s3db::testing {
@@ -25,9 +25,8 @@ class TempDir {
  public:
   TempDir() {
     static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("s3db-plugins-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-             util::RandomAlnum(6));
+    path_ = std::filesystem::temp_directory_path() / ("s3db-plugins-" + std::to_string(::getpid()) + "-" +
+                                                      std::to_string(counter++) + "-" + util::RandomAlnum(6));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {

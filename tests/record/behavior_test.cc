@@ -4,10 +4,10 @@
 
 #include <random>
 
-#include "record/record_codec.h"
-#include "support/test_stores.h"
 #include "format/value_codec.h"
+#include "record/record_codec.h"
 #include "s3db/database.h"
+#include "support/test_stores.h"
 
 namespace s3db {
 namespace {

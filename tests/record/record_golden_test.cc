@@ -168,8 +168,8 @@ TEST(RecordGolden, EncodeAndDecodeEveryVector) {
 
     core::EncodedRecord encoded;
     const Json actual = Outcome(input, spec, &encoded);
-    for (const char* member : {"error", "message", "metadata", "metadata_bytes", "full_bytes", "body", "body_paths",
-                               "truncated_paths"}) {
+    for (const char* member :
+         {"error", "message", "metadata", "metadata_bytes", "full_bytes", "body", "body_paths", "truncated_paths"}) {
       EXPECT_TRUE(IdenticalJson(expected.value(member, Json()), actual.value(member, Json()), member));
     }
     if (expected.contains("error")) continue;
@@ -198,8 +198,8 @@ TEST(RecordGolden, VectorsCoverEveryBehaviorAndTheBoundary) {
     behaviors.insert(vector.at("input").at("definition").value("behavior", "user-managed"));
     names.insert(vector.at("name").get<std::string>());
   }
-  EXPECT_EQ(behaviors, (std::set<std::string>{"user-managed", "enforce-limits", "truncate-data", "body-overflow",
-                                              "body-only"}));
+  EXPECT_EQ(behaviors,
+            (std::set<std::string>{"user-managed", "enforce-limits", "truncate-data", "body-overflow", "body-only"}));
   for (const char* behavior : {"user-managed", "enforce-limits", "truncate-data", "body-overflow", "body-only"}) {
     for (const char* side : {"budget-1", "budget", "budget+1"}) {
       EXPECT_TRUE(names.count(std::string(behavior) + "/ascii-" + side)) << behavior << " " << side;

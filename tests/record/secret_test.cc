@@ -10,8 +10,8 @@
 
 #include "record/keyring.h"
 #include "record/record_codec.h"
-#include "support/test_stores.h"
 #include "s3db/database.h"
+#include "support/test_stores.h"
 #include "util/crypto_hash.h"
 #include "util/secret_cipher.h"
 

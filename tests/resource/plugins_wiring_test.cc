@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "support/test_stores.h"
-#include "support/counting_store.h"
 #include "s3db/cache.h"
-#include "s3db/plugin.h"
 #include "s3db/database.h"
+#include "s3db/plugin.h"
+#include "support/counting_store.h"
+#include "support/test_stores.h"
 
 namespace s3db {
 namespace {
@@ -37,8 +37,8 @@ class Recorder : public Plugin {
   void Setup(PluginContext& context) override {
     context.OnDatabaseEvent(events::kConnected, [this](const Json& p) { Add("db:connected", p); });
     context.OnDatabaseEvent(events::kResourceCreated, [this](const Json& p) { Add("db:resourceCreated", p); });
-    for (const char* e : {events::kInsert, events::kGet, events::kUpdate, events::kDelete, events::kError,
-                          events::kHookError}) {
+    for (const char* e :
+         {events::kInsert, events::kGet, events::kUpdate, events::kDelete, events::kError, events::kHookError}) {
       context.OnResourceEvent(e, [this, e](const Json& p) { Add(e, p); });
     }
   }
@@ -88,7 +88,8 @@ TEST_P(PluginsWiringTest, HooksRunInOrderAndPreHooksMayChangeTheData) {
     order.push_back("pre2");
     data["body"] = "added by a hook";
   });
-  hooks.after_insert.push_back([&](const Record& r) { order.push_back("after1:" + r.data["title"].get<std::string>()); });
+  hooks.after_insert.push_back(
+      [&](const Record& r) { order.push_back("after1:" + r.data["title"].get<std::string>()); });
   hooks.pre_update.push_back([&](const std::string& id, Json& patch) {
     order.push_back("preUpdate:" + id);
     patch["n"] = 7;
@@ -274,7 +275,9 @@ TEST_P(PluginsWiringTest, EventsCarryNoSecretValues) {
   for (const char* e : {events::kInsert, events::kGet, events::kUpdate, events::kError}) {
     accounts.events().On(e, [&](const Json& p) { local.push_back(p.dump()); });
   }
-  accounts.Insert({{"id", "u1"}, {"user", "ada"}, {"password", "hunter2-very-secret"},
+  accounts.Insert({{"id", "u1"},
+                   {"user", "ada"},
+                   {"password", "hunter2-very-secret"},
                    {"card", {{"number", "4111111111111111"}, {"brand", "visa"}}}});
   EXPECT_EQ(accounts.Get("u1").data["password"], "hunter2-very-secret");  // the caller sees it
   accounts.Update("u1", {{"password", "correct-horse-battery"}});

@@ -13,12 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "support/fault_store.h"
-#include "support/raw_objects.h"
-#include "support/test_stores.h"
 #include "s3db/database.h"
 #include "s3db/executor.h"
 #include "s3db/object_store.h"
+#include "support/fault_store.h"
+#include "support/raw_objects.h"
+#include "support/test_stores.h"
 
 namespace s3db {
 namespace {
@@ -37,8 +37,8 @@ struct Probe {
   std::mutex mu;
   std::condition_variable cv;
   bool gate_open = true;
-  int puts_inside = 0;                  // record PUTs entered and not yet returned
-  std::atomic<int> records_landed{0};   // record PUTs that succeeded
+  int puts_inside = 0;                 // record PUTs entered and not yet returned
+  std::atomic<int> records_landed{0};  // record PUTs that succeeded
   std::set<int> put_priorities, get_priorities, list_priorities;
 
   void SetGate(bool open) {
@@ -103,7 +103,9 @@ ResourceDefinition Items() {
 }
 
 Json Item(int n) {
-  return {{"id", "u" + std::to_string(n)}, {"name", "item " + std::to_string(n)}, {"n", n},
+  return {{"id", "u" + std::to_string(n)},
+          {"name", "item " + std::to_string(n)},
+          {"n", n},
           {"region", n % 3 == 0 ? "eu" : "us"}};
 }
 
@@ -365,14 +367,14 @@ TEST_P(RecordStreamTest, WriterReportsEachFailureWithItsIndexAndWritesTheRest) {
   items_.Insert(Item(100));
   {
     RecordWriter writer = items_.Writer();
-    writer.Write(Item(0));                                   // 0
-    writer.Write({{"id", "short"}, {"name", "X"}});          // 1: name too short
-    writer.Write(Item(2));                                   // 2
-    writer.Flush();                                          // so u0 is in before its twin
-    writer.Write(Item(0));                                   // 3: u0 again
-    writer.Write(Item(100));                                 // 4: taken before
-    writer.Write({{"name", "no id, fine"}});                 // 5: a generated id
-    writer.Write(Json::array({1, 2}));                       // 6: not an object
+    writer.Write(Item(0));                           // 0
+    writer.Write({{"id", "short"}, {"name", "X"}});  // 1: name too short
+    writer.Write(Item(2));                           // 2
+    writer.Flush();                                  // so u0 is in before its twin
+    writer.Write(Item(0));                           // 3: u0 again
+    writer.Write(Item(100));                         // 4: taken before
+    writer.Write({{"name", "no id, fine"}});         // 5: a generated id
+    writer.Write(Json::array({1, 2}));               // 6: not an object
     const WriterResult result = writer.Close();
     EXPECT_EQ(result.written, 3u);
     EXPECT_EQ(result.failed, 4u);

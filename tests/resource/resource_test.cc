@@ -4,9 +4,9 @@
 #include <set>
 #include <thread>
 
+#include "s3db/database.h"
 #include "support/counting_store.h"
 #include "support/test_stores.h"
-#include "s3db/database.h"
 
 namespace s3db {
 namespace {
@@ -341,7 +341,8 @@ TEST_P(ResourceTest, TrickyValuesRoundTripExactly) {
   d["name"] = "  spaced | pipes = equals % 日本語 😀 \t\n ";
   d["bio"] = "null";
   d["tags"] = Json::array();
-  d["extra"] = Json::parse(R"({"n": null, "e": {}, "a": [], "f": 1.0, "i": 1, "s": "1", "deep": {"x": [null, {"y": "é"}]}})");
+  d["extra"] =
+      Json::parse(R"({"n": null, "e": {}, "a": [], "f": 1.0, "i": 1, "s": "1", "deep": {"x": [null, {"y": "é"}]}})");
   users_.Insert(d);
   Record got = users_.Get("ada");
   d.erase("id");
@@ -397,7 +398,8 @@ TEST_P(ResourceTest, ValidateChecksAsInsertWouldWithoutARequest) {
   EXPECT_EQ(ok.unique_values[0].first, "handle");
   EXPECT_EQ(ok.unique_values[0].second, "countess");
   // No id given: Insert would draw one, so none is reported.
-  EXPECT_TRUE(checked.Validate(Json::parse(R"({"name": "Bo", "email": "bo@example.com",
+  EXPECT_TRUE(checked
+                  .Validate(Json::parse(R"({"name": "Bo", "email": "bo@example.com",
                                                "address": {"city": "a", "country": "b"}})"))
                   .id.empty());
 

@@ -59,16 +59,16 @@ TEST(CredentialsTest, ParsesProfilesOfTheCredentialsFile) {
   EXPECT_EQ(broken.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(broken.status().message().find("aws_secret_access_key"), std::string::npos);
   EXPECT_EQ(ParseCredentialsFile("", "default").code(), ErrorCode::kNotFound);
-  Result<Credentials> crlf = ParseCredentialsFile(
-      "[default]\r\naws_access_key_id = A\r\naws_secret_access_key = S\r\n", "default");
+  Result<Credentials> crlf =
+      ParseCredentialsFile("[default]\r\naws_access_key_id = A\r\naws_secret_access_key = S\r\n", "default");
   ASSERT_TRUE(crlf.ok());
   EXPECT_EQ(crlf->secret_access_key, "S");
 }
 
 TEST(CredentialsTest, TheConnectionStringComesFirst) {
   Environment env = {{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", kEnvSecret}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(
-      Uri("s3://AKIDURI:uri%2Fsecret@bucket/p?sessionToken=TOK"), env, Files({}));
+  Result<ResolvedCredentials> resolved =
+      ResolveCredentials(Uri("s3://AKIDURI:uri%2Fsecret@bucket/p?sessionToken=TOK"), env, Files({}));
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->credentials.access_key_id, "AKIDURI");
   EXPECT_EQ(resolved->credentials.secret_access_key, "uri/secret");
@@ -81,8 +81,8 @@ TEST(CredentialsTest, ThenTheEnvironment) {
                      {"AWS_SECRET_ACCESS_KEY", kEnvSecret},
                      {"AWS_SESSION_TOKEN", "ENVTOKEN"},
                      {"HOME", "/home/u"}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(
-      Uri("s3://bucket"), env, Files({{"/home/u/.aws/credentials", kCredentialsFile}}));
+  Result<ResolvedCredentials> resolved =
+      ResolveCredentials(Uri("s3://bucket"), env, Files({{"/home/u/.aws/credentials", kCredentialsFile}}));
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->credentials.access_key_id, "AKIDENV");
   EXPECT_EQ(resolved->credentials.secret_access_key, kEnvSecret);
@@ -127,15 +127,15 @@ TEST(CredentialsTest, NothingFoundNamesWhereItLookedAndNoSecret) {
   }
 
   env["AWS_PROFILE"] = "missing";
-  Result<ResolvedCredentials> no_profile = ResolveCredentials(
-      Uri("s3://bucket"), env, Files({{"/home/u/.aws/credentials", kCredentialsFile}}));
+  Result<ResolvedCredentials> no_profile =
+      ResolveCredentials(Uri("s3://bucket"), env, Files({{"/home/u/.aws/credentials", kCredentialsFile}}));
   ASSERT_EQ(no_profile.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(no_profile.status().message().find("[missing]"), std::string::npos);
   EXPECT_EQ(no_profile.status().message().find(kFileSecret), std::string::npos);
 
   env["AWS_PROFILE"] = "broken";
-  Result<ResolvedCredentials> broken = ResolveCredentials(
-      Uri("s3://bucket"), env, Files({{"/home/u/.aws/credentials", kCredentialsFile}}));
+  Result<ResolvedCredentials> broken =
+      ResolveCredentials(Uri("s3://bucket"), env, Files({{"/home/u/.aws/credentials", kCredentialsFile}}));
   ASSERT_EQ(broken.code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(broken.status().message().find(kFileSecret), std::string::npos);
 
@@ -145,31 +145,25 @@ TEST(CredentialsTest, NothingFoundNamesWhereItLookedAndNoSecret) {
 
 TEST(CredentialsTest, Region) {
   EXPECT_EQ(ResolveRegion(Uri("s3://bucket?region=eu-west-1"), {{"AWS_REGION", "x"}}), "eu-west-1");
-  EXPECT_EQ(ResolveRegion(Uri("s3://bucket"), {{"AWS_REGION", "ap-south-1"},
-                                               {"AWS_DEFAULT_REGION", "x"}}),
+  EXPECT_EQ(ResolveRegion(Uri("s3://bucket"), {{"AWS_REGION", "ap-south-1"}, {"AWS_DEFAULT_REGION", "x"}}),
             "ap-south-1");
   EXPECT_EQ(ResolveRegion(Uri("s3://bucket"), {{"AWS_DEFAULT_REGION", "sa-east-1"}}), "sa-east-1");
   EXPECT_EQ(ResolveRegion(Uri("s3://bucket"), {}), "us-east-1");
 }
 
 TEST(CredentialsTest, Endpoint) {
-  EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"), {}, "eu-west-1"),
-            "https://s3.eu-west-1.amazonaws.com");
-  EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket?endpoint=http://minio:9000"),
-                             {{"AWS_ENDPOINT_URL_S3", "http://other"}}, "us-east-1"),
+  EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"), {}, "eu-west-1"), "https://s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket?endpoint=http://minio:9000"), {{"AWS_ENDPOINT_URL_S3", "http://other"}},
+                             "us-east-1"),
             "http://minio:9000");
-  EXPECT_EQ(*ResolveEndpoint(Uri("http://k:s@127.0.0.1:7480/bucket"), {}, "us-east-1"),
-            "http://127.0.0.1:7480");
+  EXPECT_EQ(*ResolveEndpoint(Uri("http://k:s@127.0.0.1:7480/bucket"), {}, "us-east-1"), "http://127.0.0.1:7480");
   EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"),
-                             {{"AWS_ENDPOINT_URL_S3", "http://s3only:1/"},
-                              {"AWS_ENDPOINT_URL", "http://generic:2"}},
+                             {{"AWS_ENDPOINT_URL_S3", "http://s3only:1/"}, {"AWS_ENDPOINT_URL", "http://generic:2"}},
                              "us-east-1"),
             "http://s3only:1");
-  EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"), {{"AWS_ENDPOINT_URL", "https://generic:2"}},
-                             "us-east-1"),
+  EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"), {{"AWS_ENDPOINT_URL", "https://generic:2"}}, "us-east-1"),
             "https://generic:2");
-  Result<std::string> bad =
-      ResolveEndpoint(Uri("s3://bucket"), {{"AWS_ENDPOINT_URL", "ftp://x"}}, "us-east-1");
+  Result<std::string> bad = ResolveEndpoint(Uri("s3://bucket"), {{"AWS_ENDPOINT_URL", "ftp://x"}}, "us-east-1");
   EXPECT_EQ(bad.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("AWS_ENDPOINT_URL"), std::string::npos);
   EXPECT_EQ(ResolveEndpoint(Uri("s3://bucket"), {{"AWS_ENDPOINT_URL", "http://h/path"}}, "r").code(),

@@ -168,8 +168,7 @@ TEST(HttpClientTest, RequestTimeoutIsATimeout) {
   EXPECT_EQ(response.code(), ErrorCode::kTimeout) << response.status().ToString();
   EXPECT_TRUE(response.status().retryable());
   EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
-  EXPECT_NE(response.status().message().find("127.0.0.1"), std::string::npos)
-      << response.status().message();
+  EXPECT_NE(response.status().message().find("127.0.0.1"), std::string::npos) << response.status().message();
 }
 
 TEST(HttpClientTest, ResetAndRefusedAreNetworkErrors) {

@@ -33,7 +33,7 @@ namespace s3db::testing {
 
 struct ReceivedRequest {
   std::string method;
-  std::string target;  // path and query, as sent
+  std::string target;                                        // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   int connection = 0;  // which accepted connection carried it (1, 2, ...)
@@ -74,8 +74,7 @@ class LoopbackHttpServer {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     address.sin_port = 0;
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_, 64) != 0) {
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 64) != 0) {
       ::close(listener_);
       throw std::runtime_error("bind/listen failed");
     }

@@ -35,12 +35,12 @@ const char* RealServerUri() {
   return uri != nullptr && *uri != '\0' ? uri : nullptr;
 }
 
-#define SKIP_WITHOUT_S3()                                                                     \
-  do {                                                                                        \
-    if (RealServerUri() == nullptr) {                                                         \
-      GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no real S3 server to test against "       \
-                      "(start one with: eval \"$(scripts/rgw.sh start)\")";                    \
-    }                                                                                         \
+#define SKIP_WITHOUT_S3()                                                               \
+  do {                                                                                  \
+    if (RealServerUri() == nullptr) {                                                   \
+      GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no real S3 server to test against " \
+                      "(start one with: eval \"$(scripts/rgw.sh start)\")";             \
+    }                                                                                   \
   } while (0)
 
 class RealS3Test : public ::testing::Test {
@@ -55,8 +55,7 @@ class RealS3Test : public ::testing::Test {
     Result<std::unique_ptr<ObjectStore>> store = NewS3Store(options_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
-    prefix_ = (uri_.prefix.empty() ? "" : uri_.prefix + "/") + "s3-store-test-" +
-              util::RandomAlnum(10) + "/";
+    prefix_ = (uri_.prefix.empty() ? "" : uri_.prefix + "/") + "s3-store-test-" + util::RandomAlnum(10) + "/";
   }
 
   void TearDown() override {
@@ -122,7 +121,7 @@ TEST_F(RealS3Test, PutGetHeadDeleteRoundTrip) {
   request.key = K("users/u1");
   request.body = "hello";
   request.content_type = "text/plain";
-  request.metadata = {{"Name", "Ada"}, {"_v", "1"}, {"empty", ""}, {"sp", "in  side"},
+  request.metadata = {{"Name", "Ada"}, {"_v", "1"},           {"empty", ""},  {"sp", "in  side"},
                       {"a-b", "dash"}, {"a_b", "underscore"}, {"-_-", "both"}};
   Result<ObjectInfo> put = store_->Put(request);
   ASSERT_TRUE(put.ok()) << put.status().ToString();
@@ -134,12 +133,15 @@ TEST_F(RealS3Test, PutGetHeadDeleteRoundTrip) {
   EXPECT_EQ(got->info.etag, put->etag);
   EXPECT_EQ(got->info.size, 5u);
   EXPECT_EQ(got->info.content_type, "text/plain");
-  EXPECT_EQ(got->info.metadata,
-            (Metadata{{"name", "Ada"}, {"_v", "1"}, {"empty", ""}, {"sp", "in  side"},
-                      {"a-b", "dash"}, {"a_b", "underscore"}, {"-_-", "both"}}))
+  EXPECT_EQ(got->info.metadata, (Metadata{{"name", "Ada"},
+                                          {"_v", "1"},
+                                          {"empty", ""},
+                                          {"sp", "in  side"},
+                                          {"a-b", "dash"},
+                                          {"a_b", "underscore"},
+                                          {"-_-", "both"}}))
       << "keys lower-cased, '-' and '_' kept apart (RGW alone would turn '_' into '-')";
-  int64_t now = std::chrono::duration_cast<milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(static_cast<double>(got->info.last_modified_ms), static_cast<double>(now), 60000.0);
 
   Result<ObjectInfo> head = store_->Head(K("users/u1"));
@@ -208,10 +210,9 @@ TEST_F(RealS3Test, IfMatchRightWrongAndMissing) {
 
 TEST_F(RealS3Test, OddKeysRoundTripThroughEveryCall) {
   SKIP_WITHOUT_S3();
-  const std::vector<std::string> names = {"a b", "plus+sign", "per%cent", "per%2Fcent",
-                                          "ünïcødé/😀", "a//b", "a/./b", "a/../b",
-                                          "q?x=1&y", "hash#tag", "tilde~", "semi;colon",
-                                          "quote'\"", "<xml>&amp;", " lead", "trail "};
+  const std::vector<std::string> names = {"a b",      "plus+sign",  "per%cent", "per%2Fcent", "ünïcødé/😀", "a//b",
+                                          "a/./b",    "a/../b",     "q?x=1&y",  "hash#tag",   "tilde~",    "semi;colon",
+                                          "quote'\"", "<xml>&amp;", " lead",    "trail "};
   std::vector<std::string> keys;
   for (const std::string& name : names) {
     keys.push_back(K("odd/" + name));
@@ -252,8 +253,7 @@ TEST_F(RealS3Test, ListPaginatesStartsAfterAndDeleteManyInTwoBatches) {
   });
   double put_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(failures.load(), 0);
-  std::cout << "[ measure  ] " << kKeys << " PUTs with 8 threads: " << kKeys / put_seconds
-            << " PUT/s\n";
+  std::cout << "[ measure  ] " << kKeys << " PUTs with 8 threads: " << kKeys / put_seconds << " PUT/s\n";
 
   std::vector<size_t> page_sizes;
   start = std::chrono::steady_clock::now();
@@ -279,8 +279,7 @@ TEST_F(RealS3Test, ListPaginatesStartsAfterAndDeleteManyInTwoBatches) {
   });
   double get_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(gets.load(), kKeys);
-  std::cout << "[ measure  ] " << kKeys << " GETs with 8 threads: " << kKeys / get_seconds
-            << " GET/s\n";
+  std::cout << "[ measure  ] " << kKeys << " GETs with 8 threads: " << kKeys / get_seconds << " GET/s\n";
 
   start = std::chrono::steady_clock::now();
   std::vector<std::string> first(keys.begin(), keys.begin() + 1000);
@@ -295,8 +294,7 @@ TEST_F(RealS3Test, ListPaginatesStartsAfterAndDeleteManyInTwoBatches) {
   EXPECT_EQ(two->deleted.size(), 101u) << "an absent key counts as deleted";
   EXPECT_TRUE(one->errors.empty());
   EXPECT_TRUE(two->errors.empty());
-  std::cout << "[ measure  ] DeleteObjects of " << kKeys << " keys in 2 batches: "
-            << delete_seconds << " s\n";
+  std::cout << "[ measure  ] DeleteObjects of " << kKeys << " keys in 2 batches: " << delete_seconds << " s\n";
   EXPECT_EQ(ListAll(K("page/")), std::vector<std::string>{});
 }
 
@@ -344,8 +342,7 @@ TEST_F(RealS3Test, ServerSideMetadataLimitWhenTheClientCheckIsBypassed) {
   Result<HttpResponse> response = (*client)->Send(http);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   std::cout << "[ observe  ] server answer to 2101 bytes of metadata: HTTP " << response->status
-            << (response->status == 200 ? " (accepted: the server does not enforce 2 KB)" : "")
-            << "\n";
+            << (response->status == 200 ? " (accepted: the server does not enforce 2 KB)" : "") << "\n";
   EXPECT_TRUE(response->status == 200 || response->status == 400) << response->status;
 }
 
@@ -367,8 +364,7 @@ TEST_F(RealS3Test, ConcurrentCreatesHaveExactlyOneWinner) {
         Result<ObjectInfo> result = store_->Put(request);
         if (result.ok()) {
           ++successes;
-        } else if (result.code() == ErrorCode::kPreconditionFailed ||
-                   result.code() == ErrorCode::kConflict) {
+        } else if (result.code() == ErrorCode::kPreconditionFailed || result.code() == ErrorCode::kConflict) {
           ++preconditions;
         } else {
           ADD_FAILURE() << result.status().ToString();
@@ -440,7 +436,6 @@ TEST_F(RealS3Test, MissingBucketIsNotFound) {
   EXPECT_EQ((*store)->Get("k").code(), ErrorCode::kNotFound);
   EXPECT_EQ((*store)->List(ListRequest{}).code(), ErrorCode::kNotFound);
 }
-
 
 }  // namespace
 }  // namespace s3db::s3

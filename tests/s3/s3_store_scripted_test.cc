@@ -63,9 +63,7 @@ class ScriptedS3Test : public ::testing::Test {
 };
 
 TEST_F(ScriptedS3Test, RequestsAreSignedAndShapedAsS3Expects) {
-  LoopbackHttpServer server([](const ReceivedRequest& r) {
-    return Reply(200, "", {{"ETag", Md5Etag(r.body)}});
-  });
+  LoopbackHttpServer server([](const ReceivedRequest& r) { return Reply(200, "", {{"ETag", Md5Etag(r.body)}}); });
   auto store = Open(server);
   ASSERT_NE(store, nullptr);
   PutRequest put;
@@ -96,8 +94,8 @@ TEST_F(ScriptedS3Test, RequestsAreSignedAndShapedAsS3Expects) {
   const std::string authorization = r.Header("authorization");
   EXPECT_EQ(authorization.rfind("AWS4-HMAC-SHA256 Credential=AKIDLOOP/", 0), 0u) << authorization;
   EXPECT_NE(authorization.find("/us-east-1/s3/aws4_request"), std::string::npos);
-  for (const char* signed_header : {"content-type", "host", "if-match", "x-amz-content-sha256",
-                                    "x-amz-date", "x-amz-meta--uwt", "x-amz-meta-name"}) {
+  for (const char* signed_header : {"content-type", "host", "if-match", "x-amz-content-sha256", "x-amz-date",
+                                    "x-amz-meta--uwt", "x-amz-meta-name"}) {
     EXPECT_NE(authorization.find(signed_header), std::string::npos) << signed_header;
   }
   for (const ReceivedRequest& request : seen) {
@@ -140,8 +138,7 @@ TEST_F(ScriptedS3Test, RetriesAreBoundedAndNameTheAttempts) {
   EXPECT_EQ(got.code(), ErrorCode::kIOError);
   EXPECT_TRUE(got.status().retryable());
   EXPECT_EQ(calls.load(), 4) << "max_attempts defaults to 4";
-  EXPECT_NE(got.status().message().find("after 4 attempts"), std::string::npos)
-      << got.status().message();
+  EXPECT_NE(got.status().message().find("after 4 attempts"), std::string::npos) << got.status().message();
   EXPECT_NE(got.status().message().find("InternalError"), std::string::npos);
 }
 
@@ -187,8 +184,7 @@ TEST_F(ScriptedS3Test, IfMatchOnAnAbsentKeyIsAPreconditionFailureEvenAsAws404) {
 }
 
 TEST_F(ScriptedS3Test, HeadMapsStatusesWithoutABody) {
-  for (auto [status, expected] : {std::pair{404, ErrorCode::kNotFound},
-                                  std::pair{403, ErrorCode::kAccessDenied},
+  for (auto [status, expected] : {std::pair{404, ErrorCode::kNotFound}, std::pair{403, ErrorCode::kAccessDenied},
                                   std::pair{412, ErrorCode::kPreconditionFailed}}) {
     LoopbackHttpServer server([status = status](const ReceivedRequest&) { return Reply(status); });
     auto store = Open(server);
@@ -234,11 +230,12 @@ TEST_F(ScriptedS3Test, ARetriedConditionalPutThatHadSucceededIsASuccess) {
         return Reply(412, ErrorXml("PreconditionFailed"));
       }
       if (r.method == "HEAD") {
-        return Reply(200, "", {{"ETag", Md5Etag(committed_body)},
-                               {"x-amz-meta--uwt", committed_tag},
-                               {"x-amz-meta-name", "Ada"},
-                               {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
-                               {"Content-Length", std::to_string(committed_body.size())}});
+        return Reply(200, "",
+                     {{"ETag", Md5Etag(committed_body)},
+                      {"x-amz-meta--uwt", committed_tag},
+                      {"x-amz-meta-name", "Ada"},
+                      {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
+                      {"Content-Length", std::to_string(committed_body.size())}});
       }
       return Reply(500);
     });
@@ -259,8 +256,7 @@ TEST_F(ScriptedS3Test, ARetriedConditionalPutThatHadSucceededIsASuccess) {
     }
     std::vector<ReceivedRequest> seen = server.requests();
     ASSERT_EQ(seen.size(), 3u);
-    EXPECT_EQ(seen[0].Header("x-amz-meta--uwt"), seen[1].Header("x-amz-meta--uwt"))
-        << "the retry carries the same tag";
+    EXPECT_EQ(seen[0].Header("x-amz-meta--uwt"), seen[1].Header("x-amz-meta--uwt")) << "the retry carries the same tag";
     EXPECT_EQ(seen[2].method, "HEAD");
   }
 }
@@ -301,8 +297,7 @@ TEST_F(ScriptedS3Test, ProbeFindsConditionalWritesHonoured) {
   LoopbackHttpServer server([&](const ReceivedRequest& r) {
     if (r.method == "DELETE") return Reply(204);
     if (r.method == "PUT") {
-      return ++puts == 1 ? Reply(200, "", {{"ETag", Md5Etag(r.body)}})
-                         : Reply(412, ErrorXml("PreconditionFailed"));
+      return ++puts == 1 ? Reply(200, "", {{"ETag", Md5Etag(r.body)}}) : Reply(412, ErrorXml("PreconditionFailed"));
     }
     return Reply(500);
   });
@@ -455,7 +450,6 @@ TEST_F(ScriptedS3Test, EveryAttemptIsReportedToTheRequestObserver) {
   EXPECT_TRUE(sent[2].list);
   EXPECT_EQ(sent[2].key, "dir/");
 }
-
 
 }  // namespace
 }  // namespace s3db::s3

@@ -71,17 +71,11 @@ TEST(S3ParsingTest, MetadataKeysAreEscapedSoRgwCannotMangleThem) {
 }
 
 TEST(S3ParsingTest, MetadataFromHeaders) {
-  HttpHeaders headers = {{"x-amz-meta-name", "Ada"},
-                         {"X-Amz-Meta-Upper", "v"},
-                         {"x-amz-meta--uwt", "tag"},
-                         {"x-amz-meta--uv", "1"},
-                         {"x-amz-meta-a--b", "2"},
-                         {"x-amz-meta-foreign-key", "3"},
-                         {"x-amz-meta-", "nameless"},
-                         {"etag", "\"x\""}};
+  HttpHeaders headers = {{"x-amz-meta-name", "Ada"},  {"X-Amz-Meta-Upper", "v"}, {"x-amz-meta--uwt", "tag"},
+                         {"x-amz-meta--uv", "1"},     {"x-amz-meta-a--b", "2"},  {"x-amz-meta-foreign-key", "3"},
+                         {"x-amz-meta-", "nameless"}, {"etag", "\"x\""}};
   EXPECT_EQ(MetadataFromHeaders(headers),
-            (Metadata{{"name", "Ada"}, {"upper", "v"}, {"_v", "1"}, {"a-b", "2"},
-                      {"foreign-key", "3"}}));
+            (Metadata{{"name", "Ada"}, {"upper", "v"}, {"_v", "1"}, {"a-b", "2"}, {"foreign-key", "3"}}));
   EXPECT_EQ(MetadataFromHeaders(headers, true).at("_wt"), "tag");
 }
 

@@ -7,8 +7,6 @@
 
 namespace s3db::s3 {
 
-inline std::string Md5Etag(const std::string& body) {
-  return "\"" + util::HexEncode(util::Md5(body)) + "\"";
-}
+inline std::string Md5Etag(const std::string& body) { return "\"" + util::HexEncode(util::Md5(body)) + "\""; }
 
 }  // namespace s3db::s3

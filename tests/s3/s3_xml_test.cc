@@ -8,8 +8,8 @@
 
 #include <cctype>
 #include <fstream>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -81,8 +81,7 @@ std::string CodeName(ErrorCode code) { return ErrorCodeName(code); }
 
 void ExpectFailure(const Status& status, const json& expect) {
   EXPECT_EQ(CodeName(status.code()), expect.at("error").get<std::string>());
-  EXPECT_NE(status.message().find(expect.at("message_contains").get<std::string>()),
-            std::string::npos)
+  EXPECT_NE(status.message().find(expect.at("message_contains").get<std::string>()), std::string::npos)
       << status.message();
 }
 
@@ -138,11 +137,8 @@ TEST_P(S3XmlCase, ParsesAsExpected) {
     ASSERT_EQ(result->errors.size(), errors.size());
     for (size_t i = 0; i < errors.size(); ++i) {
       EXPECT_EQ(result->errors[i].first, errors[i].at("key").get<std::string>()) << i;
-      EXPECT_EQ(CodeName(result->errors[i].second.code()),
-                errors[i].at("error").get<std::string>())
-          << i;
-      EXPECT_EQ(result->errors[i].second.message(), errors[i].at("message").get<std::string>())
-          << i;
+      EXPECT_EQ(CodeName(result->errors[i].second.code()), errors[i].at("error").get<std::string>()) << i;
+      EXPECT_EQ(result->errors[i].second.message(), errors[i].at("message").get<std::string>()) << i;
     }
   } else {
     FAIL() << "unknown kind '" << kind << "' in case " << c.name;
@@ -189,8 +185,8 @@ std::vector<std::string> KeysIn(const std::string& delete_xml) {
 TEST(DeleteObjectsBody, MatchesTheSignedExampleByteForByte) {
   // The same body (and Content-MD5, computed by Python's hashlib) is signed in the
   // own-delete-objects-valueless-param SigV4 vector.
-  const Result<DeleteObjectsBody> body = BuildDeleteObjectsBody(
-      {"db/resource=users/data/id=a&b", "db/resource=users/data/id=%3Cc%3E"});
+  const Result<DeleteObjectsBody> body =
+      BuildDeleteObjectsBody({"db/resource=users/data/id=a&b", "db/resource=users/data/id=%3Cc%3E"});
   ASSERT_TRUE(body.ok());
   EXPECT_EQ(body->xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>"
@@ -200,9 +196,8 @@ TEST(DeleteObjectsBody, MatchesTheSignedExampleByteForByte) {
 }
 
 TEST(DeleteObjectsBody, EscapedKeysReadBackExactly) {
-  const std::vector<std::string> keys = {
-      "a&b", "<c>", "q\"uote's", "日本語/😀", "tab\tand\nnewline\rcr", "  spaced  ", "]]>",
-      "%2F+"};
+  const std::vector<std::string> keys = {"a&b",        "<c>", "q\"uote's", "日本語/😀", "tab\tand\nnewline\rcr",
+                                         "  spaced  ", "]]>", "%2F+"};
   const Result<DeleteObjectsBody> body = BuildDeleteObjectsBody(keys);
   ASSERT_TRUE(body.ok());
   EXPECT_EQ(KeysIn(body->xml), keys);
@@ -224,11 +219,12 @@ TEST(DeleteObjectsBody, TakesOneToAThousandKeys) {
 }
 
 TEST(DeleteObjectsBody, RefusesKeysXmlCannotCarry) {
-  for (const std::string& key : {std::string(""), std::string("a\x01" "b"),
-                                 std::string("nul\0", 4), std::string("bad\xC3"),
-                                 std::string("non-char\xEF\xBF\xBF")}) {
-    EXPECT_EQ(BuildDeleteObjectsBody({"fine", key}).code(), ErrorCode::kInvalidArgument)
-        << testing::PrintToString(key);
+  for (const std::string& key :
+       {std::string(""),
+        std::string("a\x01"
+                    "b"),
+        std::string("nul\0", 4), std::string("bad\xC3"), std::string("non-char\xEF\xBF\xBF")}) {
+    EXPECT_EQ(BuildDeleteObjectsBody({"fine", key}).code(), ErrorCode::kInvalidArgument) << testing::PrintToString(key);
   }
 }
 
@@ -272,8 +268,7 @@ TEST(S3ErrorMapping, CodeDecidesThenStatus) {
       {0, "", ErrorCode::kIOError},
   };
   for (const Row& row : rows) {
-    EXPECT_EQ(CodeName(MapS3Error(row.status, row.code)), CodeName(row.expected))
-        << row.status << " " << row.code;
+    EXPECT_EQ(CodeName(MapS3Error(row.status, row.code)), CodeName(row.expected)) << row.status << " " << row.code;
   }
 }
 
@@ -301,10 +296,9 @@ TEST(Iso8601, ParsesS3TimestampsToUtcMillis) {
 
 TEST(Iso8601, RefusesWhatIsNotATimestamp) {
   for (const char* text :
-       {"", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z", "2024-02-30T00:00:00Z",
-        "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z",
-        "2024-01-01T00:60:00Z", "2024-01-01T00:00:60Z", "2024-01-01T00:00:00.Z",
-        "2024-01-01T00:00:00.000", "2024-01-01T00:00:00+0200", "2024-01-01T00:00:00ZZ",
+       {"", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z", "2024-02-30T00:00:00Z", "2023-02-29T00:00:00Z",
+        "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:60Z",
+        "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00.000", "2024-01-01T00:00:00+0200", "2024-01-01T00:00:00ZZ",
         "+024-01-01T00:00:00Z", "2024-1-01T00:00:00Z"}) {
     EXPECT_FALSE(ParseIso8601Millis(text).has_value()) << text;
   }

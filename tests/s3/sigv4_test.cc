@@ -8,8 +8,8 @@
 #include <cctype>
 #include <fstream>
 #include <functional>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -88,13 +88,10 @@ TEST_P(SigV4Vector, MatchesPublishedResult) {
   EXPECT_EQ(out.string_to_sign, v.at("string_to_sign"));
   EXPECT_EQ(out.signature, v.at("signature"));
   EXPECT_EQ(out.signed_headers, v.at("signed_headers"));
-  const std::string scope = out.amz_date.substr(0, 8) + "/" + context.region + "/" +
-                            context.service + "/aws4_request";
+  const std::string scope = out.amz_date.substr(0, 8) + "/" + context.region + "/" + context.service + "/aws4_request";
   const std::string expected_authorization =
-      v.value("authorization", "AWS4-HMAC-SHA256 Credential=" +
-                                   context.credentials.access_key_id + "/" + scope +
-                                   ", SignedHeaders=" + out.signed_headers +
-                                   ", Signature=" + out.signature);
+      v.value("authorization", "AWS4-HMAC-SHA256 Credential=" + context.credentials.access_key_id + "/" + scope +
+                                   ", SignedHeaders=" + out.signed_headers + ", Signature=" + out.signature);
   EXPECT_EQ(out.authorization, expected_authorization);
 
   // The headers to send carry exactly what was signed.
@@ -103,8 +100,7 @@ TEST_P(SigV4Vector, MatchesPublishedResult) {
   EXPECT_EQ(FindHeader(out.headers_to_add, "x-amz-content-sha256"),
             request.sign_content_sha256 ? request.payload_hash : "<absent>");
   EXPECT_EQ(FindHeader(out.headers_to_add, "x-amz-security-token"),
-            context.credentials.session_token.empty() ? "<absent>"
-                                                      : context.credentials.session_token);
+            context.credentials.session_token.empty() ? "<absent>" : context.credentials.session_token);
 }
 
 std::string VectorName(const testing::TestParamInfo<Vector>& info) {
@@ -198,8 +194,7 @@ TEST(SigV4, EveryInputIsSigned) {
   other_key.credentials.access_key_id = "AKIDOTHER";
   const Result<SignedRequest> out = SignV4(BaseRequest(), other_key);
   ASSERT_TRUE(out.ok());
-  EXPECT_NE(out->authorization.find("Credential=AKIDOTHER/20241125/us-east-1/s3/aws4_request"),
-            std::string::npos);
+  EXPECT_NE(out->authorization.find("Credential=AKIDOTHER/20241125/us-east-1/s3/aws4_request"), std::string::npos);
 }
 
 TEST(SigV4, SessionTokenIsSentAndSigned) {
@@ -207,11 +202,9 @@ TEST(SigV4, SessionTokenIsSentAndSigned) {
   context.credentials.session_token = "IQoJb3JpZ2luX2VjEPT//////////wEa+token==";
   const Result<SignedRequest> out = SignV4(BaseRequest(), context);
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(FindHeader(out->headers_to_add, "x-amz-security-token"),
-            context.credentials.session_token);
+  EXPECT_EQ(FindHeader(out->headers_to_add, "x-amz-security-token"), context.credentials.session_token);
   EXPECT_NE(out->signed_headers.find("x-amz-security-token"), std::string::npos);
-  EXPECT_NE(out->canonical_request.find("\nx-amz-security-token:" +
-                                        context.credentials.session_token + "\n"),
+  EXPECT_NE(out->canonical_request.find("\nx-amz-security-token:" + context.credentials.session_token + "\n"),
             std::string::npos);
 
   const Result<SignedRequest> without = SignV4(BaseRequest(), BaseContext());
@@ -226,8 +219,8 @@ TEST(SigV4, SecretNeverAppearsInAnyOutput) {
   const Result<SignedRequest> out = SignV4(BaseRequest(), context);
   ASSERT_TRUE(out.ok());
   const std::string& secret = context.credentials.secret_access_key;
-  for (const std::string* text : {&out->authorization, &out->canonical_request,
-                                  &out->string_to_sign, &out->signed_headers}) {
+  for (const std::string* text :
+       {&out->authorization, &out->canonical_request, &out->string_to_sign, &out->signed_headers}) {
     EXPECT_EQ(text->find(secret), std::string::npos) << *text;
   }
   for (const auto& [name, value] : out->headers_to_add) {
@@ -238,12 +231,10 @@ TEST(SigV4, SecretNeverAppearsInAnyOutput) {
 TEST(SigV4, KeyBytesAreEncodedExactlyOnceAndNeverNormalised) {
   EXPECT_EQ(CanonicalPath("/bucket/a b+c=d%e.txt"), "/bucket/a%20b%2Bc%3Dd%25e.txt");
   EXPECT_EQ(CanonicalPath("/bucket/%20"), "/bucket/%2520");  // a literal "%20" in a key
-  EXPECT_EQ(CanonicalPath("/b/\xC3\xA9\xE6\x97\xA5\xF0\x9F\x98\x80"),
-            "/b/%C3%A9%E6%97%A5%F0%9F%98%80");
+  EXPECT_EQ(CanonicalPath("/b/\xC3\xA9\xE6\x97\xA5\xF0\x9F\x98\x80"), "/b/%C3%A9%E6%97%A5%F0%9F%98%80");
   EXPECT_EQ(CanonicalPath("/b/-._~AZaz09"), "/b/-._~AZaz09");
   EXPECT_EQ(CanonicalPath("/b/a//./../c/"), "/b/a//./../c/");
-  EXPECT_EQ(CanonicalPath("/b/?#&:@!$'()*,;"),
-            "/b/%3F%23%26%3A%40%21%24%27%28%29%2A%2C%3B");
+  EXPECT_EQ(CanonicalPath("/b/?#&:@!$'()*,;"), "/b/%3F%23%26%3A%40%21%24%27%28%29%2A%2C%3B");
 
   SigningRequest request = BaseRequest();
   request.path = "/bucket/id=a b+c%d";
@@ -258,14 +249,11 @@ TEST(SigV4, QueryIsEncodedSortedAndValueLessParamsGetAnEqualsSign) {
   EXPECT_EQ(CanonicalQueryString({{"delete", ""}}), "delete=");
   EXPECT_EQ(CanonicalQueryString({{"prefix", ""}, {"list-type", "2"}}), "list-type=2&prefix=");
   // Sorted by encoded name, then by encoded value for repeated names.
-  EXPECT_EQ(CanonicalQueryString({{"b", "2"}, {"a", "z"}, {"a", "y"}, {"A", "1"}}),
-            "A=1&a=y&a=z&b=2");
+  EXPECT_EQ(CanonicalQueryString({{"b", "2"}, {"a", "z"}, {"a", "y"}, {"A", "1"}}), "A=1&a=y&a=z&b=2");
   // %20 for a space (never '+'); '+', '/', '=' encoded; unreserved kept.
-  EXPECT_EQ(CanonicalQueryString({{"start-after", "a b+c/d=e~f"}}),
-            "start-after=a%20b%2Bc%2Fd%3De~f");
+  EXPECT_EQ(CanonicalQueryString({{"start-after", "a b+c/d=e~f"}}), "start-after=a%20b%2Bc%2Fd%3De~f");
   // Encoding happens before sorting: "%E1..." sorts before "P".
-  EXPECT_EQ(CanonicalQueryString({{"Param", "1"}, {"\xE1\x88\xB4", "2"}}),
-            "%E1%88%B4=2&Param=1");
+  EXPECT_EQ(CanonicalQueryString({{"Param", "1"}, {"\xE1\x88\xB4", "2"}}), "%E1%88%B4=2&Param=1");
 }
 
 TEST(SigV4, HeaderNamesMergeCaseInsensitivelyAndValuesAreTrimmedAndCollapsed) {
@@ -276,11 +264,9 @@ TEST(SigV4, HeaderNamesMergeCaseInsensitivelyAndValuesAreTrimmedAndCollapsed) {
                      {"Content-Type", "application/json"}};
   const Result<SignedRequest> out = SignV4(request, BaseContext());
   ASSERT_TRUE(out.ok());
-  EXPECT_NE(out->canonical_request.find("\nx-amz-meta-list:one,two\nx-amz-meta-note:a b\n"),
-            std::string::npos)
+  EXPECT_NE(out->canonical_request.find("\nx-amz-meta-list:one,two\nx-amz-meta-note:a b\n"), std::string::npos)
       << out->canonical_request;
-  EXPECT_EQ(out->signed_headers,
-            "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-list;x-amz-meta-note");
+  EXPECT_EQ(out->signed_headers, "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-list;x-amz-meta-note");
 }
 
 TEST(SigV4, RefusesRequestsThatCannotBeSentAsSigned) {
@@ -291,8 +277,7 @@ TEST(SigV4, RefusesRequestsThatCannotBeSentAsSigned) {
       {"empty path", [](SigningRequest& r) { r.path = ""; }},
       {"Host header", [](SigningRequest& r) { r.headers.emplace_back("Host", "evil"); }},
       {"x-amz-date", [](SigningRequest& r) { r.headers.emplace_back("X-Amz-Date", "x"); }},
-      {"content sha",
-       [](SigningRequest& r) { r.headers.emplace_back("x-amz-content-sha256", "x"); }},
+      {"content sha", [](SigningRequest& r) { r.headers.emplace_back("x-amz-content-sha256", "x"); }},
       {"token", [](SigningRequest& r) { r.headers.emplace_back("x-amz-security-token", "x"); }},
       {"authorization", [](SigningRequest& r) { r.headers.emplace_back("Authorization", "x"); }},
       {"space in name", [](SigningRequest& r) { r.headers.emplace_back("x-amz-meta a", "1"); }},
@@ -300,8 +285,7 @@ TEST(SigV4, RefusesRequestsThatCannotBeSentAsSigned) {
       {"empty name", [](SigningRequest& r) { r.headers.emplace_back("", "1"); }},
       {"CRLF in value", [](SigningRequest& r) { r.headers.emplace_back("x-a", "1\r\nx-b: 2"); }},
       {"LF in value", [](SigningRequest& r) { r.headers.emplace_back("x-a", "1\n 2"); }},
-      {"NUL in value",
-       [](SigningRequest& r) { r.headers.emplace_back("x-a", std::string("1\0", 2)); }},
+      {"NUL in value", [](SigningRequest& r) { r.headers.emplace_back("x-a", std::string("1\0", 2)); }},
       {"upper-case hash", [](SigningRequest& r) { r.payload_hash = std::string(64, 'A'); }},
       {"short hash", [](SigningRequest& r) { r.payload_hash = "abc"; }},
       {"empty hash", [](SigningRequest& r) { r.payload_hash = ""; }},
@@ -329,8 +313,7 @@ TEST(SigV4, AmzDateIsUtcAndTruncatesToTheSecond) {
   EXPECT_EQ(FormatAmzDate(FromEpoch(0)), "19700101T000000Z");
   EXPECT_EQ(FormatAmzDate(FromEpoch(1369353600)), "20130524T000000Z");
   // 2024-02-29T23:59:59.999Z: leap day, and the milliseconds must not round up.
-  EXPECT_EQ(FormatAmzDate(FromEpoch(1709251199) + std::chrono::milliseconds(999)),
-            "20240229T235959Z");
+  EXPECT_EQ(FormatAmzDate(FromEpoch(1709251199) + std::chrono::milliseconds(999)), "20240229T235959Z");
   EXPECT_EQ(FormatAmzDate(FromEpoch(4102444800)), "21000101T000000Z");
 }
 

@@ -2,11 +2,11 @@
 // import, declared ids, and the seeds' largest schemas end to end, on every local backend.
 #include <gtest/gtest.h>
 
-#include "support/definitions.h"
-#include "support/test_stores.h"
 #include "format/key_layout.h"
 #include "format/value_codec.h"
 #include "s3db/database.h"
+#include "support/definitions.h"
+#include "support/test_stores.h"
 #include "util/time_format.h"
 
 namespace s3db {

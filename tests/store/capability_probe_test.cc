@@ -1,12 +1,12 @@
 // The conditional-write probe and the check-then-write fallback, on real stores.
 #include <gtest/gtest.h>
 
-#include "store/capability_probe.h"
-#include "support/test_stores.h"
-#include "s3db/plugin.h"
 #include "s3db/database.h"
 #include "s3db/object_store.h"
+#include "s3db/plugin.h"
 #include "s3db/stores.h"
+#include "store/capability_probe.h"
+#include "support/test_stores.h"
 
 namespace s3db {
 namespace {

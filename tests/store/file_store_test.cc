@@ -101,8 +101,7 @@ TEST(FileStore, DescribesItsRootAsAUri) {
   TempDir dir;
   std::string root = (dir.path() / "db").string();
   EXPECT_EQ(MustOpen(root)->Describe(), "file://" + root);
-  EXPECT_EQ(MustOpen(dir.path() / "my db")->Describe(),
-            "file://" + dir.path().string() + "/my%20db");
+  EXPECT_EQ(MustOpen(dir.path() / "my db")->Describe(), "file://" + dir.path().string() + "/my%20db");
 }
 
 TEST(FileStore, OnDiskLayoutIsOneFileWithAHeaderLine) {
@@ -206,21 +205,8 @@ TEST(FileStore, ListingAgreesWithMemoryStoreOnRandomKeys) {
   std::unique_ptr<ObjectStore> memory_store = NewMemoryStore(bucket);
 
   std::mt19937 random(20240601);
-  const std::vector<std::string> pieces = {"a",
-                                           "b",
-                                           "/",
-                                           "/",
-                                           ".",
-                                           "é",
-                                           "^",
-                                           " ",
-                                           "%",
-                                           "-",
-                                           "~",
-                                           "0",
-                                           std::string(90, 'L'),
-                                           std::string(99, '.'),
-                                           "\x7f"};
+  const std::vector<std::string> pieces = {
+      "a", "b", "/", "/", ".", "é", "^", " ", "%", "-", "~", "0", std::string(90, 'L'), std::string(99, '.'), "\x7f"};
   auto random_text = [&](int max_pieces) {
     std::string text;
     int count = 1 + static_cast<int>(random() % static_cast<unsigned>(max_pieces));
@@ -334,8 +320,7 @@ TEST(FileStore, OpenErrorsNameThePath) {
   WriteFile(file, "x");
   Result<std::unique_ptr<ObjectStore>> on_file = NewFileStore({file.string(), true});
   EXPECT_EQ(on_file.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(on_file.status().message().find(file.string()), std::string::npos)
-      << on_file.status().message();
+  EXPECT_NE(on_file.status().message().find(file.string()), std::string::npos) << on_file.status().message();
 
   const fs::path below_file = file / "sub";
   Result<std::unique_ptr<ObjectStore>> under_file = NewFileStore({below_file.string(), true});

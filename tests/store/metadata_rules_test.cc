@@ -34,8 +34,7 @@ TEST(MetadataRules, RejectsBadKeys) {
   for (std::string key : {"", "a b", "a.b", "a:b", "é", "a/b", "tab\t"}) {
     EXPECT_EQ(NormalizeMetadata({{key, "v"}}, 2048).code(), ErrorCode::kInvalidArgument) << key;
   }
-  EXPECT_EQ(NormalizeMetadata({{"Key", "1"}, {"key", "2"}}, 2048).code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(NormalizeMetadata({{"Key", "1"}, {"key", "2"}}, 2048).code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(MetadataRules, RejectsBadValues) {
@@ -125,8 +124,7 @@ TEST(ListPaging, ClampsAndResolvesTokens) {
 }
 
 TEST(ListPaging, RejectsMalformedTokens) {
-  for (std::string token :
-       {"garbage", "1.", "1.!!!!", "2.YQ==", "YQ==", "1.YQ", "1./w=="}) {  // "/w==" is 0xFF
+  for (std::string token : {"garbage", "1.", "1.!!!!", "2.YQ==", "YQ==", "1.YQ", "1./w=="}) {  // "/w==" is 0xFF
     ListRequest request;
     request.continuation_token = token;
     EXPECT_EQ(ResolveListRequest(request).code(), ErrorCode::kInvalidArgument) << token;
@@ -196,8 +194,7 @@ TEST(FileKeyCodec, DecodesWhatItEncodes) {
   EXPECT_EQ(entry->bytes, "abc");
 
   // Never produced by the encoder: temp and hidden files, foreign names, bad escapes.
-  for (const char* name :
-       {".tmp-abc", ".tmp-x^o", "README", "a^o^o", "a^2^o", "a^zz^o", "a^2e^o", "a~b^o", "^o"}) {
+  for (const char* name : {".tmp-abc", ".tmp-x^o", "README", "a^o^o", "a^2^o", "a^zz^o", "a^2e^o", "a~b^o", "^o"}) {
     EXPECT_FALSE(DecodeEntryName(name, /*is_directory=*/false)) << name;
   }
   for (const char* name : {".locks", "a^o", "a^2", "a~b", "a b", "^+", "^_^+"}) {

@@ -31,8 +31,7 @@ struct StoreCase {
 std::ostream& operator<<(std::ostream& out, const StoreCase& c) { return out << c.name; }
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -241,8 +240,7 @@ TEST_P(StoreContractTest, InvalidMetadataIsRejected) {
   for (std::string key : {"", "has space", "dot.ted", "colon:", "ünï"}) {
     EXPECT_EQ(PutWithMetadata({{key, "v"}}).code(), ErrorCode::kInvalidArgument) << key;
   }
-  for (std::string value :
-       {"new\nline", "tab\there", "\x01", "\x7f", "caf\xc3\xa9", " leading", "trailing "}) {
+  for (std::string value : {"new\nline", "tab\there", "\x01", "\x7f", "caf\xc3\xa9", " leading", "trailing "}) {
     EXPECT_EQ(PutWithMetadata({{"k", value}}).code(), ErrorCode::kInvalidArgument) << value;
   }
   EXPECT_EQ(PutWithMetadata({{"Dup", "1"}, {"dup", "2"}}).code(), ErrorCode::kInvalidArgument);
@@ -318,9 +316,8 @@ TEST_P(StoreContractTest, BothConditionsAtOnceIsInvalid) {
 }
 
 TEST_P(StoreContractTest, ListIsInBinaryKeyOrder) {
-  std::vector<std::string> keys = {"b", "a",    "A",   "a/b", "a-b",  "ab",  "a/",
-                                   "é", "~",    "a.b", "a/c", "Z",    "a b", "a//x",
-                                   "😀", "\x7f", "0",   "_",   "a%2F", "a^o"};
+  std::vector<std::string> keys = {"b",   "a", "A",   "a/b",  "a-b", "ab",   "a/", "é", "~",    "a.b",
+                                   "a/c", "Z", "a b", "a//x", "😀",   "\x7f", "0",  "_", "a%2F", "a^o"};
   for (const std::string& key : keys) MustPut(key);
   std::sort(keys.begin(), keys.end());  // std::string orders bytes as unsigned: S3's order
   ListRequest request;
@@ -330,8 +327,7 @@ TEST_P(StoreContractTest, ListIsInBinaryKeyOrder) {
 }
 
 TEST_P(StoreContractTest, ListFiltersByPrefix) {
-  for (std::string key :
-       {"users/1", "users/2", "users/2/x", "users-x", "usersx", "user", "orders/1", "u"}) {
+  for (std::string key : {"users/1", "users/2", "users/2/x", "users-x", "usersx", "user", "orders/1", "u"}) {
     MustPut(key);
   }
   auto keys_with = [&](const std::string& prefix) {
@@ -343,8 +339,7 @@ TEST_P(StoreContractTest, ListFiltersByPrefix) {
   EXPECT_EQ(keys_with("users/"), (Keys{"users/1", "users/2", "users/2/x"}));
   EXPECT_EQ(keys_with("users"), (Keys{"users-x", "users/1", "users/2", "users/2/x", "usersx"}));
   EXPECT_EQ(keys_with("users/2"), (Keys{"users/2", "users/2/x"}));
-  EXPECT_EQ(keys_with("u"),
-            (Keys{"u", "user", "users-x", "users/1", "users/2", "users/2/x", "usersx"}));
+  EXPECT_EQ(keys_with("u"), (Keys{"u", "user", "users-x", "users/1", "users/2", "users/2/x", "usersx"}));
   EXPECT_EQ(keys_with("orders/1"), (Keys{"orders/1"}));
   EXPECT_EQ(keys_with("nothing/here"), Keys{});
   EXPECT_EQ(keys_with("users/2/x/"), Keys{});
@@ -538,8 +533,7 @@ TEST_P(StoreContractTest, ConcurrentReadersSeeWholeObjects) {
         continue;
       }
       const std::string& expected = got->info.metadata["which"] == "a" ? a : b;
-      if (got->body != expected ||
-          got->info.etag != "\"" + util::HexEncode(util::Md5(expected)) + "\"") {
+      if (got->body != expected || got->info.etag != "\"" + util::HexEncode(util::Md5(expected)) + "\"") {
         ++torn;
       }
     }
@@ -551,28 +545,23 @@ TEST_P(StoreContractTest, ConcurrentReadersSeeWholeObjects) {
 
 TEST_P(StoreContractTest, DescribesItselfAndItsCapabilities) {
   std::string description = store_->Describe();
-  EXPECT_TRUE(description.rfind("memory://", 0) == 0 || description.rfind("file://", 0) == 0)
-      << description;
+  EXPECT_TRUE(description.rfind("memory://", 0) == 0 || description.rfind("file://", 0) == 0) << description;
   EXPECT_TRUE(store_->capabilities().conditional_writes);
 }
 
 const StoreCase kStores[] = {
-    {"Memory",
-     [](const std::filesystem::path& scratch) { return NewMemoryStore(MemoryBucketFor(scratch)); }},
+    {"Memory", [](const std::filesystem::path& scratch) { return NewMemoryStore(MemoryBucketFor(scratch)); }},
     {"File",
      [](const std::filesystem::path& scratch) -> std::unique_ptr<ObjectStore> {
        // fsync off: the contract is the same, and 2500 fsyncs would dominate the run time.
-       Result<std::unique_ptr<ObjectStore>> store =
-           NewFileStore({(scratch / "root").string(), /*fsync=*/false});
+       Result<std::unique_ptr<ObjectStore>> store = NewFileStore({(scratch / "root").string(), /*fsync=*/false});
        if (!store.ok()) return nullptr;
        return std::move(store).value();
      }},
 };
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreContractTest, ::testing::ValuesIn(kStores),
-                         [](const ::testing::TestParamInfo<StoreCase>& info) {
-                           return info.param.name;
-                         });
+                         [](const ::testing::TestParamInfo<StoreCase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace s3db

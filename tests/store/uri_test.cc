@@ -28,19 +28,15 @@ struct GoodCase {
 
 // clang-format off: one case a row reads better than one field a line
 const std::vector<GoodCase> kGood = {
-    {"memory://bucket", StoreScheme::kMemory, "bucket", "", "", "", "", "", false,
-     "memory://bucket"},
+    {"memory://bucket", StoreScheme::kMemory, "bucket", "", "", "", "", "", false, "memory://bucket"},
     {"memory://b/some/prefix/", StoreScheme::kMemory, "b", "", "some/prefix", "", "", "", false,
      "memory://b/some/prefix"},
     {"memory://b//x//", StoreScheme::kMemory, "b", "", "x", "", "", "", false, "memory://b/x"},
     {"memory://my%20bucket/p%2Fq", StoreScheme::kMemory, "my bucket", "", "p/q", "", "", "", false,
      "memory://my%20bucket/p/q"},
-    {"memory://Test_Bucket", StoreScheme::kMemory, "Test_Bucket", "", "", "", "", "", false,
-     "memory://Test_Bucket"},
-    {"file:///abs/dir", StoreScheme::kFile, "", "/abs/dir", "", "", "", "", false,
-     "file:///abs/dir"},
-    {"file://./s3db-data", StoreScheme::kFile, "", "./s3db-data", "", "", "", "", false,
-     "file://./s3db-data"},
+    {"memory://Test_Bucket", StoreScheme::kMemory, "Test_Bucket", "", "", "", "", "", false, "memory://Test_Bucket"},
+    {"file:///abs/dir", StoreScheme::kFile, "", "/abs/dir", "", "", "", "", false, "file:///abs/dir"},
+    {"file://./s3db-data", StoreScheme::kFile, "", "./s3db-data", "", "", "", "", false, "file://./s3db-data"},
     {"file://rel/dir", StoreScheme::kFile, "", "rel/dir", "", "", "", "", false, "file://rel/dir"},
     {"file:///tmp/x/?fsync=false",
      StoreScheme::kFile,
@@ -56,35 +52,41 @@ const std::vector<GoodCase> kGood = {
      "",
      {{"fsync", "false"}}},
     {"file:///", StoreScheme::kFile, "", "/", "", "", "", "", false, "file:///"},
-    {"http://AK:SK@127.0.0.1:7480/bkt?probe=false&concurrency=4", StoreScheme::kHttp, "bkt", "", "", "AK", "SK",
-     "http://127.0.0.1:7480", true, "http://AK:***@127.0.0.1:7480/bkt?concurrency=4&probe=false", "", "",
+    {"http://AK:SK@127.0.0.1:7480/bkt?probe=false&concurrency=4",
+     StoreScheme::kHttp,
+     "bkt",
+     "",
+     "",
+     "AK",
+     "SK",
+     "http://127.0.0.1:7480",
+     true,
+     "http://AK:***@127.0.0.1:7480/bkt?concurrency=4&probe=false",
+     "",
+     "",
      {{"concurrency", "4"}, {"probe", "false"}}},
     {"file:///with%20space/x", StoreScheme::kFile, "", "/with space/x", "", "", "", "", false,
      "file:///with%20space/x"},
     {"s3://bucket", StoreScheme::kS3, "bucket", "", "", "", "", "", false, "s3://bucket"},
     {"S3://bucket/", StoreScheme::kS3, "bucket", "", "", "", "", "", false, "s3://bucket"},
-    {"s3://AKIA:se%2Fcret@my-bucket/db/app?region=eu-west-1", StoreScheme::kS3, "my-bucket", "",
-     "db/app", "AKIA", "se/cret", "", false, "s3://AKIA:***@my-bucket/db/app?region=eu-west-1",
-     "eu-west-1"},
+    {"s3://AKIA:se%2Fcret@my-bucket/db/app?region=eu-west-1", StoreScheme::kS3, "my-bucket", "", "db/app", "AKIA",
+     "se/cret", "", false, "s3://AKIA:***@my-bucket/db/app?region=eu-west-1", "eu-west-1"},
     // AWS secrets hold raw '/' and '+'; '+' stays '+'.
     {"s3://AKIA:wJalr/K7MDENG+bPxR@bucket.name/p", StoreScheme::kS3, "bucket.name", "", "p", "AKIA",
      "wJalr/K7MDENG+bPxR", "", false, "s3://AKIA:***@bucket.name/p"},
-    {"s3://k:s@b12?endpoint=http://localhost:9000&forcePathStyle=true&sessionToken=tok%2Ben",
-     StoreScheme::kS3, "b12", "", "", "k", "s", "http://localhost:9000", true,
-     "s3://k:***@b12?endpoint=http://localhost:9000&forcePathStyle=true&sessionToken=***", "",
-     "tok+en"},
-    {"s3://b12?endpoint=https%3A%2F%2Fs3.example.com&forcePathStyle=false", StoreScheme::kS3, "b12",
-     "", "", "", "", "https://s3.example.com", false, "s3://b12?endpoint=https://s3.example.com"},
-    {"s3://p%40ss:w%40rd@bucket/a%40b", StoreScheme::kS3, "bucket", "", "a@b", "p@ss", "w@rd", "",
-     false, "s3://p%40ss:***@bucket/a%40b"},
-    {"http://minio:minio123@localhost:9000/bucket/prefix/x", StoreScheme::kHttp, "bucket", "",
-     "prefix/x", "minio", "minio123", "http://localhost:9000", true,
-     "http://minio:***@localhost:9000/bucket/prefix/x"},
-    {"https://s3.example.com/bucket", StoreScheme::kHttps, "bucket", "", "", "", "",
-     "https://s3.example.com", true, "https://s3.example.com/bucket"},
-    {"http://[::1]:9000/bucket?region=us-east-1&sessionToken=T", StoreScheme::kHttp, "bucket", "",
-     "", "", "", "http://[::1]:9000", true,
-     "http://[::1]:9000/bucket?region=us-east-1&sessionToken=***", "us-east-1", "T"},
+    {"s3://k:s@b12?endpoint=http://localhost:9000&forcePathStyle=true&sessionToken=tok%2Ben", StoreScheme::kS3, "b12",
+     "", "", "k", "s", "http://localhost:9000", true,
+     "s3://k:***@b12?endpoint=http://localhost:9000&forcePathStyle=true&sessionToken=***", "", "tok+en"},
+    {"s3://b12?endpoint=https%3A%2F%2Fs3.example.com&forcePathStyle=false", StoreScheme::kS3, "b12", "", "", "", "",
+     "https://s3.example.com", false, "s3://b12?endpoint=https://s3.example.com"},
+    {"s3://p%40ss:w%40rd@bucket/a%40b", StoreScheme::kS3, "bucket", "", "a@b", "p@ss", "w@rd", "", false,
+     "s3://p%40ss:***@bucket/a%40b"},
+    {"http://minio:minio123@localhost:9000/bucket/prefix/x", StoreScheme::kHttp, "bucket", "", "prefix/x", "minio",
+     "minio123", "http://localhost:9000", true, "http://minio:***@localhost:9000/bucket/prefix/x"},
+    {"https://s3.example.com/bucket", StoreScheme::kHttps, "bucket", "", "", "", "", "https://s3.example.com", true,
+     "https://s3.example.com/bucket"},
+    {"http://[::1]:9000/bucket?region=us-east-1&sessionToken=T", StoreScheme::kHttp, "bucket", "", "", "", "",
+     "http://[::1]:9000", true, "http://[::1]:9000/bucket?region=us-east-1&sessionToken=***", "us-east-1", "T"},
 };
 // clang-format on
 
@@ -195,8 +197,7 @@ TEST(StoreUri, RejectsBadUrisWithAClearMessage) {
     Result<StoreUri> uri = ParseStoreUri(c.input);
     ASSERT_FALSE(uri.ok());
     EXPECT_EQ(uri.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(uri.status().message().find(c.message_part), std::string::npos)
-        << uri.status().message();
+    EXPECT_NE(uri.status().message().find(c.message_part), std::string::npos) << uri.status().message();
   }
 }
 
@@ -239,8 +240,7 @@ TEST(StoreUri, ErrorMessagesNeverContainTheSecret) {
 }
 
 TEST(StoreUri, ToStringMasksSecrets) {
-  Result<StoreUri> uri =
-      ParseStoreUri("s3://AKIA:Sup3rS3cret@bucket/p?sessionToken=T0kenS3cret&region=r");
+  Result<StoreUri> uri = ParseStoreUri("s3://AKIA:Sup3rS3cret@bucket/p?sessionToken=T0kenS3cret&region=r");
   ASSERT_TRUE(uri.ok());
   std::string printed = uri->ToString();
   EXPECT_EQ(printed, "s3://AKIA:***@bucket/p?region=r&sessionToken=***");

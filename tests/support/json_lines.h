@@ -41,17 +41,16 @@ inline ::testing::AssertionResult IdenticalJson(const nlohmann::json& expected, 
                                                 const std::string& path = "$") {
   using json = nlohmann::json;
   if (expected.type() != actual.type()) {
-    return ::testing::AssertionFailure()
-           << path << ": type " << expected.type_name() << " (" << static_cast<int>(expected.type())
-           << ") vs " << actual.type_name() << " (" << static_cast<int>(actual.type()) << ")";
+    return ::testing::AssertionFailure() << path << ": type " << expected.type_name() << " ("
+                                         << static_cast<int>(expected.type()) << ") vs " << actual.type_name() << " ("
+                                         << static_cast<int>(actual.type()) << ")";
   }
   switch (expected.type()) {
     case json::value_t::number_float: {
       const double a = expected.get<double>();
       const double b = actual.get<double>();
       if (std::bit_cast<uint64_t>(a) != std::bit_cast<uint64_t>(b)) {
-        return ::testing::AssertionFailure()
-               << path << ": " << expected.dump() << " vs " << actual.dump();
+        return ::testing::AssertionFailure() << path << ": " << expected.dump() << " vs " << actual.dump();
       }
       return ::testing::AssertionSuccess();
     }
@@ -80,8 +79,7 @@ inline ::testing::AssertionResult IdenticalJson(const nlohmann::json& expected, 
     }
     default:
       if (expected != actual) {
-        return ::testing::AssertionFailure()
-               << path << ": " << expected.dump() << " vs " << actual.dump();
+        return ::testing::AssertionFailure() << path << ": " << expected.dump() << " vs " << actual.dump();
       }
       return ::testing::AssertionSuccess();
   }

@@ -2,12 +2,12 @@
 #pragma once
 
 #include <atomic>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -20,9 +20,12 @@ enum class Backend { kMemory, kFile, kS3 };
 
 inline std::string BackendName(Backend b) {
   switch (b) {
-    case Backend::kMemory: return "memory";
-    case Backend::kFile: return "file";
-    case Backend::kS3: return "s3";
+    case Backend::kMemory:
+      return "memory";
+    case Backend::kFile:
+      return "file";
+    case Backend::kS3:
+      return "s3";
   }
   return "?";
 }

@@ -13,15 +13,15 @@ namespace {
 
 TEST(CryptoHash, KnownDigests) {
   EXPECT_EQ(HexEncode(Md5("")), "d41d8cd98f00b204e9800998ecf8427e");
-  EXPECT_EQ(HexEncode(Sha256("")),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HexEncode(Sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   // RFC 4231 test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 TEST(CryptoHash, Base64RoundTripAndStrictDecode) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
     std::string back;
     ASSERT_TRUE(Base64Decode(Base64Encode(s), &back)) << s;
     EXPECT_EQ(back, s);
@@ -160,12 +160,22 @@ TEST(TimeFormat, FormatsLikeTheCLibrary) {
     std::tm tm{};
     gmtime_r(&seconds, &tm);
     char buf[64];
-    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - floor_s * 1000));
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - floor_s * 1000));
     return std::string(buf);
   };
-  std::vector<int64_t> cases = {0, 1, -1, 999, -999, 86399999, 951782400123, 4102444800000,
-                                -62167219200000, 253402300799999, -62167219200001, 253402300800000};
+  std::vector<int64_t> cases = {0,
+                                1,
+                                -1,
+                                999,
+                                -999,
+                                86399999,
+                                951782400123,
+                                4102444800000,
+                                -62167219200000,
+                                253402300799999,
+                                -62167219200001,
+                                253402300800000};
   for (int64_t ms = -62167219200000; ms <= 253402300799999; ms += 7777777777777) cases.push_back(ms);
   for (int64_t ms : cases) EXPECT_EQ(FormatIso8601Ms(ms), reference(ms)) << ms;
 }
@@ -176,10 +186,10 @@ TEST(TimeFormat, CanonicalIsExactlyWhatFormatWrites) {
   }
   EXPECT_TRUE(IsCanonicalIso8601Ms("0000-01-01T00:00:00.000Z"));
   EXPECT_TRUE(IsCanonicalIso8601Ms("2024-02-29T23:59:59.999Z"));
-  for (const char* other : {"2023-02-29T00:00:00.000Z", "2024-03-01T24:00:00.000Z", "2024-03-01T12:60:00.000Z",
-                            "2024-13-01T00:00:00.000Z", "2024-03-01t12:34:56.789Z", "2024-03-01T12:34:56.789z",
-                            "2024-03-01T12:34:56Z", "2024-03-01T12:34:56.7890Z", "2024-03-01T12:34:56.789+00:00",
-                            "2024-03-01", "+2024-03-01T12:34:56.789Z", "2024-03-01 12:34:56.789Z", ""}) {
+  for (const char* other :
+       {"2023-02-29T00:00:00.000Z", "2024-03-01T24:00:00.000Z", "2024-03-01T12:60:00.000Z", "2024-13-01T00:00:00.000Z",
+        "2024-03-01t12:34:56.789Z", "2024-03-01T12:34:56.789z", "2024-03-01T12:34:56Z", "2024-03-01T12:34:56.7890Z",
+        "2024-03-01T12:34:56.789+00:00", "2024-03-01", "+2024-03-01T12:34:56.789Z", "2024-03-01 12:34:56.789Z", ""}) {
     EXPECT_FALSE(IsCanonicalIso8601Ms(other)) << other;
   }
 }

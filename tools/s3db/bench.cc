@@ -4,17 +4,17 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
-#include <functional>
-#include <vector>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <ostream>
 #include <random>
 #include <thread>
+#include <vector>
 
-#include "s3db/plugin.h"
 #include "s3db/database.h"
+#include "s3db/plugin.h"
 #include "s3db/stores.h"
 
 namespace s3db_cli {
@@ -26,8 +26,8 @@ constexpr const char* kCities[8][2] = {{"Sao Paulo", "Recife"}, {"New York", "Au
                                        {"Toronto", "Montreal"}, {"Sydney", "Perth"}};
 constexpr const char* kFirst[] = {"Ana",  "Bruno", "Carla", "Diego", "Elena", "Felipe", "Gabriela", "Hugo",
                                   "Iris", "Joao",  "Karen", "Lucas", "Marta", "Nuno",   "Olga",     "Pedro"};
-constexpr const char* kLast[] = {"Silva",   "Santos", "Oliveira", "Souza",   "Lima",    "Pereira",
-                                 "Costa",   "Rocha",  "Almeida",  "Nunes",   "Mendes",  "Barros",
+constexpr const char* kLast[] = {"Silva",   "Santos",  "Oliveira", "Souza",  "Lima",   "Pereira",
+                                 "Costa",   "Rocha",   "Almeida",  "Nunes",  "Mendes", "Barros",
                                  "Freitas", "Cardoso", "Teixeira", "Moreira"};
 constexpr const char* kTags[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"};
 
@@ -66,7 +66,6 @@ std::string RecordId(size_t i) {
 }
 
 int UpdatedAge(size_t i) { return 18 + static_cast<int>((i + 1) % 60); }
-
 
 s3db::ResourceDefinition UsersDefinition(const std::string& name) {
   s3db::ResourceDefinition def;
@@ -169,8 +168,8 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     s.requests = costs->Totals().total_requests() - before;
     s.errors = errors;
-    diagnostics.Raw(step_name + ": " + std::to_string(s.seconds) + " s, " + std::to_string(s.requests) +
-                    " requests" + (s.errors ? ", " + std::to_string(s.errors) + " errors" : "") + "\n");
+    diagnostics.Raw(step_name + ": " + std::to_string(s.seconds) + " s, " + std::to_string(s.requests) + " requests" +
+                    (s.errors ? ", " + std::to_string(s.errors) + " errors" : "") + "\n");
     steps.push_back(s);
   };
   auto each = [&](std::atomic<size_t>& errors, const std::function<void(size_t)>& fn) {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "output.h"
-#include "s3db/record.h"
 #include "s3db/plugin.h"
+#include "s3db/record.h"
 
 namespace s3db_cli {
 

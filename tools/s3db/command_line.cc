@@ -48,10 +48,9 @@ void AddRecordId(CLI::App* command, CommandLine& line) {
 // --limit/--offset of list, ids and query. CLI11 cannot bind std::optional, so the limit is
 // parsed into a plain number and copied over only when given.
 void AddPaging(CLI::App* command, CommandLine& line) {
-  CLI::Option* limit = command->add_option("--limit", line.limit_argument, "At most N results")
-                           ->check(WholeNumberAtLeast(0));
-  command->add_option("--offset", line.list.offset, "Skip the first N results")
-      ->check(WholeNumberAtLeast(0));
+  CLI::Option* limit =
+      command->add_option("--limit", line.limit_argument, "At most N results")->check(WholeNumberAtLeast(0));
+  command->add_option("--offset", line.list.offset, "Skip the first N results")->check(WholeNumberAtLeast(0));
   command->parse_complete_callback([&line, limit] {
     if (limit->count() > 0) line.list.limit = line.limit_argument;
   });
@@ -61,11 +60,9 @@ void AddPaging(CLI::App* command, CommandLine& line) {
 // the partition value as is (a number or a date goes through the partition's rule, so "7"
 // and "2024-06-27" work); FIELD is the field's dot path.
 void AddPartitionFilter(CLI::App* command, CommandLine& line) {
-  CLI::Option* partition =
-      command->add_option("--partition", line.list.partition, "Only records of this partition");
+  CLI::Option* partition = command->add_option("--partition", line.list.partition, "Only records of this partition");
   command
-      ->add_option("--value", line.partition_values,
-                   "FIELD=VALUE of the partition (repeat for its fields, in order)")
+      ->add_option("--value", line.partition_values, "FIELD=VALUE of the partition (repeat for its fields, in order)")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
             const size_t eq = text.find('=');
@@ -92,8 +89,7 @@ void DefineResourceCommands(CLI::App& app, CommandLine& line) {
   CLI::App* resource = app.add_subcommand("resource", "Create, list, show and drop resources");
   resource->require_subcommand(1);
 
-  CLI::App* create =
-      resource->add_subcommand("create", "Create a resource from a schema file; prints it");
+  CLI::App* create = resource->add_subcommand("create", "Create a resource from a schema file; prints it");
   AddResourceName(create, line);
   create
       ->add_option("--schema", line.schema_path,
@@ -115,8 +111,8 @@ void DefineResourceCommands(CLI::App& app, CommandLine& line) {
 }
 
 void DefineRecordCommands(CLI::App& app, CommandLine& line) {
-  CLI::App* insert = app.add_subcommand(
-      "insert", "Insert a record (JSON argument) or JSON lines from stdin; prints each record");
+  CLI::App* insert =
+      app.add_subcommand("insert", "Insert a record (JSON argument) or JSON lines from stdin; prints each record");
   AddResourceName(insert, line);
   CLI::Option* record = insert->add_option("JSON", line.json_text, "The record as a JSON object");
   insert->parse_complete_callback([&line, record] { line.json_given = record->count() > 0; });
@@ -127,22 +123,20 @@ void DefineRecordCommands(CLI::App& app, CommandLine& line) {
   AddRecordId(get, line);
   Select(get, line, CommandId::kGet);
 
-  CLI::App* update = app.add_subcommand(
-      "update", "Merge a JSON patch into a record (nested objects merge); prints the result");
+  CLI::App* update =
+      app.add_subcommand("update", "Merge a JSON patch into a record (nested objects merge); prints the result");
   AddResourceName(update, line);
   AddRecordId(update, line);
   update->add_option("JSON", line.json_text, "The patch as a JSON object")->required();
   Select(update, line, CommandId::kUpdate);
 
-  CLI::App* upsert =
-      app.add_subcommand("upsert", "Insert the record, or merge into it if it exists");
+  CLI::App* upsert = app.add_subcommand("upsert", "Insert the record, or merge into it if it exists");
   AddResourceName(upsert, line);
   AddRecordId(upsert, line);
   upsert->add_option("JSON", line.json_text, "The record as a JSON object")->required();
   Select(upsert, line, CommandId::kUpsert);
 
-  CLI::App* remove =
-      app.add_subcommand("delete", "Delete records; if any id is missing, nothing is deleted");
+  CLI::App* remove = app.add_subcommand("delete", "Delete records; if any id is missing, nothing is deleted");
   AddResourceName(remove, line);
   remove->add_option("ID", line.ids, "Record ids")->required();
   Select(remove, line, CommandId::kDelete);
@@ -173,33 +167,30 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
   AddTrustIndex(count, line);
   Select(count, line, CommandId::kCount);
 
-  CLI::App* query = app.add_subcommand(
-      "query",
-      "Records whose fields equal every entry of a filter ({\"address.country\": \"UK\"})");
+  CLI::App* query =
+      app.add_subcommand("query", "Records whose fields equal every entry of a filter ({\"address.country\": \"UK\"})");
   AddResourceName(query, line);
   query->add_option("FILTER_JSON", line.json_text, "JSON object of dot path -> value")->required();
   AddPaging(query, line);
   AddPartitionFilter(query, line);
   Select(query, line, CommandId::kQuery);
 
-  CLI::App* repair = app.add_subcommand(
-      "repair",
-      "Find partition references no record needs and ones records need that are missing, fix "
-      "them; prints a JSON summary");
+  CLI::App* repair =
+      app.add_subcommand("repair",
+                         "Find partition references no record needs and ones records need that are missing, fix "
+                         "them; prints a JSON summary");
   AddResourceName(repair, line);
   repair->add_flag("--dry-run", line.dry_run, "Report what is wrong, change nothing");
   Select(repair, line, CommandId::kRepair);
 }
 
 void DefineTransferCommands(CLI::App& app, CommandLine& line) {
-  CLI::App* import = app.add_subcommand(
-      "import", "Insert every JSON line of FILE; failures are reported and skipped");
+  CLI::App* import = app.add_subcommand("import", "Insert every JSON line of FILE; failures are reported and skipped");
   AddResourceName(import, line);
   import->add_option("FILE", line.file_path, "JSON lines file (.jsonl)")->required();
   Select(import, line, CommandId::kImport);
 
-  CLI::App* export_command =
-      app.add_subcommand("export", "Print every record as JSON lines, in id order");
+  CLI::App* export_command = app.add_subcommand("export", "Print every record as JSON lines, in id order");
   AddResourceName(export_command, line);
   export_command->add_option("--format", line.format, "Output format (only jsonl for now)")
       ->check(CLI::Validator(
@@ -249,10 +240,8 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
 
   if (grammar == Grammar::kProgram) {
     CLI::Option* uri = app.add_option(
-        "--uri", line.uri,
-        std::string("Connection string (default: $S3DB_URI, else ") + s3db::kDefaultUri + ")");
-    app.add_option("--concurrency", line.concurrency,
-                   "Concurrent store requests of bulk operations")
+        "--uri", line.uri, std::string("Connection string (default: $S3DB_URI, else ") + s3db::kDefaultUri + ")");
+    app.add_option("--concurrency", line.concurrency, "Concurrent store requests of bulk operations")
         ->check(WholeNumberAtLeast(1));
     app.add_option("--passphrase-file", line.passphrase_file,
                    "File holding the passphrase of secret fields (default: $S3DB_PASSPHRASE)");
@@ -270,35 +259,33 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
   DefineTransferCommands(app, line);
 
   if (grammar == Grammar::kProgram) {
-    CLI::App* rotate = app.add_subcommand(
-        "rotate-key",
-        "Derive a new key from a new passphrase and re-encrypt every secret value; prints a "
-        "JSON summary");
+    CLI::App* rotate =
+        app.add_subcommand("rotate-key",
+                           "Derive a new key from a new passphrase and re-encrypt every secret value; prints a "
+                           "JSON summary");
     rotate->add_option("--new-passphrase-file", line.new_passphrase_file,
                        "File holding the new passphrase (default: $S3DB_NEW_PASSPHRASE; never "
                        "an argument, which other users could see)");
-    rotate->add_flag("--resume", line.resume,
-                     "Only re-encrypt what an interrupted rotation left under older keys");
+    rotate->add_flag("--resume", line.resume, "Only re-encrypt what an interrupted rotation left under older keys");
     Select(rotate, line, CommandId::kRotateKey);
 
-    CLI::App* bench = app.add_subcommand(
-        "bench",
-        "Time the benchmark workload (insert, get, update, list, query, delete of N records) in a "
-        "resource of its own, dropped at the end; prints one JSON line (--json is implied)");
-    bench->add_option("--n", line.bench_n, "Records in the workload (default 1000)")
-        ->check(WholeNumberAtLeast(1));
+    CLI::App* bench =
+        app.add_subcommand("bench",
+                           "Time the benchmark workload (insert, get, update, list, query, delete of N records) in a "
+                           "resource of its own, dropped at the end; prints one JSON line (--json is implied)");
+    bench->add_option("--n", line.bench_n, "Records in the workload (default 1000)")->check(WholeNumberAtLeast(1));
     Select(bench, line, CommandId::kBench);
 
-    CLI::App* shell = app.add_subcommand(
-        "shell",
-        "Run commands read from stdin, one per line, against one open database (the way to "
-        "use memory://)");
+    CLI::App* shell =
+        app.add_subcommand("shell",
+                           "Run commands read from stdin, one per line, against one open database (the way to "
+                           "use memory://)");
     Select(shell, line, CommandId::kShell);
   }
 }
 
-std::optional<ExitCode> ParseArguments(CLI::App& app, const std::vector<std::string>& args,
-                                       std::ostream& out, Diagnostics& diagnostics) {
+std::optional<ExitCode> ParseArguments(CLI::App& app, const std::vector<std::string>& args, std::ostream& out,
+                                       Diagnostics& diagnostics) {
   try {
     app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 wants them reversed
     return std::nullopt;

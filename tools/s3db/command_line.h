@@ -58,12 +58,12 @@ struct CommandLine {
   std::string schema_path;
   std::string file_path;
   std::string format = "jsonl";
-  s3db::ListOptions list;      // list.partition is --partition
+  s3db::ListOptions list;     // list.partition is --partition
   size_t limit_argument = 0;  // --limit as parsed; list.limit is set only when it was given
   // --value FIELD=V, as given (each checked to have a FIELD); ListOptionsOf builds
   // list.partition_values from them.
   std::vector<std::string> partition_values;
-  bool dry_run = false;  // repair --dry-run
+  bool dry_run = false;             // repair --dry-run
   std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE
   bool resume = false;              // rotate-key --resume
   size_t bench_n = 1000;            // bench --n
@@ -84,7 +84,7 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar);
 // Parses `args` (in their usual order) with `app`. nullopt: go on and run the command.
 // Otherwise the exit code: kOk after printing help that was asked for (to `out`), kUsage
 // after reporting what is wrong with the command line.
-std::optional<ExitCode> ParseArguments(CLI::App& app, const std::vector<std::string>& args,
-                                       std::ostream& out, Diagnostics& diagnostics);
+std::optional<ExitCode> ParseArguments(CLI::App& app, const std::vector<std::string>& args, std::ostream& out,
+                                       Diagnostics& diagnostics);
 
 }  // namespace s3db_cli

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -26,12 +26,8 @@
 
 namespace s3db_cli {
 
-Session::Session(s3db::DatabaseOptions options, std::ostream& out, Diagnostics& diagnostics,
-                 std::istream* record_input)
-    : options_(std::move(options)),
-      out_(out),
-      diagnostics_(diagnostics),
-      record_input_(record_input) {}
+Session::Session(s3db::DatabaseOptions options, std::ostream& out, Diagnostics& diagnostics, std::istream* record_input)
+    : options_(std::move(options)), out_(out), diagnostics_(diagnostics), record_input_(record_input) {}
 
 s3db::Database& Session::database() {
   if (!database_) {
@@ -69,8 +65,7 @@ s3db::Json WithoutMatchingId(s3db::Json data, const std::string& id) {
   const auto found = data.find("id");
   if (found == data.end()) return data;
   if (!found->is_string() || found->get<std::string>() != id) {
-    throw s3db::InvalidArgument("the JSON has \"id\": " + DumpJson(*found) +
-                                " but the ID argument is \"" + id + "\"");
+    throw s3db::InvalidArgument("the JSON has \"id\": " + DumpJson(*found) + " but the ID argument is \"" + id + "\"");
   }
   data.erase(found);
   return data;
@@ -86,9 +81,8 @@ std::string LineLabel(const std::string& source, const JsonLine& line) {
 // Judges a whole batch before the real store sees one write: Resource::Validate checks each
 // line as Insert would (schema rules, id syntax, partition keys, the metadata budget), and
 // the batch is checked against itself for ids and unique values given twice.
-void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines,
-                  const std::string& source) {
-  std::map<std::string, size_t> ids;                           // id -> line number
+void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines, const std::string& source) {
+  std::map<std::string, size_t> ids;                              // id -> line number
   std::map<std::pair<std::string, std::string>, size_t> uniques;  // (path, value) -> line number
   for (const JsonLine& line : lines) {
     auto fail = [&](ExitCode code, const std::string& why) {
@@ -109,8 +103,8 @@ void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines,
     for (const auto& [path, value] : checked.unique_values) {
       auto [seen, fresh] = uniques.emplace(std::make_pair(path, value.dump()), line.line_number);
       if (!fresh) {
-        fail(ExitCode::kConflict, "unique field " + path + " = " + DumpJson(value) + " is also on line " +
-                                      std::to_string(seen->second));
+        fail(ExitCode::kConflict,
+             "unique field " + path + " = " + DumpJson(value) + " is also on line " + std::to_string(seen->second));
       }
     }
   }
@@ -118,8 +112,7 @@ void DryRunInsert(s3db::Resource& resource, const std::vector<JsonLine>& lines,
 
 // Insert never overwrites, so an id that is already taken would fail part way through a
 // batch; finding them first keeps the batch all or nothing.
-void RejectTakenIds(s3db::Resource& resource, const std::vector<JsonLine>& lines,
-                    const std::string& source) {
+void RejectTakenIds(s3db::Resource& resource, const std::vector<JsonLine>& lines, const std::string& source) {
   std::vector<std::string> taken;
   for (const JsonLine& line : lines) {
     const auto id = line.value.find("id");
@@ -128,9 +121,8 @@ void RejectTakenIds(s3db::Resource& resource, const std::vector<JsonLine>& lines
     }
   }
   if (!taken.empty()) {
-    throw s3db::AlreadyExists(
-        resource.name() + ": ids already exist: " + Join(taken, ", ") + "; nothing was inserted",
-        resource.name());
+    throw s3db::AlreadyExists(resource.name() + ": ids already exist: " + Join(taken, ", ") + "; nothing was inserted",
+                              resource.name());
   }
 }
 
@@ -142,9 +134,8 @@ struct InsertOutcome {
 
 // One InsertMany. Each failure is one stderr line naming its input line; `echo`, when given,
 // receives every inserted record.
-InsertOutcome InsertLines(Session& session, s3db::Resource& resource,
-                          const std::vector<JsonLine>& lines, const std::string& source,
-                          Output* echo) {
+InsertOutcome InsertLines(Session& session, s3db::Resource& resource, const std::vector<JsonLine>& lines,
+                          const std::string& source, Output* echo) {
   InsertOutcome outcome;
   std::vector<s3db::Json> items;
   items.reserve(lines.size());
@@ -206,9 +197,8 @@ ExitCode Delete(const CommandLine& line, Session& session) {
     if (!resource.Exists(id)) missing.push_back(id);
   }
   if (!missing.empty()) {
-    throw s3db::NotFound(
-        resource.name() + ": no record with id " + Join(missing, ", ") + "; nothing was deleted",
-        resource.name(), missing.size() == 1 ? missing.front() : "");
+    throw s3db::NotFound(resource.name() + ": no record with id " + Join(missing, ", ") + "; nothing was deleted",
+                         resource.name(), missing.size() == 1 ? missing.front() : "");
   }
   // Ids that another writer deletes meanwhile come back as missing: gone, as asked.
   const s3db::DeleteRecordsResult result = resource.DeleteMany(ids);
@@ -296,10 +286,8 @@ ExitCode Import(const CommandLine& line, Session& session) {
   JsonLineReader reader(*input.stream, path);
   size_t given = 0;
   auto progress_text = [&] {
-    const uint64_t percent =
-        input.size == 0 ? 100 : std::min<uint64_t>(100, reader.bytes_read() * 100 / input.size);
-    return "s3db: importing " + GroupThousands(given) + " records (" + std::to_string(percent) +
-           "%)";
+    const uint64_t percent = input.size == 0 ? 100 : std::min<uint64_t>(100, reader.bytes_read() * 100 / input.size);
+    return "s3db: importing " + GroupThousands(given) + " records (" + std::to_string(percent) + "%)";
   };
   while (std::optional<JsonLine> record = reader.Next()) {
     lines.Add(given++, record->line_number);
@@ -349,8 +337,8 @@ ExitCode ReportPartitionFailures(Session& session, const std::string& resource,
                                  const std::vector<s3db::PartitionFailure>& failures) {
   ExitCode worst = ExitCode::kOk;
   for (const s3db::PartitionFailure& f : failures) {
-    session.diagnostics().Line(resource + "/" + f.id + ": partition reference " + f.key + ": " +
-                               f.operation + " failed: " + f.message);
+    session.diagnostics().Line(resource + "/" + f.id + ": partition reference " + f.key + ": " + f.operation +
+                               " failed: " + f.message);
     worst = Worst(worst, ExitCodeFor(f.code));
   }
   return worst;
@@ -404,10 +392,8 @@ ExitCode RotateKey(const CommandLine& line, Session& session, Output& out) {
   ExitCode worst = ExitCode::kOk;
   summary["resources"] = s3db::Json::array();
   for (const s3db::ReEncryptResult& r : results) {
-    summary["resources"].push_back({{"resource", r.resource},
-                                    {"records", r.records},
-                                    {"rewritten", r.rewritten},
-                                    {"failed", r.errors.size()}});
+    summary["resources"].push_back(
+        {{"resource", r.resource}, {"records", r.records}, {"rewritten", r.rewritten}, {"failed", r.errors.size()}});
     for (const s3db::BulkItemError& error : r.errors) {
       session.diagnostics().Line("rotate-key: " + r.resource + "/" + error.id + ": " + error.message);
       worst = Worst(worst, ExitCodeFor(error.code));
@@ -438,14 +424,12 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       out.Record(session.database().resource(line.resource).Get(line.id));
       return ExitCode::kOk;
     case CommandId::kUpdate: {
-      const s3db::Json patch =
-          WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
+      const s3db::Json patch = WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
       out.Record(session.database().resource(line.resource).Update(line.id, patch));
       return WithFlushedPartitions(line, session, ExitCode::kOk);
     }
     case CommandId::kUpsert: {
-      const s3db::Json data =
-          WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
+      const s3db::Json data = WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
       out.Record(session.database().resource(line.resource).Upsert(line.id, data));
       return WithFlushedPartitions(line, session, ExitCode::kOk);
     }
@@ -455,8 +439,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       out.Line(session.database().resource(line.resource).Exists(line.id) ? "true" : "false");
       return ExitCode::kOk;
     case CommandId::kList:
-      for (const s3db::Record& record :
-           session.database().resource(line.resource).List(ListOptionsOf(line))) {
+      for (const s3db::Record& record : session.database().resource(line.resource).List(ListOptionsOf(line))) {
         out.Record(record);
       }
       return ExitCode::kOk;
@@ -468,8 +451,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return ExitCode::kOk;
     case CommandId::kQuery: {
       const s3db::Json filter = ParseJsonObject(line.json_text, "FILTER_JSON argument");
-      for (const s3db::Record& record :
-           session.database().resource(line.resource).Query(filter, ListOptionsOf(line))) {
+      for (const s3db::Record& record : session.database().resource(line.resource).Query(filter, ListOptionsOf(line))) {
         out.Record(record);
       }
       return ExitCode::kOk;

@@ -17,8 +17,7 @@ class Session {
  public:
   // `record_input` is where `insert NAME` reads JSON lines: stdin, or null in the shell,
   // whose stdin holds the commands.
-  Session(s3db::DatabaseOptions options, std::ostream& out, Diagnostics& diagnostics,
-          std::istream* record_input);
+  Session(s3db::DatabaseOptions options, std::ostream& out, Diagnostics& diagnostics, std::istream* record_input);
 
   // Connects on the first call. Connection failures name the URI with its secret masked.
   s3db::Database& database();

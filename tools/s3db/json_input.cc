@@ -31,9 +31,7 @@ std::string ObjectExpected(const s3db::Json& value) {
   return std::string("expected a JSON object, got ") + value.type_name();
 }
 
-bool IsBlank(const std::string& line) {
-  return line.find_first_not_of(" \t\r") == std::string::npos;
-}
+bool IsBlank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
 }  // namespace
 
@@ -72,8 +70,7 @@ s3db::Json ReadJsonFile(const std::string& path) {
   return ParseJson(text.str(), path);
 }
 
-JsonLineReader::JsonLineReader(std::istream& in, std::string source)
-    : in_(in), source_(std::move(source)) {}
+JsonLineReader::JsonLineReader(std::istream& in, std::string source) : in_(in), source_(std::move(source)) {}
 
 std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
   std::string text;
@@ -108,8 +105,7 @@ std::optional<JsonLine> JsonLineReader::Next() {
   std::optional<Line> line = NextLine(/*keep_value=*/true);
   if (!line) return std::nullopt;
   if (!line->problem.empty()) {
-    throw s3db::InvalidArgument(source_ + " line " + std::to_string(line->line_number) + ": " +
-                                line->problem);
+    throw s3db::InvalidArgument(source_ + " line " + std::to_string(line->line_number) + ": " + line->problem);
   }
   return JsonLine{line->line_number, std::move(line->value)};
 }
@@ -126,8 +122,7 @@ void JsonLineReader::ReadAll(std::vector<JsonLine>* lines) {
     bad_lines.push_back(line->line_number);
   }
   if (!bad_lines.empty()) {
-    std::string message =
-        source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
+    std::string message = source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
     if (bad_lines.size() > 1) {
       message += " (" + std::to_string(bad_lines.size() - 1) + " more bad lines:";
       constexpr size_t kListed = 10;
@@ -147,9 +142,7 @@ std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& s
   return lines;
 }
 
-void CheckJsonObjectLines(std::istream& in, const std::string& source) {
-  JsonLineReader(in, source).ReadAll(nullptr);
-}
+void CheckJsonObjectLines(std::istream& in, const std::string& source) { JsonLineReader(in, source).ReadAll(nullptr); }
 
 std::optional<std::string> ReadPassphrase(const std::string& file, const char* env_name) {
   if (file.empty()) {

@@ -38,9 +38,7 @@ ExitCode ExitCodeFor(const std::exception& error) {
   return ExitCode::kStorage;
 }
 
-ExitCode Worst(ExitCode a, ExitCode b) {
-  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
-}
+ExitCode Worst(ExitCode a, ExitCode b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
 
 namespace {
 
@@ -100,8 +98,7 @@ std::string GroupThousands(uint64_t n) {
   return digits;
 }
 
-Diagnostics::Diagnostics(std::ostream& err, SecretMasker masker)
-    : err_(err), masker_(std::move(masker)) {}
+Diagnostics::Diagnostics(std::ostream& err, SecretMasker masker) : err_(err), masker_(std::move(masker)) {}
 
 void Diagnostics::Line(const std::string& message) {
   std::string line = masker_.Mask(context_ + message);

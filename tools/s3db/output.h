@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "s3db/errors.h"
 #include "s3db/record.h"
 #include "s3db/record_stream.h"
-#include "s3db/errors.h"
 #include "s3db/stores.h"
 
 namespace s3db_cli {
@@ -89,8 +89,7 @@ class Diagnostics {
 // so that diagnostics from worker threads go through it and never land mid-line.
 class ProgressLine {
  public:
-  ProgressLine(Diagnostics& diagnostics, bool enabled)
-      : diagnostics_(diagnostics), enabled_(enabled) {}
+  ProgressLine(Diagnostics& diagnostics, bool enabled) : diagnostics_(diagnostics), enabled_(enabled) {}
   // Ends a line left drawn (a command that failed half way), so its error starts a line.
   ~ProgressLine();
   ProgressLine(const ProgressLine&) = delete;

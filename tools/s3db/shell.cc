@@ -10,8 +10,7 @@
 namespace s3db_cli {
 namespace {
 
-ExitCode RunShellCommand(const std::vector<std::string>& words, Session& session,
-                         const OutputFlags& flags) {
+ExitCode RunShellCommand(const std::vector<std::string>& words, Session& session, const OutputFlags& flags) {
   CommandLine line;
   line.output = flags;
   CLI::App app{"", "s3db"};
@@ -56,8 +55,7 @@ ExitCode RunShell(Session& session, std::istream& commands, const OutputFlags& f
     if (code != ExitCode::kOk) last_failure = code;
   }
   if (!pending.empty()) {
-    diagnostics.Line("line " + std::to_string(first_line) + ": " +
-                     SplitShellWords(pending).incomplete);
+    diagnostics.Line("line " + std::to_string(first_line) + ": " + SplitShellWords(pending).incomplete);
     last_failure = ExitCode::kUsage;
   }
   return last_failure;

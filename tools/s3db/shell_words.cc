@@ -6,9 +6,7 @@ namespace {
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Inside double quotes a backslash is special only before these (POSIX 2.2.3).
-bool EscapableInDoubleQuotes(char c) {
-  return c == '$' || c == '`' || c == '"' || c == '\\' || c == '\n';
-}
+bool EscapableInDoubleQuotes(char c) { return c == '$' || c == '`' || c == '"' || c == '\\' || c == '\n'; }
 
 }  // namespace
 
@@ -81,8 +79,7 @@ ShellWords SplitShellWords(std::string_view text) {
     }
   }
   if (quote != Quote::kNone) {
-    result.incomplete =
-        quote == Quote::kSingle ? "unterminated single quote" : "unterminated double quote";
+    result.incomplete = quote == Quote::kSingle ? "unterminated single quote" : "unterminated double quote";
     return result;
   }
   if (in_word) result.words.push_back(std::move(word));
