@@ -61,7 +61,7 @@ inline ListOptions In(const std::string& partition, Json values) {
   return options;
 }
 
-std::set<std::string> AsSet(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+inline std::set<std::string> AsSet(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
 class PartitionTest : public ::testing::TestWithParam<Backend> {
  protected:
