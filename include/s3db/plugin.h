@@ -51,7 +51,7 @@ inline constexpr const char* kInsert = "insert";              // {resource, id, 
 inline constexpr const char* kGet = "get";                    // {resource, id, record}
 inline constexpr const char* kUpdate = "update";              // {resource, id, record, patch}
 inline constexpr const char* kDelete = "delete";              // {resource, id}
-inline constexpr const char* kExceedsLimit = "exceedsLimit";  // {resource, id, bytes, limit, behavior}
+inline constexpr const char* kExceedsLimit = "exceedsLimit";  // see Resource::kExceedsLimitEvent
 inline constexpr const char* kError = "error";                // {resource, id, operation, code, message}
 inline constexpr const char* kHookError = "hookError";        // {resource, hook, index, id, message}
 // Database events.

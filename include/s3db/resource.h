@@ -161,8 +161,9 @@ class Resource {
   // or remove: {resource, id, partition, key, operation, code, message}.
   static constexpr const char* kPartitionErrorEvent = "partitionIndexError";
   // Event emitted (on events()) by a user-managed resource for a record over the metadata
-  // budget, which it stored with some fields in the body: {resource, id, totalSize, limit,
-  // excess, bodyFields}.
+  // budget, which it stored with some fields in the body: {resource, id, operation ("insert",
+  // "update", "reEncrypt"), behavior ("user-managed"), totalSize, limit, excess (bytes),
+  // bodyFields (the paths that went to the body)}.
   static constexpr const char* kExceedsLimitEvent = "exceedsLimit";
 
   Resource(ResourceContext* context, std::string name);  // by the Database

@@ -61,7 +61,7 @@ std::string RecordAccess::Key(const std::string& id) const {
 
 [[noreturn]] void RecordAccess::Fail(const Status& status, const std::string& id, const std::string& doing) const {
   std::string subject = id.empty() ? "resource '" + name + "'" : "record '" + id + "' of resource '" + name + "'";
-  if (status.code() == ErrorCode::kNotFound) throw NotFound(subject + " not found", name, id);
+  if (status.code() == ErrorCode::kNotFound) throw NotFound(subject + " does not exist", name, id);
   ThrowError(status.code(), doing + " " + subject + ": " + status.message(), name, id);
 }
 
@@ -196,7 +196,7 @@ std::optional<Record> RecordAccess::TryGet(const std::string& id, bool cached) c
 }
 
 Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
-                                   const std::string& if_match) const {
+                                   const std::string& if_match, const char* operation) const {
   // body-overflow keeps the partition fields (spec.partition_paths) in metadata.
   EncodedRecord encoded =
       EncodeRecord(data, spec, context->settings().metadata_budget, name, id, &context->Keys(), &spec.partition_paths);
@@ -218,6 +218,8 @@ Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& i
     context->ResourceObject(name).EmitEvent(Resource::kExceedsLimitEvent, [&] {
       return Json{{"resource", name},
                   {"id", id},
+                  {"operation", operation},
+                  {"behavior", "user-managed"},
                   {"totalSize", encoded.full_bytes},
                   {"limit", encoded.budget},
                   {"excess", encoded.full_bytes - encoded.budget},

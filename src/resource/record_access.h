@@ -127,8 +127,9 @@ struct RecordAccess {
 
   // Encodes and writes `data` (validated under spec) with the given condition. On success
   // `data` moves into the returned record (callers that retry keep it on failure).
+  // `operation` ("insert", "update", "reEncrypt") names the call in the exceedsLimit event.
   Result<Record> Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
-                       const std::string& if_match) const;
+                       const std::string& if_match, const char* operation) const;
 
   // ---- unique values ----------------------------------------------------------------------
 

@@ -135,7 +135,7 @@ Record Resource::DoInsert(Json data) {
   core::UniqueIndex index = ctx.Index();
   for (int attempt = 0;; ++attempt) {
     core::ClaimSet claims(index, ctx.Claim(index, uniques, id), id);
-    Result<Record> written = ctx.Write(spec, id, data, /*create_only=*/true, "");
+    Result<Record> written = ctx.Write(spec, id, data, /*create_only=*/true, "", "insert");
     if (!written.ok()) {
       claims.Release();
       if (written.code() == ErrorCode::kPreconditionFailed) {
@@ -185,7 +185,7 @@ ValidatedRecord Resource::Validate(const Json& input) const {
 Record Resource::Get(const std::string& id) {
   return Guarded("get", id, [&] {
     auto r = TryGet(id);
-    if (!r) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+    if (!r) throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
     return std::move(*r);
   });
 }
@@ -247,7 +247,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
   const int attempts = context_->settings().max_update_attempts;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     std::optional<Record> current = ctx.TryGet(id);
-    if (!current) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+    if (!current) throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
     if (options.if_match && !store::EtagsMatch(*options.if_match, current->etag)) {
       throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " + current->etag +
                                    ", expected " + *options.if_match + ")",
@@ -279,14 +279,14 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
     }
     core::UniqueIndex index = ctx.Index();
     core::ClaimSet claims(index, ctx.Claim(index, gained, id), id);
-    Result<Record> written = ctx.Write(spec, id, data, false, current->etag);
+    Result<Record> written = ctx.Write(spec, id, data, false, current->etag, "update");
     if (written.ok()) {
       if (std::optional<std::string> taken = claims.Confirm()) {
         // Stalled past the claim lease and the value went to another writer: put the record
         // back as it was (its own version, its own ETag guard) and report the conflict.
         std::shared_ptr<const core::ResourceState> old_state;
         const core::VersionSpec& old_spec = ctx.SpecOf(current->schema_version, &old_state);
-        Result<Record> restored = ctx.Write(old_spec, id, current->data, false, written->etag);
+        Result<Record> restored = ctx.Write(old_spec, id, current->data, false, written->etag, "update");
         throw Conflict(
             "record '" + id + "' of resource '" + name_ + "': unique field '" + *taken +
                 "' was claimed by another writer while this update stalled; " +
@@ -370,7 +370,7 @@ void Resource::DoDelete(const std::string& id) {
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
   if (spec.schema.UniqueFields().empty() && spec.partitions.empty()) {
-    if (!Exists(id)) throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+    if (!Exists(id)) throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
     Status deleted = context_->store().Delete(ctx.Key(id));
     if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
     return;
@@ -379,7 +379,7 @@ void Resource::DoDelete(const std::string& id) {
   // partition references removed before.
   Result<GetResult> got = context_->store().Get(ctx.Key(id));
   if (got.code() == ErrorCode::kNotFound) {
-    throw NotFound("record '" + id + "' of resource '" + name_ + "' not found", name_, id);
+    throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
   }
   if (!got.ok()) ctx.Fail(got.status(), id, "reading");
   core::DecodeOptions options;

@@ -42,7 +42,7 @@ ReEncryptResult Resource::ReEncrypt() {
         // Rewritten under the version that wrote it: the data does not change, only the key.
         std::shared_ptr<const core::ResourceState> holder;
         const core::VersionSpec& spec = ctx.SpecOf(record.schema_version, &holder);
-        Result<Record> written = ctx.Write(spec, id, record.data, false, record.etag);
+        Result<Record> written = ctx.Write(spec, id, record.data, false, record.etag, "reEncrypt");
         if (written.ok()) {
           outcome[i] = 1;
           InvalidateCached(id);

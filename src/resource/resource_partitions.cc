@@ -35,7 +35,7 @@ Record Resource::GetFromPartition(const std::string& id, const std::string& part
   const auto now = record ? core::RecordSegments(p, record->data) : std::nullopt;
   if (!now || context_->layout().PartitionKey(name_, p.name, *now, id) != key) {
     throw NotFound("record '" + id + "' of resource '" + name_ + "' " +
-                       (record ? "is not in partition '" + partition + "' with " + values.dump() : "not found"),
+                       (record ? "is not in partition '" + partition + "' with " + values.dump() : "does not exist"),
                    name_, id);
   }
   return std::move(*record);

@@ -53,12 +53,23 @@ Schema CheckDefinition(const ResourceDefinition& definition, std::vector<Partiti
   }
   if (definition.timestamps) {
     for (const char* field : kTimestampFields) {
+      // The seeds declare `createdAt: "date"` beside timestamps:true: a declared rule governs
+      // the field (its type, its partition rules); timestamps still set it. It must be able to
+      // hold the ISO 8601 text timestamps write.
+      const FieldRule* declared = nullptr;
       for (const auto& r : schema.fields) {
-        if (r.name == field) {
-          throw InvalidSchema("resource '" + definition.name + "': attribute '" + field +
-                                  "' is set by timestamps:true and cannot be declared",
+        if (r.name == field) declared = &r;
+      }
+      if (declared) {
+        if (declared->type != FieldType::kDate && declared->type != FieldType::kString &&
+            declared->type != FieldType::kAny) {
+          throw InvalidSchema("resource '" + definition.name + "': attribute '" + field + "' is declared as '" +
+                                  declared->type_name +
+                                  "', but timestamps:true sets it to an ISO 8601 time: declare it as 'date' or "
+                                  "'string', or leave it out",
                               definition.name);
         }
+        continue;
       }
       FieldRule ts;
       ts.name = ts.path = field;

@@ -245,6 +245,12 @@ TEST(BehaviorEvents, UserManagedEmitsExceedsLimitAndTruncateDataReportsCutFields
   EXPECT_EQ(seen[0]["limit"], kBudget);
   EXPECT_EQ(seen[0]["excess"].get<size_t>(), seen[0]["totalSize"].get<size_t>() - kBudget);
   EXPECT_EQ(seen[0]["bodyFields"], Json::array({"text"}));
+  EXPECT_EQ(seen[0]["operation"], "insert");
+  EXPECT_EQ(seen[0]["behavior"], "user-managed");
+  notes.Update("big", {{"text", std::string(3100, 'y')}});
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1]["operation"], "update");
+  EXPECT_EQ(seen[1]["resource"], "managed");
 
   ResourceDefinition cut;
   cut.name = "cut";

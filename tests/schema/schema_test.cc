@@ -51,6 +51,34 @@ TEST_P(SchemaTest, DatesAreStoredCompactlyAndReadBackAsIsoText) {
   EXPECT_EQ(got.data["createdAt"].get<std::string>().size(), 24u);
 }
 
+TEST_P(SchemaTest, TimestampFieldsMayBeDeclaredAsTheSeedsDo) {
+  // The seeds' orders example: createdAt declared as a date beside timestamps:true.
+  ResourceDefinition def = Def("orders", {{"total", "number"}, {"createdAt", "date"}});
+  def.timestamps = true;
+  def.partitions = Json{{"byDay", {{"fields", {{"createdAt", "date|maxlength:10"}}}}}};
+  Resource& orders = db_->CreateResource(def);
+  const Record first = orders.Insert({{"id", "o1"}, {"total", 5}});
+  const std::string created = first.data.at("createdAt").get<std::string>();
+  EXPECT_EQ(created.size(), 24u) << created;  // ISO 8601 with milliseconds, set by timestamps
+  EXPECT_TRUE(first.data.contains("updatedAt"));
+  ListOptions by_day;
+  by_day.partition = "byDay";
+  by_day.partition_values = {{"createdAt", created.substr(0, 10)}};
+  EXPECT_EQ(orders.ListIds(by_day), std::vector<std::string>{"o1"});
+  const Record updated = orders.Update("o1", {{"total", 6}});
+  EXPECT_EQ(updated.data.at("createdAt"), created);  // kept
+
+  // A declared rule that cannot hold the time timestamps write is refused, naming the field.
+  ResourceDefinition bad = Def("bad", {{"createdAt", "number"}});
+  bad.timestamps = true;
+  try {
+    db_->CreateResource(bad);
+    FAIL() << "accepted createdAt: number with timestamps";
+  } catch (const InvalidSchema& e) {
+    EXPECT_NE(std::string(e.what()).find("createdAt"), std::string::npos) << e.what();
+  }
+}
+
 TEST_P(SchemaTest, RemovedAttributeKeysAreNeverReused) {
   Resource& users = db_->CreateResource(
       Def("users", {{"name", "string"}, {"nick", "string|optional"}, {"address", {{"city", "string|optional"}}}}));
