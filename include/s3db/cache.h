@@ -51,7 +51,9 @@ namespace s3db {
 using CacheClock = std::function<int64_t()>;
 
 struct CacheOptions {
-  std::string driver = "memory";  // "memory" (LRU), "file" (a directory), "s3" (the bucket)
+  // "memory" (LRU), "file" (a directory; "filesystem", the seeds' name, is the same), "s3"
+  // (the bucket).
+  std::string driver = "memory";
   // Default time to live, and so the stale-read window for other processes' writes.
   std::chrono::milliseconds ttl{60000};
   size_t max_entries = 10000;         // memory, file: least recently used go first

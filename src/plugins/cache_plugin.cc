@@ -32,10 +32,11 @@ Status ValidateCacheBounds(const CacheOptions& options) {
 }  // namespace plugins
 
 Status CacheOptions::Validate() const {
-  if (driver != "memory" && driver != "file" && driver != "s3") {
-    return Status(ErrorCode::kInvalidArgument, "cache: unknown driver '" + driver + "' (memory, file or s3)");
+  if (driver != "memory" && driver != "file" && driver != "filesystem" && driver != "s3") {
+    return Status(ErrorCode::kInvalidArgument,
+                  "cache: unknown driver '" + driver + "' (memory, file (alias filesystem) or s3)");
   }
-  if (driver == "file" && directory.empty()) {
+  if ((driver == "file" || driver == "filesystem") && directory.empty()) {
     return Status(ErrorCode::kInvalidArgument, "cache: the file driver needs a directory");
   }
   return plugins::ValidateCacheBounds(*this);
@@ -86,6 +87,7 @@ std::optional<GetResult> DecodeCachedObject(std::string_view bytes) {
 
 CachePlugin::CachePlugin(CacheOptions options) : options_(std::move(options)) {
   ThrowIfError(options_.Validate());
+  if (options_.driver == "filesystem") options_.driver = "file";  // the seeds' name for it
   longest_ttl_ms_ = options_.ttl.count();
   if (options_.driver == "memory") {
     driver_ = NewMemoryCache(options_);

@@ -111,6 +111,18 @@ TEST_F(CliTest, UpdateMergesNestedObjectsAndKeepsOtherFields) {
   EXPECT_TRUE(FailedWith(Run({"update", "users", "ada", R"({"id":"grace"})"}), kInvalid, "grace"));
 }
 
+TEST_F(CliTest, UpdateIfMatchWritesOnlyOverTheGivenEtag) {
+  CreateUsers();
+  ASSERT_TRUE(Succeeded(Run({"insert", "users", kAdaJson})));
+  const std::string etag = Json::parse(Run({"get", "users", "ada", "--meta"}).out)["_etag"];
+  ASSERT_FALSE(etag.empty());
+  const RunResult first = Run({"update", "users", "ada", R"({"age":40})", "--if-match", etag});
+  ASSERT_TRUE(Succeeded(first));
+  // The ETag is now stale: the second writer is refused and nothing changes.
+  EXPECT_TRUE(FailedWith(Run({"update", "users", "ada", R"({"age":41})", "--if-match", etag}), kConflict, "ada"));
+  EXPECT_EQ(Json::parse(Run({"get", "users", "ada"}).out)["age"], 40);
+}
+
 TEST_F(CliTest, UpsertInsertsWhenAbsentAndMergesWhenPresent) {
   CreateUsers();
   const RunResult inserted =

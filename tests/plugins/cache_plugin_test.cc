@@ -333,6 +333,13 @@ TEST(CachePluginFile, BuildsTheFileDriverFromOptions) {
   }
   CachePlugin reopened(o);
   EXPECT_EQ(reopened.Get("k").value, "v");
+  // "filesystem", the seeds' name for the driver, is the same driver over the same files.
+  o.driver = "filesystem";
+  CachePlugin seeds_name(o);
+  EXPECT_EQ(seeds_name.options().driver, "file");
+  EXPECT_EQ(seeds_name.Get("k").value, "v");
+  o.directory.clear();
+  EXPECT_THROW(CachePlugin{o}, InvalidArgument);  // it needs a directory too
 }
 
 // The s3 driver is made at Start on the database's whole store stack, so its requests are

@@ -128,6 +128,8 @@ void DefineRecordCommands(CLI::App& app, CommandLine& line) {
   AddResourceName(update, line);
   AddRecordId(update, line);
   update->add_option("JSON", line.json_text, "The patch as a JSON object")->required();
+  update->add_option("--if-match", line.if_match,
+                     "Write only if the record's ETag is still ETAG (as `get --meta` printed it); exit 5 if not");
   Select(update, line, CommandId::kUpdate);
 
   CLI::App* upsert = app.add_subcommand("upsert", "Insert the record, or merge into it if it exists");

@@ -425,7 +425,9 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return ExitCode::kOk;
     case CommandId::kUpdate: {
       const s3db::Json patch = WithoutMatchingId(ParseJsonObject(line.json_text, "JSON argument"), line.id);
-      out.Record(session.database().resource(line.resource).Update(line.id, patch));
+      s3db::UpdateOptions options;
+      if (!line.if_match.empty()) options.if_match = line.if_match;
+      out.Record(session.database().resource(line.resource).Update(line.id, patch, options));
       return WithFlushedPartitions(line, session, ExitCode::kOk);
     }
     case CommandId::kUpsert: {
