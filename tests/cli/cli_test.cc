@@ -30,6 +30,23 @@ TEST_F(CliTest, ResourceCreateListShowDrop) {
   EXPECT_TRUE(FailedWith(Run({"resource", "drop", "admins"}), kNotFound, "admins"));
 }
 
+TEST_F(CliTest, ResourceShowOutputCreatesTheSameResourceAndIfNotExistsIsIdempotent) {
+  CreateUsers();
+  const RunResult shown = Run({"resource", "show", "users"});
+  ASSERT_TRUE(Succeeded(shown));
+  const std::string path = WriteTemp("shown.json", shown.out);
+  // Into a second store: the same definition, version 1.
+  const RunResult copied =
+      RunRaw({"--uri", "file://" + dir_ + "/other", "resource", "create", "users", "--schema", path});
+  ASSERT_TRUE(Succeeded(copied)) << Describe(copied);
+  EXPECT_EQ(Json::parse(copied.out), Json::parse(shown.out));
+  // --if-not-exists: the existing resource is printed, exit 0; without it, a conflict.
+  const RunResult again = Run({"resource", "create", "users", "--schema", path, "--if-not-exists"});
+  ASSERT_TRUE(Succeeded(again)) << Describe(again);
+  EXPECT_EQ(Json::parse(again.out)["version"], 1);
+  EXPECT_TRUE(FailedWith(Run({"resource", "create", "users", "--schema", path}), kConflict, "users"));
+}
+
 TEST_F(CliTest, ResourceCreateRejectsTakenNameAndBadSchemaFiles) {
   CreateUsers();
   EXPECT_TRUE(FailedWith(Run({"resource", "create", "users", "--schema", kUsersSchema}), kConflict, "users"));

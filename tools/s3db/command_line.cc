@@ -96,6 +96,8 @@ void DefineResourceCommands(CLI::App& app, CommandLine& line) {
                    "JSON file: {\"attributes\": {...}, \"behavior\": ..., \"timestamps\": ..., "
                    "\"partitions\": {...}}")
       ->required();
+  create->add_flag("--if-not-exists", line.if_not_exists,
+                   "Succeed (printing it) when the resource exists with the same definition");
   Select(create, line, CommandId::kResourceCreate);
 
   CLI::App* list = resource->add_subcommand("list", "Resource names, one per line");

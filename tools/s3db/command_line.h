@@ -65,6 +65,7 @@ struct CommandLine {
   std::vector<std::string> partition_values;
   bool dry_run = false;             // repair --dry-run
   std::string if_match;             // update --if-match ETAG
+  bool if_not_exists = false;       // resource create --if-not-exists
   std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE
   bool resume = false;              // rotate-key --resume
   size_t bench_n = 1000;            // bench --n

@@ -155,9 +155,18 @@ InsertOutcome InsertLines(Session& session, s3db::Resource& resource, const std:
 }
 
 void CreateResource(const CommandLine& line, Session& session, Output& out) {
-  const s3db::ResourceDefinition definition =
-      s3db::ResourceDefinition::FromJson(line.resource, ReadJsonFile(line.schema_path));
-  out.Json(ResourceJson(session.database().CreateResource(definition)));
+  s3db::Json document = ReadJsonFile(line.schema_path);
+  // What `resource show` printed is accepted back: the version it adds is the shown
+  // resource's, not part of the definition (a new resource starts at version 1).
+  if (document.is_object()) {
+    const auto version = document.find("version");
+    if (version != document.end() && version->is_number_integer()) document.erase(version);
+  }
+  const s3db::ResourceDefinition definition = s3db::ResourceDefinition::FromJson(line.resource, document);
+  s3db::Database& database = session.database();
+  s3db::Resource& resource = line.if_not_exists ? *database.CreateResourceIfNotExists(definition).resource
+                                                : database.CreateResource(definition);
+  out.Json(ResourceJson(resource));
 }
 
 void DropResource(const CommandLine& line, Session& session) {
