@@ -23,7 +23,7 @@
 
 // Events and hooks: the callbacks the library runs around its operations.
 //
-// Both follow RocksDB's EventListener rules (STYLE.md): an exception thrown by a listener
+// Both follow RocksDB's EventListener rules: an exception thrown by a listener
 // never crosses into the library, and a callback must never block for long, because it runs
 // synchronously on the thread that does the operation (a slow listener slows every insert).
 // Hand long work to a queue of your own.
