@@ -80,7 +80,6 @@ void RecordAccess::Validate(const VersionSpec& spec, Json& data, const std::stri
 
 std::map<std::string, std::string> RecordAccess::PrepareInsert(const VersionSpec& spec, Json& data, std::string* id,
                                                                bool* generated) const {
-  if (!data.is_object()) throw InvalidArgument("resource '" + name + "': a record must be a JSON object", name);
   *generated = true;
   std::vector<FieldError> id_errors;
   if (auto it = data.find("id"); it != data.end()) {

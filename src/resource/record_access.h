@@ -88,7 +88,8 @@ struct RecordAccess {
   // those found in the id (`errors`) included.
   void Validate(const VersionSpec& spec, Json& data, const std::string& id, std::vector<FieldError> errors = {}) const;
 
-  // The pre-write steps of an insert, before any request: takes the id out of `data` (or
+  // The pre-write steps of an insert, before any request, on a JSON object (the callers check
+  // that first, before the catalog is read): takes the id out of `data` (or
   // draws one; `generated` says which), stamps timestamps, validates under `spec` and checks
   // the partition reference keys (returned, partition -> key).
   std::map<std::string, std::string> PrepareInsert(const VersionSpec& spec, Json& data, std::string* id,

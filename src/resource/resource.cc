@@ -167,6 +167,7 @@ Record Resource::DoInsert(Json data) {
 
 ValidatedRecord Resource::Validate(const Json& input) const {
   core::RecordAccess ctx{context_, name_, references_.get()};
+  if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
   ctx.RequireKeysFor(*state);

@@ -56,11 +56,7 @@ Schema CheckDefinition(const ResourceDefinition& definition, std::vector<Partiti
       // The seeds declare `createdAt: "date"` beside timestamps:true: a declared rule governs
       // the field (its type, its partition rules); timestamps still set it. It must be able to
       // hold the ISO 8601 text timestamps write.
-      const FieldRule* declared = nullptr;
-      for (const auto& r : schema.fields) {
-        if (r.name == field) declared = &r;
-      }
-      if (declared) {
+      if (const FieldRule* declared = schema.Find(field)) {
         if (declared->type != FieldType::kDate && declared->type != FieldType::kString &&
             declared->type != FieldType::kAny) {
           throw InvalidSchema("resource '" + definition.name + "': attribute '" + field + "' is declared as '" +
