@@ -129,16 +129,18 @@ struct Entry {
                          resource, id);
 }
 
-// The longest prefix of `text`, cut at a character boundary, whose encoding is at most
-// `max_encoded` bytes. Encoded size grows with the prefix almost monotonically (an edge
-// space costs 3 bytes, the s/b choice can flip), so a binary search finds a fitting
-// prefix and a short walk back makes sure it fits.
-std::string FittingPrefix(const std::string& text, size_t max_encoded) {
+// The longest prefix of `text`, cut at a character boundary, whose encoding followed by
+// `suffix` is at most `max_encoded` bytes. Encoded size grows with the prefix almost
+// monotonically (an edge space costs 3 bytes, the s/b choice can flip), so a binary search
+// finds a fitting prefix and a short walk back makes sure it fits.
+std::string FittingPrefix(const std::string& text, size_t max_encoded, const std::string& suffix) {
   std::vector<size_t> boundaries{0};  // byte offsets of character starts, and the end
   for (size_t i = 1; i <= text.size(); ++i) {
     if (i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) boundaries.push_back(i);
   }
-  auto fits = [&](size_t n) { return format::EncodeValue(text.substr(0, boundaries[n])).size() <= max_encoded; };
+  auto fits = [&](size_t n) {
+    return format::EncodeValue(text.substr(0, boundaries[n]) + suffix).size() <= max_encoded;
+  };
   size_t lo = 0, hi = boundaries.size() - 1;  // fits(lo) holds for an empty prefix when max >= 1
   while (lo < hi) {
     size_t mid = lo + (hi - lo + 1) / 2;
@@ -184,7 +186,12 @@ std::set<std::string> Truncate(std::vector<Entry>& entries, size_t& total, size_
     const size_t excess = total + marker_size(with) - budget;
     const std::string text = e.body_value().get<std::string>();
     const size_t target = e.value.size() > excess ? e.value.size() - excess : 0;
-    std::string kept = target >= 1 ? FittingPrefix(text, target) : std::string();
+    // The cut value ends in "..." as the seeds show, so a reader sees it was cut; a field
+    // left too little room for the marker is emptied.
+    std::string kept;
+    if (format::EncodeValue(std::string(kTruncationMarker)).size() <= target) {
+      kept = FittingPrefix(text, target, kTruncationMarker) + kTruncationMarker;
+    }
     if (kept == text) {  // already as short as it can usefully be
       exhausted[best] = true;
       continue;

@@ -17,9 +17,10 @@
 
 namespace s3db::core {
 
-inline constexpr const char* kVersionKey = "_v";    // schema version that wrote the record
-inline constexpr const char* kOverflowKey = "_o";   // "1" when some fields live in the body
-inline constexpr const char* kTruncatedKey = "_t";  // truncate-data: keys of shortened fields
+inline constexpr const char* kVersionKey = "_v";         // schema version that wrote the record
+inline constexpr const char* kOverflowKey = "_o";        // "1" when some fields live in the body
+inline constexpr const char* kTruncatedKey = "_t";       // truncate-data: keys of shortened fields
+inline constexpr const char* kTruncationMarker = "...";  // truncate-data: ends every cut value
 
 struct EncodedRecord {
   Metadata metadata;

@@ -99,7 +99,9 @@ TEST_P(BehaviorTest, ExactBoundary) {
       } else if (behavior() == "truncate-data") {
         const std::string kept = got.data["text"].get<std::string>();
         EXPECT_LT(kept.size(), text.size());
-        EXPECT_EQ(text.compare(0, kept.size(), kept), 0) << "a truncation keeps a prefix";
+        ASSERT_GE(kept.size(), 3u);
+        EXPECT_EQ(kept.substr(kept.size() - 3), "...") << "a cut value ends in the seeds' marker";
+        EXPECT_EQ(text.compare(0, kept.size() - 3, kept, 0, kept.size() - 3), 0) << "a truncation keeps a prefix";
         EXPECT_GE(stored + 30, kBudget) << "it keeps as much as fits";
       } else {  // user-managed, body-overflow: nothing lost
         EXPECT_EQ(got.data["text"], text);
@@ -120,7 +122,9 @@ TEST_P(BehaviorTest, UpdatesKeepTheLayoutBothWays) {
   notes_->Update("x", {{"text", big}});
   Record grown = notes_->Get("x");
   if (behavior() == "truncate-data") {
-    EXPECT_LT(grown.data["text"].get<std::string>().size(), big.size());
+    const std::string kept = grown.data["text"].get<std::string>();
+    EXPECT_LT(kept.size(), big.size());
+    EXPECT_EQ(kept, std::string(kept.size() - 3, 'b') + "...");
   } else {
     EXPECT_EQ(grown.data["text"], big);
   }
@@ -158,8 +162,13 @@ TEST_P(BehaviorTest, RandomRecordsRoundTripOrAreRejectedAsDocumented) {
     Record got = notes_->Get(id);
     EXPECT_EQ(got.data["n"], data["n"]);
     if (behavior() == "truncate-data" && !fits) {
+      // Cut to a prefix plus "...", or emptied when not even the marker had room.
       const std::string kept = got.data["text"].get<std::string>();
-      EXPECT_EQ(text.compare(0, kept.size(), kept), 0);
+      const size_t prefix = kept.size() >= 3 ? kept.size() - 3 : 0;
+      if (!kept.empty()) {
+        EXPECT_EQ(kept.substr(prefix), "...");
+      }
+      EXPECT_EQ(text.compare(0, prefix, kept, 0, prefix), 0);
       EXPECT_LE(StoredMetadataBytes(db_->store(), Key(id)), kBudget);
     } else {
       EXPECT_EQ(got.data["text"], text) << behavior() << " lost data at " << target << " bytes";
@@ -259,7 +268,9 @@ TEST(BehaviorEvents, UserManagedEmitsExceedsLimitAndTruncateDataReportsCutFields
   Resource& cuts = db->CreateResource(cut);
   Record written = cuts.Insert({{"id", "a"}, {"title", "kept"}, {"body", std::string(3000, 'b')}});
   EXPECT_EQ(written.truncated, std::vector<std::string>{"body"});
-  EXPECT_LT(written.data["body"].get<std::string>().size(), 3000u);
+  const std::string body = written.data["body"].get<std::string>();
+  EXPECT_LT(body.size(), 3000u);
+  EXPECT_EQ(body, std::string(body.size() - 3, 'b') + "...");  // the seeds' marker
   Record read = cuts.Get("a");
   EXPECT_EQ(read.truncated, std::vector<std::string>{"body"});
   EXPECT_EQ(read.data, written.data);  // what Insert returned is what was stored
