@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ struct DatabaseOptions {
   // against the catalog's key check value (AccessDenied when wrong). Never logged, never in
   // an error message. The library never reads the environment for it; the CLI does
   // (--passphrase-file, $S3DB_PASSPHRASE).
+  // From a file: `.passphrase = ReadPassphraseFile("./cert.pem")` (the seeds'
+  // `passphrase: fs.readFileSync(...)`), the same rule as the CLI's --passphrase-file.
   std::optional<std::string> passphrase = std::nullopt;
 
   // PBKDF2-HMAC-SHA256 iterations for a key made by this connection (the first secret
@@ -59,11 +62,24 @@ struct DatabaseOptions {
 
   // A read-through cache (cache.h): when set, a CachePlugin with these options is appended
   // to `plugins` at connect. The stale-read window for other processes' writes is its ttl.
+  // The seeds' `cache: true, ttl: 3600` is `.cache = CacheOptions{.ttl = 3600s}`.
   std::optional<CacheOptions> cache = std::nullopt;
+
+  // Database event listeners (events.h), subscribed before anything happens, so they see
+  // "connected" (which Connect emits before it returns) as s3db.js's `db.on("connected")`
+  // does. Added to events(): Off() removes them like any other.
+  std::multimap<std::string, EventEmitter::Listener> listeners = {};
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;
 };
+
+// A passphrase kept in a file: its bytes, less one trailing newline ("\n" or "\r\n") so that
+// `echo secret > file` and an editor's final newline do not change the key. The CLI's
+// --passphrase-file reads it with this function, so a program and the command derive the
+// same key from the same file. Throws InvalidArgument naming the file (never its content)
+// when it cannot be read or holds nothing.
+std::string ReadPassphraseFile(const std::string& path);
 
 }  // namespace s3db
 
@@ -127,6 +143,15 @@ class Database {
   std::vector<std::string> ResourceNames();  // sorted
   // Deletes every object of the resource, then removes it from the catalog.
   void DropResource(const std::string& name);
+  // Deletes every object under this database's prefix (each resource's records and
+  // partition references, the catalog, and anything else there; with no prefix, the whole
+  // bucket) and forgets the catalog: the Database goes on as a new, empty one. The seeds'
+  // `db.client.clear()` between tests. Resource references obtained before stay valid; calls
+  // on them throw NotFound until a resource of that name is created again, and the hooks
+  // they had are dropped with them (event listeners stay). Not atomic: a writer in another
+  // process meanwhile may leave objects behind. Throws StorageError naming the first key
+  // the store refused to delete (the others are deleted; run it again).
+  void Clear();
   // Resource::RepairPartitions of the named resource (NotFound when there is none).
   PartitionRepairResult Repair(const std::string& name, const PartitionRepairOptions& options = {});
 
@@ -146,9 +171,20 @@ class Database {
   ObjectStore& store();
 
   // Database events: "connected" {store, prefix} (emitted at connect, before the plugins
-  // start: plugins see it, a listener added here afterwards does not), "resourceCreated"
-  // {resource, version, created}. Listeners follow events.h's rules.
+  // start: plugins and DatabaseOptions::listeners see it, a listener added here afterwards
+  // does not), "resourceCreated" {resource, version, created}. Listeners follow events.h's
+  // rules.
   EventEmitter& events();
+
+  // Adds a plugin to the open database, as s3db.js's `db.usePlugin(plugin)`: Setup (where
+  // PluginContext::database() already works), then Start; it stops when the Database closes.
+  // A plugin that answers reads (CachePlugin) serves every read from now on; writes already
+  // in flight while it is added may not invalidate it (add caches before concurrent use).
+  // Throws InvalidArgument for a plugin that wraps the store (CostsPlugin: the stack is built
+  // at connect, so give it in DatabaseOptions::plugins), a plugin already added, a second
+  // cache, or what the plugin's Setup/Start threw (then it is not kept). Not concurrently
+  // with another UsePlugin. Returns the plugin.
+  Plugin& UsePlugin(std::shared_ptr<Plugin> plugin);
 
  private:
   explicit Database(std::unique_ptr<DatabaseCore> core);

@@ -172,6 +172,8 @@ class HookRegistry {
   // Appends every hook of the set, each list after the hooks already there.
   void Add(const HookSet& set);
   size_t size(HookType type) const;
+  // Removes every hook (Database::Clear drops the hooks that came with the resources).
+  void Clear();
 
   // Run every pre-hook in order; the first that throws aborts the rest and the operation.
   // Throws HookAborted (or the hook's own s3db::Error). Each hook must leave `data` / `patch`
@@ -243,6 +245,8 @@ class HookRegistry {
 // Within a position the first plugin's decorator is the innermost.
 namespace s3db {
 
+class Database;  // database.h
+
 enum class StorePosition { kInner, kOuter };
 
 // Takes the store below and returns the one the layer above will call. It must keep the
@@ -269,6 +273,12 @@ class PluginContext {
   // The database's whole store stack (what resources call). From Start() on; InvalidArgument
   // before. Requests a plugin makes here are counted, cached and retried like any other.
   virtual ObjectStore& store() = 0;
+
+  // The Database the plugin serves, with its resources: what s3db.js hands a plugin's
+  // setup(s3db). At connect, from Start() on (Setup runs before the store, the catalog and
+  // the Database exist, so that it can wrap the store); for a plugin added with
+  // Database::UsePlugin, in Setup too. InvalidArgument before.
+  virtual Database& database() = 0;
 };
 
 // Reads a plugin answers itself: a cache. The resource layer asks the plugins for one through
@@ -360,8 +370,8 @@ struct CostTotals {
   uint64_t total_requests() const;
   double usd() const;
 
-  // {"requests":{"put":N,"get":N,"head":N,"list":N,"delete":N,"copy":N,"post":N},
-  //  "bytes_out":N,"bytes_in":N,"usd":X}: the object of the CLI's `--costs` line.
+  // {"requests":{"put":N,"get":N,"head":N,"list":N,"delete":N,"copy":N,"post":N,"total":N},
+  //  "bytes_out":N,"bytes_in":N,"usd":X,"total":X}: the object of the CLI's `--costs` line.
   Json ToJson() const;
   // The same object as one line of text, members in the order above (the CLI prints
   // "costs: " + ToLine() on stderr).

@@ -1,5 +1,10 @@
 #include "s3db/database.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
 #include "database/database_core.h"
 #include "exec/executing_store.h"
 #include "exec/retry_policy.h"
@@ -92,6 +97,7 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
   std::vector<std::shared_ptr<Plugin>> plugins = options.plugins;
   if (options.cache) plugins.push_back(std::make_shared<CachePlugin>(*options.cache));
   auto host = std::make_unique<plugins::PluginHost>(prefix, std::move(plugins));
+  for (const auto& [event, listener] : options.listeners) host->database_events().On(event, listener);
   host->SetupAll();
   // Decorators that count (kInner) sit under the executor and see each attempt it sends.
   std::unique_ptr<ObjectStore> stack = host->BuildStore(std::move(store), [&](std::unique_ptr<ObjectStore> inner) {
@@ -103,8 +109,11 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
   if (probe) core->SettleConditionalWrites();
   core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
   core->database_events().Emit(events::kConnected, Json{{"store", core->store().Describe()}, {"prefix", prefix}});
-  core->host().StartAll();
-  return std::unique_ptr<Database>(new Database(std::move(core)));
+  plugins::PluginHost& started = core->host();
+  std::unique_ptr<Database> db(new Database(std::move(core)));
+  started.set_database(db.get());  // plugins reach it from Start on
+  started.StartAll();
+  return db;
 }
 
 Resource& Database::CreateResource(const ResourceDefinition& definition, const HookSet& hooks) {
@@ -200,6 +209,46 @@ void Database::DropResource(const std::string& name) {
   core_->MutateCatalog([&](Json& catalog) { catalog["resources"].erase(name); });
 }
 
+void Database::Clear() {
+  // Each resource first: it waits for its background reference writes and drops this
+  // process's cached reads of it.
+  for (const std::string& name : ResourceNames()) core_->ResourceObject(name).DeleteAll();
+  // Then everything else under the prefix, the catalog last in key order or not.
+  ListRequest request;
+  request.prefix = core_->layout().Root();
+  std::vector<std::pair<std::string, Status>> failed;
+  while (true) {
+    Result<ListPage> page = core_->store().List(request);
+    ThrowIfError(page.status());
+    if (page->objects.empty()) break;
+    std::vector<std::string> keys;
+    for (const auto& o : page->objects) keys.push_back(o.key);
+    request.start_after = keys.back();  // a fresh listing: the keys before are gone
+    Result<DeleteManyResult> deleted = core_->store().DeleteMany(keys);
+    ThrowIfError(deleted.status());
+    failed.insert(failed.end(), deleted->errors.begin(), deleted->errors.end());
+  }
+  core_->ForgetCatalog();
+  if (!failed.empty()) {
+    const auto& [key, status] = failed.front();
+    ThrowError(status.code(), "clearing the database: " + std::to_string(failed.size()) +
+                                  " objects could not be deleted, the first " + key + ": " + status.message() +
+                                  " (run it again for the rest)");
+  }
+}
+
+Plugin& Database::UsePlugin(std::shared_ptr<Plugin> plugin) {
+  if (!plugin) throw InvalidArgument("UsePlugin needs a plugin, not an empty pointer");
+  ReadCache* cache = plugin->read_cache();
+  if (cache && core_->cache() != nullptr) {
+    throw InvalidArgument("plugin '" + plugin->name() + "' answers reads, and this database already has a cache");
+  }
+  Plugin& added = *plugin;
+  core_->host().Add(std::move(plugin));
+  if (cache) core_->InstallCache(cache);
+  return added;
+}
+
 PartitionRepairResult Database::Repair(const std::string& name, const PartitionRepairOptions& options) {
   return resource(name).RepairPartitions(options);
 }
@@ -240,5 +289,18 @@ RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {
 std::string Database::Describe() const { return core_->store().Describe(); }
 EventEmitter& Database::events() { return core_->database_events(); }
 ObjectStore& Database::store() { return core_->store(); }
+
+std::string ReadPassphraseFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    throw InvalidArgument("cannot read the passphrase file " + path + ": " + std::strerror(errno));
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InvalidArgument("cannot read the passphrase file " + path);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) throw InvalidArgument("the passphrase file " + path + " is empty");
+  return text;
+}
 
 }  // namespace s3db

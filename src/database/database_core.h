@@ -38,7 +38,11 @@ class DatabaseCore : public ResourceContext {
   // Every resource's events, for plugins (payloads name the resource).
   EventEmitter& resource_events() override { return host_->resource_events(); }
   // The first plugin that answers reads; nullptr without one.
-  ReadCache* cache() const override { return cache_; }
+  ReadCache* cache() const override { return cache_.load(std::memory_order_acquire); }
+  // A cache added after connect (Database::UsePlugin); false when one is already in use.
+  bool InstallCache(ReadCache* cache);
+  // Database::Clear: forgets every resource's state and the catalog (re-read: absent).
+  void ForgetCatalog();
 
   ObjectStore& store() override { return *store_; }
   const format::KeyLayout& layout() const override { return layout_; }
@@ -88,7 +92,7 @@ class DatabaseCore : public ResourceContext {
   void InstallCatalog(Json catalog, std::string etag);  // mu_ held
 
   std::unique_ptr<plugins::PluginHost> host_;  // outlives the store it stacked
-  ReadCache* cache_ = nullptr;                 // owned by the host's plugin list
+  std::atomic<ReadCache*> cache_{nullptr};     // owned by the host's plugin list
   std::unique_ptr<ObjectStore> store_;
   format::KeyLayout layout_;
   DatabaseOptions options_;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "output.h"
+#include "s3db/database.h"
 #include "s3db/errors.h"
 
 namespace s3db_cli {
@@ -150,13 +151,11 @@ std::optional<std::string> ReadPassphrase(const std::string& file, const char* e
     if (value == nullptr || *value == '\0') return std::nullopt;
     return std::string(value);
   }
-  std::ifstream in(file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in && !in.eof()) throw UsageError("cannot read the passphrase file " + file);
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-  if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) throw UsageError("the passphrase file " + file + " is empty or unreadable");
-  return text;
+  try {
+    return s3db::ReadPassphraseFile(file);  // the library's rule: the same file, the same key
+  } catch (const s3db::InvalidArgument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace s3db_cli

@@ -62,7 +62,7 @@ std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& s
 // The same check without keeping the values: memory does not grow with the input.
 void CheckJsonObjectLines(std::istream& in, const std::string& source);
 
-// A passphrase from `file` when one is named (one trailing newline dropped; an unreadable or
+// A passphrase from `file` when one is named (s3db::ReadPassphraseFile; an unreadable or
 // empty file is a UsageError naming the file, never its content), else from the environment
 // variable `env_name`, else none.
 std::optional<std::string> ReadPassphrase(const std::string& file, const char* env_name);
