@@ -3,6 +3,7 @@
 // Each part below keeps its own contract comment.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -22,6 +23,26 @@
 // Options of a Database, with defaults that suit a shell user and a server alike.
 namespace s3db {
 
+// The seeds' `httpClientOptions`: the connections of an S3 store. memory:// and file:// have
+// no connections, so there these change nothing.
+struct HttpClientOptions {
+  // keepAlive: reuse connections between requests; false opens a new one for each request.
+  bool keep_alive = true;
+  // keepAliveMsecs: TCP keep-alive probes of an idle kept connection, the first after this
+  // long and then at this interval (whole seconds, 1 s to 2 h), so a connection that a NAT or
+  // load balancer dropped is noticed.
+  std::chrono::milliseconds keep_alive_interval{60000};
+  // maxSockets: connections at most, and so S3 requests in flight at most (1..1024); 0: the
+  // concurrency (with autotune, its max_concurrency). Below the concurrency, requests wait
+  // for a connection.
+  int max_sockets = 0;
+  // maxFreeSockets: idle connections kept open after a burst (0..max_sockets); 0: all.
+  int max_free_sockets = 0;
+  // timeout: one attempt of one request, connect and transfer (S3StoreOptions::
+  // request_timeout; default 30 s). The executor's timeout bounds the request as a whole.
+  std::optional<std::chrono::milliseconds> timeout = std::nullopt;
+};
+
 struct DatabaseOptions {
   // Connection string (uri.h). Empty means kDefaultUri, "file://./s3db-data". The library
   // never reads the environment for it; the CLI does ($S3DB_URI).
@@ -32,12 +53,16 @@ struct DatabaseOptions {
   size_t metadata_budget = 2000;
 
   // Upper bound on concurrent store requests (the executor's request slots, the S3 store's
-  // connection pool) and on the parallelism of bulk operations.
+  // connection pool) and on the parallelism of bulk operations. The same setting as
+  // executor.concurrency (the seeds' executorPool.concurrency): give either one.
   int concurrency = 8;
 
-  // Retries, backoff, deadline and autotuning of store requests (executor.h). Its
-  // `concurrency` is ignored: the field above sets it.
+  // The seeds' `executorPool`: retries, backoff, timeout and autotuning of store requests
+  // (executor.h). A concurrency here and a different one above is InvalidArgument.
   ExecutorOptions executor = {};
+
+  // The seeds' `httpClientOptions` (above).
+  HttpClientOptions http = {};
 
   // How many times Update re-reads and re-applies after a concurrent writer won.
   int max_update_attempts = 16;
@@ -72,6 +97,9 @@ struct DatabaseOptions {
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;
+  // The one concurrency: `concurrency` when it was changed from its default, else
+  // executor.concurrency.
+  int EffectiveConcurrency() const;
 };
 
 // A passphrase kept in a file: its bytes, less one trailing newline ("\n" or "\r\n") so that
@@ -175,6 +203,10 @@ class Database {
   // does not), "resourceCreated" {resource, version, created}. Listeners follow events.h's
   // rules.
   EventEmitter& events();
+
+  // The executor's counters: requests, retries, the current slot count (autotune moves it),
+  // requests in flight now and at most so far.
+  ExecutorStats executor_stats() const;
 
   // Adds a plugin to the open database, as s3db.js's `db.usePlugin(plugin)`: Setup (where
   // PluginContext::database() already works), then Start; it stops when the Database closes.

@@ -181,6 +181,11 @@ struct S3StoreOptions {
   StoreUri uri;  // an s3://, http:// or https:// connection string, parsed
 
   int concurrency = 8;  // connection pool size
+  // Idle connections kept open after a burst; 0: all of them (concurrency).
+  int max_idle_connections = 0;
+  bool keep_alive = true;  // reuse connections; false: a new connection for every request
+  // TCP keep-alive probes of idle connections: the first after this long (whole seconds).
+  std::chrono::milliseconds keep_alive_interval{60000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};  // one attempt, body included
   int max_attempts = 4;                              // per request, the first included

@@ -1,5 +1,6 @@
 #include "s3db/database.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -40,8 +41,25 @@ namespace s3db {
 Database::Database(std::unique_ptr<DatabaseCore> core) : core_(std::move(core)) {}
 Database::~Database() = default;
 
-std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
-  ThrowIfError(options.Validate());
+namespace {
+
+// One concurrency for everything (DatabaseOptions::EffectiveConcurrency). With autotune the
+// executor's slots start there and may grow to autotune.max_concurrency, so bulk calls and
+// the S3 connection pool are sized for the max: the slots are what bounds requests then.
+DatabaseOptions Normalized(const DatabaseOptions& given) {
+  DatabaseOptions options = given;
+  const int concurrency = given.EffectiveConcurrency();
+  options.executor.concurrency = concurrency;
+  options.concurrency =
+      given.executor.autotune.enabled ? std::max(concurrency, given.executor.autotune.max_concurrency) : concurrency;
+  return options;
+}
+
+}  // namespace
+
+std::unique_ptr<Database> Database::Connect(const DatabaseOptions& given) {
+  ThrowIfError(given.Validate());
+  const DatabaseOptions options = Normalized(given);
   CheckSecretOptions(options);
   Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
   ThrowIfError(uri.status());
@@ -55,7 +73,12 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   S3StoreOptions s3_settings;
   if (s3) {
     s3_settings.probe = false;
-    s3_settings.concurrency = options.concurrency;
+    // The seeds' httpClientOptions: the connections (DatabaseOptions::http).
+    s3_settings.concurrency = options.http.max_sockets > 0 ? options.http.max_sockets : options.concurrency;
+    s3_settings.max_idle_connections = options.http.max_free_sockets;
+    s3_settings.keep_alive = options.http.keep_alive;
+    s3_settings.keep_alive_interval = options.http.keep_alive_interval;
+    if (options.http.timeout) s3_settings.request_timeout = *options.http.timeout;
     const exec::RetryOptions retry = exec::RetryOptionsFor(options.executor);
     s3_settings.max_attempts = retry.max_attempts;
     s3_settings.retry_base_delay = retry.base_delay;
@@ -74,7 +97,7 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   }
   Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri, s3_settings);
   ThrowIfError(store.status());
-  return OpenWith(std::move(store).value(), uri->prefix, options, /*store_retries=*/s3, probe_unless_known);
+  return OpenWith(std::move(store).value(), uri->prefix, given, /*store_retries=*/s3, probe_unless_known);
 }
 
 std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
@@ -83,8 +106,9 @@ std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, con
 }
 
 std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
-                                             const DatabaseOptions& options, bool store_retries, bool probe) {
-  ThrowIfError(options.Validate());
+                                             const DatabaseOptions& given, bool store_retries, bool probe) {
+  ThrowIfError(given.Validate());
+  const DatabaseOptions options = Normalized(given);
   CheckSecretOptions(options);
   const size_t limit = store->capabilities().metadata_limit;
   if (options.metadata_budget > limit) {
@@ -92,7 +116,6 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
                           store->Describe() + " accepts (" + std::to_string(limit) + " bytes)");
   }
   ExecutorOptions executor = options.executor;
-  executor.concurrency = options.concurrency;
   if (store_retries) executor.retries = 0;
   std::vector<std::shared_ptr<Plugin>> plugins = options.plugins;
   if (options.cache) plugins.push_back(std::make_shared<CachePlugin>(*options.cache));
@@ -100,10 +123,14 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
   for (const auto& [event, listener] : options.listeners) host->database_events().On(event, listener);
   host->SetupAll();
   // Decorators that count (kInner) sit under the executor and see each attempt it sends.
+  exec::ExecutingStore* executing = nullptr;
   std::unique_ptr<ObjectStore> stack = host->BuildStore(std::move(store), [&](std::unique_ptr<ObjectStore> inner) {
-    return std::make_unique<exec::ExecutingStore>(std::move(inner), executor);
+    auto made = std::make_unique<exec::ExecutingStore>(std::move(inner), executor);
+    executing = made.get();
+    return made;
   });
   auto core = std::make_unique<DatabaseCore>(std::move(host), std::move(stack), prefix, options);
+  core->set_executor(executing);
   // The catalog GET and the probe go through the plugins' decorators: they are counted.
   core->LoadCatalog();
   if (probe) core->SettleConditionalWrites();
@@ -236,6 +263,8 @@ void Database::Clear() {
                                   " (run it again for the rest)");
   }
 }
+
+ExecutorStats Database::executor_stats() const { return core_->executor_stats(); }
 
 Plugin& Database::UsePlugin(std::shared_ptr<Plugin> plugin) {
   if (!plugin) throw InvalidArgument("UsePlugin needs a plugin, not an empty pointer");

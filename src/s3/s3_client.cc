@@ -7,6 +7,7 @@
 
 #include "s3/s3_headers.h"
 #include "s3/s3_xml.h"
+#include "util/parallel.h"
 
 namespace s3db::s3 {
 
@@ -60,7 +61,14 @@ Result<Reply> S3Client::Execute(const S3Call& call) {
   context.region = region_;
 
   Reply reply;
+  Status last_failure;
   for (int attempt = 1;; ++attempt) {
+    // The request's deadline (the executor's timeout, a call's timeout) bounds the retries.
+    if (std::optional<std::chrono::milliseconds> left = util::TimeLeft(); left && left->count() == 0) {
+      std::string message = call.what + ": timed out before attempt " + std::to_string(attempt);
+      if (attempt > 1) message += " (the last failure: " + last_failure.message() + ")";
+      return Masked(Status(ErrorCode::kTimeout, std::move(message)));
+    }
     reply.attempts = attempt;
     // Signed afresh for each attempt: x-amz-date must be the time of sending.
     context.time = std::chrono::system_clock::now();
@@ -100,7 +108,13 @@ Result<Reply> S3Client::Execute(const S3Call& call) {
       if (attempt > 1) message += " (after " + std::to_string(attempt) + " attempts)";
       return Masked(Status(failure.code(), std::move(message)));
     }
-    std::this_thread::sleep_for(retry_.Delay(attempt, retry_after));
+    const std::chrono::milliseconds delay = retry_.Delay(attempt, retry_after);
+    if (std::optional<std::chrono::milliseconds> left = util::TimeLeft(); left && delay >= *left) {
+      return Masked(Status(failure.code(), call.what + ": " + failure.message() + " (after " + std::to_string(attempt) +
+                                               " attempts; no time left for another)"));
+    }
+    last_failure = failure;
+    std::this_thread::sleep_for(delay);
   }
 }
 

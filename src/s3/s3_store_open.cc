@@ -100,6 +100,9 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
 
   s3::HttpOptions http_options;
   http_options.max_connections = options.concurrency;
+  http_options.max_idle_connections = options.max_idle_connections;
+  http_options.keep_alive = options.keep_alive;
+  http_options.keep_alive_interval = options.keep_alive_interval;
   http_options.connect_timeout = options.connect_timeout;
   http_options.request_timeout = options.request_timeout;
   http_options.verify_tls = options.verify_tls;
