@@ -137,10 +137,12 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3Stor
 // Usually reached through a connection string (above):
 //   s3://KEY:SECRET@bucket/prefix?region=eu-west-1
 //   http://KEY:SECRET@127.0.0.1:7480/bucket/prefix        (custom endpoint, path style)
-// Credentials not in the URI come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-// AWS_SESSION_TOKEN, then ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the
-// region from ?region=, AWS_REGION, AWS_DEFAULT_REGION, else us-east-1; the endpoint from the
-// URI, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com.
+// Credentials not in the URI come from the AWS SDKs' default chain (docs/CREDENTIALS.md):
+// the environment, web identity, the profile of ~/.aws/config and ~/.aws/credentials, then,
+// for s3:// only, container credentials and EC2 instance metadata; temporary ones are
+// refreshed before they expire. The region from ?region=, AWS_REGION, AWS_DEFAULT_REGION,
+// the profile, else us-east-1; the endpoint from the URI, AWS_ENDPOINT_URL_S3,
+// AWS_ENDPOINT_URL, the profile's endpoint_url, else https://s3.<region>.amazonaws.com.
 //
 // The store is the whole bucket: keys are used as given (the Database adds the URI's
 // prefix to its keys itself). It keeps the ObjectStore contract (object_store.h) with these
@@ -197,7 +199,8 @@ struct S3StoreOptions {
   RequestObserver on_request;
 
   // The environment to resolve credentials, region and endpoint from; nullopt reads the
-  // process environment (and the shared credentials file from disk).
+  // process environment. The shared config and credentials files are read from disk at the
+  // paths this environment names (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, HOME).
   std::optional<std::map<std::string, std::string>> environment;
 
   // kInvalidArgument naming the first bad option.
