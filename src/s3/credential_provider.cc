@@ -13,8 +13,7 @@ bool Same(const Credentials& a, const Credentials& b) {
 }
 
 std::string FormatTime(SystemTime time) {
-  return util::FormatIso8601Ms(
-      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count());
+  return util::FormatIso8601Ms(std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count());
 }
 
 }  // namespace
@@ -45,9 +44,9 @@ Status CredentialProvider::FetchLocked(std::unique_lock<std::mutex>& lock) {
     last_error_.clear();
     if (cached_->expiration) {
       const auto lifetime = *cached_->expiration - now;
-      const auto ahead = lifetime >= std::chrono::minutes(10) ? std::chrono::duration_cast<SystemTime::duration>(
-                                                                    std::chrono::minutes(5))
-                                                              : lifetime / 2;
+      const auto ahead = lifetime >= std::chrono::minutes(10)
+                             ? std::chrono::duration_cast<SystemTime::duration>(std::chrono::minutes(5))
+                             : lifetime / 2;
       refresh_at_ = *cached_->expiration - ahead;
     }
   } else {
@@ -79,8 +78,7 @@ Result<Credentials> CredentialProvider::Get() {
     }
     // What expired, named before the fetch replaces it (a plain string: GCC 12 warns on a
     // copied optional<time_point>).
-    const std::string expired_at =
-        cached_ && cached_->expiration ? FormatTime(*cached_->expiration) : std::string();
+    const std::string expired_at = cached_ && cached_->expiration ? FormatTime(*cached_->expiration) : std::string();
     Status status = FetchLocked(lock);
     if (status.ok()) return cached_->credentials;
     std::string message = "cannot get credentials from " + source_->Describe() + ": " + status.message();
