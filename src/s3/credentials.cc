@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "s3/sts.h"
 #include "util/text.h"
 
 namespace s3db::s3 {
@@ -104,13 +105,23 @@ class Chain {
     }
     Skip("the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
     // 3. Web identity from the environment.
-    if (!EnvValue(env_, "AWS_WEB_IDENTITY_TOKEN_FILE").empty()) {
-      return Status(ErrorCode::kUnsupported, "AWS_WEB_IDENTITY_TOKEN_FILE is set, but s3db cannot call STS yet");
+    const AwsProfiles profiles = LoadProfiles(env_, options_.read_file);
+    const std::string profile = SelectedProfile(env_);
+    const std::string token_file = EnvValue(env_, "AWS_WEB_IDENTITY_TOKEN_FILE");
+    if (!token_file.empty()) {
+      const std::string role_arn = EnvValue(env_, "AWS_ROLE_ARN");
+      if (role_arn.empty()) return Invalid("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+      Result<StsOptions> sts = Sts(profiles.Find(profile), role_arn);
+      if (!sts.ok()) return sts.status();
+      sts->role_session_name = EnvValue(env_, "AWS_ROLE_SESSION_NAME");
+      sts->token_file = token_file;
+      Result<std::unique_ptr<WebIdentitySource>> source = WebIdentitySource::Create(
+          std::move(sts).value(), "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, " + role_arn + ")");
+      if (!source.ok()) return source.status();
+      return Finish(std::move(source).value());
     }
     Skip("web identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set");
     // 4. The profile.
-    const AwsProfiles profiles = LoadProfiles(env_, options_.read_file);
-    const std::string profile = SelectedProfile(env_);
     std::string why;
     Result<std::unique_ptr<CredentialSource>> from_profile = FromProfile(profiles, profile, {}, &why);
     if (!from_profile.ok()) return from_profile.status();
@@ -156,6 +167,107 @@ class Chain {
     return ResolvedCredentials{provider, provider->Describe(), skipped_};
   }
 
+  // Where STS is for a role of `profile` (may be null) and the role's settings.
+  Result<StsOptions> Sts(const ProfileSettings* profile, const std::string& role_arn) {
+    StsOptions sts;
+    sts.role_arn = role_arn;
+    sts.region = ResolveRegion(uri_, env_, options_.read_file);
+    Result<std::string> endpoint = ResolveStsEndpoint(env_, profile, sts.region);
+    if (!endpoint.ok()) return endpoint.status();
+    sts.endpoint = std::move(endpoint).value();
+    if (profile == nullptr) return sts;
+    sts.role_session_name = Setting(*profile, "role_session_name");
+    sts.external_id = Setting(*profile, "external_id");
+    const std::string duration = Setting(*profile, "duration_seconds");
+    if (!duration.empty()) {
+      // The server enforces its own minimum (AWS: 900 s; a test RGW allows less).
+      if (duration.size() > 5 || duration.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(duration) < 1 || std::stoi(duration) > 43200) {
+        return Invalid("duration_seconds must be a number of seconds up to 43200, got '" + duration + "'");
+      }
+      sts.duration_seconds = std::stoi(duration);
+    }
+    return sts;
+  }
+
+  // A profile's role: STS AssumeRole with the credentials of source_profile or
+  // credential_source, or AssumeRoleWithWebIdentity with web_identity_token_file.
+  Result<std::unique_ptr<CredentialSource>> Role(const AwsProfiles& profiles, const std::string& name,
+                                                 const ProfileSettings& settings, std::set<std::string> visited) {
+    const std::string described = profiles.Describe(name);
+    const std::string role_arn = Setting(settings, "role_arn");
+    Result<StsOptions> sts = Sts(&settings, role_arn);
+    if (!sts.ok()) return Invalid(described + ": " + sts.status().message());
+    const std::string token_file = Setting(settings, "web_identity_token_file");
+    if (!token_file.empty()) {
+      sts->token_file = token_file;
+      Result<std::unique_ptr<WebIdentitySource>> source =
+          WebIdentitySource::Create(std::move(sts).value(), described + " (web_identity_token_file, " + role_arn + ")");
+      if (!source.ok()) return source.status();
+      return std::unique_ptr<CredentialSource>(std::move(source).value());
+    }
+    const std::string source_profile = Setting(settings, "source_profile");
+    const std::string credential_source = Setting(settings, "credential_source");
+    Result<std::unique_ptr<CredentialSource>> base = std::unique_ptr<CredentialSource>();
+    std::string how;
+    if (!source_profile.empty()) {
+      how = "source_profile " + source_profile;
+      std::string why;
+      base = source_profile == name ? StaticKeys(settings, described)
+                                    : FromProfile(profiles, source_profile, visited, &why);
+      if (base.ok() && !*base) {
+        return Invalid(described + ": its source_profile [" + source_profile + "] gives no credentials" +
+                       (why.empty() ? std::string() : " (" + why + ")"));
+      }
+    } else if (credential_source == "Environment") {
+      how = "credential_source Environment";
+      std::string key = EnvValue(env_, "AWS_ACCESS_KEY_ID");
+      std::string secret = EnvValue(env_, "AWS_SECRET_ACCESS_KEY");
+      if (key.empty() || secret.empty()) {
+        return Invalid(described + ": credential_source Environment needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+      }
+      base = std::unique_ptr<CredentialSource>(std::make_unique<StaticCredentialSource>(
+          Credentials{key, secret, EnvValue(env_, "AWS_SESSION_TOKEN")}, "the environment (AWS_ACCESS_KEY_ID)"));
+    } else if (credential_source == "Ec2InstanceMetadata") {
+      how = "credential_source Ec2InstanceMetadata";
+      std::string endpoint = EnvValue(env_, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+      Result<std::unique_ptr<ImdsCredentialSource>> imds =
+          ImdsCredentialSource::Create(endpoint.empty() ? options_.imds_endpoint : endpoint, options_.metadata);
+      if (!imds.ok()) return imds.status();
+      base = std::unique_ptr<CredentialSource>(std::move(imds).value());
+    } else if (credential_source == "EcsContainer") {
+      how = "credential_source EcsContainer";
+      base = FromContainer();
+      if (base.ok() && !*base) {
+        return Invalid(described +
+                       ": credential_source EcsContainer needs AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
+                       "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+      }
+    } else {
+      return Invalid(described +
+                     " has role_arn but no source_profile, web_identity_token_file or a credential_source "
+                     "of Environment, Ec2InstanceMetadata or EcsContainer");
+    }
+    if (!base.ok()) return base.status();
+    Result<std::unique_ptr<AssumeRoleSource>> source =
+        AssumeRoleSource::Create(std::make_shared<CredentialProvider>(std::move(base).value()), std::move(sts).value(),
+                                 described + " (role_arn " + role_arn + " via " + how + ")");
+    if (!source.ok()) return source.status();
+    return std::unique_ptr<CredentialSource>(std::move(source).value());
+  }
+
+  // The static keys of a profile; nullptr when it has none.
+  static Result<std::unique_ptr<CredentialSource>> StaticKeys(const ProfileSettings& settings,
+                                                              const std::string& described) {
+    const std::string key = Setting(settings, "aws_access_key_id");
+    const std::string secret = Setting(settings, "aws_secret_access_key");
+    if (key.empty() && secret.empty()) return std::unique_ptr<CredentialSource>();
+    if (key.empty()) return Invalid(described + " has aws_secret_access_key but no aws_access_key_id");
+    if (secret.empty()) return Invalid(described + " has aws_access_key_id but no aws_secret_access_key");
+    return std::unique_ptr<CredentialSource>(std::make_unique<StaticCredentialSource>(
+        Credentials{key, secret, Setting(settings, "aws_session_token")}, described + " (static keys)"));
+  }
+
   // The source profile `name` describes; nullptr with `why` set when it gives none.
   Result<std::unique_ptr<CredentialSource>> FromProfile(const AwsProfiles& profiles, const std::string& name,
                                                         std::set<std::string> visited, std::string* why) {
@@ -166,9 +278,7 @@ class Chain {
       return std::unique_ptr<CredentialSource>();
     }
     if (!visited.insert(name).second) return Invalid(described + ": source_profile loops back to it");
-    if (!Setting(*settings, "role_arn").empty()) {
-      return Status(ErrorCode::kUnsupported, described + " assumes role_arn through STS, which s3db cannot call yet");
-    }
+    if (!Setting(*settings, "role_arn").empty()) return Role(profiles, name, *settings, visited);
     if (!Setting(*settings, "sso_start_url").empty() || !Setting(*settings, "sso_session").empty() ||
         !Setting(*settings, "sso_account_id").empty()) {
       return Status(ErrorCode::kUnsupported,
@@ -177,14 +287,8 @@ class Chain {
                         "token cache; export temporary keys with `aws configure export-credentials --profile " +
                         name + " --format env` or use another profile");
     }
-    const std::string key = Setting(*settings, "aws_access_key_id");
-    const std::string secret = Setting(*settings, "aws_secret_access_key");
-    if (!key.empty() || !secret.empty()) {
-      if (key.empty()) return Invalid(described + " has aws_secret_access_key but no aws_access_key_id");
-      if (secret.empty()) return Invalid(described + " has aws_access_key_id but no aws_secret_access_key");
-      return std::unique_ptr<CredentialSource>(std::make_unique<StaticCredentialSource>(
-          Credentials{key, secret, Setting(*settings, "aws_session_token")}, described + " (static keys)"));
-    }
+    Result<std::unique_ptr<CredentialSource>> keys = StaticKeys(*settings, described);
+    if (!keys.ok() || *keys) return keys;
     const std::string process = Setting(*settings, "credential_process");
     if (!process.empty()) {
       return std::unique_ptr<CredentialSource>(
@@ -272,6 +376,24 @@ std::string ResolveRegion(const StoreUri& uri, const Environment& env, const Fil
   }
   std::string from_profile = ProfileSetting(env, read_file, "region");
   return from_profile.empty() ? "us-east-1" : from_profile;
+}
+
+Result<std::string> ResolveStsEndpoint(const Environment& env, const ProfileSettings* profile,
+                                       const std::string& region) {
+  std::string from = "AWS_ENDPOINT_URL_STS";
+  std::string endpoint = EnvValue(env, "AWS_ENDPOINT_URL_STS");
+  if (endpoint.empty() && profile != nullptr) {
+    endpoint = Setting(*profile, "endpoint_url");
+    from = "the profile's endpoint_url";
+  }
+  if (endpoint.empty()) {
+    endpoint = EnvValue(env, "AWS_ENDPOINT_URL");
+    from = "AWS_ENDPOINT_URL";
+  }
+  if (endpoint.empty()) return "https://sts." + region + ".amazonaws.com";
+  if (!ValidEndpoint(endpoint)) return Invalid(from + " must be http(s)://host[:port] without a path");
+  while (endpoint.back() == '/') endpoint.pop_back();
+  return endpoint;
 }
 
 Result<std::string> ResolveEndpoint(const StoreUri& uri, const Environment& env, const std::string& region,

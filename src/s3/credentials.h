@@ -80,4 +80,9 @@ std::string ResolveRegion(const StoreUri& uri, const Environment& env, const Fil
 Result<std::string> ResolveEndpoint(const StoreUri& uri, const Environment& env, const std::string& region,
                                     const FileReader& read_file = nullptr);
 
+// Where STS calls go: AWS_ENDPOINT_URL_STS, else the profile's endpoint_url (`profile` may
+// be null), else AWS_ENDPOINT_URL, else the regional https://sts.<region>.amazonaws.com.
+Result<std::string> ResolveStsEndpoint(const Environment& env, const ProfileSettings* profile,
+                                       const std::string& region);
+
 }  // namespace s3db::s3
