@@ -219,4 +219,20 @@ Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions
 // for a missing bucket, kNetwork / kTimeout for an unreachable endpoint) otherwise.
 Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options);
 
+// Who an S3 connection would act as, without sending any S3 request (`s3db whoami`): the
+// credential source the chain picked (docs/CREDENTIALS.md), the access key id with all but
+// its first and last 4 characters masked, whether there is a session token and when the
+// credentials expire, the region and the endpoint. Resolving may call a credential_process,
+// the container or EC2 metadata service or STS, as opening the store would. Never carries
+// the secret key or the session token.
+struct S3Identity {
+  std::string source;         // "profile [dev] of /home/u/.aws/config (static keys)"
+  std::string access_key_id;  // "AKIA************WXYZ"
+  bool session_token = false;
+  std::string expiration;  // ISO 8601; empty for long-term credentials
+  std::string region;
+  std::string endpoint;
+};
+Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options);
+
 }  // namespace s3db

@@ -11,6 +11,7 @@
 #include "s3db/stores.h"
 #include "store/capability_probe.h"
 #include "util/crypto_hash.h"
+#include "util/time_format.h"
 
 namespace s3db {
 namespace {
@@ -82,6 +83,31 @@ Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions
     }
   }
   return options;
+}
+
+Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options) {
+  if (Status status = options.Validate(); !status.ok()) return status;
+  const s3::Environment env = options.environment ? *options.environment : s3::CaptureEnvironment();
+  Result<s3::ResolvedCredentials> resolved = s3::ResolveCredentials(options.uri, env);
+  if (!resolved.ok()) return resolved.status();
+  Result<s3::Credentials> credentials = resolved->provider->Get();
+  if (!credentials.ok()) return credentials.status();
+  S3Identity identity;
+  identity.source = resolved->source;
+  const std::string& key = credentials->access_key_id;
+  identity.access_key_id = key.size() <= 8
+                               ? std::string(key.size(), '*')
+                               : key.substr(0, 4) + std::string(key.size() - 8, '*') + key.substr(key.size() - 4);
+  identity.session_token = !credentials->session_token.empty();
+  if (std::optional<s3::SystemTime> expiration = resolved->provider->expiration()) {
+    identity.expiration = util::FormatIso8601Ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(expiration->time_since_epoch()).count());
+  }
+  identity.region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile);
+  Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, identity.region, &s3::ReadWholeFile);
+  if (!endpoint.ok()) return endpoint.status();
+  identity.endpoint = *endpoint;
+  return identity;
 }
 
 Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
