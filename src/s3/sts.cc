@@ -158,7 +158,8 @@ Result<TimedCredentials> WebIdentitySource::Fetch() {
   while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) {
     token->pop_back();
   }
-  if (token->empty()) return Denied(description_ + ": the web identity token file " + options_.token_file + " is empty");
+  if (token->empty())
+    return Denied(description_ + ": the web identity token file " + options_.token_file + " is empty");
   std::vector<std::pair<std::string, std::string>> form = {
       {"Action", "AssumeRoleWithWebIdentity"},
       {"Version", "2011-06-15"},

@@ -43,8 +43,8 @@ Result<TimedCredentials> ParseStsResponse(int http_status, std::string_view body
 class AssumeRoleSource : public CredentialSource {
  public:
   // `base` signs the AssumeRole call; `description` names where the role came from.
-  static Result<std::unique_ptr<AssumeRoleSource>> Create(std::shared_ptr<CredentialProvider> base,
-                                                          StsOptions options, std::string description);
+  static Result<std::unique_ptr<AssumeRoleSource>> Create(std::shared_ptr<CredentialProvider> base, StsOptions options,
+                                                          std::string description);
   Result<TimedCredentials> Fetch() override;
   std::string Describe() const override { return description_; }
 

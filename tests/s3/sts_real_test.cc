@@ -8,9 +8,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "s3/credentials.h"
 #include "s3_test_helpers.h"
@@ -122,11 +122,11 @@ TEST_F(RealStsTest, AWrongRoleIsRefusedByTheServerNamingTheRole) {
 // at half-life on its own, every write succeeds, and the first session's credentials are
 // refused by the server once they have expired (so the refresh was needed, not decoration).
 TEST_F(RealStsTest, WritesOutlastTheSessionThanksToRefresh) {
-  config_ = dir_.Write("config", "[profile base]\naws_access_key_id = " + Env("S3DB_TEST_S3_ACCESS_KEY") +
-                                     "\naws_secret_access_key = " + Env("S3DB_TEST_S3_SECRET_KEY") +
-                                     "\n\n[profile role]\nrole_arn = " + role_arn_ +
-                                     "\nsource_profile = base\nduration_seconds = 12\nendpoint_url = " + endpoint_ +
-                                     "\n");
+  config_ =
+      dir_.Write("config", "[profile base]\naws_access_key_id = " + Env("S3DB_TEST_S3_ACCESS_KEY") +
+                               "\naws_secret_access_key = " + Env("S3DB_TEST_S3_SECRET_KEY") +
+                               "\n\n[profile role]\nrole_arn = " + role_arn_ +
+                               "\nsource_profile = base\nduration_seconds = 12\nendpoint_url = " + endpoint_ + "\n");
   env_["AWS_CONFIG_FILE"] = config_;
   Result<ResolvedCredentials> first_session = ResolveCredentials(*ParseStoreUri("s3://" + Bucket()), env_);
   ASSERT_TRUE(first_session.ok()) << first_session.status().ToString();

@@ -86,12 +86,13 @@ TEST(StsScriptedTest, AssumeRoleIsSignedWithTheSourceProfileAndCarriesTheProfile
                        "[profile app]\nrole_arn = arn:aws:iam::123:role/app\nsource_profile = base\n"
                        "external_id = ext-42\nrole_session_name = nightly\nduration_seconds = 1800\n"
                        "region = eu-west-3\n";
-  Environment env = {{"AWS_CONFIG_FILE", "/cfg"}, {"AWS_PROFILE", "app"}, {"AWS_ENDPOINT_URL_STS", sts.server.endpoint()}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(*ParseStoreUri("s3://bucket"), env, Files({{"/cfg", config}}));
+  Environment env = {
+      {"AWS_CONFIG_FILE", "/cfg"}, {"AWS_PROFILE", "app"}, {"AWS_ENDPOINT_URL_STS", sts.server.endpoint()}};
+  Result<ResolvedCredentials> resolved =
+      ResolveCredentials(*ParseStoreUri("s3://bucket"), env, Files({{"/cfg", config}}));
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->provider->Get()->access_key_id, "ASIA1");
-  EXPECT_EQ(resolved->source,
-            "profile [app] of /cfg (role_arn arn:aws:iam::123:role/app via source_profile base)");
+  EXPECT_EQ(resolved->source, "profile [app] of /cfg (role_arn arn:aws:iam::123:role/app via source_profile base)");
   ReceivedRequest request = sts.server.requests().at(0);
   EXPECT_EQ(request.method, "POST");
   EXPECT_EQ(request.target, "/");
@@ -143,8 +144,7 @@ TEST(StsScriptedTest, ChainedRolesAndCredentialSourceEnvironment) {
   env.erase("AWS_SECRET_ACCESS_KEY");
   Result<ResolvedCredentials> no_env = ResolveCredentials(*ParseStoreUri("s3://bucket"), env, files);
   ASSERT_EQ(no_env.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(no_env.status().message().find("credential_source Environment needs AWS_ACCESS_KEY_ID"),
-            std::string::npos);
+  EXPECT_NE(no_env.status().message().find("credential_source Environment needs AWS_ACCESS_KEY_ID"), std::string::npos);
 
   env["AWS_PROFILE"] = "loop";
   Result<ResolvedCredentials> loop = ResolveCredentials(*ParseStoreUri("s3://bucket"), env, files);
@@ -162,8 +162,10 @@ TEST(StsScriptedTest, StsRefusalsNameTheRoleAndTheCode) {
   std::string config =
       "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n"
       "[profile denied]\nrole_arn = arn:aws:iam::123:role/denied\nsource_profile = base\n";
-  Environment env = {{"AWS_CONFIG_FILE", "/cfg"}, {"AWS_PROFILE", "denied"}, {"AWS_ENDPOINT_URL_STS", sts.server.endpoint()}};
-  Result<ResolvedCredentials> denied = ResolveCredentials(*ParseStoreUri("s3://bucket"), env, Files({{"/cfg", config}}));
+  Environment env = {
+      {"AWS_CONFIG_FILE", "/cfg"}, {"AWS_PROFILE", "denied"}, {"AWS_ENDPOINT_URL_STS", sts.server.endpoint()}};
+  Result<ResolvedCredentials> denied =
+      ResolveCredentials(*ParseStoreUri("s3://bucket"), env, Files({{"/cfg", config}}));
   ASSERT_EQ(denied.code(), ErrorCode::kAccessDenied);
   EXPECT_NE(denied.status().message().find("HTTP 403 AccessDenied: not authorized to assume"), std::string::npos)
       << denied.status().message();
@@ -204,7 +206,8 @@ TEST(StsScriptedTest, WebIdentityFromAProfile) {
   std::string config = "[default]\nrole_arn = arn:aws:iam::123:role/web\nweb_identity_token_file = " + token_file +
                        "\nendpoint_url = " + sts.server.endpoint() + "\n";
   Environment env = {{"AWS_CONFIG_FILE", "/cfg"}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(*ParseStoreUri("s3://bucket"), env, Files({{"/cfg", config}}));
+  Result<ResolvedCredentials> resolved =
+      ResolveCredentials(*ParseStoreUri("s3://bucket"), env, Files({{"/cfg", config}}));
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(Form(sts.server.requests().at(0).body)["WebIdentityToken"], "jwt-profile");
 }
