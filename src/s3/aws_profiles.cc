@@ -29,7 +29,9 @@ std::map<std::string, ProfileSettings> ParseIniSections(std::string_view content
     if (line.front() == '[') {
       size_t close = line.find(']');
       std::string_view name = close == std::string_view::npos ? line.substr(1) : line.substr(1, close - 1);
-      current = &sections[std::string(Trim(name))];
+      // Not trimmed: the aws CLI reads "[ x ]" as a profile named " x " (the differential
+      // test checks it), so a profile written that way is not "x" here either.
+      current = &sections[std::string(name)];
       continue;
     }
     if (current == nullptr) continue;

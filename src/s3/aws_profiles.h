@@ -30,7 +30,7 @@ using FileReader = std::function<std::optional<std::string>(const std::string& p
 // key (lower-case) -> value.
 using ProfileSettings = std::map<std::string, std::string>;
 
-// Section name as written between the brackets (trimmed) -> its settings.
+// Section name exactly as written between the brackets -> its settings.
 std::map<std::string, ProfileSettings> ParseIniSections(std::string_view contents);
 
 struct AwsProfiles {

@@ -20,7 +20,7 @@ aws_access_key_id = AKIDDEFAULT
 aws_secret_access_key = fileSECRET/abc+123
 
 ; another comment
-[ work ]
+[work]
 AWS_ACCESS_KEY_ID=AKIDWORK
 aws_secret_access_key=workSECRET
 aws_session_token = TOKENWORK
