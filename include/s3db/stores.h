@@ -141,8 +141,8 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3Stor
 // the environment, web identity, the profile of ~/.aws/config and ~/.aws/credentials, then,
 // for s3:// only, container credentials and EC2 instance metadata; temporary ones are
 // refreshed before they expire. The region from ?region=, AWS_REGION, AWS_DEFAULT_REGION,
-// the profile, else us-east-1; the endpoint from the URI, AWS_ENDPOINT_URL_S3,
-// AWS_ENDPOINT_URL, the profile's endpoint_url, else https://s3.<region>.amazonaws.com.
+// the profile, the EC2 instance (when its metadata gave the credentials), else us-east-1; the endpoint from the URI,
+// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else https://s3.<region>.amazonaws.com.
 //
 // The store is the whole bucket: keys are used as given (the Database adds the URI's
 // prefix to its keys itself). It keeps the ObjectStore contract (object_store.h) with these

@@ -146,7 +146,15 @@ class Chain {
     if (endpoint.empty()) endpoint = options_.imds_endpoint;
     Result<std::unique_ptr<ImdsCredentialSource>> imds = ImdsCredentialSource::Create(endpoint, options_.metadata);
     if (!imds.ok()) return imds.status();
-    return Finish(std::move(imds).value());
+    // Asked only when no region is configured; a failure leaves the default.
+    std::string region;
+    if (ConfiguredRegion(uri_, env_, options_.read_file).empty()) {
+      Result<std::string> placement = (*imds)->Region();
+      if (placement.ok()) region = *placement;
+    }
+    Result<ResolvedCredentials> resolved = Finish(std::move(imds).value());
+    if (resolved.ok()) resolved->instance_region = region;
+    return resolved;
   }
 
  private:
@@ -164,7 +172,7 @@ class Chain {
     if (!first.ok()) {
       return Status(first.code(), first.status().message() + (skipped_.empty() ? std::string() : Tried()));
     }
-    return ResolvedCredentials{provider, provider->Describe(), skipped_};
+    return ResolvedCredentials{provider, provider->Describe(), skipped_, std::string()};
   }
 
   // Where STS is for a role of `profile` (may be null) and the role's settings.
@@ -368,14 +376,20 @@ Result<ResolvedCredentials> ResolveCredentials(const StoreUri& uri, const Enviro
   return Chain(uri, env, options).Resolve();
 }
 
-std::string ResolveRegion(const StoreUri& uri, const Environment& env, const FileReader& read_file) {
+std::string ConfiguredRegion(const StoreUri& uri, const Environment& env, const FileReader& read_file) {
   if (!uri.region.empty()) return uri.region;
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     std::string value = EnvValue(env, name);
     if (!value.empty()) return value;
   }
-  std::string from_profile = ProfileSetting(env, read_file, "region");
-  return from_profile.empty() ? "us-east-1" : from_profile;
+  return ProfileSetting(env, read_file, "region");
+}
+
+std::string ResolveRegion(const StoreUri& uri, const Environment& env, const FileReader& read_file,
+                          const std::string& instance_region) {
+  std::string configured = ConfiguredRegion(uri, env, read_file);
+  if (!configured.empty()) return configured;
+  return instance_region.empty() ? "us-east-1" : instance_region;
 }
 
 Result<std::string> ResolveStsEndpoint(const Environment& env, const ProfileSettings* profile,

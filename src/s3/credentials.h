@@ -17,7 +17,8 @@
 // When nothing applies, the error names every source and why it was skipped.
 //
 // Region: ?region=, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region,
-// else us-east-1.
+// else the instance's region when the credentials came from EC2 instance metadata, else
+// us-east-1.
 // Endpoint: the URI's (?endpoint= or the http(s):// host), else AWS_ENDPOINT_URL_S3, else
 // AWS_ENDPOINT_URL, else the profile's endpoint_url, else https://s3.<region>.amazonaws.com.
 //
@@ -68,12 +69,21 @@ struct ResolvedCredentials {
   // The sources passed over before it, each with why ("the environment: AWS_ACCESS_KEY_ID
   // is not set").
   std::vector<std::string> skipped;
+  // The instance's region from EC2 instance metadata, when the credentials came from there
+  // and no region is configured (ConfiguredRegion); else empty.
+  std::string instance_region;
 };
 
 Result<ResolvedCredentials> ResolveCredentials(const StoreUri& uri, const Environment& env,
                                                const ChainOptions& options = {});
 
-std::string ResolveRegion(const StoreUri& uri, const Environment& env, const FileReader& read_file = nullptr);
+// The region the user set: ?region=, AWS_REGION, AWS_DEFAULT_REGION, the profile's region;
+// empty when none is.
+std::string ConfiguredRegion(const StoreUri& uri, const Environment& env, const FileReader& read_file = nullptr);
+
+// ConfiguredRegion, else `instance_region` (ResolvedCredentials), else us-east-1.
+std::string ResolveRegion(const StoreUri& uri, const Environment& env, const FileReader& read_file = nullptr,
+                          const std::string& instance_region = "");
 
 // "http(s)://host[:port]" with no path. kInvalidArgument for an endpoint from the
 // environment or a profile that is not of that form.

@@ -103,7 +103,7 @@ Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options) {
     identity.expiration = util::FormatIso8601Ms(
         std::chrono::duration_cast<std::chrono::milliseconds>(expiration->time_since_epoch()).count());
   }
-  identity.region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile);
+  identity.region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile, resolved->instance_region);
   Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, identity.region, &s3::ReadWholeFile);
   if (!endpoint.ok()) return endpoint.status();
   identity.endpoint = *endpoint;
@@ -115,7 +115,7 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
   const s3::Environment env = options.environment ? *options.environment : s3::CaptureEnvironment();
   Result<s3::ResolvedCredentials> credentials = s3::ResolveCredentials(options.uri, env);
   if (!credentials.ok()) return credentials.status();
-  std::string region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile);
+  std::string region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile, credentials->instance_region);
   Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, region, &s3::ReadWholeFile);
   if (!endpoint.ok()) return endpoint.status();
   Result<s3::Addressing> addressing = s3::MakeAddressing(*endpoint, options.uri.bucket, options.uri.force_path_style);

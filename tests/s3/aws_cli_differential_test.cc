@@ -26,10 +26,11 @@ struct Exported {
 
 // Runs the aws CLI with only the given files and profile in its environment.
 Exported AwsExport(const std::string& config, const std::string& credentials, const std::string& profile) {
-  const std::string command = "env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_EC2_METADATA_DISABLED=true "
-                              "AWS_CONFIG_FILE=" +
-                              config + " AWS_SHARED_CREDENTIALS_FILE=" + credentials + " " + kAws +
-                              " configure export-credentials --profile " + profile + " --format process 2>/dev/null";
+  const std::string command =
+      "env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_EC2_METADATA_DISABLED=true "
+      "AWS_CONFIG_FILE=" +
+      config + " AWS_SHARED_CREDENTIALS_FILE=" + credentials + " " + kAws + " configure export-credentials --profile " +
+      profile + " --format process 2>/dev/null";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return {};
   std::string output;

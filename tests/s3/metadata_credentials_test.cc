@@ -86,11 +86,25 @@ TEST(ImdsCredentialsTest, TokenThenRoleThenCredentials) {
   EXPECT_TRUE(resolved->provider->expiration().has_value());
   EXPECT_EQ(resolved->source, "EC2 instance metadata (" + imds.endpoint() + ")");
   std::vector<ReceivedRequest> seen = imds.requests();
-  ASSERT_EQ(seen.size(), 3u);
-  EXPECT_EQ(seen[0].method, "PUT");
-  EXPECT_EQ(seen[1].target, "/latest/meta-data/iam/security-credentials/");
-  EXPECT_EQ(seen[2].Header("x-aws-ec2-metadata-token"), kImdsToken);
+  // The region first (token, placement/region), then the credentials (token, role, keys).
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[1].target, "/latest/meta-data/placement/region");
+  EXPECT_EQ(seen[2].method, "PUT");
+  EXPECT_EQ(seen[3].target, "/latest/meta-data/iam/security-credentials/");
+  EXPECT_EQ(seen[4].target, "/latest/meta-data/iam/security-credentials/s3db-role");
+  EXPECT_EQ(seen[4].Header("x-aws-ec2-metadata-token"), kImdsToken);
   EXPECT_EQ(resolved->skipped.size(), 5u) << "every source before IMDS says why it was passed over";
+  // No region configured: the instance's (placement/region) is asked for and used.
+  EXPECT_EQ(resolved->instance_region, "eu-north-1");
+  EXPECT_EQ(ResolveRegion(Uri("s3://bucket"), env, nullptr, resolved->instance_region), "eu-north-1");
+  const size_t asked = imds.requests().size();
+  env["AWS_REGION"] = "ap-east-1";
+  Result<ResolvedCredentials> configured = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  ASSERT_TRUE(configured.ok());
+  EXPECT_EQ(configured->instance_region, "");
+  for (size_t i = asked; i < imds.requests().size(); ++i) {
+    EXPECT_NE(imds.requests()[i].target, "/latest/meta-data/placement/region") << "a configured region wins";
+  }
 }
 
 TEST(ImdsCredentialsTest, AServerWithoutTokensIsNotAskedTheV1Way) {
