@@ -71,6 +71,14 @@ Result<TimedCredentials> ParseCredentialsJson(std::string_view text, std::string
   return timed;
 }
 
+Result<std::unique_ptr<HttpClient>> CredentialServiceClient() {
+  HttpOptions http;
+  http.max_connections = 1;
+  http.connect_timeout = std::chrono::milliseconds(3000);
+  http.request_timeout = std::chrono::milliseconds(10000);
+  return HttpClient::Create(http);
+}
+
 Result<TimedCredentials> ProcessCredentialSource::Fetch() {
   FILE* pipe = ::popen(command_.c_str(), "r");
   if (pipe == nullptr) return Unavailable(description_ + ": cannot start the command");

@@ -27,6 +27,9 @@ namespace s3db::s3 {
 Result<TimedCredentials> ParseCredentialsJson(std::string_view text, std::string_view token_field,
                                               const std::string& where, bool require_version_1 = false);
 
+// The HTTP client for STS and the SSO portal: one connection, 3 s to connect, 10 s a call.
+Result<std::unique_ptr<HttpClient>> CredentialServiceClient();
+
 // credential_process: runs `command` with /bin/sh, reads its stdout (its stderr passes
 // through), and wants exit status 0 and Version 1 JSON.
 class ProcessCredentialSource : public CredentialSource {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "s3/sso.h"
 #include "s3/sts.h"
 #include "util/text.h"
 
@@ -21,6 +22,7 @@ constexpr const char* kVariables[] = {
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
     "AWS_PROFILE",
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
@@ -264,6 +266,49 @@ class Chain {
     return std::unique_ptr<CredentialSource>(std::move(source).value());
   }
 
+  // An SSO profile: the aws CLI's cached token for its sso_session (or legacy
+  // sso_start_url), exchanged for role credentials (s3/sso.h).
+  Result<std::unique_ptr<CredentialSource>> Sso(const AwsProfiles& profiles, const std::string& name,
+                                                const ProfileSettings& settings) {
+    const std::string described = profiles.Describe(name);
+    const std::string session = Setting(settings, "sso_session");
+    std::string key = session;
+    std::string region = Setting(settings, "sso_region");
+    if (!session.empty()) {
+      auto it = profiles.sso_sessions.find(session);
+      if (it == profiles.sso_sessions.end()) {
+        return Invalid(described + " names sso_session " + session + ", but there is no [sso-session " + session +
+                       "] in " + profiles.config_path);
+      }
+      region = Setting(it->second, "sso_region");
+    } else {
+      key = Setting(settings, "sso_start_url");
+    }
+    SsoOptions sso;
+    sso.account_id = Setting(settings, "sso_account_id");
+    sso.role_name = Setting(settings, "sso_role_name");
+    for (const auto& [setting, value] : {std::pair<const char*, std::string>{"sso_account_id", sso.account_id},
+                                         {"sso_role_name", sso.role_name},
+                                         {"sso_region", region},
+                                         {"sso_start_url", key}}) {
+      if (value.empty()) return Invalid(described + " is an SSO profile without " + setting);
+    }
+    const std::string home = EnvValue(env_, "HOME");
+    if (home.empty()) return Invalid(described + ": the SSO token cache is under $HOME, which is not set");
+    sso.cache_file = home + "/.aws/sso/cache/" + SsoCacheFileName(key);
+    sso.endpoint = EnvValue(env_, "AWS_ENDPOINT_URL_SSO");
+    if (sso.endpoint.empty()) sso.endpoint = "https://portal.sso." + region + ".amazonaws.com";
+    if (!ValidEndpoint(sso.endpoint))
+      return Invalid("AWS_ENDPOINT_URL_SSO must be http(s)://host[:port] without a path");
+    while (sso.endpoint.back() == '/') sso.endpoint.pop_back();
+    sso.login_hint = "aws sso login --profile " + name;
+    Result<std::unique_ptr<SsoCredentialSource>> source = SsoCredentialSource::Create(
+        std::move(sso), described + " (SSO, account " + Setting(settings, "sso_account_id") + ", role " +
+                            Setting(settings, "sso_role_name") + ")");
+    if (!source.ok()) return source.status();
+    return std::unique_ptr<CredentialSource>(std::move(source).value());
+  }
+
   // The static keys of a profile; nullptr when it has none.
   static Result<std::unique_ptr<CredentialSource>> StaticKeys(const ProfileSettings& settings,
                                                               const std::string& described) {
@@ -289,11 +334,7 @@ class Chain {
     if (!Setting(*settings, "role_arn").empty()) return Role(profiles, name, *settings, visited);
     if (!Setting(*settings, "sso_start_url").empty() || !Setting(*settings, "sso_session").empty() ||
         !Setting(*settings, "sso_account_id").empty()) {
-      return Status(ErrorCode::kUnsupported,
-                    described +
-                        " is an AWS IAM Identity Center (SSO) profile: s3db does not read the aws CLI's SSO "
-                        "token cache; export temporary keys with `aws configure export-credentials --profile " +
-                        name + " --format env` or use another profile");
+      return Sso(profiles, name, *settings);
     }
     Result<std::unique_ptr<CredentialSource>> keys = StaticKeys(*settings, described);
     if (!keys.ok() || *keys) return keys;

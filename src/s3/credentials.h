@@ -7,7 +7,7 @@
 //   2. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
 //   3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN -> STS;
 //   4. the profile (AWS_PROFILE, else "default") of the shared config and credentials files
-//      (s3/aws_profiles.h): role_arn, web_identity_token_file, sso_*, static keys,
+//      (s3/aws_profiles.h): role_arn (s3/sts.h), sso_* (s3/sso.h), static keys,
 //      credential_process;
 //   5. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI);
 //   6. EC2 instance metadata (IMDSv2), unless AWS_EC2_METADATA_DISABLED=true.

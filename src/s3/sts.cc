@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "s3/credential_sources.h"
 #include "s3/credentials.h"
 #include "s3/sigv4.h"
 #include "util/text.h"
@@ -37,14 +38,6 @@ std::string Body(const std::vector<std::pair<std::string, std::string>>& form) {
 std::string SessionName(const StsOptions& options) {
   if (!options.role_session_name.empty()) return options.role_session_name;
   return "s3db-" + std::to_string(util::NowMs());
-}
-
-Result<std::unique_ptr<HttpClient>> StsClient() {
-  HttpOptions http;
-  http.max_connections = 1;
-  http.connect_timeout = std::chrono::milliseconds(3000);
-  http.request_timeout = std::chrono::milliseconds(10000);
-  return HttpClient::Create(http);
 }
 
 // "host[:port]" of "scheme://host[:port][/]".
@@ -118,7 +111,7 @@ Result<TimedCredentials> ParseStsResponse(int http_status, std::string_view body
 
 Result<std::unique_ptr<AssumeRoleSource>> AssumeRoleSource::Create(std::shared_ptr<CredentialProvider> base,
                                                                    StsOptions options, std::string description) {
-  Result<std::unique_ptr<HttpClient>> http = StsClient();
+  Result<std::unique_ptr<HttpClient>> http = CredentialServiceClient();
   if (!http.ok()) return http.status();
   std::unique_ptr<AssumeRoleSource> source(new AssumeRoleSource());
   source->base_ = std::move(base);
@@ -143,7 +136,7 @@ Result<TimedCredentials> AssumeRoleSource::Fetch() {
 }
 
 Result<std::unique_ptr<WebIdentitySource>> WebIdentitySource::Create(StsOptions options, std::string description) {
-  Result<std::unique_ptr<HttpClient>> http = StsClient();
+  Result<std::unique_ptr<HttpClient>> http = CredentialServiceClient();
   if (!http.ok()) return http.status();
   std::unique_ptr<WebIdentitySource> source(new WebIdentitySource());
   source->options_ = std::move(options);

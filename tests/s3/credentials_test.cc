@@ -62,6 +62,7 @@ sso_role_name = Reader
 
 [sso-session corp]
 sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-2
 
 [profile empty]
 region = us-west-2
@@ -211,13 +212,14 @@ TEST(CredentialsTest, CredentialProcessPrintsVersion1Json) {
             std::string::npos);
 }
 
-TEST(CredentialsTest, SsoProfilesAreRefusedSayingWhy) {
+TEST(CredentialsTest, SsoProfilesWithoutALoginSaySoAndHowToLogIn) {
   Environment env = HomeEnv();
   env["AWS_PROFILE"] = "sso";
   Result<ResolvedCredentials> sso = ResolveCredentials(Uri("s3://bucket"), env, HomeFiles());
-  ASSERT_EQ(sso.code(), ErrorCode::kUnsupported);
-  EXPECT_NE(sso.status().message().find("SSO"), std::string::npos);
-  EXPECT_NE(sso.status().message().find("export-credentials --profile sso"), std::string::npos);
+  ASSERT_EQ(sso.code(), ErrorCode::kAccessDenied);
+  EXPECT_NE(sso.status().message().find("no cached SSO token in /home/u/.aws/sso/cache/"), std::string::npos)
+      << sso.status().message();
+  EXPECT_NE(sso.status().message().find("aws sso login --profile sso"), std::string::npos);
 }
 
 TEST(CredentialsTest, NothingFoundNamesEverySourceAndWhyAndNoSecret) {
