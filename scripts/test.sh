@@ -8,13 +8,14 @@ scripts/bootstrap.sh
 
 # The S3 tests run against a real S3 server: Ceph RGW on loopback (docs/TESTING.md).
 # A given S3DB_TEST_S3_URI is used as it is; an RGW already started by hand is reused and
-# left running; otherwise one is started here and stopped on exit. S3DB_TEST_RGW=0: none.
+# left running; otherwise one is started here, with STS (S3DB_RGW_STS=1, for the AssumeRole
+# tests), and stopped on exit. S3DB_TEST_RGW=0: none.
 if [ -z "${S3DB_TEST_S3_URI:-}" ] && [ "${S3DB_TEST_RGW:-1}" != 0 ]; then
   if scripts/rgw.sh status 2>/dev/null; then
     rgw_env=$(scripts/rgw.sh env)
   else
     trap 'scripts/rgw.sh stop' EXIT
-    rgw_env=$(scripts/rgw.sh start)
+    rgw_env=$(S3DB_RGW_STS=${S3DB_RGW_STS:-1} scripts/rgw.sh start)
   fi
   eval "$rgw_env"
 fi

@@ -285,6 +285,12 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
                            "Run commands read from stdin, one per line, against one open database (the way to "
                            "use memory://)");
     Select(shell, line, CommandId::kShell);
+
+    CLI::App* whoami = app.add_subcommand(
+        "whoami",
+        "Print, as JSON, where the S3 connection's credentials come from, the masked access key id, the region and "
+        "the endpoint; sends no S3 request");
+    Select(whoami, line, CommandId::kWhoami);
   }
 }
 

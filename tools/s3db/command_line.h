@@ -37,6 +37,7 @@ enum class CommandId {
   kRepair,
   kBench,
   kShell,
+  kWhoami,
 };
 
 // Everything one command line says. Each command reads only the fields it declares.

@@ -485,6 +485,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return RunBench(bench, session.out(), session.diagnostics());
     }
     case CommandId::kShell:
+    case CommandId::kWhoami:  // main.cc runs it without a database
     case CommandId::kNone:
       break;
   }

@@ -39,6 +39,33 @@ SecretMasker SecretsOf(const std::vector<std::string>& args) {
   return masker;
 }
 
+// whoami: the S3 identity without opening the database (no probe, no S3 request).
+ExitCode Whoami(const std::string& uri, Diagnostics& diagnostics) {
+  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
+  if (!parsed.ok()) {
+    diagnostics.Line(parsed.status().message());
+    return ExitCodeFor(parsed.code());
+  }
+  if (parsed->scheme != s3db::StoreScheme::kS3 && parsed->scheme != s3db::StoreScheme::kHttp &&
+      parsed->scheme != s3db::StoreScheme::kHttps) {
+    diagnostics.Line("whoami: " + parsed->ToString() + " is not an S3 connection string (s3://, http://, https://)");
+    return ExitCode::kInvalidInput;
+  }
+  s3db::Result<s3db::S3StoreOptions> options = s3db::S3StoreOptionsFromUri(*parsed, s3db::S3StoreOptions{});
+  s3db::Result<s3db::S3Identity> identity =
+      options.ok() ? s3db::ResolveS3Identity(*options) : s3db::Result<s3db::S3Identity>(options.status());
+  if (!identity.ok()) {
+    diagnostics.Line("whoami: " + identity.status().message());
+    return ExitCodeFor(identity.code());
+  }
+  s3db::Json json = {{"source", identity->source}, {"accessKeyId", identity->access_key_id},
+                     {"secretAccessKey", "****"},  {"sessionToken", identity->session_token},
+                     {"region", identity->region}, {"endpoint", identity->endpoint}};
+  json["expiration"] = identity->expiration.empty() ? s3db::Json(nullptr) : s3db::Json(identity->expiration);
+  std::cout << DumpJson(json) << "\n";
+  return ExitCode::kOk;
+}
+
 ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   CommandLine line;
   CLI::App app{"", "s3db"};
@@ -66,6 +93,8 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
     costs = std::make_shared<s3db::CostsPlugin>();
     options.plugins.push_back(costs);
   }
+
+  if (line.command == CommandId::kWhoami) return Whoami(options.uri, diagnostics);
 
   const bool shell = line.command == CommandId::kShell;
   ExitCode code;
