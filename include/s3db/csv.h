@@ -111,13 +111,15 @@ class CsvReader {
   // object ("a" holding 5 and "a.b" a value).
   std::optional<CsvRecord> NextRecord();
 
+  // The line the row last read (or refused) starts on.
+  size_t row_line_number() const { return row_.line_number; }
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   // Reads one physical row into row_; false at the end of the input. Sets problem_.
   bool ReadRow();
-  int Get();   // the next byte or -1, counting it
-  int Peek();  // the next byte or -1
+  int Get();      // the next byte or -1, counting it
+  int Peek();     // the next byte or -1
   bool GiveUp();  // a row over kMaxRowBytes: an error, and the end of the input
 
   std::istream& in_;
