@@ -75,8 +75,8 @@ std::vector<CsvColumn> CsvColumnsFor(const ResourceDefinition& definition) {
   AddColumns(schema.fields, columns);
   if (definition.timestamps) {
     for (const char* field : {"createdAt", "updatedAt"}) {
-      const bool declared = std::any_of(columns.begin(), columns.end(),
-                                        [&](const CsvColumn& column) { return column.path == field; });
+      const bool declared =
+          std::any_of(columns.begin(), columns.end(), [&](const CsvColumn& column) { return column.path == field; });
       if (!declared) columns.push_back({field, CsvCellType::kString});
     }
   }

@@ -76,9 +76,9 @@ TEST(CsvWriter, WritesAHeaderAndQuotesOnlyWhatNeedsIt) {
 }
 
 TEST(CsvCodec, EveryAwkwardStringRoundTrips) {
-  const std::vector<std::string> strings = {"plain",  "a,b",      "\"",    "\"\"",    "x\"y",  "line\nbreak",
-                                            "cr\rlf", "crlf\r\n", " pad ", "",        ",",     "\n",
-                                            "ünï©ødé", "42",      "true",  "{\"a\":1}", "null", "\"quoted\""};
+  const std::vector<std::string> strings = {"plain",   "a,b",      "\"",    "\"\"",      "x\"y", "line\nbreak",
+                                            "cr\rlf",  "crlf\r\n", " pad ", "",          ",",    "\n",
+                                            "ünï©ødé", "42",       "true",  "{\"a\":1}", "null", "\"quoted\""};
   for (CsvCellType type : {CsvCellType::kString, CsvCellType::kAny}) {
     const std::vector<CsvColumn> columns = {{"id", CsvCellType::kString}, {"s", type}};
     std::vector<Json> records;
@@ -144,7 +144,9 @@ TEST(CsvCodec, AParentColumnHoldsTheMembersItsChildColumnsDoNot) {
 }
 
 TEST(CsvReader, TakesCrlfLfAndCrLineEndsABomAndBlankLines) {
-  const std::vector<CsvRow> rows = Rows("\xEF\xBB\xBF" "a,b\r\n1,2\n\n3,\"x\r\ny\"\r4,5\r\n\r\n");
+  const std::vector<CsvRow> rows = Rows(
+      "\xEF\xBB\xBF"
+      "a,b\r\n1,2\n\n3,\"x\r\ny\"\r4,5\r\n\r\n");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].cells, std::vector<std::string>({"1", "2"}));
   EXPECT_EQ(rows[0].line_number, 2u);
@@ -154,7 +156,9 @@ TEST(CsvReader, TakesCrlfLfAndCrLineEndsABomAndBlankLines) {
   EXPECT_EQ(rows[2].cells, std::vector<std::string>({"4", "5"}));
   EXPECT_EQ(rows[2].line_number, 6u);  // the quoted cell spans lines 4 and 5
 
-  std::istringstream in("\xEF\xBB\xBF" "first,second\n");
+  std::istringstream in(
+      "\xEF\xBB\xBF"
+      "first,second\n");
   CsvReader reader(in);
   EXPECT_EQ(reader.header(), std::vector<std::string>({"first", "second"}));
   EXPECT_FALSE(reader.NextRow());  // header only
@@ -189,7 +193,8 @@ TEST(CsvReader, MalformedInputIsNamedByItsLine) {
 
 TEST(CsvReader, CellsTheirTypeRefusesAreNamedByLineAndColumn) {
   EXPECT_EQ(ReadError("id,age\na,12x\n", kPeople), "t.csv line 2: column age: expected a number, got \"12x\"");
-  EXPECT_EQ(ReadError("id,active\na,yes\n", kPeople), "t.csv line 2: column active: expected true or false, got \"yes\"");
+  EXPECT_EQ(ReadError("id,active\na,yes\n", kPeople),
+            "t.csv line 2: column active: expected true or false, got \"yes\"");
   EXPECT_EQ(ReadError("id,tags\na,[1\n", kPeople), "t.csv line 2: column tags: expected JSON text, got \"[1\"");
   EXPECT_EQ(ReadError("id,extra,extra.x\na,5,6\n", kPeople),
             "t.csv line 2: column extra.x: a value inside one that is not an object");
