@@ -49,9 +49,11 @@ TEST_F(CliTest, ExportAsCsvReimportedIntoAnotherResourceEqualsTheOriginal) {
 TEST_F(CliTest, ImportDetectsCsvByExtensionOrFormat) {
   CreateUsers();
   // A BOM, CRLF line ends, columns in any order, absent optional fields as empty cells.
-  const std::string text = "\xEF\xBB\xBF" "name,id,age,email,address.country,address.city\r\n"
-                           "Ada Lovelace,ada,36,ada@example.org,UK,London\r\n"
-                           "Grace Hopper,grace,,grace@example.org,US,New York\r\n";
+  const std::string text =
+      "\xEF\xBB\xBF"
+      "name,id,age,email,address.country,address.city\r\n"
+      "Ada Lovelace,ada,36,ada@example.org,UK,London\r\n"
+      "Grace Hopper,grace,,grace@example.org,US,New York\r\n";
   const RunResult by_name = Run({"import", "users", WriteTemp("people.csv", text)});
   ASSERT_EQ(by_name.exit_code, kOk) << Describe(by_name);
   const Json ada = Json::parse(Run({"get", "users", "ada"}).out);
@@ -74,10 +76,10 @@ TEST_F(CliTest, ImportOfACsvWithBadRowsImportsNothingAndNamesTheLines) {
   CreateUsers();
   const std::string path = WriteTemp("bad.csv", std::string("id,name,email,age,address.city,address.country\r\n") +
                                                     "a,Alpha,a@example.org,1,C,CC\r\n"
-                                                    "b,Beta,b@example.org,many,C,CC\r\n"       // line 3: not a number
+                                                    "b,Beta,b@example.org,many,C,CC\r\n"  // line 3: not a number
                                                     "c,\"Gamma\nGamma\",c@example.org,3,C,CC\r\n"  // lines 4-5
-                                                    "d,De\"lta,d@example.org,4,C,CC\r\n"        // line 6: stray quote
-                                                    "e,Epsilon,e@example.org,5,C\r\n");         // line 7: a cell short
+                                                    "d,De\"lta,d@example.org,4,C,CC\r\n"  // line 6: stray quote
+                                                    "e,Epsilon,e@example.org,5,C\r\n");   // line 7: a cell short
   const RunResult run = Run({"import", "users", path});
   EXPECT_TRUE(FailedWith(run, kInvalid, path + " line 3: column age: expected a number, got \"many\""));
   EXPECT_NE(run.err.find("(2 more bad lines: 6 7)"), std::string::npos) << run.err;
@@ -98,8 +100,8 @@ TEST_F(CliTest, ImportOfACsvReportsEachFailingRecordWithItsLineAndExitsWithTheWo
   ASSERT_TRUE(Succeeded(Run({"insert", "users", kAdaJson})));
   const std::string text = std::string(kCsvHeader) + CsvUser("ok1") +
                            "note,\"Two\nLines\",note@example.org,City,CC\r\n"  // lines 3-4
-                           + CsvUser("bad", "X")                                // line 5: name too short
-                           + CsvUser("ada")                                     // line 6: taken
+                           + CsvUser("bad", "X")                               // line 5: name too short
+                           + CsvUser("ada")                                    // line 6: taken
                            + CsvUser("ok2");
   const std::string path = WriteTemp("mixed.csv", text);
   const RunResult run = Run({"import", "users", path});
@@ -122,8 +124,9 @@ TEST_F(CliTest, ExportAsCsvWithMetaAddsTheObjectColumns) {
   ASSERT_TRUE(Succeeded(run));
   const std::vector<std::string> rows = Lines(run.out);
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0], "id,active,address.city,address.country,age,email,name,tags,createdAt,updatedAt,_etag,"
-                     "_lastModified,_v\r");
+  EXPECT_EQ(rows[0],
+            "id,active,address.city,address.country,age,email,name,tags,createdAt,updatedAt,_etag,"
+            "_lastModified,_v\r");
   const Json meta = Json::parse(Run({"get", "users", "ada", "--meta"}).out);
   EXPECT_NE(rows[1].find("," + meta["_lastModified"].get<std::string>() + ",1\r"), std::string::npos) << rows[1];
 }
