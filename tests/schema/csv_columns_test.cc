@@ -45,12 +45,26 @@ ResourceDefinition Definition(const std::string& name, bool timestamps) {
 
 TEST(CsvColumnsFor, IdFirstThenEachLeafByItsTypeThenTimestamps) {
   using T = CsvCellType;
-  const std::vector<std::pair<std::string, CsvCellType>> expected = {
-      {"id", T::kNumber},       {"blob", T::kJson},       {"either", T::kAny},      {"free", T::kAny},
-      {"level", T::kString},    {"mail", T::kString},     {"meta", T::kJson},       {"meta.kind", T::kString},
-      {"name", T::kString},     {"ok", T::kBoolean},      {"place.city", T::kString}, {"place.geo.lat", T::kNumber},
-      {"place.geo.lon", T::kNumber}, {"rank", T::kAny},   {"score", T::kNumber},    {"tags", T::kJson},
-      {"when", T::kString},     {"word", T::kString},     {"createdAt", T::kString}, {"updatedAt", T::kString}};
+  const std::vector<std::pair<std::string, CsvCellType>> expected = {{"id", T::kNumber},
+                                                                     {"blob", T::kJson},
+                                                                     {"either", T::kAny},
+                                                                     {"free", T::kAny},
+                                                                     {"level", T::kString},
+                                                                     {"mail", T::kString},
+                                                                     {"meta", T::kJson},
+                                                                     {"meta.kind", T::kString},
+                                                                     {"name", T::kString},
+                                                                     {"ok", T::kBoolean},
+                                                                     {"place.city", T::kString},
+                                                                     {"place.geo.lat", T::kNumber},
+                                                                     {"place.geo.lon", T::kNumber},
+                                                                     {"rank", T::kAny},
+                                                                     {"score", T::kNumber},
+                                                                     {"tags", T::kJson},
+                                                                     {"when", T::kString},
+                                                                     {"word", T::kString},
+                                                                     {"createdAt", T::kString},
+                                                                     {"updatedAt", T::kString}};
   EXPECT_EQ(Pairs(CsvColumnsFor(Definition("things", true))), expected);
 
   ResourceDefinition plain;
