@@ -131,6 +131,26 @@ TEST_F(CliTest, ExportAsCsvWithMetaAddsTheObjectColumns) {
   EXPECT_NE(rows[1].find("," + meta["_lastModified"].get<std::string>() + ",1\r"), std::string::npos) << rows[1];
 }
 
+TEST_F(CliTest, ExportAsCsvNamesFieldsOfAnOlderVersionItLeavesOut) {
+  const std::string older = WriteTemp("older.json", R"({"attributes": {"name": "string", "nickname": "string|optional",
+      "address": {"$$type": "object|optional", "city": "string", "zip": "string|optional"}}})");
+  const std::string newer = WriteTemp("newer.json", R"({"attributes": {"name": "string",
+      "address": {"$$type": "object|optional", "city": "string"}}})");
+  ASSERT_TRUE(Succeeded(Run({"resource", "create", "people", "--schema", older})));
+  ASSERT_TRUE(Succeeded(
+      Run({"insert", "people", R"({"id":"a","name":"A","nickname":"aa","address":{"city":"c","zip":"z"}})"})));
+  ASSERT_TRUE(Succeeded(Run({"insert", "people", R"({"id":"b","name":"B","nickname":"bb"})"})));
+  ASSERT_TRUE(Succeeded(Run({"insert", "people", R"({"id":"c","name":"C"})"})));
+  ASSERT_TRUE(Succeeded(Run({"resource", "create", "people", "--schema", newer, "--if-not-exists"})));  // version 2
+
+  const RunResult run = Run({"export", "people", "--format", "csv"});
+  EXPECT_EQ(run.exit_code, kOk) << Describe(run);
+  EXPECT_EQ(run.out, "id,address.city,name\r\na,c,A\r\nb,,B\r\nc,,C\r\n");
+  EXPECT_EQ(run.err,
+            "s3db: export: 2 records have fields the current schema has no column for, left out of the CSV "
+            "(people/a: address.zip, nickname); --format jsonl keeps every field\n");
+}
+
 TEST_F(CliTest, DeleteAllNeedsYesAndLeavesTheResource) {
   CreateUsers();
   ImportExamples();

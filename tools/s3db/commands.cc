@@ -399,7 +399,8 @@ ExitCode Export(const CommandLine& line, Session& session, Output& out) {
   progress.Finish(progress_text());
   if (left_out > 0) {
     session.diagnostics().Line("export: " + std::to_string(left_out) +
-                               " records have fields the current schema has no column for, left out of the CSV (" +
+                               (left_out == 1 ? " record has" : " records have") +
+                               " fields the current schema has no column for, left out of the CSV (" +
                                left_out_example + "); --format jsonl keeps every field");
   }
   return worst;
