@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "s3db/record.h"
@@ -41,8 +42,15 @@ enum class CsvCellType {
 };
 
 struct CsvColumn {
+  // {"age", CsvCellType::kNumber} or, with a header title, {"age", CsvCellType::kNumber, "Age"}.
+  CsvColumn(std::string path, CsvCellType type = CsvCellType::kAny, std::string title = {})
+      : path(std::move(path)), type(type), title(std::move(title)) {}
+
   std::string path;  // "id", "name", "address.city"
   CsvCellType type = CsvCellType::kAny;
+  std::string title;  // the column's name in the header row ("E-mail"); empty: the path
+
+  const std::string& header_name() const { return title.empty() ? path : title; }
 };
 
 // A resource's columns: "id" first (typed by the schema's "id" rule, else a string), then
@@ -55,7 +63,7 @@ std::vector<CsvColumn> CsvColumnsFor(const ResourceDefinition& definition);
 // Writes the header row at construction, then one row per Write.
 class CsvWriter {
  public:
-  // InvalidArgument for no columns, an empty path or a path given twice.
+  // InvalidArgument for no columns, an empty path, a path or header name given twice.
   CsvWriter(std::ostream& out, std::vector<CsvColumn> columns);
 
   // One record: its fields plus "id" (Record::ToJson()). Returns the dot paths of the
@@ -95,7 +103,8 @@ class CsvReader {
   // A longer row is an error (most likely an unclosed quote): memory stays bounded.
   static constexpr size_t kMaxRowBytes = size_t{64} << 20;
 
-  // `columns` types the header's columns by path; a header column it does not name is kAny.
+  // `columns` says where each header column goes (its path) and how its cells read, matched
+  // by header_name(); a header column none names goes to its own name as a path, as kAny.
   // `source` names the input in messages ("stdin", a path). An empty input has no header
   // and no rows; a header with an empty or repeated name is an error.
   CsvReader(std::istream& in, std::vector<CsvColumn> columns = {}, std::string source = "CSV");
@@ -125,7 +134,7 @@ class CsvReader {
   std::istream& in_;
   std::string source_;
   std::vector<std::string> header_;
-  std::vector<CsvCellType> types_;  // per header column
+  std::vector<CsvColumn> header_columns_;  // per header column: its path and type
   CsvRow row_;
   std::string problem_;
   size_t line_number_ = 1;  // of the next byte

@@ -136,16 +136,20 @@ bool Place(Json& record, const std::string& path, Json value) {
 
 CsvWriter::CsvWriter(std::ostream& out, std::vector<CsvColumn> columns) : out_(out), columns_(std::move(columns)) {
   if (columns_.empty()) throw InvalidArgument("CSV: no columns to write");
+  std::set<std::string> names;
   for (const CsvColumn& column : columns_) {
     if (column.path.empty()) throw InvalidArgument("CSV: a column has an empty path");
     if (!paths_.insert(column.path).second) throw InvalidArgument("CSV: column " + column.path + " is given twice");
+    if (!names.insert(column.header_name()).second) {
+      throw InvalidArgument("CSV: header name " + column.header_name() + " is given twice");
+    }
     for (size_t dot = column.path.find('.'); dot != std::string::npos; dot = column.path.find('.', dot + 1)) {
       parents_.insert(column.path.substr(0, dot));
     }
   }
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (i > 0) out_ << ',';
-    WriteText(out_, columns_[i].path);
+    WriteText(out_, columns_[i].header_name());
   }
   out_ << "\r\n";
 }
@@ -227,11 +231,11 @@ CsvReader::CsvReader(std::istream& in, std::vector<CsvColumn> columns, std::stri
     const std::string where = source_ + " line " + std::to_string(header_line) + ": ";
     if (name.empty()) throw InvalidArgument(where + "column " + std::to_string(i + 1) + " of the header has no name");
     if (!seen.insert(name).second) throw InvalidArgument(where + "column " + name + " is named twice in the header");
-    CsvCellType type = CsvCellType::kAny;
+    CsvColumn placed{name, CsvCellType::kAny, ""};
     for (const CsvColumn& column : columns) {
-      if (column.path == name) type = column.type;
+      if (column.header_name() == name) placed = column;
     }
-    types_.push_back(type);
+    header_columns_.push_back(std::move(placed));
   }
 }
 
@@ -357,14 +361,14 @@ std::optional<CsvRecord> CsvReader::NextRecord() {
   for (size_t i = 0; i < header_.size(); ++i) {
     std::string& text = row->cells[i];
     const bool quoted = row->quoted[i];
-    const CsvCellType type = types_[i];
+    const CsvCellType type = header_columns_[i].type;
     // Empty is absent, except that a quoted empty cell of text is the empty string.
     if (text.empty() && !(quoted && (type == CsvCellType::kString || type == CsvCellType::kAny))) continue;
     std::variant<Json, std::string> value = CellValue(text, quoted, type);
     if (const std::string* problem = std::get_if<std::string>(&value)) {
       throw InvalidArgument(where + "column " + header_[i] + ": " + *problem);
     }
-    if (!Place(record.value, header_[i], std::move(std::get<Json>(value)))) {
+    if (!Place(record.value, header_columns_[i].path, std::move(std::get<Json>(value)))) {
       throw InvalidArgument(where + "column " + header_[i] + ": a value inside one that is not an object");
     }
   }

@@ -305,6 +305,22 @@ TEST(CsvCodec, AMillionRowsStreamThroughBothSides) {
   EXPECT_EQ(sink.bytes, reader.bytes_read());          // the writer gives back what it read
 }
 
+// The seeds' "Stream to CSV": a chosen subset of fields under header titles of one's own.
+TEST(CsvCodec, ColumnsMayCarryHeaderTitles) {
+  const std::vector<CsvColumn> columns = {
+      {"id", CsvCellType::kString, "ID"}, {"name", CsvCellType::kString, "Name"}, {"age", CsvCellType::kNumber, "Age"}};
+  std::ostringstream out;
+  CsvWriter writer(out, columns);
+  EXPECT_EQ(writer.Write({{"id", "ada"}, {"name", "Ada"}, {"age", 36}, {"email", "ada@example.org"}}),
+            std::vector<std::string>({"email"}));
+  EXPECT_EQ(out.str(), "ID,Name,Age\r\nada,Ada,36\r\n");
+  const std::vector<CsvRecord> back = Records(out.str(), columns);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].value, Json({{"id", "ada"}, {"name", "Ada"}, {"age", 36}}));
+  EXPECT_EQ(ReadError("ID,Age\nada,old\n", columns), "t.csv line 2: column Age: expected a number, got \"old\"");
+  EXPECT_THROW(CsvWriter(out, {{"a", CsvCellType::kString, "T"}, {"b", CsvCellType::kString, "T"}}), InvalidArgument);
+}
+
 TEST(CsvWriter, RefusesColumnsItCannotWrite) {
   std::ostringstream out;
   EXPECT_THROW(CsvWriter(out, {}), InvalidArgument);
