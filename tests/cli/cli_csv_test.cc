@@ -126,9 +126,9 @@ TEST_F(CliTest, ExportAsCsvWithMetaAddsTheObjectColumns) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0],
             "id,active,address.city,address.country,age,email,name,tags,createdAt,updatedAt,_etag,"
-            "_lastModified,_v\r");
+            "_lastModified,_v,_truncated\r");
   const Json meta = Json::parse(Run({"get", "users", "ada", "--meta"}).out);
-  EXPECT_NE(rows[1].find("," + meta["_lastModified"].get<std::string>() + ",1\r"), std::string::npos) << rows[1];
+  EXPECT_NE(rows[1].find("," + meta["_lastModified"].get<std::string>() + ",1,\r"), std::string::npos) << rows[1];
 }
 
 TEST_F(CliTest, ExportAsCsvNamesFieldsOfAnOlderVersionItLeavesOut) {

@@ -370,6 +370,7 @@ ExitCode Export(const CommandLine& line, Session& session, Output& out) {
       columns.push_back({"_etag", s3db::CsvCellType::kString});
       columns.push_back({"_lastModified", s3db::CsvCellType::kString});
       columns.push_back({"_v", s3db::CsvCellType::kNumber});
+      columns.push_back({"_truncated", s3db::CsvCellType::kJson});  // truncate-data: the cut fields
     }
     csv.emplace(session.out(), std::move(columns));
   }
