@@ -139,6 +139,8 @@ class CsvReader {
   std::string problem_;
   size_t line_number_ = 1;  // of the next byte
   bool gave_up_ = false;
+  std::string pushback_;  // bytes read looking for a BOM that were not one
+  size_t pushback_used_ = 0;
   uint64_t bytes_read_ = 0;
 };
 

@@ -215,12 +215,14 @@ std::vector<std::string> CsvWriter::Write(const Json& record) {
 
 CsvReader::CsvReader(std::istream& in, std::vector<CsvColumn> columns, std::string source)
     : in_(in), source_(std::move(source)) {
-  if (Peek() == 0xEF) {  // a UTF-8 BOM, as spreadsheet programs write
-    Get();
-    if (Get() != 0xBB || Get() != 0xBF) {
-      throw InvalidArgument(source_ + " line 1: starts with a byte that is neither text nor a UTF-8 BOM");
-    }
+  // A UTF-8 BOM, as spreadsheet programs write, is dropped; other text starting with its
+  // first byte is read again.
+  std::string start;
+  for (const char bom_byte : {'\xEF', '\xBB', '\xBF'}) {
+    if (Peek() != static_cast<unsigned char>(bom_byte)) break;
+    start += static_cast<char>(Get());
   }
+  if (start.size() < 3) pushback_ = std::move(start);
   if (!ReadRow()) return;  // empty input
   const size_t header_line = row_.line_number;
   if (!problem_.empty()) throw InvalidArgument(source_ + " line " + std::to_string(header_line) + ": " + problem_);
@@ -240,11 +242,13 @@ CsvReader::CsvReader(std::istream& in, std::vector<CsvColumn> columns, std::stri
 }
 
 int CsvReader::Peek() {
+  if (pushback_used_ < pushback_.size()) return static_cast<unsigned char>(pushback_[pushback_used_]);
   const auto c = in_.rdbuf()->sgetc();
   return c == std::char_traits<char>::eof() ? -1 : static_cast<unsigned char>(c);
 }
 
 int CsvReader::Get() {
+  if (pushback_used_ < pushback_.size()) return static_cast<unsigned char>(pushback_[pushback_used_++]);
   const auto c = in_.rdbuf()->sbumpc();
   if (c == std::char_traits<char>::eof()) return -1;
   ++bytes_read_;

@@ -164,6 +164,16 @@ TEST(CsvReader, TakesCrlfLfAndCrLineEndsABomAndBlankLines) {
   EXPECT_FALSE(reader.NextRow());  // header only
 }
 
+TEST(CsvReader, TextThatStartsLikeABomIsKept) {
+  // U+FF01 (EF BC 81) and U+FEFF's first two bytes then other text: not a BOM.
+  for (const std::string name : {"\xEF\xBC\x81x", "\xEF\xBBx", "\xEF"}) {
+    std::istringstream in(name + ",b\n1,2\n");
+    CsvReader reader(in);
+    EXPECT_EQ(reader.header(), std::vector<std::string>({name, "b"}));
+    EXPECT_EQ(reader.NextRow()->cells, std::vector<std::string>({"1", "2"}));
+  }
+}
+
 TEST(CsvReader, AnEmptyInputHasNoHeaderAndNoRows) {
   for (const std::string text : {"", "\xEF\xBB\xBF", "\r\n\n"}) {
     std::istringstream in(text);
