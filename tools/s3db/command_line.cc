@@ -145,6 +145,12 @@ void DefineRecordCommands(CLI::App& app, CommandLine& line) {
   remove->add_option("ID", line.ids, "Record ids")->required();
   Select(remove, line, CommandId::kDelete);
 
+  CLI::App* delete_all =
+      app.add_subcommand("delete-all", "Delete every record of a resource (needs --yes); the resource stays");
+  AddResourceName(delete_all, line);
+  delete_all->add_flag("--yes", line.yes, "Confirm: without it nothing is deleted (exit 2)");
+  Select(delete_all, line, CommandId::kDeleteAll);
+
   CLI::App* exists = app.add_subcommand("exists", "Print true or false (exit 0 either way)");
   AddResourceName(exists, line);
   AddRecordId(exists, line);
@@ -188,21 +194,29 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
   Select(repair, line, CommandId::kRepair);
 }
 
-void DefineTransferCommands(CLI::App& app, CommandLine& line) {
-  CLI::App* import = app.add_subcommand("import", "Insert every JSON line of FILE; failures are reported and skipped");
-  AddResourceName(import, line);
-  import->add_option("FILE", line.file_path, "JSON lines file (.jsonl)")->required();
-  Select(import, line, CommandId::kImport);
-
-  CLI::App* export_command = app.add_subcommand("export", "Print every record as JSON lines, in id order");
-  AddResourceName(export_command, line);
-  export_command->add_option("--format", line.format, "Output format (only jsonl for now)")
+// --format of import and export: jsonl or csv.
+void AddFormat(CLI::App* command, CommandLine& line, const char* description) {
+  command->add_option("--format", line.format, description)
       ->check(CLI::Validator(
           [](std::string& format) -> std::string {
-            if (format == "jsonl") return {};
-            return "format '" + format + "' is not supported (this version writes jsonl only)";
+            if (format == "jsonl" || format == "csv") return {};
+            return "format '" + format + "' is not supported (jsonl or csv)";
           },
-          "jsonl"));
+          "jsonl|csv"));
+}
+
+void DefineTransferCommands(CLI::App& app, CommandLine& line) {
+  CLI::App* import = app.add_subcommand(
+      "import", "Insert every record of FILE (JSON lines, or CSV); failures are reported and skipped");
+  AddResourceName(import, line);
+  import->add_option("FILE", line.file_path, "JSON lines file (.jsonl), or CSV with a header row (.csv)")->required();
+  AddFormat(import, line, "Input format (default: csv for a FILE ending in .csv, else jsonl)");
+  Select(import, line, CommandId::kImport);
+
+  CLI::App* export_command =
+      app.add_subcommand("export", "Print every record as JSON lines (or CSV with --format csv), in id order");
+  AddResourceName(export_command, line);
+  AddFormat(export_command, line, "Output format (default jsonl)");
   Select(export_command, line, CommandId::kExport);
 }
 

@@ -123,18 +123,22 @@ void JsonLineReader::ReadAll(std::vector<JsonLine>* lines) {
     bad_lines.push_back(line->line_number);
   }
   if (!bad_lines.empty()) {
-    std::string message = source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
-    if (bad_lines.size() > 1) {
-      message += " (" + std::to_string(bad_lines.size() - 1) + " more bad lines:";
-      constexpr size_t kListed = 10;
-      for (size_t i = 1; i < bad_lines.size() && i <= kListed; ++i) {
-        message += " " + std::to_string(bad_lines[i]);
-      }
-      if (bad_lines.size() > kListed + 1) message += " ...";
-      message += ")";
-    }
-    throw s3db::InvalidArgument(message);
+    throw s3db::InvalidArgument(
+        BadLinesMessage(source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem,
+                        std::vector<size_t>(bad_lines.begin() + 1, bad_lines.end()), bad_lines.size() - 1));
   }
+}
+
+std::string BadLinesMessage(const std::string& first, const std::vector<size_t>& other_lines, size_t others) {
+  std::string message = first;
+  if (others == 0) return message;
+  message += " (" + std::to_string(others) + " more bad lines:";
+  size_t listed = 0;
+  for (; listed < other_lines.size() && listed < kListedBadLines; ++listed) {
+    message += " " + std::to_string(other_lines[listed]);
+  }
+  if (others > listed) message += " ...";
+  return message + ")";
 }
 
 std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source) {
