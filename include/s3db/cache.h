@@ -52,7 +52,7 @@ using CacheClock = std::function<int64_t()>;
 
 struct CacheOptions {
   // "memory" (LRU), "file" (a directory; "filesystem", the seeds' name, is the same), "s3"
-  // (the bucket).
+  // (the bucket), "redis" (a Redis server, shared by every process that names it).
   std::string driver = "memory";
   // Default time to live, and so the stale-read window for other processes' writes.
   std::chrono::milliseconds ttl{60000};
@@ -60,6 +60,17 @@ struct CacheOptions {
   size_t max_bytes = 64u << 20;       // memory, file: keys + values
   size_t max_entry_bytes = 1u << 20;  // every driver: bigger values are not cached
   std::string directory;              // file: where entries live (created if absent)
+  // redis: redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N]
+  // (rediss:// is refused: Debian 12's hiredis has no TLS). A secret: never printed.
+  std::string uri;
+  // redis: bounds connecting and each command; past it Redis counts as down (reads go to the
+  // store uncached, reconnecting with backoff).
+  std::chrono::milliseconds timeout{100};
+  // redis: connections in the pool; 0 = the database's concurrency (8 outside a Database).
+  size_t connections = 0;
+  // redis: what every key starts with; empty = RedisKeyPrefix(the database prefix). Databases
+  // of different buckets with the same prefix sharing one Redis need different ones.
+  std::string key_prefix;
   // What the core caches. With the s3 driver a cached record costs the same one GET as the
   // record itself, so there only query results (a count is many LISTs) are worth caching:
   // set cache_records = false.
@@ -119,6 +130,27 @@ std::unique_ptr<CacheDriver> NewS3Cache(ObjectStore& store, std::string key_pref
 // "<prefix>/plugin=cache/" ("plugin=cache/" for an empty prefix).
 std::string S3CachePrefix(std::string_view database_prefix);
 
+// What the redis driver tells about its server: kCacheWarningEvent once when Redis stops
+// answering (payload {driver, uri (masked), message}), kCacheRecoveredEvent once when it
+// answers again ({driver, uri}). Called on the thread that noticed; must be quick.
+inline constexpr const char* kCacheWarningEvent = "warning";
+inline constexpr const char* kCacheRecoveredEvent = "recovered";
+using CacheEventFn = std::function<void(const char* event, const Json& payload)>;
+// A Redis server shared by every process that names it, coherent across them: once a write's
+// Invalidate has returned, no process reads the value it replaced (docs/PLUGINS.md "The redis
+// driver" has the rule and the round trips). A bad URI or options: InvalidArgument; a refused
+// password: AccessDenied (one connection is made here). A server that is down or slow is no
+// error: the driver misses until it answers (reconnecting with backoff). max_entries bounds
+// the entries of the key prefix (the soonest to expire go first); max_bytes is not used (bound
+// Redis itself with maxmemory).
+Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options, CacheEventFn on_event = nullptr);
+// InvalidArgument naming what is wrong with a redis URI (the password masked).
+Status ValidateRedisUri(const std::string& uri);
+// "s3db:<prefix>:" (the database prefix without its slashes at either end).
+std::string RedisKeyPrefix(std::string_view database_prefix);
+// The URI with its password (or lone credential) shown as "***".
+std::string MaskedRedisUri(std::string_view uri);
+
 // The raw object as the cache keeps it: versioned framing, the body verbatim. Decode returns
 // nullopt for anything Encode did not write (a damaged entry is a miss, not a wrong record).
 std::string EncodeCachedObject(const GetResult& object);
@@ -134,7 +166,9 @@ class CachePlugin : public Plugin, public ReadCache {
  public:
   // Builds the memory or file driver now (throws InvalidArgument for bad options, StorageError
   // when the directory cannot be made); the s3 driver at Start, on the database's store under
-  // S3CachePrefix(prefix).
+  // S3CachePrefix(prefix); the redis driver at Start too, its keys under
+  // RedisKeyPrefix(prefix) unless options.key_prefix says otherwise (a refused password
+  // fails the connect with AccessDenied).
   explicit CachePlugin(CacheOptions options = {});
   // Uses a driver you built (any kind; options.driver is then ignored).
   CachePlugin(CacheOptions options, std::unique_ptr<CacheDriver> driver);
@@ -167,6 +201,9 @@ class CachePlugin : public Plugin, public ReadCache {
   bool caches_queries() const override { return options_.cache_queries; }
   const CacheOptions& options() const { return options_; }
   CacheStats stats() const;
+  // The driver's news (kCacheWarningEvent, kCacheRecoveredEvent; payloads name "plugin":
+  // "cache"). With no listener for "warning", it is written as one line on stderr.
+  EventEmitter& events() { return events_; }
 
  private:
   struct Invalidation {
@@ -201,6 +238,7 @@ class CachePlugin : public Plugin, public ReadCache {
   int64_t longest_ttl_ms_ = 0;  // how long an entry a failed invalidation left may live
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, dropped_fills_{0}, bypassed_{0};
+  EventEmitter events_;
 };
 
 // A small cache of computed values keyed by string, with a time to live (the performance

@@ -32,9 +32,14 @@ Status ValidateCacheBounds(const CacheOptions& options) {
 }  // namespace plugins
 
 Status CacheOptions::Validate() const {
-  if (driver != "memory" && driver != "file" && driver != "filesystem" && driver != "s3") {
+  if (driver != "memory" && driver != "file" && driver != "filesystem" && driver != "s3" && driver != "redis") {
     return Status(ErrorCode::kInvalidArgument,
-                  "cache: unknown driver '" + driver + "' (memory, file (alias filesystem) or s3)");
+                  "cache: unknown driver '" + driver + "' (memory, file (alias filesystem), s3 or redis)");
+  }
+  if (driver == "redis") {
+    if (uri.empty()) return Status(ErrorCode::kInvalidArgument, "cache: the redis driver needs a uri");
+    if (Status s = ValidateRedisUri(uri); !s.ok()) return s;
+    if (timeout.count() <= 0) return Status(ErrorCode::kInvalidArgument, "cache: timeout must be positive");
   }
   if ((driver == "file" || driver == "filesystem") && directory.empty()) {
     return Status(ErrorCode::kInvalidArgument, "cache: the file driver needs a directory");
@@ -111,8 +116,24 @@ void CachePlugin::Setup(PluginContext& context) { context_ = &context; }
 
 void CachePlugin::Start() {
   std::lock_guard lock(driver_mu_);
-  if (driver_ || options_.driver != "s3" || context_ == nullptr) return;
-  driver_ = NewS3Cache(context_->store(), S3CachePrefix(context_->prefix()), options_);
+  if (driver_ || context_ == nullptr) return;
+  if (options_.driver == "s3") {
+    driver_ = NewS3Cache(context_->store(), S3CachePrefix(context_->prefix()), options_);
+  } else if (options_.driver == "redis") {
+    CacheOptions redis = options_;
+    if (redis.key_prefix.empty()) redis.key_prefix = RedisKeyPrefix(context_->prefix());
+    Result<std::unique_ptr<CacheDriver>> made = NewRedisCache(redis, [this](const char* event, const Json& payload) {
+      Json p = payload;
+      p["plugin"] = "cache";
+      if (events_.Emit(event, p) == 0 && std::string_view(event) == kCacheWarningEvent) {
+        events_.Report("s3db cache: " + p.value("message", std::string()) + " [" + p.value("uri", std::string()) + "]");
+      }
+    });
+    ThrowIfError(made.status());
+    driver_ = std::move(made).value();
+  } else {
+    return;
+  }
   driver_from_start_ = true;
 }
 
@@ -275,7 +296,7 @@ CacheStats CachePlugin::stats() const {
   CacheStats s = d ? d->stats() : CacheStats{};
   s.hits = hits_;
   s.misses = misses_;
-  s.dropped_fills = dropped_fills_;
+  s.dropped_fills += dropped_fills_;  // the redis driver drops fills of its own
   s.bypassed = bypassed_;
   return s;
 }
