@@ -1,5 +1,5 @@
 // Caching: CachePlugin (a read-through cache for record reads and query results, with memory,
-// file and s3 drivers) and Memoizer (a small single-flight function cache).
+// file, s3 and redis drivers) and Memoizer (a small single-flight function cache).
 //
 // CachePlugin is a component the core calls; it does not sit in the store stack, because what
 // is worth caching (a record read, a count) and what must invalidate it (this process's write
@@ -16,8 +16,10 @@
 // to a read that was filling the cache at the same time (every Get hands out a ticket; a Put
 // whose ticket predates an invalidation of its key is dropped or undone), and when a driver
 // fails to invalidate (say the s3 driver's DELETE failed) the key is bypassed until the entry
-// would have expired. Writes by OTHER processes are not seen until the entry expires: the
-// stale-read window is the TTL. Choose it as the staleness you accept.
+// would have expired. With the memory, file and s3 drivers, writes by OTHER processes are not
+// seen until the entry expires: the stale-read window is the TTL. The redis driver is coherent
+// across processes: once a write has returned, no process sharing the Redis reads the value it
+// replaced (docs/PLUGINS.md).
 //
 // Failures never escape: a driver that cannot read is a miss, one that cannot write caches
 // nothing; stats().errors counts them. Thread-safe.

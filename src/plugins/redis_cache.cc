@@ -18,6 +18,7 @@
 // write's invalidation has returned, no process can read the value it replaced.
 #include <hiredis/hiredis.h>
 
+#include <sys/time.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -25,7 +26,6 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <sys/time.h>
 
 #include "plugins/cache_internal.h"
 #include "s3db/cache.h"
@@ -308,6 +308,10 @@ class RedisCache : public CacheDriver {
       MarkDown(outcome.message);  // down at start: uncached until it answers
       return Status::Ok();
     }
+    {
+      std::lock_guard lock(mu_);
+      open_++;  // Release counts it back in as idle
+    }
     Release(std::move(c), true);
     return Status::Ok();
   }
@@ -352,10 +356,10 @@ class RedisCache : public CacheDriver {
     const std::string ttl_text = std::to_string(ttl.count());
     const std::string now_text = std::to_string(NowMs());
     const std::string max_text = std::to_string(max_entries_);
-    std::optional<Reply> reply = Run({"EVAL", kFillScript, "6", ns_ + "e:" + key, ns_ + "g:" + key,
-                                      ns_ + "s:" + scopes[0], ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2],
-                                      ns_ + "lru", read->generations[0], read->generations[1], read->generations[2],
-                                      read->generations[3], ttl_text, now_text, max_text, framed});
+    std::optional<Reply> reply =
+        Run({"EVAL", kFillScript, "6", ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "s:" + scopes[0],
+             ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2], ns_ + "lru", read->generations[0], read->generations[1],
+             read->generations[2], read->generations[3], ttl_text, now_text, max_text, framed});
     if (!reply || (*reply)->type != REDIS_REPLY_INTEGER) {
       errors_++;
       return Status(ErrorCode::kNetwork, "cache: redis fill failed");

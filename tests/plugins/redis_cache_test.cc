@@ -33,7 +33,8 @@ std::string Replace(std::string text, const std::string& from, const std::string
 class RedisCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (RedisUri() == nullptr) GTEST_SKIP() << "S3DB_TEST_REDIS_URI is not set: no redis (eval \"$(scripts/redis.sh start)\")";
+    if (RedisUri() == nullptr)
+      GTEST_SKIP() << "S3DB_TEST_REDIS_URI is not set: no redis (eval \"$(scripts/redis.sh start)\")";
     options_.driver = "redis";
     options_.uri = RedisUri();
     options_.ttl = milliseconds(60000);
@@ -103,7 +104,7 @@ TEST_F(RedisCacheTest, AFillThatAWriteElsewhereOvertookIsDropped) {
   auto reader = Make();
   auto writer = Make();
   const std::string key = ReadCache::RecordKey("users", "ada");
-  EXPECT_FALSE(reader->Get(key));  // the reader misses and loads the old value from the store
+  EXPECT_FALSE(reader->Get(key));             // the reader misses and loads the old value from the store
   ASSERT_TRUE(writer->Invalidate(key).ok());  // the writer's write returns
   ASSERT_TRUE(reader->Put(key, "old", milliseconds(60000)).ok());
   EXPECT_FALSE(reader->Get(key));
