@@ -153,6 +153,13 @@ std::string RedisKeyPrefix(std::string_view database_prefix);
 // The URI with its password (or lone credential) shown as "***".
 std::string MaskedRedisUri(std::string_view uri);
 
+// The options a cache URI names (the CLI's --cache): "memory" (or "memory://"), "file://DIR"
+// (the file driver; a relative DIR is from the working directory), "s3://" (the s3 driver, in
+// the database's own bucket: nothing may follow), "redis://..." or "unix://..." (the redis
+// driver, `uri` set). Every other option keeps its default. InvalidArgument otherwise, any
+// password masked.
+Result<CacheOptions> CacheOptionsFromUri(const std::string& uri);
+
 // The raw object as the cache keeps it: versioned framing, the body verbatim. Decode returns
 // nullopt for anything Encode did not write (a damaged entry is a miss, not a wrong record).
 std::string EncodeCachedObject(const GetResult& object);

@@ -47,6 +47,32 @@ Status CacheOptions::Validate() const {
   return plugins::ValidateCacheBounds(*this);
 }
 
+Result<CacheOptions> CacheOptionsFromUri(const std::string& uri) {
+  CacheOptions o;
+  auto starts = [&](std::string_view scheme) { return uri.compare(0, scheme.size(), scheme) == 0; };
+  if (uri == "memory" || uri == "memory://") {
+    o.driver = "memory";
+  } else if (starts("file://")) {
+    o.driver = "file";
+    o.directory = uri.substr(7);
+    if (o.directory.empty()) return Status(ErrorCode::kInvalidArgument, "cache: file:// needs a directory");
+  } else if (uri == "s3" || uri == "s3://") {
+    o.driver = "s3";
+  } else if (starts("s3://")) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "cache: the s3 cache lives in the database's own bucket, under "
+                  "<prefix>/plugin=cache/: write s3:// with nothing after it");
+  } else if (starts("redis://") || starts("rediss://") || starts("unix://")) {
+    o.driver = "redis";
+    o.uri = uri;
+  } else {
+    return Status(ErrorCode::kInvalidArgument, "cache: unknown cache '" + MaskedRedisUri(uri) +
+                                                   "' (memory, file://DIR, s3://, redis://... or unix://...)");
+  }
+  if (Status s = o.Validate(); !s.ok()) return s;
+  return o;
+}
+
 // ---- The cached object -------------------------------------------------------------------------
 
 std::string EncodeCachedObject(const GetResult& object) {
