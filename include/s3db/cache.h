@@ -104,6 +104,9 @@ class CacheDriver {
   virtual ~CacheDriver() = default;
   // The value, unless absent or expired.
   virtual std::optional<std::string> Get(const std::string& key) = 0;
+  // Get of each key, at once where the driver can (redis: pipelined, one round trip). The
+  // default calls Get for each.
+  virtual std::vector<std::optional<std::string>> GetMany(const std::vector<std::string>& keys);
   // Stores (replacing) with this time to live. A value over max_entry_bytes, or a ttl <= 0,
   // stores nothing (and drops an older entry where that costs no request).
   virtual Status Put(const std::string& key, std::string_view value, std::chrono::milliseconds ttl) = 0;
@@ -203,6 +206,9 @@ class CachePlugin : public Plugin, public ReadCache {
   // The same for JSON results (list ids, counts). What `load` throws propagates; nothing is
   // cached then.
   Json GetJson(const std::string& key, const std::function<Json()>& load) override;
+  // The hits among `keys` in one driver GetMany (misses are not counted here: the GetObject
+  // that follows counts them).
+  std::vector<std::optional<GetResult>> PeekObjects(const std::vector<std::string>& keys) override;
 
   // The keys: ReadCache::RecordKey, QueryKey, QueryPrefix, ResourcePrefix (plugin.h).
 

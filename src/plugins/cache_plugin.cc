@@ -301,6 +301,37 @@ Json CachePlugin::GetJson(const std::string& key, const std::function<Json()>& l
   return loaded;
 }
 
+std::vector<std::optional<std::string>> CacheDriver::GetMany(const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const std::string& key : keys) out.push_back(Get(key));
+  return out;
+}
+
+std::vector<std::optional<GetResult>> CachePlugin::PeekObjects(const std::vector<std::string>& keys) {
+  std::vector<std::optional<GetResult>> out(keys.size());
+  std::shared_ptr<CacheDriver> d = driver();
+  if (!d || keys.empty()) return out;
+  std::vector<std::string> asked;
+  std::vector<size_t> where;
+  {
+    std::lock_guard lock(log_mu_);
+    const int64_t now = Now();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (Bypassed(keys[i], now)) continue;
+      asked.push_back(keys[i]);
+      where.push_back(i);
+    }
+  }
+  std::vector<std::optional<std::string>> got = d->GetMany(asked);
+  for (size_t j = 0; j < got.size() && j < where.size(); ++j) {
+    if (!got[j]) continue;
+    out[where[j]] = DecodeCachedObject(*got[j]);
+    if (out[where[j]]) hits_++;
+  }
+  return out;
+}
+
 std::string ReadCache::RecordKey(std::string_view resource, std::string_view id) {
   return "resource=" + std::string(resource) + "/record/" + std::string(id);
 }

@@ -316,28 +316,35 @@ class RedisCache : public CacheDriver {
     return Status::Ok();
   }
 
-  std::optional<std::string> Get(const std::string& key) override {
-    const std::array<std::string, 3> scopes = ScopesOf(key);
-    const std::string entry = ns_ + "e:" + key;
-    const std::string generation = ns_ + "g:" + key;
-    std::array<std::string, 3> scope_keys;
-    for (size_t i = 0; i < 3; ++i) scope_keys[i] = ns_ + "s:" + scopes[i];
-    std::optional<Reply> reply = Run({"MGET", entry, generation, scope_keys[0], scope_keys[1], scope_keys[2]});
-    if (!reply || (*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements != 5) {
-      misses_++;
-      return std::nullopt;
+  std::optional<std::string> Get(const std::string& key) override { return std::move(GetMany({key}).front()); }
+
+  // One MGET per key (the entry and its four generations), pipelined: one round trip.
+  std::vector<std::optional<std::string>> GetMany(const std::vector<std::string>& keys) override {
+    std::vector<std::optional<std::string>> out(keys.size());
+    std::vector<std::array<std::string, 5>> commands;
+    commands.reserve(keys.size());
+    for (const std::string& key : keys) {
+      const std::array<std::string, 3> scopes = ScopesOf(key);
+      commands.push_back(
+          {ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "s:" + scopes[0], ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2]});
     }
-    redisReply* r = reply->get();
-    PendingRead read{serial_, key, {}, Clock::now()};
-    for (size_t i = 0; i < 4; ++i) {
-      const redisReply* g = r->element[i + 1];
-      read.generations[i] = g->type == REDIS_REPLY_STRING ? std::string(ReplyText(g)) : kMissing;
+    std::vector<Reply> replies = Pipeline(commands);
+    for (size_t k = 0; k < keys.size(); ++k) {
+      redisReply* r = k < replies.size() ? replies[k].get() : nullptr;
+      if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+        misses_++;
+        continue;
+      }
+      PendingRead read{serial_, keys[k], {}, Clock::now()};
+      for (size_t i = 0; i < 4; ++i) {
+        const redisReply* g = r->element[i + 1];
+        read.generations[i] = g->type == REDIS_REPLY_STRING ? std::string(ReplyText(g)) : kMissing;
+      }
+      if (r->element[0]->type == REDIS_REPLY_STRING) out[k] = Unframe(ReplyText(r->element[0]), read.generations);
+      Remember(std::move(read));
+      (out[k] ? hits_ : misses_)++;
     }
-    std::optional<std::string> value;
-    if (r->element[0]->type == REDIS_REPLY_STRING) value = Unframe(ReplyText(r->element[0]), read.generations);
-    Remember(std::move(read));
-    (value ? hits_ : misses_)++;
-    return value;
+    return out;
   }
 
   Status Put(const std::string& key, std::string_view value, std::chrono::milliseconds ttl) override {
@@ -467,6 +474,33 @@ class RedisCache : public CacheDriver {
       return std::nullopt;
     }
     return r;
+  }
+
+  // MGETs of five keys each, sent together and read back in order; empty when Redis is down or
+  // failed midway (every key a miss then).
+  std::vector<Reply> Pipeline(const std::vector<std::array<std::string, 5>>& commands) {
+    std::vector<Reply> replies;
+    if (commands.empty()) return replies;
+    Context c = Acquire();
+    if (!c) return replies;
+    for (const auto& keys : commands) {
+      const char* argv[6] = {"MGET",          keys[0].c_str(), keys[1].c_str(),
+                             keys[2].c_str(), keys[3].c_str(), keys[4].c_str()};
+      size_t lens[6] = {4, keys[0].size(), keys[1].size(), keys[2].size(), keys[3].size(), keys[4].size()};
+      if (redisAppendCommandArgv(c.get(), 6, argv, lens) != REDIS_OK) break;
+    }
+    for (size_t i = 0; i < commands.size(); ++i) {
+      void* reply = nullptr;
+      if (redisGetReply(c.get(), &reply) != REDIS_OK || reply == nullptr) {
+        std::string message = c->errstr;
+        Release(nullptr, false);
+        MarkDown(message);
+        return {};
+      }
+      replies.emplace_back(static_cast<redisReply*>(reply));
+    }
+    Release(std::move(c), true);
+    return replies;
   }
 
   bool Down() const { return Clock::now().time_since_epoch().count() < down_until_.load(); }

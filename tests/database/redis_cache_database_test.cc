@@ -249,6 +249,35 @@ TEST(RedisKilledMidRun, ReadsKeepWorkingThenTheCacheComesBack) {
   EXPECT_EQ(news, (std::vector<std::string>{kCacheWarningEvent, kCacheRecoveredEvent}));
 }
 
+TEST(RedisCacheDatabase, GetManyOfCachedRecordsReadsNoStoreObject) {
+  const char* uri = Env("S3DB_TEST_REDIS_URI");
+  if (uri == nullptr) GTEST_SKIP() << "S3DB_TEST_REDIS_URI is not set: no redis";
+  CacheOptions o;
+  o.driver = "redis";
+  o.uri = uri;
+  o.key_prefix = "s3dbtest:getmany-" + util::RandomAlnum(10) + ":";
+  auto cache = std::make_shared<CachePlugin>(o);
+  auto costs = std::make_shared<CostsPlugin>();
+  DatabaseOptions options;
+  options.plugins = {costs, cache};
+  auto db = Database::Open(NewMemoryStore("getmany-" + util::RandomAlnum(8)), "db", options);
+  Resource& notes = db->CreateResource(Def("notes", {{"v", "number"}}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back("n" + std::to_string(i));
+    notes.Insert({{"id", ids.back()}, {"v", i}});
+  }
+  GetManyResult first = notes.GetMany(ids);  // fills
+  ASSERT_EQ(first.records.size(), 20u);
+  notes.Update("n3", {{"v", 33}});
+  const uint64_t gets = costs->Totals().count(RequestKind::kGet);
+  GetManyResult second = notes.GetMany(ids);
+  ASSERT_EQ(second.records.size(), 20u);
+  // Nineteen from the one batch read of the cache; n3 (invalidated) from the store.
+  EXPECT_EQ(costs->Totals().count(RequestKind::kGet) - gets, 1u);
+  for (const Record& r : second.records) EXPECT_EQ(r.data["v"], r.id == "n3" ? 33 : std::stoi(r.id.substr(1))) << r.id;
+}
+
 TEST(RedisCacheDatabase, AWrongPasswordFailsTheConnectWithAccessDenied) {
   const char* uri = Env("S3DB_TEST_REDIS_URI");
   if (uri == nullptr) GTEST_SKIP() << "S3DB_TEST_REDIS_URI is not set: no redis";

@@ -120,6 +120,30 @@ TEST_F(RedisCacheTest, AFillThatAWriteElsewhereOvertookIsDropped) {
   EXPECT_FALSE(writer->Get(q));
 }
 
+TEST_F(RedisCacheTest, GetManyReadsEveryKeyAtOnceAndItsMissesCanBeFilled) {
+  auto d = Make();
+  EXPECT_FALSE(d->Get("a"));
+  ASSERT_TRUE(d->Put("a", "1", milliseconds(60000)).ok());
+  std::vector<std::optional<std::string>> got = d->GetMany({"a", "b", "a", "c"});
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], "1");
+  EXPECT_FALSE(got[1]);
+  EXPECT_EQ(got[2], "1");
+  EXPECT_FALSE(got[3]);
+  // The batch read vouches for the fills of its misses, on this thread.
+  ASSERT_TRUE(d->Put("b", "2", milliseconds(60000)).ok());
+  ASSERT_TRUE(d->Put("c", "3", milliseconds(60000)).ok());
+  EXPECT_EQ(d->GetMany({"c", "b"}), (std::vector<std::optional<std::string>>{"3", "2"}));
+  EXPECT_EQ(d->stats().dropped_fills, 0u);
+  // 50 keys in one pipeline (a thread keeps the reads of its last 64 keys for their fills).
+  std::vector<std::string> many;
+  for (int i = 0; i < 50; ++i) many.push_back("m" + std::to_string(i));
+  EXPECT_EQ(d->GetMany(many).size(), 50u);
+  for (const std::string& k : many) ASSERT_TRUE(d->Put(k, k, milliseconds(60000)).ok());
+  got = d->GetMany(many);
+  for (size_t i = 0; i < many.size(); ++i) EXPECT_EQ(got[i], many[i]);
+}
+
 TEST_F(RedisCacheTest, EntriesExpireAfterTheirTtl) {
   auto d = Make();
   EXPECT_FALSE(d->Get("a"));
