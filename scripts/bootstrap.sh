@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw
   awscli
+  redis-server libhiredis-dev
 )
 
 missing=()

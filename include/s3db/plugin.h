@@ -294,6 +294,11 @@ class ReadCache {
   virtual Result<GetResult> GetObject(const std::string& key, const std::function<Result<GetResult>()>& load) = 0;
   // The same for JSON results (list ids, counts). What `load` throws propagates.
   virtual Json GetJson(const std::string& key, const std::function<Json()>& load) = 0;
+  // The hits among many keys, read at once (the redis driver: one round trip); nullopt for a
+  // miss, which the caller then reads through GetObject. The default finds none.
+  virtual std::vector<std::optional<GetResult>> PeekObjects(const std::vector<std::string>& keys) {
+    return std::vector<std::optional<GetResult>>(keys.size());
+  }
   virtual void Invalidate(const std::string& key) = 0;
   virtual void InvalidatePrefix(const std::string& prefix) = 0;
 

@@ -118,7 +118,11 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
   ExecutorOptions executor = options.executor;
   if (store_retries) executor.retries = 0;
   std::vector<std::shared_ptr<Plugin>> plugins = options.plugins;
-  if (options.cache) plugins.push_back(std::make_shared<CachePlugin>(*options.cache));
+  if (options.cache) {
+    CacheOptions cache = *options.cache;
+    if (cache.connections == 0) cache.connections = static_cast<size_t>(options.concurrency);  // redis pool
+    plugins.push_back(std::make_shared<CachePlugin>(std::move(cache)));
+  }
   auto host = std::make_unique<plugins::PluginHost>(prefix, std::move(plugins));
   for (const auto& [event, listener] : options.listeners) host->database_events().On(event, listener);
   host->SetupAll();

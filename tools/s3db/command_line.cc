@@ -266,6 +266,10 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
     app.add_flag("--costs", line.costs,
                  "After the command (the shell: at exit), print on stderr one line: costs: {store "
                  "requests by type, bytes out and in, USD at S3 Standard prices}");
+    app.add_option("--cache", line.cache,
+                   "A read-through cache: memory, file://DIR, s3:// (the database's bucket), redis://[user:password@]"
+                   "host:port/db or unix://PATH (docs/PLUGINS.md)");
+    app.add_option("--cache-ttl", line.cache_ttl, "Time to live of cache entries: 500ms, 30s, 5m (default 60s)");
     app.parse_complete_callback([&line, uri] { line.uri_given = uri->count() > 0; });
   }
   app.add_flag("--json", line.output.json, "Lists of names (resource list, ids) as a JSON array");
@@ -293,6 +297,15 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
                            "resource of its own, dropped at the end; prints one JSON line (--json is implied)");
     bench->add_option("--n", line.bench_n, "Records in the workload (default 1000)")->check(WholeNumberAtLeast(1));
     Select(bench, line, CommandId::kBench);
+
+    CLI::App* cache = app.add_subcommand("cache", "The cache named by --cache");
+    cache->require_subcommand(1);
+    CLI::App* stats =
+        cache->add_subcommand("stats", "Print the cache's counters as JSON (entries as its driver counts them)");
+    Select(stats, line, CommandId::kCacheStats);
+    CLI::App* clear = cache->add_subcommand("clear", "Drop every cached entry of a resource, for every process");
+    AddResourceName(clear, line);
+    Select(clear, line, CommandId::kCacheClear);
 
     CLI::App* shell =
         app.add_subcommand("shell",

@@ -39,6 +39,8 @@ enum class CommandId {
   kBench,
   kShell,
   kWhoami,
+  kCacheStats,
+  kCacheClear,
 };
 
 // Everything one command line says. Each command reads only the fields it declares.
@@ -49,6 +51,8 @@ struct CommandLine {
   int concurrency = s3db::DatabaseOptions{}.concurrency;
   std::string passphrase_file;  // --passphrase-file; else $S3DB_PASSPHRASE
   bool costs = false;           // --costs: print the store requests and their cost on stderr
+  std::string cache;            // --cache URI: a read-through cache (memory, file://DIR, s3://, redis://...)
+  std::string cache_ttl;        // --cache-ttl DURATION ("500ms", "30s", "5m"; a bare number is seconds)
   OutputFlags output;
 
   CommandId command = CommandId::kNone;

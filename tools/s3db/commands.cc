@@ -22,6 +22,7 @@
 #include "bench.h"
 #include "json_input.h"
 #include "s3db/csv.h"
+#include "s3db/cache.h"
 #include "s3db/errors.h"
 #include "s3db/stores.h"
 
@@ -498,6 +499,32 @@ ExitCode RotateKey(const CommandLine& line, Session& session, Output& out) {
   return worst;
 }
 
+// The CachePlugin of --cache (main adds it), its driver started: the database is opened.
+s3db::CachePlugin& CacheOf(Session& session) {
+  session.database();
+  for (const std::shared_ptr<s3db::Plugin>& plugin : session.options().plugins) {
+    if (auto* cache = dynamic_cast<s3db::CachePlugin*>(plugin.get())) return *cache;
+  }
+  throw UsageError("'cache' commands need --cache URI");
+}
+
+s3db::Json CacheStatsJson(const s3db::CachePlugin& cache) {
+  const s3db::CacheStats s = cache.stats();
+  return {{"driver", cache.options().driver},
+          {"ttlMs", cache.options().ttl.count()},
+          {"entries", s.entries},
+          {"bytes", s.bytes},
+          {"hits", s.hits},
+          {"misses", s.misses},
+          {"puts", s.puts},
+          {"evictions", s.evictions},
+          {"expirations", s.expirations},
+          {"invalidations", s.invalidations},
+          {"droppedFills", s.dropped_fills},
+          {"bypassed", s.bypassed},
+          {"errors", s.errors}};
+}
+
 ExitCode RunCommand(const CommandLine& line, Session& session) {
   Output out(session.out(), line.output);
   switch (line.command) {
@@ -571,6 +598,15 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       bench.plugins = session.options().plugins;
       bench.passphrase = session.options().passphrase;
       return RunBench(bench, session.out(), session.diagnostics());
+    }
+    case CommandId::kCacheStats:
+      out.Json(CacheStatsJson(CacheOf(session)));
+      return ExitCode::kOk;
+    case CommandId::kCacheClear: {
+      s3db::Resource& resource = session.database().resource(line.resource);  // NotFound: exit 3
+      CacheOf(session).InvalidatePrefix(s3db::ReadCache::ResourcePrefix(resource.name()));
+      out.Json({{"resource", resource.name()}, {"cleared", true}});
+      return ExitCode::kOk;
     }
     case CommandId::kShell:
     case CommandId::kWhoami:  // main.cc runs it without a database
