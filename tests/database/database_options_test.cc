@@ -122,7 +122,9 @@ class SlowS3 {
     catalog_ = source->store().Get("db/s3db.json")->body;
     server_ = std::make_unique<LoopbackHttpServer>([this](const ReceivedRequest& r) { return Answer(r); });
   }
-  std::string Uri() const { return "http://AKIDSLOW:slowsecret@127.0.0.1:" + std::to_string(server_->port()) + "/bucket/db?probe=false"; }
+  std::string Uri() const {
+    return "http://AKIDSLOW:slowsecret@127.0.0.1:" + std::to_string(server_->port()) + "/bucket/db?probe=false";
+  }
   LoopbackHttpServer& server() { return *server_; }
   int peak_in_flight() const { return peak_.load(); }
 

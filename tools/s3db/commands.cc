@@ -21,8 +21,8 @@
 
 #include "bench.h"
 #include "json_input.h"
-#include "s3db/csv.h"
 #include "s3db/cache.h"
+#include "s3db/csv.h"
 #include "s3db/errors.h"
 #include "s3db/stores.h"
 
