@@ -140,6 +140,12 @@ inline Child Spawn(const std::string& work_dir, const std::vector<std::string>& 
     const std::string cwd = options.cwd.empty() ? work_dir : options.cwd;
     if (chdir(cwd.c_str()) != 0) _exit(127);
     unsetenv("S3DB_URI");
+    // Nor may the developer's configuration file or settings (a test that wants them sets them).
+    setenv("XDG_CONFIG_HOME", (work_dir + "/.no-config").c_str(), 1);
+    for (const char* name :
+         {"S3DB_CONFIG_FILE", "S3DB_PROFILE", "S3DB_CONCURRENCY", "S3DB_CACHE", "S3DB_CACHE_TTL", "S3DB_PASSPHRASE"}) {
+      unsetenv(name);
+    }
     // No test may reach the real EC2 metadata service (an s3:// URI without credentials
     // would end the credential chain there); a test that wants IMDS sets it back.
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);

@@ -259,10 +259,17 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
   if (grammar == Grammar::kProgram) {
     CLI::Option* uri = app.add_option(
         "--uri", line.uri, std::string("Connection string (default: $S3DB_URI, else ") + s3db::kDefaultUri + ")");
-    app.add_option("--concurrency", line.concurrency, "Concurrent store requests of bulk operations")
-        ->check(WholeNumberAtLeast(1));
+    CLI::Option* concurrency =
+        app.add_option("--concurrency", line.concurrency,
+                       "Concurrent store requests of bulk operations (default: $S3DB_CONCURRENCY, else 8)")
+            ->check(WholeNumberAtLeast(1));
     app.add_option("--passphrase-file", line.passphrase_file,
                    "File holding the passphrase of secret fields (default: $S3DB_PASSPHRASE)");
+    app.add_option("--config", line.config_file,
+                   "Configuration file (default: $S3DB_CONFIG_FILE, else $XDG_CONFIG_HOME/s3db/config.toml or "
+                   "~/.config/s3db/config.toml when it exists)");
+    app.add_option("--profile", line.profile,
+                   "The configuration file's [profile.NAME] to use (default: $S3DB_PROFILE, else its top level)");
     app.add_flag("--costs", line.costs,
                  "After the command (the shell: at exit), print on stderr one line: costs: {store "
                  "requests by type, bytes out and in, USD at S3 Standard prices}");
@@ -270,7 +277,10 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
                    "A read-through cache: memory, file://DIR, s3:// (the database's bucket), redis://[user:password@]"
                    "host:port/db or unix://PATH (docs/PLUGINS.md)");
     app.add_option("--cache-ttl", line.cache_ttl, "Time to live of cache entries: 500ms, 30s, 5m (default 60s)");
-    app.parse_complete_callback([&line, uri] { line.uri_given = uri->count() > 0; });
+    app.parse_complete_callback([&line, uri, concurrency] {
+      line.uri_given = uri->count() > 0;
+      line.concurrency_given = concurrency->count() > 0;
+    });
   }
   app.add_flag("--json", line.output.json, "Lists of names (resource list, ids) as a JSON array");
   app.add_flag("--meta", line.output.meta, "Records also carry _etag, _lastModified and _v");
@@ -318,6 +328,12 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
         "Print, as JSON, where the S3 connection's credentials come from, the masked access key id, the region and "
         "the endpoint; sends no S3 request");
     Select(whoami, line, CommandId::kWhoami);
+
+    CLI::App* config = app.add_subcommand(
+        "config",
+        "Print, as JSON, each setting the command would use (uri, concurrency, passphrase, cache, cache_ttl) and "
+        "where it comes from: a flag, the environment, the config file or the default; secrets masked");
+    Select(config, line, CommandId::kConfig);
   }
 }
 

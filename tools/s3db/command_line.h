@@ -41,6 +41,7 @@ enum class CommandId {
   kWhoami,
   kCacheStats,
   kCacheClear,
+  kConfig,
 };
 
 // Everything one command line says. Each command reads only the fields it declares.
@@ -49,6 +50,9 @@ struct CommandLine {
   std::string uri;
   bool uri_given = false;
   int concurrency = s3db::DatabaseOptions{}.concurrency;
+  bool concurrency_given = false;
+  std::string config_file;      // --config FILE; else $S3DB_CONFIG_FILE, else ~/.config/s3db/config.toml
+  std::string profile;          // --profile NAME; else $S3DB_PROFILE
   std::string passphrase_file;  // --passphrase-file; else $S3DB_PASSPHRASE
   bool costs = false;           // --costs: print the store requests and their cost on stderr
   std::string cache;            // --cache URI: a read-through cache (memory, file://DIR, s3://, redis://...)

@@ -12,6 +12,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "config_file.h"
 #include "json_input.h"
 #include "output.h"
 #include "s3db/cache.h"
@@ -53,15 +54,9 @@ std::string EnvironmentValue(const char* name) {
 // credentials the S3 store may read from the environment.
 SecretMasker SecretsOf(const std::vector<std::string>& args) {
   SecretMasker masker;
-  for (const std::string& arg : args) {
-    if (arg.find("://") != std::string::npos) masker.AddUri(arg);
-    // redis://PASSWORD@host (no user) has no "KEY:" for AddUri to find.
-    if (size_t at = arg.rfind('@'); arg.rfind("redis://", 0) == 0 && at != std::string::npos) {
-      std::string credentials = arg.substr(8, at - 8);
-      masker.AddSecret(credentials.substr(credentials.find(':') == std::string::npos ? 0 : credentials.find(':') + 1));
-    }
-  }
-  masker.AddUri(EnvironmentValue("S3DB_URI"));
+  for (const std::string& arg : args) AddConnectionSecrets(masker, arg);
+  AddConnectionSecrets(masker, EnvironmentValue("S3DB_URI"));
+  AddConnectionSecrets(masker, EnvironmentValue("S3DB_CACHE"));
   masker.AddSecret(EnvironmentValue("AWS_SECRET_ACCESS_KEY"));
   masker.AddSecret(EnvironmentValue("AWS_SESSION_TOKEN"));
   masker.AddSecret(EnvironmentValue("S3DB_PASSPHRASE"));
@@ -96,6 +91,89 @@ ExitCode Whoami(const std::string& uri, Diagnostics& diagnostics) {
   return ExitCode::kOk;
 }
 
+// The settings of a command, each from the first that gives it: its flag, its environment
+// variable, the config file, the default (docs/CLI.md, "Configuration file").
+struct Settings {
+  LoadedConfig config;
+  Setting uri;
+  Setting concurrency;
+  std::optional<Setting> passphrase_file;  // the file to read, when that is the source
+  std::optional<Setting> passphrase;       // from $S3DB_PASSPHRASE (the value: never printed)
+  std::optional<Setting> cache;
+  std::optional<Setting> cache_ttl;
+};
+
+std::optional<Setting> FirstOf(const std::string& flag_value, const char* flag, const char* env,
+                               const std::optional<Setting>& from_file) {
+  if (!flag_value.empty()) return Setting{flag_value, flag};
+  if (std::string value = EnvironmentValue(env); !value.empty()) return Setting{value, std::string("$") + env};
+  return from_file;
+}
+
+Settings ResolveSettings(const CommandLine& line) {
+  Settings settings;
+  const std::string profile = line.profile.empty() ? EnvironmentValue("S3DB_PROFILE") : line.profile;
+  settings.config = LoadConfig(LocateConfigFile(line.config_file), profile);
+  const ConfigSettings& file = settings.config.settings;
+
+  settings.uri = FirstOf(line.uri_given ? line.uri : "", "--uri", "S3DB_URI", file.uri)
+                     .value_or(Setting{s3db::kDefaultUri, "default"});
+  if (line.uri_given && line.uri.empty()) settings.uri = Setting{"", "--uri"};  // refused by the parser, as before
+  settings.concurrency = FirstOf(line.concurrency_given ? std::to_string(line.concurrency) : "", "--concurrency",
+                                 "S3DB_CONCURRENCY", file.concurrency)
+                             .value_or(Setting{std::to_string(line.concurrency), "default"});
+  if (!line.passphrase_file.empty()) {
+    settings.passphrase_file = Setting{line.passphrase_file, "--passphrase-file"};
+  } else if (std::string value = EnvironmentValue("S3DB_PASSPHRASE"); !value.empty()) {
+    settings.passphrase = Setting{value, "$S3DB_PASSPHRASE"};
+  } else {
+    settings.passphrase_file = file.passphrase_file;
+  }
+  settings.cache = FirstOf(line.cache, "--cache", "S3DB_CACHE", file.cache);
+  settings.cache_ttl = FirstOf(line.cache_ttl, "--cache-ttl", "S3DB_CACHE_TTL", file.cache_ttl);
+  return settings;
+}
+
+// A whole number >= 1 from a setting given as text ($S3DB_CONCURRENCY, the file's value).
+int ConcurrencyOf(const Setting& setting) {
+  size_t used = 0;
+  int n = 0;
+  try {
+    n = std::stoi(setting.value, &used);
+  } catch (const std::logic_error&) {
+    used = 0;
+  }
+  if (used == 0 || used != setting.value.size() || n < 1) {
+    throw UsageError("concurrency from " + setting.source + ": expected a whole number >= 1, got '" + setting.value +
+                     "'");
+  }
+  return n;
+}
+
+s3db::Json SettingJson(const std::optional<Setting>& setting, bool secret = false) {
+  if (!setting) return nullptr;
+  return {{"value", secret ? std::string("****") : setting->value}, {"from", setting->source}};
+}
+
+// `s3db config`: what the command would use and why; no store is opened.
+ExitCode PrintSettings(const Settings& settings) {
+  s3db::Json json;
+  json["file"] = settings.config.path.empty() ? s3db::Json(nullptr) : s3db::Json(settings.config.path);
+  json["profile"] = settings.config.profile.empty() ? s3db::Json(nullptr) : s3db::Json(settings.config.profile);
+  json["uri"] = SettingJson(Setting{MaskedUri(settings.uri.value), settings.uri.source});
+  json["concurrency"] = {{"value", ConcurrencyOf(settings.concurrency)}, {"from", settings.concurrency.source}};
+  json["passphrase"] = settings.passphrase
+                           ? SettingJson(settings.passphrase, true)
+                           : (settings.passphrase_file ? s3db::Json{{"file", settings.passphrase_file->value},
+                                                                    {"from", settings.passphrase_file->source}}
+                                                       : s3db::Json(nullptr));
+  json["cache"] = settings.cache ? SettingJson(Setting{MaskedUri(settings.cache->value), settings.cache->source})
+                                 : s3db::Json(nullptr);
+  json["cache_ttl"] = SettingJson(settings.cache_ttl);
+  std::cout << DumpJson(json) << "\n";
+  return ExitCode::kOk;
+}
+
 ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   CommandLine line;
   CLI::App app{"", "s3db"};
@@ -103,15 +181,18 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   if (auto code = ParseArguments(app, args, std::cout, diagnostics)) return *code;
 
   s3db::DatabaseOptions options;
-  const std::string uri_from_environment = EnvironmentValue("S3DB_URI");
-  if (line.uri_given) {
-    options.uri = line.uri;
-  } else {
-    options.uri = uri_from_environment.empty() ? s3db::kDefaultUri : uri_from_environment;
-  }
-  options.concurrency = line.concurrency;
+  Settings settings;
   try {
-    options.passphrase = ReadPassphrase(line.passphrase_file, "S3DB_PASSPHRASE");
+    settings = ResolveSettings(line);
+    diagnostics.AddConnectionString(settings.uri.value);
+    if (settings.cache) diagnostics.AddConnectionString(settings.cache->value);
+    options.uri = settings.uri.value;
+    options.concurrency = ConcurrencyOf(settings.concurrency);
+    if (line.command == CommandId::kConfig) return PrintSettings(settings);
+    options.passphrase =
+        settings.passphrase ? std::optional<std::string>(settings.passphrase->value)
+                            : ReadPassphrase(settings.passphrase_file ? settings.passphrase_file->value : std::string(),
+                                             "S3DB_PASSPHRASE");
   } catch (const CliError& error) {
     diagnostics.Line(error.what());
     return error.code();
@@ -125,26 +206,29 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   }
 
   if (line.command == CommandId::kWhoami) return Whoami(options.uri, diagnostics);
-  // --cache: a CachePlugin the cache commands can reach.
-  if (!line.cache_ttl.empty() && line.cache.empty()) {
+  // A cache: a CachePlugin the cache commands can reach. A time to live given on the command
+  // line needs a cache; one from the environment or the file is the default for when one is used.
+  if (settings.cache_ttl && !settings.cache && settings.cache_ttl->source == "--cache-ttl") {
     diagnostics.Line("--cache-ttl needs --cache (see --help)");
     return ExitCode::kUsage;
   }
-  if ((line.command == CommandId::kCacheStats || line.command == CommandId::kCacheClear) && line.cache.empty()) {
+  if ((line.command == CommandId::kCacheStats || line.command == CommandId::kCacheClear) && !settings.cache) {
     diagnostics.Line("'cache' commands need --cache URI (see --help)");
     return ExitCode::kUsage;
   }
-  if (!line.cache.empty()) {
-    s3db::Result<s3db::CacheOptions> cache = s3db::CacheOptionsFromUri(line.cache);
-    std::optional<std::chrono::milliseconds> ttl = ParseDuration(line.cache_ttl);
-    if (!cache.ok() || (!line.cache_ttl.empty() && !ttl)) {
-      diagnostics.Line(cache.ok()
-                           ? "--cache-ttl: expected a duration like 500ms, 30s or 5m, got '" + line.cache_ttl + "'"
-                           : cache.status().message());
+  if (settings.cache) {
+    s3db::Result<s3db::CacheOptions> cache = s3db::CacheOptionsFromUri(settings.cache->value);
+    const std::string ttl_text = settings.cache_ttl ? settings.cache_ttl->value : "";
+    std::optional<std::chrono::milliseconds> ttl = ParseDuration(ttl_text);
+    if (!cache.ok() || (!ttl_text.empty() && !ttl)) {
+      diagnostics.Line(
+          cache.ok()
+              ? settings.cache_ttl->source + ": expected a duration like 500ms, 30s or 5m, got '" + ttl_text + "'"
+              : (settings.cache->source == "--cache" ? "" : settings.cache->source + ": ") + cache.status().message());
       return ExitCode::kInvalidInput;
     }
     if (ttl) cache->ttl = *ttl;
-    cache->connections = static_cast<size_t>(line.concurrency);
+    cache->connections = static_cast<size_t>(options.concurrency);
     try {
       options.plugins.push_back(std::make_shared<s3db::CachePlugin>(*cache));
     } catch (const std::exception& error) {

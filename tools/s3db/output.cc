@@ -98,6 +98,16 @@ std::string GroupThousands(uint64_t n) {
   return digits;
 }
 
+void AddConnectionSecrets(SecretMasker& masker, const std::string& text) {
+  if (text.find("://") == std::string::npos) return;
+  masker.AddUri(text);
+  if (size_t at = text.rfind('@'); text.rfind("redis://", 0) == 0 && at != std::string::npos) {
+    const std::string credentials = text.substr(8, at - 8);
+    const size_t colon = credentials.find(':');
+    masker.AddSecret(credentials.substr(colon == std::string::npos ? 0 : colon + 1));
+  }
+}
+
 Diagnostics::Diagnostics(std::ostream& err, SecretMasker masker) : err_(err), masker_(std::move(masker)) {}
 
 void Diagnostics::Line(const std::string& message) {

@@ -66,6 +66,10 @@ std::string GroupThousands(uint64_t n);
 using s3db::MaskedUri;
 using s3db::SecretMasker;
 
+// Adds the secrets a connection string may carry: those SecretMasker::AddUri finds, and the
+// password of redis://PASSWORD@host, which has no "KEY:" for AddUri to find.
+void AddConnectionSecrets(SecretMasker& masker, const std::string& text);
+
 // stderr: every line starts with "s3db: " and the context (the shell sets "line N: "), is
 // masked, and never spans two lines.
 class Diagnostics {
@@ -74,6 +78,8 @@ class Diagnostics {
   void Line(const std::string& message);
   // A secret learnt after start-up (a passphrase read from a file): never shown from now on.
   void AddSecret(std::string secret) { masker_.AddSecret(std::move(secret)); }
+  // A connection string learnt after start-up (the config file's): its secrets never shown.
+  void AddConnectionString(const std::string& text) { AddConnectionSecrets(masker_, text); }
   void SetContext(std::string context) { context_ = std::move(context); }
   // Writes `text` as is (progress lines that rewrite themselves with '\r').
   void Raw(const std::string& text);
