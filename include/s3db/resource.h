@@ -54,6 +54,11 @@ struct ListOptions {
   // move still in flight is counted. List, Query and Page read the records anyway and
   // always check them, whatever this says.
   bool verify = true;
+  // List and Query: set, a record that cannot be read (a corrupt object, a secret that does
+  // not decrypt) is reported here, on the calling thread, and left out; the call goes on.
+  // Unset: the call throws that record's error. BulkItemError::index is the record's position
+  // in the id listing.
+  std::function<void(const BulkItemError&)> on_error = {};
 };
 
 struct PageOptions {
@@ -105,7 +110,9 @@ struct PartitionFailure {
   std::string id;         // the record
   std::string partition;  // empty when the key is not a reference key
   std::string key;        // the reference's object key
-  std::string operation;  // "put", "delete", or "restore" (re-reading or re-writing after a delete)
+  // "put", "delete", "restore" (re-reading or re-writing after a delete), or "read" (repair: a
+  // record that cannot be decoded, key = the record's object; its references are left alone)
+  std::string operation;
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
 };

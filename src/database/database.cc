@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -11,6 +12,7 @@
 #include "exec/retry_policy.h"
 #include "plugins/plugin_host.h"
 #include "s3db/cache.h"
+#include "s3db/json_limits.h"
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
 #include "util/time_format.h"
@@ -30,6 +32,11 @@ void CheckSecretOptions(const DatabaseOptions& options) {
 
 // Secret fields need the key before anything is recorded: fail early, with the cause.
 void PrepareSecrets(DatabaseCore& core, const ResourceDefinition& definition) {
+  // Before anything copies the attributes: a copy of a value nested ~100,000 deep overflows the
+  // stack (the rule parser's own limit, 32 levels, is met only after a copy).
+  if (JsonValueTooDeep(definition.attributes)) {
+    throw InvalidSchema("resource '" + definition.name + "': attributes are " + TooDeepText(), definition.name);
+  }
   if (core::CheckDefinition(definition).HasSecrets()) core.EnsureCrypto(definition.name);
 }
 
@@ -328,7 +335,18 @@ std::string ReadPassphraseFile(const std::string& path) {
   if (!in.is_open()) {
     throw InvalidArgument("cannot read the passphrase file " + path + ": " + std::strerror(errno));
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // A passphrase is short: a bound keeps /dev/zero or a wrong path from taking the memory.
+  constexpr size_t kMaxBytes = size_t{1} << 20;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw InvalidArgument("cannot read the passphrase file " + path + ": a directory");
+  }
+  std::string text;
+  char buffer[4096];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxBytes) throw InvalidArgument("the passphrase file " + path + " is larger than 1 MiB");
+  }
   if (in.bad()) throw InvalidArgument("cannot read the passphrase file " + path);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();

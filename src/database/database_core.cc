@@ -3,6 +3,7 @@
 #include "store/capability_probe.h"
 
 #include "s3db/errors.h"
+#include "s3db/json_limits.h"
 #include "util/crypto_hash.h"
 #include "util/parallel.h"
 #include "util/secret_cipher.h"
@@ -68,6 +69,9 @@ void DatabaseCore::LoadCatalog() {
     return;
   }
   if (!got.ok()) ThrowError(got.code(), "reading the catalog " + layout_.Catalog() + ": " + got.status().message());
+  if (JsonTextTooDeep(got->body)) {
+    throw Corruption("the catalog " + layout_.Catalog() + " is " + TooDeepText());
+  }
   Json doc = Json::parse(got->body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) throw Corruption("the catalog " + layout_.Catalog() + " is not valid JSON");
   InstallCatalog(std::move(doc), got->info.etag);

@@ -12,6 +12,7 @@
 
 #include "s3db/csv.h"
 #include "s3db/errors.h"
+#include "s3db/json_limits.h"
 
 namespace s3db {
 namespace {
@@ -78,6 +79,7 @@ std::string TypeWords(CsvCellType type) {
 
 // The value of a non-empty cell, or an error message.
 std::variant<Json, std::string> CellValue(const std::string& text, bool quoted, CsvCellType type) {
+  if (type != CsvCellType::kString && JsonTextTooDeep(text)) return "a value " + TooDeepText();
   switch (type) {
     case CsvCellType::kString:
       return Json(text);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "format/key_layout.h"
+#include "s3db/json_limits.h"
 #include "util/crypto_hash.h"
 #include "util/text.h"
 #include "util/time_format.h"
@@ -177,6 +178,7 @@ std::optional<json> PlainStringArray(std::string_view payload) {
 
 Result<json> DecodeContainer(std::string_view text, std::string_view payload) {
   if (std::optional<json> plain = PlainStringArray(payload)) return std::move(*plain);
+  if (JsonTextTooDeep(payload)) return Corrupt(text, "payload is " + TooDeepText());
   json value = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return Corrupt(text, "payload is not valid JSON");
   if (!value.is_array() && !value.is_object()) {

@@ -2,6 +2,7 @@
 
 #include "plugins/cache_internal.h"
 #include "s3db/cache.h"
+#include "s3db/json_limits.h"
 #include "util/crypto_hash.h"
 #include "util/time_format.h"
 
@@ -285,7 +286,9 @@ Result<GetResult> CachePlugin::GetObject(const std::string& key, const std::func
 Json CachePlugin::GetJson(const std::string& key, const std::function<Json()>& load) {
   CacheRead read = Get(key);
   if (read.value) {
-    Json cached = Json::parse(*read.value, nullptr, /*allow_exceptions=*/false);
+    // A shared cache holds what other processes wrote: read only what is safe to handle.
+    Json cached = JsonTextTooDeep(*read.value) ? Json(Json::value_t::discarded)
+                                               : Json::parse(*read.value, nullptr, /*allow_exceptions=*/false);
     if (!cached.is_discarded()) return cached;
     read.ticket = Invalidated(key, false);
     if (std::shared_ptr<CacheDriver> d = driver(); d && !d->Invalidate(key).ok()) Failed(key, false);

@@ -8,6 +8,7 @@
 #include "format/key_layout.h"
 #include "format/value_codec.h"
 #include "s3db/errors.h"
+#include "s3db/json_limits.h"
 #include "util/crypto_hash.h"
 #include "util/text.h"
 #include "util/time_format.h"
@@ -391,6 +392,7 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
   if (IsBareBody(body)) {
     if (overflow) Corrupt(resource, id, "its overflow marker and body disagree");
   } else {
+    if (JsonTextTooDeep(body)) Corrupt(resource, id, "its body is " + TooDeepText());
     Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_object() || !parsed.contains("w")) Corrupt(resource, id, "its body is not an s3db record body");
     if (overflow != parsed.contains("f")) Corrupt(resource, id, "its overflow marker and body disagree");

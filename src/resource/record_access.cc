@@ -2,10 +2,29 @@
 
 #include "exec/parallel_lister.h"
 #include "format/key_layout.h"
+#include "resource/bulk_item_error.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
 
 namespace s3db::core {
+namespace {
+
+// The failures of reading ids[i] in parallel: each reported to `on_error` when given, in order
+// (the records read are kept), else the first is thrown.
+void ReportOrThrow(const std::vector<std::exception_ptr>& failures, const std::vector<std::string>& ids,
+                   const std::function<void(const BulkItemError&)>* on_error, size_t first_index) {
+  for (size_t i = 0; i < failures.size(); ++i) {
+    if (!failures[i]) continue;
+    if (on_error == nullptr || !*on_error) std::rethrow_exception(failures[i]);
+    try {
+      std::rethrow_exception(failures[i]);
+    } catch (const std::exception& e) {
+      (*on_error)(ItemError(first_index + i, ids[i], e));
+    }
+  }
+}
+
+}  // namespace
 
 void DeepMerge(Json& target, const Json& patch) {
   for (const auto& [key, value] : patch.items()) {
@@ -420,7 +439,8 @@ std::optional<Record> RecordAccess::Verify(const PartitionSpec& partition, const
 
 RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& target, size_t offset,
                                                      std::optional<size_t> limit, bool keep_records, bool count_all,
-                                                     const Json* filter) const {
+                                                     const Json* filter,
+                                                     const std::function<void(const BulkItemError&)>* on_error) const {
   ScanResult out;
   auto taken = [&] { return keep_records ? out.records.size() : out.ids.size(); };
   auto full = [&] { return limit && taken() >= *limit; };
@@ -449,9 +469,9 @@ RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& targ
           failures[i] = std::current_exception();
         }
       });
-      for (auto& f : failures) {
-        if (f) std::rethrow_exception(f);
-      }
+      std::vector<std::string> ids(n);
+      for (size_t i = 0; i < n; ++i) ids[i] = candidates[start + i].second;
+      ReportOrThrow(failures, ids, on_error, start);
       for (auto& record : verified) {
         if (!record) continue;
         if (out.matched++ < offset || full()) continue;
@@ -489,7 +509,9 @@ std::vector<std::string> RecordAccess::ListReferencedIds(const PartitionTarget& 
   return ids;
 }
 
-std::vector<Record> RecordAccess::ReadAll(const std::vector<std::string>& ids, bool cached) const {
+std::vector<Record> RecordAccess::ReadAll(const std::vector<std::string>& ids, bool cached,
+                                          const std::function<void(const BulkItemError&)>* on_error,
+                                          size_t first_index) const {
   std::vector<std::optional<Record>> slots(ids.size());
   std::vector<std::exception_ptr> failures(ids.size());
   util::ParallelFor(ids.size(), context->settings().concurrency, [&](size_t i) {
@@ -499,9 +521,7 @@ std::vector<Record> RecordAccess::ReadAll(const std::vector<std::string>& ids, b
       failures[i] = std::current_exception();
     }
   });
-  for (auto& f : failures) {
-    if (f) std::rethrow_exception(f);
-  }
+  ReportOrThrow(failures, ids, on_error, first_index);
   std::vector<Record> out;
   out.reserve(ids.size());
   for (auto& s : slots) {

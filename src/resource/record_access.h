@@ -194,16 +194,23 @@ struct RecordAccess {
   // Lists the references under `target` in key order and keeps those Verify accepts: from
   // `offset`, at most `limit`. Reads each candidate record (one GET per reference), a batch
   // at a time in parallel, and stops at the limit unless `count_all`.
+  // With `on_error` (ListOptions::on_error), a record that cannot be read is reported and
+  // skipped instead of thrown.
   ScanResult ScanPartition(const PartitionTarget& target, size_t offset, std::optional<size_t> limit, bool keep_records,
-                           bool count_all, const Json* filter = nullptr) const;
+                           bool count_all, const Json* filter = nullptr,
+                           const std::function<void(const BulkItemError&)>* on_error = nullptr) const;
 
   // The ids the references under `target` name, in key order, from `offset`, at most
   // `limit`: the index as it stands, no record read (ListOptions::verify false).
   std::vector<std::string> ListReferencedIds(const PartitionTarget& target, size_t offset,
                                              std::optional<size_t> limit) const;
 
-  // Reads many ids in parallel; vanished ones are skipped (they were deleted meanwhile).
-  std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false) const;
+  // Reads many ids in parallel; vanished ones are skipped (they were deleted meanwhile). With
+  // `on_error`, one that cannot be read is reported (index: `first_index` + its position) and
+  // skipped; without, its error is thrown.
+  std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false,
+                              const std::function<void(const BulkItemError&)>* on_error = nullptr,
+                              size_t first_index = 0) const;
 };
 
 }  // namespace s3db::core

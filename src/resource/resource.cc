@@ -8,11 +8,27 @@
 #include "format/key_layout.h"
 #include "resource/bulk_item_error.h"
 #include "resource/record_access.h"
+#include "s3db/json_limits.h"
 #include "store/metadata_rules.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
 
 namespace s3db {
+namespace {
+
+// Checked before the first copy: copying a value nested ~70,000 deep overflows the stack.
+void RefuseTooDeep(const std::string& resource, const std::string& id, const Json& data) {
+  if (!JsonValueTooDeep(data)) return;
+  const std::string subject = id.empty() ? "a new record" : "record '" + id + "'";
+  throw InvalidArgument("resource '" + resource + "': " + subject + " is " + TooDeepText(), resource, id);
+}
+
+std::string GivenIdOf(const Json& input) {
+  if (input.is_object() && input.contains("id") && input["id"].is_string()) return input["id"].get<std::string>();
+  return "";
+}
+
+}  // namespace
 
 Resource::Resource(ResourceContext* context, std::string name)
     : context_(context),
@@ -95,11 +111,14 @@ int Resource::version() const {
   return core::RecordAccess{context_, name_, references_.get()}.State()->current_version;
 }
 
-Record Resource::Insert(const Json& input) { return Insert(Json(input)); }
+Record Resource::Insert(const Json& input) {
+  RefuseTooDeep(name_, GivenIdOf(input), input);
+  return Insert(Json(input));
+}
 
 Record Resource::Insert(Json&& input) {
-  std::string given_id;
-  if (input.is_object() && input.contains("id") && input["id"].is_string()) given_id = input["id"].get<std::string>();
+  const std::string given_id = GivenIdOf(input);
+  RefuseTooDeep(name_, given_id, input);
   return Guarded("insert", given_id, [&] {
     if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
     Json data = std::move(input);
@@ -166,6 +185,7 @@ Record Resource::DoInsert(Json data) {
 }
 
 ValidatedRecord Resource::Validate(const Json& input) const {
+  RefuseTooDeep(name_, GivenIdOf(input), input);
   core::RecordAccess ctx{context_, name_, references_.get()};
   if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
@@ -207,12 +227,14 @@ bool Resource::Exists(const std::string& id) {
     ctx.State();
     Result<ObjectInfo> head = context_->store().Head(ctx.Key(id));
     if (head.code() == ErrorCode::kNotFound) return false;
+    if (head.code() == ErrorCode::kCorruption) return true;  // there, though unreadable (Get says why)
     if (!head.ok()) ctx.Fail(head.status(), id, "checking");
     return true;
   });
 }
 
 Record Resource::Update(const std::string& id, const Json& patch, const UpdateOptions& options) {
+  RefuseTooDeep(name_, id, patch);
   return Guarded("update", id, [&] {
     if (!patch.is_object()) {
       throw InvalidArgument("resource '" + name_ + "': an update must be a JSON object", name_, id);
@@ -329,6 +351,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
 }
 
 Record Resource::Upsert(const std::string& id, const Json& data) {
+  RefuseTooDeep(name_, id, data);
   return Guarded("upsert", id, [&] {
     core::RecordAccess ctx{context_, name_, references_.get()};
     if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_, id);
@@ -382,10 +405,20 @@ void Resource::DoDelete(const std::string& id) {
   if (got.code() == ErrorCode::kNotFound) {
     throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
   }
-  if (!got.ok()) ctx.Fail(got.status(), id, "reading");
   core::DecodeOptions options;
   options.skip_secrets = true;  // no passphrase needed to delete
-  const Record record = ctx.Decode(id, *got, options);
+  Record record;
+  try {
+    if (!got.ok()) ctx.Fail(got.status(), id, "reading");
+    record = ctx.Decode(id, *got, options);
+  } catch (const Corruption&) {
+    // What it references and claims is unknown, so only the object goes: its partition
+    // references are orphans that reads skip and repair removes, and a unique value it held
+    // is taken over by the next writer (its holder no longer has it).
+    Status deleted = context_->store().Delete(ctx.Key(id));
+    if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
+    return;
+  }
   const std::vector<std::string> references = core::KeysOf(ctx.ReferenceKeys(spec, record.data, id));
   if (!references.empty() && !spec.definition.async_partitions) {
     // Before the record, so no reference ever points at nothing; nothing can bring these

@@ -235,10 +235,12 @@ std::vector<Record> Resource::List(const ListOptions& options) {
     auto state = ctx.State();
     if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
       ctx.RequireKeysFor(*state);
-      return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/true, /*count_all=*/false)
+      return ctx
+          .ScanPartition(*target, options.offset, options.limit, /*keep_records=*/true, /*count_all=*/false,
+                         /*filter=*/nullptr, &options.on_error)
           .records;
     }
-    return ctx.ReadAll(ListIds(options), /*cached=*/true);
+    return ctx.ReadAll(ListIds(options), /*cached=*/true, &options.on_error, options.offset);
   });
 }
 
@@ -304,7 +306,7 @@ std::vector<Record> Resource::Query(const Json& filter, const ListOptions& optio
   }
   if (target) {
     ctx.RequireKeysFor(*state);
-    return ctx.ScanPartition(*target, options.offset, options.limit, true, false, &filter).records;
+    return ctx.ScanPartition(*target, options.offset, options.limit, true, false, &filter, &options.on_error).records;
   }
   std::vector<std::string> ids = ctx.ListIds(0, std::nullopt);
   std::vector<Record> out;
@@ -313,7 +315,7 @@ std::vector<Record> Resource::Query(const Json& filter, const ListOptions& optio
   for (size_t start = 0; start < ids.size(); start += batch) {
     std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(start),
                                    ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + batch)));
-    for (auto& record : ctx.ReadAll(chunk, /*cached=*/true)) {
+    for (auto& record : ctx.ReadAll(chunk, /*cached=*/true, &options.on_error, start)) {
       if (!core::MatchesFilter(record, filter)) continue;
       if (skipped < options.offset) {
         ++skipped;

@@ -85,8 +85,18 @@ PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& o
       errors[i] = std::current_exception();
     }
   });
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
+  // A record that cannot be decoded (a corrupt object) is reported, not a reason to stop: its
+  // references are kept as they are, since what it needs is unknown. Other errors (the store
+  // failing) stop the repair, which must not judge references on a partial view.
+  std::set<std::string> unreadable;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!errors[i]) continue;
+    try {
+      std::rethrow_exception(errors[i]);
+    } catch (const Corruption& e) {
+      unreadable.insert(ids[i]);
+      out.failures.push_back({ids[i], "", ctx.Key(ids[i]), "read", ErrorCode::kCorruption, e.what()});
+    }
   }
   std::map<std::string, std::string> expected;  // key -> id
   std::set<std::string> records;
@@ -123,6 +133,7 @@ PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& o
       PartitionRepairExample orphan;
       orphan.key = object.key;
       const auto parts = context_->layout().ParsePartitionKey(name_, object.key);
+      if (parts && unreadable.count(parts->id)) continue;  // unknown whether it is needed: kept
       if (!parts) {
         orphan.reason = "not a partition reference key";
       } else {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -56,12 +57,14 @@ int64_t NowMs() {
 
 class FileStore final : public ObjectStore {
  public:
-  FileStore(FileStoreOptions options, std::string root) : options_(std::move(options)), root_(std::move(root)) {}
+  FileStore(FileStoreOptions options, std::string root, bool root_ready)
+      : options_(std::move(options)), root_(std::move(root)), root_ready_(root_ready) {}
 
   Result<ObjectInfo> Put(const PutRequest& request) override {
     Result<store::ValidatedPut> validated = store::ValidatePut(request, capabilities());
     if (!validated.ok()) return validated.status();
 
+    if (Status status = EnsureRoot(); !status.ok()) return status;
     const std::string path = ObjectPath(request.key);
     const std::string dir = ParentOf(path);
     if (Status status = EnsureDirectories(root_, dir, options_.fsync); !status.ok()) return status;
@@ -103,6 +106,10 @@ class FileStore final : public ObjectStore {
   Status Delete(const std::string& key) override {
     if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
     const std::string path = ObjectPath(key);
+    if (!root_ready_.load(std::memory_order_acquire) && ::access(root_.c_str(), F_OK) != 0 && IsAbsent(errno)) {
+      return Status::Ok();  // no store yet, so no object: nothing to delete, nothing to create
+    }
+    if (Status status = EnsureRoot(); !status.ok()) return status;
     {
       Result<StripeLock> lock = StripeLock::Acquire(LockPathFor(root_, key));
       if (!lock.ok()) return lock.status();
@@ -150,6 +157,18 @@ class FileStore final : public ObjectStore {
     for (const std::string& key : keys) {
       Result<ObjectHeader> header = ReadHeader(ObjectPath(key), key);
       if (header.code() == ErrorCode::kNotFound) continue;  // deleted since the walk
+      if (header.code() == ErrorCode::kCorruption) {
+        // Listed as S3 lists an object whose body is garbage: it exists, so it is counted,
+        // deletable and droppable, and reading it reports the corruption for that key alone.
+        // The ETag is empty: it matches no If-Match and no cached copy.
+        ObjectInfo info;
+        info.key = key;
+        std::error_code ec;
+        const std::uintmax_t size = std::filesystem::file_size(ObjectPath(key), ec);
+        info.size = ec ? 0 : size;
+        page.objects.push_back(std::move(info));
+        continue;
+      }
       if (!header.ok()) return header.status();
       ObjectInfo info = InfoFrom(key, std::move(header).value());
       info.metadata.clear();  // List results carry no metadata, as on S3
@@ -165,6 +184,20 @@ class FileStore final : public ObjectStore {
 
  private:
   std::string ObjectPath(const std::string& key) const { return root_ + "/" + store::ObjectFilePath(key); }
+
+  // The root and its lock stripes, made by the first write rather than at open: a read of a
+  // mistyped path must not leave directories behind. Idempotent and safe to race.
+  Status EnsureRoot() {
+    if (root_ready_.load(std::memory_order_acquire)) return Status::Ok();
+    std::error_code ec;
+    std::filesystem::create_directories(root_, ec);
+    if (ec) return IoError("cannot create FileStore root", root_, ec.value());
+    const std::string locks = root_ + "/" + kLocksDirectory;
+    if (::mkdir(locks.c_str(), 0755) != 0 && errno != EEXIST)
+      return IoError("cannot create lock directory", locks, errno);
+    root_ready_.store(true, std::memory_order_release);
+    return Status::Ok();
+  }
 
   // Under the key's stripe lock: checks the precondition, then renames the temp file over
   // the object. The caller removes the temp file when this fails.
@@ -186,7 +219,8 @@ class FileStore final : public ObjectStore {
   }
 
   FileStoreOptions options_;
-  std::string root_;    // absolute, normalised, without a trailing '/'
+  std::string root_;  // absolute, normalised, without a trailing '/'
+  std::atomic<bool> root_ready_;
   DirCache dir_cache_;  // decoded directory listings, for List
 };
 
@@ -204,16 +238,24 @@ Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& option
   while (root.size() > 1 && root.back() == '/') root.pop_back();
 
   std::filesystem::file_status status = std::filesystem::status(root, ec);
+  // Absent is fine (the first write makes it); a path that cannot be one (below a regular
+  // file, no permission to look) is refused now, naming it.
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return store::IoError("cannot use FileStore root", root, ec.value());
   if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
     return Status(ErrorCode::kInvalidArgument, "FileStore root '" + root + "' exists and is not a directory");
   }
-  std::filesystem::create_directories(root, ec);
-  if (ec) return store::IoError("cannot create FileStore root", root, ec.value());
-  const std::string locks = root + "/" + store::kLocksDirectory;
-  if (::mkdir(locks.c_str(), 0755) != 0 && errno != EEXIST) {
-    return store::IoError("cannot create lock directory", locks, errno);
+  // An existing root gets its lock stripes now (the usual case, and an unwritable root fails
+  // here); a missing one is made by the first write.
+  bool ready = false;
+  if (std::filesystem::exists(status)) {
+    const std::string locks = root + "/" + store::kLocksDirectory;
+    if (::mkdir(locks.c_str(), 0755) != 0 && errno != EEXIST) {
+      return store::IoError("cannot create lock directory", locks, errno);
+    }
+    ready = true;
   }
-  return std::unique_ptr<ObjectStore>(std::make_unique<store::FileStore>(options, std::move(root)));
+  return std::unique_ptr<ObjectStore>(std::make_unique<store::FileStore>(options, std::move(root), ready));
 }
 
 }  // namespace s3db

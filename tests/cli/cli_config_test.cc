@@ -75,8 +75,8 @@ TEST_F(CliConfigTest, TheFilesStoreAndPassphraseAreTheOnesUsed) {
   const std::string config_dir = dir_ + "/conf";
   fs::create_directories(config_dir + "/keys");
   WriteFile(config_dir + "/keys/app.key", "correct horse battery staple\n");
-  WriteFile(config_dir + "/s3db.toml", "[profile.app]\nuri = \"" + StoreUri() +
-                                           "\"\npassphrase_file = \"keys/app.key\"\n");
+  WriteFile(config_dir + "/s3db.toml",
+            "[profile.app]\nuri = \"" + StoreUri() + "\"\npassphrase_file = \"keys/app.key\"\n");
   const std::string schema = WriteTemp("acct.json", R"({"attributes": {"name": "string", "apiKey": "secret"}})");
   RunOptions options = Env({{"S3DB_CONFIG_FILE", config_dir + "/s3db.toml"}});
   options.cwd = "/";
@@ -123,15 +123,15 @@ TEST_F(CliConfigTest, EveryMistakeInTheFileIsAUsageErrorNamingFileLineAndKey) {
   WriteDefaultConfig("profile = \"p\"\n");
   EXPECT_TRUE(FailedWith(RunRaw({"resource", "list"}, Env()), kUsage, "'profile' must hold tables"));
   WriteDefaultConfig("[profile.p]\nuri = \"memory://p\"\n");
-  EXPECT_TRUE(FailedWith(RunRaw({"--profile", "q", "resource", "list"}, Env()), kUsage,
-                         "no profile 'q' (profiles: p)"));
+  EXPECT_TRUE(
+      FailedWith(RunRaw({"--profile", "q", "resource", "list"}, Env()), kUsage, "no profile 'q' (profiles: p)"));
   // A file named but absent; a profile asked for with no file at all.
   EXPECT_TRUE(FailedWith(RunRaw({"--config", dir_ + "/absent.toml", "resource", "list"}, Env()), kUsage,
                          dir_ + "/absent.toml: no such file"));
   EXPECT_TRUE(FailedWith(RunRaw({"--profile", "p", "resource", "list"}, Env({{"XDG_CONFIG_HOME", dir_ + "/empty"}})),
                          kUsage, "profile 'p' needs a config file"));
   EXPECT_TRUE(FailedWith(RunRaw({"resource", "list"}, Env({{"S3DB_CONCURRENCY", "lots"}})), kUsage,
-                         "concurrency from $S3DB_CONCURRENCY: expected a whole number"));
+                         "concurrency from $S3DB_CONCURRENCY: expected a whole number from 1 to 1024"));
 }
 
 TEST_F(CliConfigTest, SecretsInTheFileAreNeverPrinted) {
@@ -153,7 +153,8 @@ TEST_F(CliConfigTest, SecretsInTheFileAreNeverPrinted) {
 TEST_F(CliConfigTest, ACacheTtlWithoutACacheIsAnErrorOnlyOnTheCommandLine) {
   WriteDefaultConfig("uri = \"" + StoreUri() + "\"\ncache_ttl = \"30s\"\n");
   EXPECT_TRUE(Succeeded(RunRaw({"resource", "list"}, Env())));
-  EXPECT_TRUE(FailedWith(RunRaw({"--cache-ttl", "30s", "resource", "list"}, Env()), kUsage, "--cache-ttl needs --cache"));
+  EXPECT_TRUE(
+      FailedWith(RunRaw({"--cache-ttl", "30s", "resource", "list"}, Env()), kUsage, "--cache-ttl needs --cache"));
 }
 
 }  // namespace

@@ -97,6 +97,23 @@ TEST(FileStore, SurvivesReopening) {
   EXPECT_EQ(ListAll(*reopened, {}), std::vector<std::string>{"resource=users/data/id=42"});
 }
 
+TEST(FileStore, AMissingRootIsMadeByTheFirstWriteNotByReads) {
+  TempDir dir;
+  const fs::path root = dir.path() / "typo" / "db";
+  std::unique_ptr<ObjectStore> store = MustOpen(root);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Get("a").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store->Head("a").code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(ListAll(*store, {}).empty());
+  EXPECT_TRUE(store->Delete("a").ok());  // nothing to delete
+  EXPECT_FALSE(fs::exists(dir.path() / "typo")) << "a read or a no-op delete created the root";
+  ASSERT_TRUE(PutBody(*store, "a", "x").ok());
+  EXPECT_TRUE(fs::is_directory(root / ".locks"));
+  EXPECT_EQ(ListAll(*store, {}), std::vector<std::string>{"a"});
+  EXPECT_TRUE(store->Delete("a").ok());
+  EXPECT_TRUE(ListAll(*store, {}).empty());
+}
+
 TEST(FileStore, DescribesItsRootAsAUri) {
   TempDir dir;
   std::string root = (dir.path() / "db").string();
@@ -159,6 +176,7 @@ std::vector<std::string> HostileKeys() {
 TEST(FileStore, HostileKeysRoundTripAndStayInsideTheRoot) {
   TempDir dir;
   const fs::path root = dir.path() / "root";
+  fs::create_directories(root);  // the root exists, so what is beside it is what the keys must not touch
   std::unique_ptr<ObjectStore> store = MustOpen(root);
   const std::set<std::string> parent_before = NamesIn(dir.path());
   ASSERT_EQ(parent_before, std::set<std::string>{"root"});
@@ -328,8 +346,11 @@ TEST(FileStore, OpenErrorsNameThePath) {
   EXPECT_NE(under_file.status().message().find(below_file.string()), std::string::npos)
       << under_file.status().message();
 
-  // Parents are created.
-  EXPECT_TRUE(NewFileStore({(dir.path() / "x" / "y" / "z").string(), true}).ok());
+  // Parents are created, by the first write.
+  Result<std::unique_ptr<ObjectStore>> deep = NewFileStore({(dir.path() / "x" / "y" / "z").string(), true});
+  ASSERT_TRUE(deep.ok());
+  EXPECT_FALSE(fs::exists(dir.path() / "x"));
+  ASSERT_TRUE(PutBody(**deep, "k", "v").ok());
   EXPECT_TRUE(fs::is_directory(dir.path() / "x" / "y" / "z" / ".locks"));
 }
 

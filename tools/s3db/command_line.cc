@@ -262,7 +262,8 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
     CLI::Option* concurrency =
         app.add_option("--concurrency", line.concurrency,
                        "Concurrent store requests of bulk operations (default: $S3DB_CONCURRENCY, else 8)")
-            ->check(WholeNumberAtLeast(1));
+            ->check(WholeNumberAtLeast(1))
+            ->check(CLI::Range(1, 1024));
     app.add_option("--passphrase-file", line.passphrase_file,
                    "File holding the passphrase of secret fields (default: $S3DB_PASSPHRASE)");
     app.add_option("--config", line.config_file,

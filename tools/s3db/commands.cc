@@ -228,21 +228,34 @@ struct ImportInput {
   uint64_t size = 0;  // bytes, for progress
 };
 
+constexpr size_t kMaxPipedImportBytes = size_t{1} << 30;
+
 ImportInput OpenImportInput(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw s3db::InvalidArgument("cannot read " + path + ": a directory");
   auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*file) throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
   ImportInput input;
-  std::error_code error;
   if (std::filesystem::is_regular_file(path, error)) {
     const std::uintmax_t size = std::filesystem::file_size(path, error);
     input.size = error ? 0 : size;
     input.stream = std::move(file);
     return input;
   }
-  std::ostringstream text;
-  text << file->rdbuf();
-  input.size = text.str().size();
-  input.stream = std::make_unique<std::istringstream>(text.str());
+  // A pipe is read twice (checked, then written), so it is held in memory, up to a bound: an
+  // endless input such as /dev/zero must fail, not take the machine's memory.
+  std::string text;
+  char buffer[1 << 16];
+  while (file->read(buffer, sizeof buffer) || file->gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(file->gcount()));
+    if (text.size() > kMaxPipedImportBytes) {
+      throw s3db::InvalidArgument("cannot import " + path + ": input that is not a regular file is held in memory, " +
+                                  "at most " + std::to_string(kMaxPipedImportBytes >> 20) +
+                                  " MiB; write it to a file and import that");
+    }
+  }
+  input.size = text.size();
+  input.stream = std::make_unique<std::istringstream>(std::move(text));
   return input;
 }
 
@@ -499,6 +512,19 @@ ExitCode RotateKey(const CommandLine& line, Session& session, Output& out) {
   return worst;
 }
 
+// list and query: a record that cannot be read is one stderr line ("users/ada: ...", as in
+// export) and the rest are printed; the exit code is the worst of those errors.
+s3db::ListOptions ReportingUnreadable(const CommandLine& line, Session& session, const s3db::Resource& resource,
+                                      ExitCode& worst) {
+  s3db::ListOptions options = ListOptionsOf(line);
+  options.on_error = [&session, &worst, name = resource.name()](const s3db::BulkItemError& error) {
+    session.out().flush();  // the records before it come first
+    session.diagnostics().Line(name + "/" + error.id + ": " + error.message);
+    worst = Worst(worst, ExitCodeFor(error.code));
+  };
+  return options;
+}
+
 // The CachePlugin of --cache (main adds it), its driver started: the database is opened.
 s3db::CachePlugin& CacheOf(Session& session) {
   session.database();
@@ -564,11 +590,14 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
     case CommandId::kExists:
       out.Line(session.database().resource(line.resource).Exists(line.id) ? "true" : "false");
       return ExitCode::kOk;
-    case CommandId::kList:
-      for (const s3db::Record& record : session.database().resource(line.resource).List(ListOptionsOf(line))) {
+    case CommandId::kList: {
+      ExitCode worst = ExitCode::kOk;
+      s3db::Resource& resource = session.database().resource(line.resource);
+      for (const s3db::Record& record : resource.List(ReportingUnreadable(line, session, resource, worst))) {
         out.Record(record);
       }
-      return ExitCode::kOk;
+      return worst;
+    }
     case CommandId::kIds:
       out.Names(session.database().resource(line.resource).ListIds(ListOptionsOf(line)));
       return ExitCode::kOk;
@@ -577,10 +606,12 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return ExitCode::kOk;
     case CommandId::kQuery: {
       const s3db::Json filter = ParseJsonObject(line.json_text, "FILTER_JSON argument");
-      for (const s3db::Record& record : session.database().resource(line.resource).Query(filter, ListOptionsOf(line))) {
+      ExitCode worst = ExitCode::kOk;
+      s3db::Resource& resource = session.database().resource(line.resource);
+      for (const s3db::Record& record : resource.Query(filter, ReportingUnreadable(line, session, resource, worst))) {
         out.Record(record);
       }
-      return ExitCode::kOk;
+      return worst;
     }
     case CommandId::kImport:
       return WithFlushedPartitions(line, session, Import(line, session));

@@ -1,11 +1,11 @@
 // The configuration file: see config_file.h.
 #include "config_file.h"
 
+#include <toml++/toml.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "output.h"
 
@@ -24,7 +24,9 @@ std::string LineOf(const toml::node& node) {
   return begin ? " line " + std::to_string(begin.line) : std::string();
 }
 
-std::string TableName(const std::string& profile) { return profile.empty() ? "top level" : "[profile." + profile + "]"; }
+std::string TableName(const std::string& profile) {
+  return profile.empty() ? "top level" : "[profile." + profile + "]";
+}
 
 std::string KnownKeys() {
   std::string known;
@@ -48,9 +50,7 @@ class ConfigReader {
  public:
   explicit ConfigReader(std::string path) : path_(std::move(path)) {}
 
-  [[noreturn]] void Fail(const std::string& what) const {
-    throw UsageError("config file " + path_ + ": " + what);
-  }
+  [[noreturn]] void Fail(const std::string& what) const { throw UsageError("config file " + path_ + ": " + what); }
 
   // The settings of one table: the top level (profile "") or a profile.
   ConfigSettings Read(const toml::table& table, const std::string& profile) const {
@@ -77,8 +77,8 @@ class ConfigReader {
         text(settings.cache_ttl);
       } else if (key == "concurrency") {
         const std::optional<int64_t> n = value.value_exact<int64_t>();
-        if (!n || *n < 1 || *n > 100000) {
-          Fail(where + LineOf(value) + ": 'concurrency' must be a whole number from 1 to 100000");
+        if (!n || *n < 1 || *n > 1024) {
+          Fail(where + LineOf(value) + ": 'concurrency' must be a whole number from 1 to 1024");
         }
         settings.concurrency = Setting{std::to_string(*n), source};
       } else {
@@ -103,7 +103,8 @@ class ConfigReader {
     if (profiles != nullptr) {
       for (const auto& [name_node, table] : *profiles->as_table()) {
         const std::string name(name_node.str());
-        if (!table.is_table()) Fail("[profile]" + LineOf(table) + ": '" + name + "' must be a table [profile." + name + "]");
+        if (!table.is_table())
+          Fail("[profile]" + LineOf(table) + ": '" + name + "' must be a table [profile." + name + "]");
         names += (names.empty() ? "" : ", ") + name;
         ConfigSettings settings = Read(*table.as_table(), name);
         if (name == selected) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <iterator>
@@ -13,19 +14,28 @@
 #include "output.h"
 #include "s3db/database.h"
 #include "s3db/errors.h"
+#include "s3db/json_limits.h"
 
 namespace s3db_cli {
 namespace {
 
 // "parse error at line 1, column 5: ..." reads as "at column 5" for one-line input, so the
-// line number of a JSON-lines file is the only one in the message.
-std::string ParseProblem(const s3db::Json::parse_error& error) {
+// line number of a JSON-lines file is the only one in the message. The parser's "; last read:
+// '...'" quotes the input, which may be a secret field's value: it is never shown.
+std::string ParseProblem(const s3db::Json::exception& error) {
   std::string problem = WithoutJsonExceptionTag(error.what());
   static constexpr std::string_view kFirstLine = " at line 1, column ";
   if (const size_t at = problem.find(kFirstLine); at != std::string::npos) {
     problem.replace(at, kFirstLine.size(), " at column ");
   }
+  if (const size_t at = problem.find("; last read: "); at != std::string::npos) problem.erase(at);
   return problem;
+}
+
+// Parsed only when not nested too deep for what handles it next (s3db/json_limits.h).
+s3db::Json ParseBounded(const std::string& text) {
+  if (s3db::JsonTextTooDeep(text)) throw s3db::InvalidArgument(s3db::TooDeepText());
+  return s3db::Json::parse(text);
 }
 
 std::string ObjectExpected(const s3db::Json& value) {
@@ -46,9 +56,11 @@ std::string WithoutJsonExceptionTag(std::string message) {
 
 s3db::Json ParseJson(const std::string& text, const std::string& what) {
   try {
-    return s3db::Json::parse(text);
-  } catch (const s3db::Json::parse_error& error) {
+    return ParseBounded(text);
+  } catch (const s3db::Json::exception& error) {  // parse_error; out_of_range for 1e999
     throw s3db::InvalidArgument(what + ": invalid JSON: " + ParseProblem(error));
+  } catch (const s3db::InvalidArgument& error) {
+    throw s3db::InvalidArgument(what + ": invalid JSON: " + error.what());
   }
 }
 
@@ -59,16 +71,24 @@ s3db::Json ParseJsonObject(const std::string& text, const std::string& what) {
 }
 
 s3db::Json ReadJsonFile(const std::string& path) {
+  // A schema file is small: a bound keeps /dev/zero or a wrong path from taking the memory.
+  constexpr size_t kMaxBytes = size_t{16} << 20;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw s3db::InvalidArgument("cannot read " + path + ": a directory");
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
   }
-  std::ostringstream text;
-  text << file.rdbuf();
+  std::string text;
+  char buffer[1 << 16];
+  while (file.read(buffer, sizeof buffer) || file.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(file.gcount()));
+    if (text.size() > kMaxBytes) throw s3db::InvalidArgument("cannot read " + path + ": larger than 16 MiB");
+  }
   if (file.bad()) {
     throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
   }
-  return ParseJson(text.str(), path);
+  return ParseJson(text, path);
 }
 
 JsonLineReader::JsonLineReader(std::istream& in, std::string source) : in_(in), source_(std::move(source)) {}
@@ -83,7 +103,9 @@ std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
     Line line;
     line.line_number = line_number_;
     try {
-      if (keep_value) {
+      if (s3db::JsonTextTooDeep(text)) {
+        line.problem = "invalid JSON: " + s3db::TooDeepText();
+      } else if (keep_value) {
         line.value = s3db::Json::parse(text);
         if (!line.value.is_object()) line.problem = ObjectExpected(line.value);
       } else if (!s3db::Json::accept(text)) {
@@ -91,7 +113,7 @@ std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
       } else if (text[text.find_first_not_of(" \t\r")] != '{') {
         line.problem = ObjectExpected(s3db::Json::parse(text));
       }
-    } catch (const s3db::Json::parse_error& error) {
+    } catch (const s3db::Json::exception& error) {  // parse_error; out_of_range for 1e999
       line.problem = "invalid JSON: " + ParseProblem(error);
     }
     return line;

@@ -143,9 +143,9 @@ int ConcurrencyOf(const Setting& setting) {
   } catch (const std::logic_error&) {
     used = 0;
   }
-  if (used == 0 || used != setting.value.size() || n < 1) {
-    throw UsageError("concurrency from " + setting.source + ": expected a whole number >= 1, got '" + setting.value +
-                     "'");
+  if (used == 0 || used != setting.value.size() || n < 1 || n > 1024) {
+    throw UsageError("concurrency from " + setting.source + ": expected a whole number from 1 to 1024, got '" +
+                     setting.value + "'");
   }
   return n;
 }

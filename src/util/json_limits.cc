@@ -1,0 +1,52 @@
+// Implements include/s3db/json_limits.h; in util/ as it needs nothing of s3db.
+#include "s3db/json_limits.h"
+
+#include <utility>
+#include <vector>
+
+namespace s3db {
+
+std::string TooDeepText() { return "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"; }
+
+size_t JsonTextDepth(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, '"' included
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest && (deepest = depth) > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+size_t JsonValueDepth(const nlohmann::json& value, size_t limit) {
+  if (!value.is_structured()) return 0;
+  // (container, its depth); a container deeper than `limit` ends the walk.
+  std::vector<std::pair<const nlohmann::json*, size_t>> pending{{&value, 1}};
+  size_t deepest = 0;
+  while (!pending.empty()) {
+    auto [node, depth] = pending.back();
+    pending.pop_back();
+    if (depth > deepest && (deepest = depth) > limit) return deepest;
+    for (const nlohmann::json& child : *node) {
+      if (child.is_structured()) pending.emplace_back(&child, depth + 1);
+    }
+  }
+  return deepest;
+}
+
+}  // namespace s3db
