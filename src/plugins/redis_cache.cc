@@ -486,18 +486,20 @@ class RedisCache : public CacheDriver {
   // reads instead of one each, which is what bounds cached gets at high concurrency. The
   // replies are in the order of `commands`; empty when Redis is down or failed midway.
   struct ReadSlot {
-    const std::vector<std::array<std::string, 5>>* commands;
+    const std::vector<std::array<std::string, 5>>* commands = nullptr;
     std::vector<Reply> replies;
     bool taken = false;  // in a pipeline that is in flight
     bool done = false;
+    std::condition_variable cv;  // its own: a finished batch wakes only its readers and the next leader
   };
   std::vector<Reply> Batched(const std::vector<std::array<std::string, 5>>& commands) {
-    ReadSlot slot{&commands, {}};
+    ReadSlot slot;
+    slot.commands = &commands;
     std::unique_lock lock(batch_mu_);
     batch_queue_.push_back(&slot);
     while (!slot.done) {
       if (slot.taken || lanes_busy_ >= kReadLanes) {
-        batch_cv_.wait(lock);
+        slot.cv.wait(lock);
         continue;
       }
       std::vector<ReadSlot*> batch;
@@ -518,8 +520,9 @@ class RedisCache : public CacheDriver {
           s->replies.push_back(std::move(replies[next++]));
         }
         s->done = true;
+        if (s != &slot) s->cv.notify_one();
       }
-      batch_cv_.notify_all();
+      if (!batch_queue_.empty()) batch_queue_.front()->cv.notify_one();  // leads the next batch
     }
     return std::move(slot.replies);
   }
@@ -647,7 +650,6 @@ class RedisCache : public CacheDriver {
   const uint64_t serial_;
 
   std::mutex batch_mu_;  // the reads waiting for a lane (Batched)
-  std::condition_variable batch_cv_;
   std::vector<ReadSlot*> batch_queue_;
   size_t lanes_busy_ = 0;
   std::mutex mu_;

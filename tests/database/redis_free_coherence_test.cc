@@ -162,8 +162,8 @@ TEST(RedisFreeCoherenceReader, DISABLED_Process) {
 struct FreeResult {
   size_t writes = 0;
   size_t reads = 0;
-  size_t stale = 0;   // reads that started after a newer write returned
-  size_t future = 0;  // reads of a version whose write had not started when the read ended
+  size_t stale = 0;          // reads that started after a newer write returned
+  size_t future = 0;         // reads of a version whose write had not started when the read ended
   size_t updated_reads = 0;  // reads that saw a version > 0 (the cache was in play during the writes)
   uint64_t hits = 0;
   uint64_t misses = 0;
@@ -303,8 +303,8 @@ TEST_F(RedisFreeCoherence, NoReadStartedAfterAWriteReturnedSeesAnOlderVersion) {
   FreeResult r = RunFree(FileUri(), "redis", dir_, 3000);
   ExpectARealRun(r);
   EXPECT_EQ(r.stale, 0u) << r.first_stale;
-  std::cerr << "[ free coherence, file ] " << r.writes << " writes, " << r.reads << " reads, " << r.hits
-            << " hits, " << r.stale << " stale\n";
+  std::cerr << "[ free coherence, file ] " << r.writes << " writes, " << r.reads << " reads, " << r.hits << " hits, "
+            << r.stale << " stale\n";
 }
 
 TEST_F(RedisFreeCoherence, OnRgwToo) {
@@ -314,8 +314,8 @@ TEST_F(RedisFreeCoherence, OnRgwToo) {
   FreeResult r = RunFree(uri, "redis", dir_, 4000);
   ExpectARealRun(r);
   EXPECT_EQ(r.stale, 0u) << r.first_stale;
-  std::cerr << "[ free coherence, rgw ] " << r.writes << " writes, " << r.reads << " reads, " << r.hits
-            << " hits, " << r.stale << " stale\n";
+  std::cerr << "[ free coherence, rgw ] " << r.writes << " writes, " << r.reads << " reads, " << r.hits << " hits, "
+            << r.stale << " stale\n";
 }
 
 // The control: the memory driver is per process, so the readers go on reading what they
