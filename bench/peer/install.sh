@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs s3db.js (the JavaScript reference implementation) into bench/peer/node_modules
+# Installs s3db.js (the JavaScript reference implementation) and ioredis (its CachePlugin's
+# redis client) into bench/peer/node_modules
 # from the npm registry, at the versions pinned by package.json and package-lock.json, with
 # the three dependencies the registry does not serve replaced by the stubs in stubs/
 # (see README.md, "Stubs"). Idempotent: does nothing when node_modules already matches
@@ -56,6 +57,9 @@ npm install --no-save --no-audit --no-fund --loglevel=error 2>&1 |
 
 version=$(node -p 'require("./node_modules/s3db.js/package.json").version')
 [ "$version" = 21.6.2 ] || die "expected s3db.js 21.6.2, got $version"
+# The redis driver of s3db.js's CachePlugin (the cached-get workload) loads ioredis on demand.
+ioredis=$(node -p 'require("./node_modules/ioredis/package.json").version' 2>/dev/null) || die "ioredis is missing"
+[ "$ioredis" = 5.11.1 ] || die "expected ioredis 5.11.1, got $ioredis"
 for stub in recker tuiuiu.js cli-args-parser; do
   v=$(node -p "require('./node_modules/$stub/package.json').version")
   case $v in *-s3db-bench-stub) ;; *) die "node_modules/$stub is not the stub (version $v)" ;; esac

@@ -44,6 +44,9 @@ constexpr auto kFillWindow = std::chrono::minutes(10);
 constexpr int64_t kFirstBackoffMs = 50;
 constexpr int64_t kMaxBackoffMs = 5000;
 constexpr const char* kMissing = "-";  // a generation that does not exist (yet)
+// Read pipelines in flight at once (RedisCache::Batched): two, so that a batch can be sent
+// while the previous one is answered.
+constexpr size_t kReadLanes = 2;
 
 // KEYS: entry, key generation, three scope generations, lru. ARGV: the four generations the
 // read saw, ttl ms, now ms, max entries, the framed value. 0: dropped; n > 0: stored, n - 1
@@ -328,7 +331,7 @@ class RedisCache : public CacheDriver {
       commands.push_back(
           {ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "s:" + scopes[0], ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2]});
     }
-    std::vector<Reply> replies = Pipeline(commands);
+    std::vector<Reply> replies = Batched(commands);
     for (size_t k = 0; k < keys.size(); ++k) {
       redisReply* r = k < replies.size() ? replies[k].get() : nullptr;
       if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
@@ -476,14 +479,63 @@ class RedisCache : public CacheDriver {
     return r;
   }
 
+  // The reads of concurrent GetMany calls share round trips, as ioredis's pipelining does: at
+  // most kReadLanes pipelines are in flight; a read that finds them all busy queues, and the
+  // first queued reader to find a lane free sends every queued read in one pipeline. A read
+  // alone goes out at once. Redis (one thread) then spends one socket read and write on many
+  // reads instead of one each, which is what bounds cached gets at high concurrency. The
+  // replies are in the order of `commands`; empty when Redis is down or failed midway.
+  struct ReadSlot {
+    const std::vector<std::array<std::string, 5>>* commands = nullptr;
+    std::vector<Reply> replies;
+    bool taken = false;  // in a pipeline that is in flight
+    bool done = false;
+    std::condition_variable cv;  // its own: a finished batch wakes only its readers and the next leader
+  };
+  std::vector<Reply> Batched(const std::vector<std::array<std::string, 5>>& commands) {
+    ReadSlot slot;
+    slot.commands = &commands;
+    std::unique_lock lock(batch_mu_);
+    batch_queue_.push_back(&slot);
+    while (!slot.done) {
+      if (slot.taken || lanes_busy_ >= kReadLanes) {
+        slot.cv.wait(lock);
+        continue;
+      }
+      std::vector<ReadSlot*> batch;
+      batch.swap(batch_queue_);
+      std::vector<const std::array<std::string, 5>*> all;
+      for (ReadSlot* s : batch) {
+        s->taken = true;
+        for (const auto& c : *s->commands) all.push_back(&c);
+      }
+      lanes_busy_++;
+      lock.unlock();
+      std::vector<Reply> replies = Pipeline(all);
+      lock.lock();
+      lanes_busy_--;
+      size_t next = 0;
+      for (ReadSlot* s : batch) {
+        for (size_t i = 0; i < s->commands->size() && next < replies.size(); ++i) {
+          s->replies.push_back(std::move(replies[next++]));
+        }
+        s->done = true;
+        if (s != &slot) s->cv.notify_one();
+      }
+      if (!batch_queue_.empty()) batch_queue_.front()->cv.notify_one();  // leads the next batch
+    }
+    return std::move(slot.replies);
+  }
+
   // MGETs of five keys each, sent together and read back in order; empty when Redis is down or
   // failed midway (every key a miss then).
-  std::vector<Reply> Pipeline(const std::vector<std::array<std::string, 5>>& commands) {
+  std::vector<Reply> Pipeline(const std::vector<const std::array<std::string, 5>*>& commands) {
     std::vector<Reply> replies;
     if (commands.empty()) return replies;
     Context c = Acquire();
     if (!c) return replies;
-    for (const auto& keys : commands) {
+    for (const auto* command : commands) {
+      const auto& keys = *command;
       const char* argv[6] = {"MGET",          keys[0].c_str(), keys[1].c_str(),
                              keys[2].c_str(), keys[3].c_str(), keys[4].c_str()};
       size_t lens[6] = {4, keys[0].size(), keys[1].size(), keys[2].size(), keys[3].size(), keys[4].size()};
@@ -597,6 +649,9 @@ class RedisCache : public CacheDriver {
   const CacheEventFn on_event_;
   const uint64_t serial_;
 
+  std::mutex batch_mu_;  // the reads waiting for a lane (Batched)
+  std::vector<ReadSlot*> batch_queue_;
+  size_t lanes_busy_ = 0;
   std::mutex mu_;
   std::condition_variable idle_cv_;
   std::vector<Context> idle_;

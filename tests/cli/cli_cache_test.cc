@@ -82,5 +82,24 @@ TEST_F(CliTest, RedisWrongPasswordIsExit6WithoutThePassword) {
   EXPECT_EQ(run.err.find("Wrong-Pass-5"), std::string::npos) << run.err;
 }
 
+// `bench --workload cached-get`: the uncached gets, the gets that fill, then the cached ones,
+// which the command itself checks were all hits and read nothing from the store.
+TEST_F(CliTest, BenchCachedGetReadsFromTheCacheOnly) {
+  const RunResult run =
+      Run({"--cache", "memory", "--cache-ttl", "10m", "bench", "--workload", "cached-get", "--n", "12"});
+  ASSERT_EQ(run.exit_code, kOk) << Describe(run);
+  const Json line = Json::parse(run.out);
+  EXPECT_EQ(line["workload"], "cached-get");
+  EXPECT_EQ(line["cache"], "memory");
+  EXPECT_EQ(line["errors"], 0);
+  EXPECT_EQ(line["get_requests"], 12);       // uncached: one GET each
+  EXPECT_EQ(line["get_fill_requests"], 12);  // misses: one GET each
+  EXPECT_EQ(line["get_cached_requests"], 0);
+  EXPECT_GT(line["get_cached_ops_s"].get<double>(), 0);
+  EXPECT_FALSE(line.contains("update_ops_s"));
+  EXPECT_TRUE(FailedWith(Run({"bench", "--workload", "cached-get", "--n", "3"}), kUsage, "needs --cache"));
+  EXPECT_TRUE(FailedWith(Run({"bench", "--workload", "other", "--n", "3"}), kUsage, "workload"));
+}
+
 }  // namespace
 }  // namespace s3db::clitest

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "s3db/cache.h"
 #include "s3db/database.h"
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
@@ -133,7 +134,19 @@ s3db::Json BenchRecord(size_t i) {
   return record;
 }
 
+// cached-get: how many times get_cached reads every record (bench/peer reads as many).
+constexpr size_t kCachedPasses = 5;
+
 ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& diagnostics) {
+  const bool cached_get = options.workload == kCachedGetWorkload;
+  std::shared_ptr<s3db::CachePlugin> cache;
+  for (const auto& plugin : options.plugins) {
+    if (auto c = std::dynamic_pointer_cast<s3db::CachePlugin>(plugin)) cache = c;
+  }
+  if (cached_get && !cache) {
+    diagnostics.Line("bench --workload cached-get needs --cache URI (see --help)");
+    return ExitCode::kUsage;
+  }
   // Connected as every user connects (Database::Connect): the same store options, retries and
   // request accounting. Every request the database makes is counted: under the executor, and
   // on S3 each attempt the store itself sends (retries included).
@@ -147,6 +160,16 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   auto db = s3db::Database::Connect(db_options);
   const std::string name = "bench_users_" + RandomSuffix();
   s3db::Resource& users = db->CreateResource(UsersDefinition(name));
+  // cached-get: the uncached figure comes from a second database on the same store, without
+  // the cache (nor any other plugin but its own request count).
+  auto plain_costs = std::make_shared<s3db::CostsPlugin>();
+  std::unique_ptr<s3db::Database> plain_db;
+  if (cached_get) {
+    s3db::DatabaseOptions plain_options = db_options;
+    plain_options.plugins = {plain_costs};
+    plain_db = s3db::Database::Connect(plain_options);
+  }
+  auto requests = [&] { return costs->Totals().total_requests() + plain_costs->Totals().total_requests(); };
 
   const size_t n = options.n;
   std::vector<Step> steps;
@@ -162,26 +185,27 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
     s.name = step_name;
     s.calls = calls;
     std::atomic<size_t> errors{0};
-    const uint64_t before = costs->Totals().total_requests();
+    const uint64_t before = requests();
     const auto start = std::chrono::steady_clock::now();
     s.records = body(errors);
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    s.requests = costs->Totals().total_requests() - before;
+    s.requests = requests() - before;
     s.errors = errors;
     diagnostics.Raw(step_name + ": " + std::to_string(s.seconds) + " s, " + std::to_string(s.requests) + " requests" +
                     (s.errors ? ", " + std::to_string(s.errors) + " errors" : "") + "\n");
     steps.push_back(s);
   };
-  auto each = [&](std::atomic<size_t>& errors, const std::function<void(size_t)>& fn) {
-    ParallelFor(n, options.concurrency, [&](size_t i) {
+  // fn(i) for every record, `passes` times over (i in 0..n-1 each time).
+  auto each = [&](std::atomic<size_t>& errors, const std::function<void(size_t)>& fn, size_t passes = 1) {
+    ParallelFor(n * passes, options.concurrency, [&](size_t j) {
       try {
-        fn(i);
+        fn(j % n);
       } catch (const std::exception& e) {
         errors++;
         note_failure(e.what());
       }
     });
-    return n;
+    return n * passes;
   };
   auto expect = [&](bool ok, const std::string& what, std::atomic<size_t>& errors) {
     if (!ok) {
@@ -190,63 +214,96 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
     }
   };
 
-  step("insert", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Insert(BenchRecord(i)); }); });
-  step("get", n, [&](auto& errors) {
-    return each(errors, [&](size_t i) {
-      const s3db::Record r = users.Get(RecordId(i));
-      const auto address = r.data.find("address");
-      const s3db::Json* country = nullptr;
-      if (address != r.data.end() && address->is_object()) {
-        if (auto it = address->find("country"); it != address->end()) country = &*it;
-      }
-      const auto email = r.data.find("email");
-      if (r.data.value("age", -1) != Age(i) || !country || *country != Country(i) || email == r.data.end() ||
-          *email != Email(i)) {
-        expect(false, "get " + r.id + " returned other values than were inserted", errors);
-      }
+  // A get of record i through `from`, checked as bench/peer checks it.
+  auto get_step = [&](const std::string& step_name, s3db::Resource& from, size_t passes = 1) {
+    step(step_name, n * passes, [&](auto& errors) {
+      return each(
+          errors,
+          [&](size_t i) {
+            const s3db::Record r = from.Get(RecordId(i));
+            const auto address = r.data.find("address");
+            const s3db::Json* country = nullptr;
+            if (address != r.data.end() && address->is_object()) {
+              if (auto it = address->find("country"); it != address->end()) country = &*it;
+            }
+            const auto email = r.data.find("email");
+            if (r.data.value("age", -1) != Age(i) || !country || *country != Country(i) || email == r.data.end() ||
+                *email != Email(i)) {
+              expect(false, "get " + r.id + " returned other values than were inserted", errors);
+            }
+          },
+          passes);
     });
-  });
-  step("update", n, [&](auto& errors) {
-    return each(errors, [&](size_t i) { users.Update(RecordId(i), {{"age", UpdatedAge(i)}}); });
-  });
-  step("list", 1, [&](auto& errors) {
-    auto all = users.List();
-    expect(all.size() == n, "list returned " + std::to_string(all.size()), errors);
-    return all.size();
-  });
-  step("getAll", 1, [&](auto& errors) {
-    auto all = users.GetAll();
-    expect(all.size() == n, "getAll returned " + std::to_string(all.size()), errors);
-    return all.size();
-  });
-  step("count", 1, [&](auto& errors) {
-    size_t counted = users.Count();
-    expect(counted == n, "count returned " + std::to_string(counted), errors);
-    return counted;
-  });
-  // listIds of each partition: first as s3db.js reads it (the references as they stand),
-  // then with our default check that each record still belongs (a GET per reference).
-  for (const bool verify : {false, true}) {
-    step(verify ? "listIds_partition_verified" : "listIds_partition", 8, [&](auto& errors) {
-      std::atomic<size_t> total{0};
-      ParallelFor(8, options.concurrency, [&](size_t k) {
-        s3db::ListOptions by_country;
-        by_country.partition = "byCountry";
-        by_country.partition_values = {{"address.country", kCountries[k]}};
-        by_country.verify = verify;
-        size_t got = users.ListIds(by_country).size();
-        expect(got == n / 8 + (k < n % 8 ? 1 : 0), std::string("listIds of ") + kCountries[k], errors);
-        total += got;
+  };
+
+  // The steps after get, as bench/peer runs them.
+  auto crud_steps = [&] {
+    step("update", n, [&](auto& errors) {
+      return each(errors, [&](size_t i) { users.Update(RecordId(i), {{"age", UpdatedAge(i)}}); });
+    });
+    step("list", 1, [&](auto& errors) {
+      auto all = users.List();
+      expect(all.size() == n, "list returned " + std::to_string(all.size()), errors);
+      return all.size();
+    });
+    step("getAll", 1, [&](auto& errors) {
+      auto all = users.GetAll();
+      expect(all.size() == n, "getAll returned " + std::to_string(all.size()), errors);
+      return all.size();
+    });
+    step("count", 1, [&](auto& errors) {
+      size_t counted = users.Count();
+      expect(counted == n, "count returned " + std::to_string(counted), errors);
+      return counted;
+    });
+    // listIds of each partition: first as s3db.js reads it (the references as they stand),
+    // then with our default check that each record still belongs (a GET per reference).
+    for (const bool verify : {false, true}) {
+      step(verify ? "listIds_partition_verified" : "listIds_partition", 8, [&](auto& errors) {
+        std::atomic<size_t> total{0};
+        ParallelFor(8, options.concurrency, [&](size_t k) {
+          s3db::ListOptions by_country;
+          by_country.partition = "byCountry";
+          by_country.partition_values = {{"address.country", kCountries[k]}};
+          by_country.verify = verify;
+          size_t got = users.ListIds(by_country).size();
+          expect(got == n / 8 + (k < n % 8 ? 1 : 0), std::string("listIds of ") + kCountries[k], errors);
+          total += got;
+        });
+        return total.load();
       });
-      return total.load();
+    }
+    step("query", 1, [&](auto& errors) {
+      auto active = users.Query({{"active", true}});
+      expect(active.size() == n - (n + 2) / 3, "query {active:true} returned " + std::to_string(active.size()), errors);
+      return active.size();
     });
+    step("delete", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Delete(RecordId(i)); }); });
+  };
+
+  step("insert", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Insert(BenchRecord(i)); }); });
+  if (cached_get) {
+    // get: uncached (the plain database); get_fill: the cache's misses, each filling its
+    // entry; get_cached: every get a hit (kCachedPasses over all records, so the step is long
+    // enough to time), checked by the cache's own counters.
+    get_step("get", plain_db->resource(name));
+    get_step("get_fill", users);
+    const s3db::CacheStats before = cache->stats();
+    get_step("get_cached", users, kCachedPasses);
+    const s3db::CacheStats after = cache->stats();
+    Step& cached = steps.back();
+    std::atomic<size_t> errors{0};
+    expect(after.hits - before.hits == n * kCachedPasses && after.misses == before.misses,
+           "get_cached: " + std::to_string(after.hits - before.hits) + " hits and " +
+               std::to_string(after.misses - before.misses) + " misses for " + std::to_string(n * kCachedPasses) +
+               " gets",
+           errors);
+    expect(cached.requests == 0, "get_cached made " + std::to_string(cached.requests) + " store requests", errors);
+    cached.errors += errors;
+  } else {
+    get_step("get", users);
+    crud_steps();
   }
-  step("query", 1, [&](auto& errors) {
-    auto active = users.Query({{"active", true}});
-    expect(active.size() == n - (n + 2) / 3, "query {active:true} returned " + std::to_string(active.size()), errors);
-    return active.size();
-  });
-  step("delete", n, [&](auto& errors) { return each(errors, [&](size_t i) { users.Delete(RecordId(i)); }); });
   db->DropResource(name);
 
   s3db::Json line = s3db::Json::object();
@@ -267,6 +324,10 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   const s3db::Result<s3db::StoreUri> printed = s3db::ParseStoreUri(options.uri);
   line["uri"] = printed.ok() ? printed->ToString() : std::string();
   line["impl"] = "s3db";
+  if (cached_get) {
+    line["workload"] = kCachedGetWorkload;
+    line["cache"] = cache->options().driver;
+  }
   line["version"] = "0.1.0";
   line["errors"] = errors;
   out << line.dump() << "\n";

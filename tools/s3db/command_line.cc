@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "bench.h"
+
 #include "s3db/stores.h"
 
 namespace s3db_cli {
@@ -307,6 +309,11 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
                            "Time the benchmark workload (insert, get, update, list, query, delete of N records) in a "
                            "resource of its own, dropped at the end; prints one JSON line (--json is implied)");
     bench->add_option("--n", line.bench_n, "Records in the workload (default 1000)")->check(WholeNumberAtLeast(1));
+    bench
+        ->add_option("--workload", line.bench_workload,
+                     "crud (default: every step, as bench/peer runs them) or cached-get (get uncached, then "
+                     "through --cache: filling it, then from it)")
+        ->check(CLI::IsMember({kCrudWorkload, kCachedGetWorkload}));
     Select(bench, line, CommandId::kBench);
 
     CLI::App* cache = app.add_subcommand("cache", "The cache named by --cache");

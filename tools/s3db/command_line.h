@@ -73,13 +73,14 @@ struct CommandLine {
   // --value FIELD=V, as given (each checked to have a FIELD); ListOptionsOf builds
   // list.partition_values from them.
   std::vector<std::string> partition_values;
-  bool dry_run = false;             // repair --dry-run
-  bool yes = false;                 // delete-all --yes
-  std::string if_match;             // update --if-match ETAG
-  bool if_not_exists = false;       // resource create --if-not-exists
-  std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE
-  bool resume = false;              // rotate-key --resume
-  size_t bench_n = 1000;            // bench --n
+  bool dry_run = false;                 // repair --dry-run
+  bool yes = false;                     // delete-all --yes
+  std::string if_match;                 // update --if-match ETAG
+  bool if_not_exists = false;           // resource create --if-not-exists
+  std::string new_passphrase_file;      // rotate-key; else $S3DB_NEW_PASSPHRASE
+  bool resume = false;                  // rotate-key --resume
+  size_t bench_n = 1000;                // bench --n
+  std::string bench_workload = "crud";  // bench --workload
 };
 
 enum class Grammar {

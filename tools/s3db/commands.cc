@@ -625,6 +625,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       BenchOptions bench;
       bench.uri = session.options().uri;
       bench.n = line.bench_n;
+      bench.workload = line.bench_workload;
       bench.concurrency = session.options().concurrency;
       bench.plugins = session.options().plugins;
       bench.passphrase = session.options().passphrase;
