@@ -61,10 +61,10 @@ struct CacheOptions {
   size_t max_entries = 10000;         // memory, file: least recently used go first
   size_t max_bytes = 64u << 20;       // memory, file: keys + values
   size_t max_entry_bytes = 1u << 20;  // every driver: bigger values are not cached
-  std::string directory;              // file: where entries live (created if absent)
+  std::string directory = {};         // file: where entries live (created if absent)
   // redis: redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N]
   // (rediss:// is refused: Debian 12's hiredis has no TLS). A secret: never printed.
-  std::string uri;
+  std::string uri = {};
   // redis: bounds connecting and each command; past it Redis counts as down (reads go to the
   // store uncached, reconnecting with backoff).
   std::chrono::milliseconds timeout{100};
@@ -72,13 +72,13 @@ struct CacheOptions {
   size_t connections = 0;
   // redis: what every key starts with; empty = RedisKeyPrefix(the database prefix). Databases
   // of different buckets with the same prefix sharing one Redis need different ones.
-  std::string key_prefix;
+  std::string key_prefix = {};
   // What the core caches. With the s3 driver a cached record costs the same one GET as the
   // record itself, so there only query results (a count is many LISTs) are worth caching:
   // set cache_records = false.
   bool cache_records = true;  // get / getMany results
   bool cache_queries = true;  // list / count / query results
-  CacheClock clock;           // empty: the system clock
+  CacheClock clock = {};      // empty: the system clock
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;

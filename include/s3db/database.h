@@ -135,7 +135,9 @@ struct RotateKeyResult {
 struct CreateResourceResult {
   Resource* resource = nullptr;
   bool created = false;
-  // "created", "exists with the same definition"; a different definition throws.
+  // The seeds' texts: "New resource created", "Resource already exists with same definition
+  // hash"; a different definition: "Resource already exists with another definition hash:
+  // recorded it as version N".
   std::string reason;
 };
 

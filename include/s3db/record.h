@@ -44,7 +44,7 @@ struct Record {
 namespace s3db {
 
 struct ResourceDefinition {
-  std::string name;
+  std::string name = {};
   Json attributes = Json::object();
   std::string behavior = "user-managed";
   bool timestamps = false;  // adds createdAt / updatedAt (ISO 8601 strings)

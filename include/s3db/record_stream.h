@@ -32,14 +32,14 @@ struct BulkItemError {
 struct ScanOptions {
   // Only the records of this partition whose fields equal `partition_values`, as in
   // ListOptions (resource.h). Empty: the whole resource.
-  std::string partition;
+  std::string partition = {};
   Json partition_values = Json::object();
   // Records read ahead of the consumer (being read or waiting to be taken); 0 = 4 x the
   // database's concurrency. Also bounds the GETs in flight, with the concurrency.
   size_t prefetch = 0;
   // Set: a record that cannot be read is reported here (on the thread calling Next) and
   // skipped. Unset: Next() throws its error at that record's position.
-  std::function<void(const BulkItemError&)> on_error;
+  std::function<void(const BulkItemError&)> on_error = {};
 };
 
 // The records of a resource in key (id) order, the order of ListIds(), read in the background
@@ -108,7 +108,7 @@ struct WriterOptions {
   size_t max_pending = 0;
   // Set: each failure is reported here, from a writer thread (one call at a time, in the
   // order the writes finish), and not kept in WriterResult::errors. Must not throw.
-  std::function<void(const BulkItemError&)> on_error;
+  std::function<void(const BulkItemError&)> on_error = {};
 };
 
 struct WriterResult {

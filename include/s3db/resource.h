@@ -36,17 +36,17 @@ class ReferenceQueue;  // internal: the background writer of asyncPartitions
 struct UpdateOptions {
   // Write only if the record still has this ETag (optimistic concurrency); on a mismatch
   // throw PreconditionFailed instead of re-reading and re-applying.
-  std::optional<std::string> if_match;
+  std::optional<std::string> if_match = std::nullopt;
 };
 
 struct ListOptions {
   size_t offset = 0;
-  std::optional<size_t> limit;  // none: all
+  std::optional<size_t> limit = std::nullopt;  // none: all
   // Only the records of this partition whose fields equal `partition_values` ({"region":
   // "eu"}; values go through the partition's rules, so a date may be given whole). The
   // values name the partition's fields in order: all of them, or a leading run (the first
   // field alone lists every record that has it). Empty: the whole resource.
-  std::string partition;
+  std::string partition = {};
   Json partition_values = Json::object();
   // ListIds and Count through a partition: read each referenced record to check it still
   // belongs there (one GET per reference). false trusts the index, as s3db.js does: one
@@ -63,9 +63,9 @@ struct ListOptions {
 
 struct PageOptions {
   size_t offset = 0;
-  size_t size = 100;        // 1..1000
-  bool skip_count = false;  // do not count the whole resource (faster on large ones)
-  std::string partition;    // as in ListOptions
+  size_t size = 100;           // 1..1000
+  bool skip_count = false;     // do not count the whole resource (faster on large ones)
+  std::string partition = {};  // as in ListOptions
   Json partition_values = Json::object();
 };
 

@@ -195,7 +195,7 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
   auto state = core_->State(definition.name, /*refresh_on_miss=*/true);
   if (!state) {
     try {
-      return {&CreateResource(definition, hooks), true, "created"};
+      return {&CreateResource(definition, hooks), true, "New resource created"};
     } catch (const AlreadyExists&) {
       state = core_->State(definition.name, true);  // another process won the race
       if (!state) throw;
@@ -205,7 +205,7 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
   if (state->current().hash == hash) {
     Resource& existing = core_->ResourceObject(definition.name);
     existing.hooks().Add(hooks);
-    return {&existing, false, "exists with the same definition"};
+    return {&existing, false, "Resource already exists with same definition hash"};
   }
   int version = 0;
   core_->MutateCatalog([&](Json& catalog) {
@@ -220,7 +220,8 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
   Resource& changed = core_->ResourceObject(definition.name);
   changed.hooks().Add(hooks);
   EmitResourceCreated(definition.name, version, false);
-  return {&changed, false, "exists with another definition: recorded it as version " + std::to_string(version)};
+  return {&changed, false,
+          "Resource already exists with another definition hash: recorded it as version " + std::to_string(version)};
 }
 
 Resource& Database::resource(const std::string& name) {

@@ -74,9 +74,10 @@ TEST_P(DatabaseTest, CreateIfNotExistsByDefinitionHash) {
   auto db = stores_.Connect();
   auto first = db->CreateResourceIfNotExists(Def("users", {{"name", "string"}}));
   EXPECT_TRUE(first.created);
+  EXPECT_EQ(first.reason, "New resource created");  // the seeds' texts
   auto again = db->CreateResourceIfNotExists(Def("users", {{"name", "string"}}));
   EXPECT_FALSE(again.created);
-  EXPECT_EQ(again.reason, "exists with the same definition");
+  EXPECT_EQ(again.reason, "Resource already exists with same definition hash");
   EXPECT_EQ(again.resource, first.resource);
   EXPECT_EQ(first.resource->version(), 1);
 }
@@ -87,6 +88,7 @@ TEST_P(DatabaseTest, NewVersionKeepsOldRecordsReadable) {
   users.Insert({{"id", "old"}, {"name", "Ada"}, {"nick", "countess"}});
   auto changed = db->CreateResourceIfNotExists(Def("users", {{"name", "string"}, {"age", "number|optional"}}));
   EXPECT_FALSE(changed.created);
+  EXPECT_EQ(changed.reason, "Resource already exists with another definition hash: recorded it as version 2");
   EXPECT_EQ(users.version(), 2);
   Record old = users.Get("old");
   EXPECT_EQ(old.schema_version, 1);

@@ -462,6 +462,31 @@ TEST_P(ResourceTest, TimestampsAreSetAndKept) {
   EXPECT_EQ(events.Get("e1").data, u.data);
 }
 
+// The seeds write option objects with only the members they need; so do designated
+// initializers, and with -Wextra -Werror (the project's build) this file fails to compile if
+// a public option struct has a member without a default that one leaves out.
+TEST_P(ResourceTest, OptionStructsTakeDesignatedInitializersOfAnyMember) {
+  for (const char* id : {"a", "b", "c"}) {
+    Json data = Ada();
+    data["id"] = id;
+    users_.Insert(data);
+  }
+  EXPECT_EQ(users_.List({.limit = 2}).size(), 2u);
+  EXPECT_EQ(users_.ListIds({.offset = 1}), (std::vector<std::string>{"b", "c"}));
+  const PageResult page = users_.Page({.size = 2, .skip_count = true});
+  EXPECT_EQ(page.items.size(), 2u);
+  EXPECT_FALSE(page.total_items.has_value());
+  size_t scanned = 0;
+  for (const Record& r : users_.Scan({.prefetch = 1})) scanned += r.data["name"] == "Ada Lovelace";
+  EXPECT_EQ(scanned, 3u);
+  const std::string etag = users_.Get("a").etag;
+  EXPECT_EQ(users_.Update("a", {{"age", 40}}, {.if_match = etag}).data["age"], 40);
+  const CacheOptions cache{.ttl = std::chrono::seconds(3600)};
+  EXPECT_EQ(cache.driver, "memory");
+  const ResourceDefinition def{.attributes = {{"n", "number"}}};
+  EXPECT_TRUE(def.name.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ResourceTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
