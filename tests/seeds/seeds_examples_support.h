@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "s3db/database.h"
 #include "cli/cli_fixture.h"
+#include "s3db/database.h"
 #include "s3db/object_store.h"
 #include "support/definitions.h"
 #include "support/test_stores.h"
@@ -90,7 +90,7 @@ class SeedsTest : public ::testing::TestWithParam<Backend> {
   static inline int shared_counter_ = 0;
 };
 
-#define S3DB_SEEDS_ON_EVERY_BACKEND(Suite)                                                         \
+#define S3DB_SEEDS_ON_EVERY_BACKEND(Suite)                                                        \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::ValuesIn(::s3db::testing::TestBackends()), \
                            [](const auto& info) { return ::s3db::testing::BackendName(info.param); })
 

@@ -73,9 +73,8 @@ TEST_P(SeedsHooksTest, HookExecutionOrder) {
   users.Insert({{"id", "ada"}, {"name", "Ada"}});
   users.Update("ada", {{"name", "Ada L"}});
   users.Delete("ada");
-  EXPECT_EQ(log, (std::vector<std::string>{"preInsert 1", "preInsert 2", "afterInsert set@example.com",
-                                           "preUpdate ada", "afterUpdate Ada L!", "preDelete ada",
-                                           "afterDelete ada"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"preInsert 1", "preInsert 2", "afterInsert set@example.com", "preUpdate ada",
+                                           "afterUpdate Ada L!", "preDelete ada", "afterDelete ada"}));
   users.Insert({{"id", "keep"}, {"name", "Keep"}});
   EXPECT_THROW(users.Delete("keep"), HookAborted);
   EXPECT_TRUE(users.Exists("keep")) << "If a hook throws, the operation is aborted";

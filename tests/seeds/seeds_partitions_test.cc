@@ -29,11 +29,9 @@ class SeedsPartitionsTest : public SeedsTest {
  protected:
   // Seed 000, "Defining partitions": byRegion, byAgeGroup and byDate (a date cut to the day).
   Resource& Users(Database& db) {
-    ResourceDefinition def = Def("users", {{"name", "string"},
-                                           {"email", "email"},
-                                           {"region", "string"},
-                                           {"ageGroup", "string"},
-                                           {"createdAt", "date"}});
+    ResourceDefinition def = Def(
+        "users",
+        {{"name", "string"}, {"email", "email"}, {"region", "string"}, {"ageGroup", "string"}, {"createdAt", "date"}});
     def.partitions = Json::parse(R"({
       "byRegion": {"fields": {"region": "string"}},
       "byAgeGroup": {"fields": {"ageGroup": "string"}},
@@ -153,16 +151,12 @@ TEST_P(SeedsPartitionsTest, TimeBasedPartition) {
 // utm and address), each queried with listIds, and count / listByPartition on one.
 TEST_P(SeedsPartitionsTest, PartitionsWithNestedFields) {
   auto db = Connect();
-  ResourceDefinition def = Def("users", {{"name", "string|required"},
-                                         {"utm",
-                                          {{"source", "string|required"},
-                                           {"medium", "string|required"},
-                                           {"campaign", "string|required"}}},
-                                         {"address",
-                                          {{"country", "string|required"},
-                                           {"state", "string|required"},
-                                           {"city", "string|required"}}},
-                                         {"metadata", {{"category", "string|required"}, {"priority", "string|required"}}}});
+  ResourceDefinition def =
+      Def("users",
+          {{"name", "string|required"},
+           {"utm", {{"source", "string|required"}, {"medium", "string|required"}, {"campaign", "string|required"}}},
+           {"address", {{"country", "string|required"}, {"state", "string|required"}, {"city", "string|required"}}},
+           {"metadata", {{"category", "string|required"}, {"priority", "string|required"}}}});
   def.partitions = Json::parse(R"({
     "byUtmSource": {"fields": {"utm.source": "string"}},
     "byAddressCountry": {"fields": {"address.country": "string|maxlength:2"}},
@@ -192,8 +186,8 @@ TEST_P(SeedsPartitionsTest, PartitionsWithNestedFields) {
             (std::vector<std::string>{"jane", "john"}));
   EXPECT_EQ(users.ListIds(In("byAddressState", {{"address.country", "US"}, {"address.state", "California"}})),
             (std::vector<std::string>{"john"}));
-  EXPECT_EQ(users.ListIds(In("byUtmAndAddress",
-                             {{"utm.source", "google"}, {"utm.medium", "cpc"}, {"address.country", "US"}})),
+  EXPECT_EQ(users.ListIds(
+                In("byUtmAndAddress", {{"utm.source", "google"}, {"utm.medium", "cpc"}, {"address.country", "US"}})),
             (std::vector<std::string>{"john"}));
   EXPECT_EQ(users.Count(In("byUtmSource", {{"utm.source", "google"}})), 2u);
   std::vector<Record> google = users.ListByPartition("byUtmSource", {{"utm.source", "google"}});

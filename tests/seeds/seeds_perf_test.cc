@@ -238,7 +238,9 @@ TEST_P(SeedsPerfTest, PriorityQueues) {
   WaitFor([&] { return observed_->held() == 1; });
   std::vector<std::thread> background;
   for (int i = 0; i < 3; ++i) {
-    background.emplace_back([&, i] { analytics.Insert({{"id", "e" + std::to_string(i)}, {"event", "view"}}, {.priority = 0}); });
+    background.emplace_back([&, i] {
+      analytics.Insert({{"id", "e" + std::to_string(i)}, {"event", "view"}}, {.priority = 0});
+    });
   }
   WaitFor([&] { return db->executor_stats().waiting == 3; });
   std::thread user([&] { users.Get("user-123", {.priority = 100}); });
@@ -250,8 +252,8 @@ TEST_P(SeedsPerfTest, PriorityQueues) {
   for (auto& t : background) t.join();
   seen = observed_->Take();
   ASSERT_EQ(seen.size(), 4u);
-  EXPECT_NE(seen[0].key.find("id=user-123"), std::string::npos) << "the user request overtook the queue: "
-                                                                 << seen[0].key;
+  EXPECT_NE(seen[0].key.find("id=user-123"), std::string::npos)
+      << "the user request overtook the queue: " << seen[0].key;
   for (size_t i = 1; i < seen.size(); ++i) EXPECT_EQ(seen[i].priority, 0);
   EXPECT_EQ(analytics.Count(), 4u);
 }
@@ -325,7 +327,8 @@ TEST_P(SeedsPerfTest, PartitionsWithAsyncPartitions) {
   })"));
   EXPECT_TRUE(def.async_partitions);
   Resource& orders = db->CreateResource(def);
-  Record pending = orders.Insert({{"id", "o1"}, {"status", "pending"}, {"total", 10}, {"createdAt", "2024-01-01T10:00:00Z"}});
+  Record pending =
+      orders.Insert({{"id", "o1"}, {"status", "pending"}, {"total", 10}, {"createdAt", "2024-01-01T10:00:00Z"}});
   orders.Insert({{"id", "o2"}, {"status", "paid"}, {"total", 20}, {"createdAt", "2024-01-01T11:00:00Z"}});
   orders.Insert({{"id", "o3"}, {"status", "pending"}, {"total", 30}, {"createdAt", "2024-01-02T10:00:00Z"}});
   PartitionFlushResult flushed = orders.FlushPartitions();
@@ -358,6 +361,7 @@ TEST_P(SeedsPerfTest, PartitionsWithAsyncPartitions) {
 // process's update is seen at once.
 class SeedsCacheTest : public SeedsPerfTest {
  protected:
+  static inline int namespaces_ = 0;
   void CheckDriver(const std::string& driver) {
     CacheOptions cache;
     cache.driver = driver;
@@ -368,7 +372,10 @@ class SeedsCacheTest : public SeedsPerfTest {
       const char* uri = std::getenv("S3DB_TEST_REDIS_URI");
       if (uri == nullptr || *uri == '\0') GTEST_SKIP() << "S3DB_TEST_REDIS_URI is not set: no redis-server to test on";
       cache.uri = uri;
-      cache.key_prefix = "s3dbtest:seeds-" + std::to_string(::getpid()) + "-" + StoreFactory::RandomTag() + ":";
+      // A namespace of this test's own: a Redis shared by databases of different stores
+      // needs one per store (cache.h), and the three backends' tests may share a process.
+      cache.key_prefix = "s3dbtest:seeds-" + std::to_string(::getpid()) + "-" + StoreFactory::RandomTag() + "-" +
+                         testing::BackendName(GetParam()) + "-" + std::to_string(namespaces_++) + ":";
     }
     auto costs = std::make_shared<CostsPlugin>();
     auto db = Connect({.uri = "", .plugins = {costs}});

@@ -112,8 +112,8 @@ TEST_P(SeedsPluginsTest, ResourceEvents) {
   users.events().On("insert", [&](const Json& e) { log.push_back("inserted " + e["id"].get<std::string>()); });
   users.events().On("get", [&](const Json& e) { log.push_back("retrieved " + e["id"].get<std::string>()); });
   users.events().On("update", [&](const Json& e) {
-    log.push_back("updated " + e["id"].get<std::string>() + " to " + e["record"]["name"].get<std::string>() +
-                  " by " + e["patch"].dump());
+    log.push_back("updated " + e["id"].get<std::string>() + " to " + e["record"]["name"].get<std::string>() + " by " +
+                  e["patch"].dump());
   });
   users.events().On("delete", [&](const Json& e) { log.push_back("deleted " + e["id"].get<std::string>()); });
   users.Insert({{"id", "ada"}, {"name", "Ada"}});
@@ -144,7 +144,9 @@ TEST_P(SeedsPluginsTest, ResourceSchemaExportImport) {
   copy.Insert({{"id", "ada"}, {"name", "Ada"}, {"email", "ada@example.com"}, {"region", "eu"}});
   EXPECT_THROW(copy.Insert({{"name", "A"}, {"email", "x@example.com"}, {"region", "eu"}}), ValidationError)
       << "the imported rules hold";
-  EXPECT_EQ(copy.Count({.offset = 0, .limit = std::nullopt, .partition = "byRegion", .partition_values = {{"region", "eu"}}}), 1u);
+  EXPECT_EQ(
+      copy.Count({.offset = 0, .limit = std::nullopt, .partition = "byRegion", .partition_values = {{"region", "eu"}}}),
+      1u);
   EXPECT_EQ(copy.ExportSchema()["hash"], schema_data["hash"]);
 
   Json damaged = schema_data;
@@ -166,8 +168,7 @@ class MyPlugin : public Plugin {
     });
   }
   void Start() override {
-    log.push_back("Plugin started with " + std::to_string(context_->database().ResourceNames().size()) +
-                  " resources");
+    log.push_back("Plugin started with " + std::to_string(context_->database().ResourceNames().size()) + " resources");
   }
   void OnUserCreated(const Json& user) { log.push_back("New user created: " + user["id"].get<std::string>()); }
   std::vector<std::string> log;
@@ -193,8 +194,8 @@ TEST_P(SeedsPluginsTest, CustomPlugin) {
   auto late = std::make_shared<MyPlugin>();
   db->UsePlugin(late);
   db->resource("users").Insert({{"id", "bob"}, {"name", "Bob"}});
-  EXPECT_EQ(late->log, (std::vector<std::string>{"Plugin setup", "Plugin started with 2 resources",
-                                                 "New user created: bob"}));
+  EXPECT_EQ(late->log,
+            (std::vector<std::string>{"Plugin setup", "Plugin started with 2 resources", "New user created: bob"}));
 }
 
 S3DB_SEEDS_ON_EVERY_BACKEND(SeedsPluginsTest);

@@ -73,13 +73,13 @@ TEST_P(SeedsPracticesTest, ChooseTheRightBehavior) {
 // body-overflow).
 TEST_P(SeedsPracticesTest, DesignForDocumentStorage) {
   auto db = Connect();
-  ResourceDefinition def = Def("users", {{"name", "string"},
-                                         {"email", "email"},
-                                         {"profile",
-                                          {{"bio", "string"},
-                                           {"avatar", "url"},
-                                           {"preferences", {{"theme", "string"}, {"notifications", "boolean"}}}}},
-                                         {"purchaseHistory", "array|optional"}});
+  ResourceDefinition def = Def(
+      "users",
+      {{"name", "string"},
+       {"email", "email"},
+       {"profile",
+        {{"bio", "string"}, {"avatar", "url"}, {"preferences", {{"theme", "string"}, {"notifications", "boolean"}}}}},
+       {"purchaseHistory", "array|optional"}});
   def.behavior = "enforce-limits";
   Resource& users = db->CreateResource(def);
   users.Insert({{"id", "user-123"},
@@ -94,10 +94,14 @@ TEST_P(SeedsPracticesTest, DesignForDocumentStorage) {
   Json heavy = {{"id", "user-124"},
                 {"name", "John Doe"},
                 {"email", "john@example.com"},
-                {"profile", {{"bio", "b"}, {"avatar", "https://example.com/a.jpg"}, {"preferences", {{"theme", "dark"}, {"notifications", true}}}}},
+                {"profile",
+                 {{"bio", "b"},
+                  {"avatar", "https://example.com/a.jpg"},
+                  {"preferences", {{"theme", "dark"}, {"notifications", true}}}}},
                 {"purchaseHistory", Json::array()}};
   for (int i = 0; i < 100; ++i) {
-    heavy["purchaseHistory"].push_back({{"id", "order-" + std::to_string(i)}, {"date", "2023-01-01"}, {"total", 99.99}});
+    heavy["purchaseHistory"].push_back(
+        {{"id", "order-" + std::to_string(i)}, {"date", "2023-01-01"}, {"total", 99.99}});
   }
   EXPECT_THROW(users.Insert(heavy), MetadataTooLarge) << "This could exceed metadata limits";
   def.name = "users_overflow";

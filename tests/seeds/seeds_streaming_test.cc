@@ -18,9 +18,7 @@ namespace {
 
 class SeedsStreamingTest : public SeedsTest {
  protected:
-  Resource& Users(Database& db) {
-    return db.CreateResource(Def("users", {{"name", "string"}, {"email", "email"}}));
-  }
+  Resource& Users(Database& db) { return db.CreateResource(Def("users", {{"name", "string"}, {"email", "email"}})); }
 };
 
 // Seed 000, "Readable Stream": an "id" and a "data" event per user, then "end". Here the
