@@ -353,6 +353,22 @@ TEST_P(SeedsPerfTest, PartitionsWithAsyncPartitions) {
   std::sort(queried.begin(), queried.end());
   EXPECT_EQ(listed, (std::vector<std::string>{"o1", "o3"}));
   EXPECT_EQ(queried, listed);
+
+  // The seed leaves the attributes out (`/* ... */`): with timestamps, byDate may be on the
+  // createdAt that timestamps sets, and lists the day of the insert.
+  const ResourceDefinition stamped = ResourceDefinition::FromJson("stamped", Json::parse(R"({
+    "attributes": {"status": "string"},
+    "timestamps": true,
+    "partitions": {"byDate": {"fields": {"createdAt": "date"}}},
+    "asyncPartitions": true
+  })"));
+  Resource& stamped_orders = db->CreateResource(stamped);
+  const Record today = stamped_orders.Insert({{"id", "s1"}, {"status", "pending"}});
+  stamped_orders.FlushPartitions();
+  ListOptions by_day;
+  by_day.partition = "byDate";
+  by_day.partition_values = {{"createdAt", today.data["createdAt"].get<std::string>().substr(0, 10)}};
+  EXPECT_EQ(stamped_orders.ListIds(by_day), std::vector<std::string>{"s1"});
 }
 
 // Seed 004, "CachePlugin": db.usePlugin(new CachePlugin({driver, ttl: 60000, max: 1000})) with
