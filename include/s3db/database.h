@@ -78,7 +78,9 @@ struct DatabaseOptions {
 
   // PBKDF2-HMAC-SHA256 iterations for a key made by this connection (the first secret
   // field, or RotateKey). Existing keys keep the count stored with them in the catalog.
-  // 210,000 is OWASP's 2023 figure; tests may lower it (at least 1,000).
+  // 210,000 is OWASP's 2023 figure; tests may lower it (at least 1,000). At most 10,000,000,
+  // which also bounds a count read from a catalog (a tampered one is Corruption, not hours of
+  // key derivation at every connect).
   uint32_t kdf_iterations = 210000;
 
   // Plugins (plugin.h, docs/PLUGINS.md), set up in this order at connect, started once the

@@ -15,6 +15,7 @@
 #include "s3db/json_limits.h"
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
+#include "util/secret_cipher.h"
 #include "util/time_format.h"
 
 namespace s3db {
@@ -25,8 +26,9 @@ void CheckSecretOptions(const DatabaseOptions& options) {
   if (options.passphrase && options.passphrase->empty()) {
     throw InvalidArgument("the passphrase must not be empty (leave it unset for a database without secret fields)");
   }
-  if (options.kdf_iterations < 1000) {
-    throw InvalidArgument("kdf_iterations must be at least 1000, got " + std::to_string(options.kdf_iterations));
+  if (options.kdf_iterations < 1000 || options.kdf_iterations > util::kMaxKdfIterations) {
+    throw InvalidArgument("kdf_iterations must be 1000 to " + std::to_string(util::kMaxKdfIterations) + ", got " +
+                          std::to_string(options.kdf_iterations));
   }
 }
 

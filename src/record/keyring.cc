@@ -61,10 +61,15 @@ Result<Section> Parse(const Json& crypto) {
     e.id = k["id"].get<uint64_t>();
     if (!FromB64(k.value("salt", Json()), &e.salt) || e.salt.empty())
       return Malformed("key " + std::to_string(e.id) + " has no salt");
-    if (!k.contains("iterations") || !k["iterations"].is_number_unsigned() || k["iterations"].get<uint64_t>() == 0 ||
-        k["iterations"].get<uint64_t>() > 0xFFFFFFFFu) {
+    if (!k.contains("iterations") || !k["iterations"].is_number_unsigned() || k["iterations"].get<uint64_t>() == 0) {
       return Malformed("key " + std::to_string(e.id) + " has no iteration count");
     }
+    // A tampered catalog must not make every connect spin for hours (or overflow OpenSSL's int).
+    if (k["iterations"].get<uint64_t>() > util::kMaxKdfIterations) {
+      return Malformed("key " + std::to_string(e.id) + " has " + std::to_string(k["iterations"].get<uint64_t>()) +
+                       " iterations; at most " + std::to_string(util::kMaxKdfIterations) + " are accepted");
+    }
+    if (e.salt.size() > 1024) return Malformed("key " + std::to_string(e.id) + " has a salt over 1024 bytes");
     e.iterations = k["iterations"].get<uint32_t>();
     if (!FromB64(k.value("check", Json()), &e.check) || e.check.size() != 32) {
       return Malformed("key " + std::to_string(e.id) + " has no check value");

@@ -515,12 +515,22 @@ void SecretMasker::AddApparentSecrets(const std::string& uri) {
   }
   if (at != std::string::npos && at > begin) {
     const std::string userinfo = uri.substr(begin, at - begin);
-    if (const size_t colon = userinfo.find(':'); colon != std::string::npos) {
-      AddSecretForms(userinfo.substr(colon + 1));
-      AddSecretForms(LenientPercentDecode(userinfo.substr(colon + 1)));
-    }
+    // Without a ':' there is no telling key from secret (a secret pasted alone, a colon
+    // forgotten): all of it is masked.
+    const size_t colon = userinfo.find(':');
+    const std::string secret = colon == std::string::npos ? userinfo : userinfo.substr(colon + 1);
+    AddSecretForms(secret);
+    AddSecretForms(LenientPercentDecode(secret));
   }
   if (query == std::string::npos) return;
+  // A URL given as a query value (endpoint=http://KEY:SECRET@host) may carry credentials too.
+  for (size_t nested = uri.find("://", query); nested != std::string::npos; nested = uri.find("://", nested + 3)) {
+    const size_t value_begin = uri.rfind('=', nested);
+    if (value_begin == std::string::npos || value_begin < query) continue;
+    const size_t value_end = uri.find_first_of("&#", nested);
+    AddApparentSecrets(
+        uri.substr(value_begin + 1, value_end == std::string::npos ? std::string::npos : value_end - value_begin - 1));
+  }
   static constexpr std::string_view kTokenParam = "sessionToken=";
   const size_t token = uri.find(kTokenParam, query);
   if (token == std::string::npos) return;
@@ -539,13 +549,22 @@ void SecretMasker::AddUri(const std::string& uri) {
 
 std::string SecretMasker::Mask(const std::string& text) const {
   if (secrets_.empty()) return text;
+  // A short secret is masked only where it stands alone (no letter or digit touching it), as
+  // between ':' and '@': masking every "ab" inside other words would show, by the holes it
+  // leaves, what the secret is.
+  constexpr size_t kShortSecret = 8;
+  auto alnum_at = [&](size_t at) { return at < text.size() && std::isalnum(static_cast<unsigned char>(text[at])); };
+  auto masks_here = [&](size_t i, const std::string& secret) {
+    if (text.compare(i, secret.size(), secret) != 0) return false;
+    return secret.size() >= kShortSecret || ((i == 0 || !alnum_at(i - 1)) && !alnum_at(i + secret.size()));
+  };
   // One left-to-right pass that masks the longest secret starting at each position, so
   // masking one secret can never expose or half-mask another.
   std::string masked;
   size_t i = 0;
   while (i < text.size()) {
     auto match = std::find_if(secrets_.begin(), secrets_.end(),
-                              [&](const std::string& secret) { return text.compare(i, secret.size(), secret) == 0; });
+                              [&](const std::string& secret) { return masks_here(i, secret); });
     if (match != secrets_.end()) {
       masked += kMask;
       i += match->size();

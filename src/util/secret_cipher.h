@@ -16,6 +16,8 @@
 
 namespace s3db::util {
 
+// PBKDF2 iterations accepted at most, from options or from a catalog (~30 s of derivation).
+inline constexpr uint32_t kMaxKdfIterations = 10000000;
 inline constexpr size_t kAes256KeyBytes = 32;
 inline constexpr size_t kGcmNonceBytes = 12;
 inline constexpr size_t kGcmTagBytes = 16;

@@ -16,17 +16,17 @@ TEST_F(CliHostileInputTest, JsonNestedTooDeepIsExit4NotACrash) {
   const std::string file = WriteTemp("deep.jsonl", std::string(kAdaJson) + "\n" + record + "\n");
   EXPECT_TRUE(FailedWith(Run({"import", "users", file}), kInvalid, "line 2: invalid JSON: nested deeper than 100"));
   EXPECT_TRUE(FailedWith(Run({"update", "users", "ada", R"({"tags":)" + Deep(5000) + "}"}), kInvalid, "nested deeper"));
-  const std::string schema = WriteTemp("deep.json", R"({"attributes":{"a":)" + std::string(100000, '{') +
-                                                        std::string(100000, '}') + "}}");
+  const std::string schema =
+      WriteTemp("deep.json", R"({"attributes":{"a":)" + std::string(100000, '{') + std::string(100000, '}') + "}}");
   EXPECT_TRUE(FailedWith(Run({"resource", "create", "deep", "--schema", schema}), kInvalid, "nested deeper than 100"));
   EXPECT_EQ(Count(), 0u);  // the valid first line of the import was not written either
 }
 
 TEST_F(CliHostileInputTest, ANumberTooLargeIsExit4NamingFileAndLine) {
   CreateUsers();
-  const std::string file = WriteTemp("big.jsonl", std::string(kAdaJson) + "\n" +
-                                                      R"({"id":"b","name":"Big","email":"b@example.org","age":1e999})" +
-                                                      "\n");
+  const std::string file =
+      WriteTemp("big.jsonl",
+                std::string(kAdaJson) + "\n" + R"({"id":"b","name":"Big","email":"b@example.org","age":1e999})" + "\n");
   EXPECT_TRUE(FailedWith(Run({"import", "users", file}), kInvalid, file + " line 2: invalid JSON: number overflow"));
   EXPECT_TRUE(FailedWith(Run({"insert", "users", R"({"id":"b","age":1e999})"}), kInvalid, "number overflow"));
   EXPECT_EQ(Count(), 0u);
@@ -35,13 +35,14 @@ TEST_F(CliHostileInputTest, ANumberTooLargeIsExit4NamingFileAndLine) {
 TEST_F(CliHostileInputTest, AParseErrorNeverQuotesTheValueItStoppedIn) {
   CreateUsers();
   // A secret with a control character: nlohmann's message would end "last read: '...'".
-  const std::string record = std::string(R"({"id":"s","name":"S","email":"s@example.org","password":"hunter2-)") +
-                             '\x01' + R"(topsecret"})";
+  const std::string record =
+      std::string(R"({"id":"s","name":"S","email":"s@example.org","password":"hunter2-)") + '\x01' + R"(topsecret"})";
   const RunResult run = Run({"insert", "users"}, WithStdin(record));
   EXPECT_EQ(run.exit_code, kInvalid) << Describe(run);
   EXPECT_EQ(run.err.find("hunter2"), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("last read"), std::string::npos) << run.err;
-  const std::string file = WriteTemp("bad.jsonl", R"({"id":"t","password":"s3cr3t-\q"})" "\n");
+  const std::string file = WriteTemp("bad.jsonl", R"({"id":"t","password":"s3cr3t-\q"})"
+                                                  "\n");
   const RunResult import = Run({"import", "users", file});
   EXPECT_EQ(import.exit_code, kInvalid) << Describe(import);
   EXPECT_EQ(import.err.find("s3cr3t"), std::string::npos) << import.err;

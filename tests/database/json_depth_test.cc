@@ -81,7 +81,8 @@ TEST_P(JsonDepthTest, ADeepRecordIsRefusedOnEveryWriteAndNothingIsWritten) {
 TEST_P(JsonDepthTest, ADeepDefinitionIsAnInvalidSchemaAndCreatesNothing) {
   auto db = stores_.Connect();
   ResourceDefinition definition = Def("deep", {});
-  definition.attributes = Json::parse("{\"a\":" + std::string(100000, '[') + "\"string\"" + std::string(100000, ']') + "}");
+  definition.attributes =
+      Json::parse("{\"a\":" + std::string(100000, '[') + "\"string\"" + std::string(100000, ']') + "}");
   EXPECT_THROW(db->CreateResource(definition), InvalidSchema);
   EXPECT_THROW(db->CreateResourceIfNotExists(definition), InvalidSchema);
   EXPECT_FALSE(db->ResourceExists("deep"));

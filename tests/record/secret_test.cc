@@ -472,6 +472,32 @@ TEST_P(SecretTest, ChangingAFieldToSecretKeepsOldRecordsReadable) {
   EXPECT_EQ(people.Get("old").data["ssn"], "123-45-6789");
 }
 
+TEST_P(SecretTest, ATamperedIterationCountIsCorruptionNotHoursOfWork) {
+  {
+    auto db = Connect("pw-12345");
+    db->CreateResource(Accounts());
+  }
+  auto raw = stores_.Open();
+  Json catalog = Json::parse(raw->Get("db/s3db.json")->body);
+  for (uint64_t count : {uint64_t{4000000000}, uint64_t{2000000000}}) {  // over int, and merely huge
+    catalog["crypto"]["keys"][0]["iterations"] = count;
+    PutRequest put;
+    put.key = "db/s3db.json";
+    put.body = catalog.dump();
+    ASSERT_TRUE(raw->Put(put).ok());
+    try {
+      auto db = Connect("pw-12345");
+      db->resource("accounts").Count();
+      FAIL() << "a catalog asking for " << count << " iterations was accepted";
+    } catch (const Corruption& e) {
+      EXPECT_NE(std::string(e.what()).find("at most 10000000"), std::string::npos) << e.what();
+    }
+  }
+  DatabaseOptions options = WithPassphrase("pw-12345");
+  options.kdf_iterations = 10000001;
+  EXPECT_THROW(stores_.Connect("db2", options), InvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SecretTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -285,5 +285,33 @@ TEST(StoreUri, SecretsContainingAtAreMaskedWhole) {
   EXPECT_EQ(MaskedUri("s3://AKIA:se?cr@t@bucket"), "s3://AKIA:***@bucket");
 }
 
+// Connection strings that do not parse are still masked, whatever is wrong with them.
+TEST(StoreUri, MalformedConnectionStringsNeverShowTheirSecret) {
+  // No ':' between key and secret: all of the credentials are masked.
+  EXPECT_EQ(MaskedUri("s3://AKIAsecretXYZ@bucket"), "s3://***@bucket");
+  // Credentials inside a query value.
+  EXPECT_EQ(MaskedUri("s3://bucket?endpoint=http://k:secretXYZ@127.0.0.1:1"),
+            "s3://bucket?endpoint=http://k:***@127.0.0.1:1");
+  EXPECT_EQ(MaskedUri("s3://K:outerSECRET@bucket?region=r&endpoint=https://k2:innerSECRET@h:9#x"),
+            "s3://K:***@bucket?region=r&endpoint=https://k2:***@h:9#x");
+  // ';' and '?' inside the secret.
+  EXPECT_EQ(MaskedUri("s3://AKIA:se;cretXYZ@bucket?region=r"), "s3://AKIA:***@bucket?region=r");
+  EXPECT_EQ(MaskedUri("s3://AKIA:se?cretXYZ@bucket"), "s3://AKIA:***@bucket");
+}
+
+// Masking a short secret everywhere would show it by the holes: "e" would turn every 'e' of
+// the message into "***". A short one is masked only where it stands alone.
+TEST(StoreUri, AShortSecretIsNotRevealedByWhatMaskingReplaces) {
+  SecretMasker masker;
+  masker.AddUri("s3://AKIA:e@bucket");
+  masker.AddSecret("pw");
+  EXPECT_EQ(masker.Mask("cannot open s3://AKIA:e@bucket: the request was refused (pw)"),
+            "cannot open s3://AKIA:***@bucket: the request was refused (***)");
+  EXPECT_EQ(masker.Mask("a password, powerful"), "a password, powerful");
+  // A long secret is masked wherever it appears, inside words too.
+  masker.AddSecret("longsecret1");
+  EXPECT_EQ(masker.Mask("xlongsecret1x"), "x***x");
+}
+
 }  // namespace
 }  // namespace s3db
