@@ -9,6 +9,7 @@ packages=(
   libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw
+  dpkg-dev file
 )
 
 missing=()

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
@@ -50,7 +51,7 @@ namespace s3db {
 // entries outlive the process; tests inject a fake one.
 using CacheClock = std::function<int64_t()>;
 
-struct CacheOptions {
+struct S3DB_EXPORT CacheOptions {
   // "memory" (LRU), "file" (a directory; "filesystem", the seeds' name, is the same), "s3"
   // (the bucket).
   std::string driver = "memory";
@@ -71,7 +72,7 @@ struct CacheOptions {
   Status Validate() const;
 };
 
-struct CacheStats {
+struct S3DB_EXPORT CacheStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
   uint64_t puts = 0;           // entries stored
@@ -86,7 +87,7 @@ struct CacheStats {
 };
 
 // A place to keep bytes by key. Drivers are thread-safe and never throw from these calls.
-class CacheDriver {
+class S3DB_EXPORT CacheDriver {
  public:
   virtual ~CacheDriver() = default;
   // The value, unless absent or expired.
@@ -101,13 +102,13 @@ class CacheDriver {
 };
 
 // LRU in memory, bounded by max_entries and max_bytes.
-std::unique_ptr<CacheDriver> NewMemoryCache(const CacheOptions& options);
+S3DB_EXPORT std::unique_ptr<CacheDriver> NewMemoryCache(const CacheOptions& options);
 // One file per entry in options.directory (named by the SHA-256 of the key, written to a
 // temporary file and renamed, so a reader sees a whole entry or none), the expiry time in the
 // entry. Bounded like the memory driver (LRU within a run; at open, by file age). Entries
 // survive a reopen. Meant for one process at a time: another process writing the same
 // directory is safe, but the entries it adds are not counted against this one's bound.
-Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options);
+S3DB_EXPORT Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options);
 // Entries are objects under `key_prefix` (S3CachePrefix of the database prefix) in `store`,
 // the expiry time in their metadata ("exp"), so any process with the bucket shares them. An
 // expired entry is deleted when read (DELETE is free). Cost: a hit is one GET; a fill one PUT;
@@ -115,22 +116,23 @@ Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options);
 // bound (counting objects would cost LISTs): an expired entry goes when it is read, and a
 // bucket lifecycle rule on the prefix (expire after a day) bounds the rest at no request cost.
 // `store` must outlive the driver.
-std::unique_ptr<CacheDriver> NewS3Cache(ObjectStore& store, std::string key_prefix, const CacheOptions& options);
+S3DB_EXPORT std::unique_ptr<CacheDriver> NewS3Cache(ObjectStore& store, std::string key_prefix,
+                                                    const CacheOptions& options);
 // "<prefix>/plugin=cache/" ("plugin=cache/" for an empty prefix).
-std::string S3CachePrefix(std::string_view database_prefix);
+S3DB_EXPORT std::string S3CachePrefix(std::string_view database_prefix);
 
 // The raw object as the cache keeps it: versioned framing, the body verbatim. Decode returns
 // nullopt for anything Encode did not write (a damaged entry is a miss, not a wrong record).
-std::string EncodeCachedObject(const GetResult& object);
-std::optional<GetResult> DecodeCachedObject(std::string_view bytes);
+S3DB_EXPORT std::string EncodeCachedObject(const GetResult& object);
+S3DB_EXPORT std::optional<GetResult> DecodeCachedObject(std::string_view bytes);
 
-struct CacheRead {
+struct S3DB_EXPORT CacheRead {
   std::optional<std::string> value;
   uint64_t ticket = 0;  // give it to Put when filling the cache after this miss
   bool hit() const { return value.has_value(); }
 };
 
-class CachePlugin : public Plugin, public ReadCache {
+class S3DB_EXPORT CachePlugin : public Plugin, public ReadCache {
  public:
   // Builds the memory or file driver now (throws InvalidArgument for bad options, StorageError
   // when the directory cannot be made); the s3 driver at Start, on the database's store under
@@ -210,7 +212,7 @@ class CachePlugin : public Plugin, public ReadCache {
 // for itself). Thread-safe. For a handful of keys (config, settings), not for record data:
 // at most max_entries are kept, the soonest to expire dropped first.
 template <typename T>
-class Memoizer {
+class S3DB_EXPORT Memoizer {
  public:
   struct Options {
     std::chrono::milliseconds ttl{300000};

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/cache.h"
 #include "s3db/errors.h"
@@ -21,7 +22,7 @@
 // Options of a Database, with defaults that suit a shell user and a server alike.
 namespace s3db {
 
-struct DatabaseOptions {
+struct S3DB_EXPORT DatabaseOptions {
   // Connection string (uri.h). Empty means kDefaultUri, "file://./s3db-data". The library
   // never reads the environment for it; the CLI does ($S3DB_URI).
   std::string uri;
@@ -83,19 +84,19 @@ namespace s3db {
 class DatabaseCore;  // internal
 
 // What Database::RotateKey did.
-struct RotateKeyResult {
+struct S3DB_EXPORT RotateKeyResult {
   uint64_t key_id = 0;                     // the new current key
   std::vector<ReEncryptResult> resources;  // one per resource that has secret fields
 };
 
-struct CreateResourceResult {
+struct S3DB_EXPORT CreateResourceResult {
   Resource* resource = nullptr;
   bool created = false;
   // "created", "exists with the same definition"; a different definition throws.
   std::string reason;
 };
 
-class Database {
+class S3DB_EXPORT Database {
  public:
   // Opens the store that options.uri names and reads the catalog (one GET).
   // Throws InvalidArgument for a bad URI, StorageError when the store is unreachable.

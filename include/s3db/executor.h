@@ -11,12 +11,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 
 namespace s3db {
 
-struct ExecutorOptions {
+struct S3DB_EXPORT ExecutorOptions {
   int concurrency = 8;  // request slots (1..1024)
   // Retries of retryable errors, with full jitter. On S3 the S3 store makes them, with these
   // same settings (the executor then does not retry on top).
@@ -42,7 +43,7 @@ struct ExecutorOptions {
 //   { s3db::PriorityScope urgent(100); users.Get(id); }   // overtakes a running import
 //
 // Bulk calls (InsertMany, GetMany, ...) run their items at the caller's priority.
-class PriorityScope {
+class S3DB_EXPORT PriorityScope {
  public:
   explicit PriorityScope(int priority);
   ~PriorityScope();
@@ -54,7 +55,7 @@ class PriorityScope {
   int previous_;
 };
 
-struct ExecutorStats {
+struct S3DB_EXPORT ExecutorStats {
   uint64_t requests = 0;   // attempts sent to the store
   uint64_t retries = 0;    // attempts that were retries
   uint64_t throttled = 0;  // SlowDown answers seen

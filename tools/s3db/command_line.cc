@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "s3db/stores.h"
+#include "s3db/version.h"
 
 namespace s3db_cli {
 namespace {
@@ -243,6 +244,7 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
   app.fallthrough();
 
   if (grammar == Grammar::kProgram) {
+    app.set_version_flag("--version", std::string("s3db ") + s3db::LibraryVersion(), "Print the version and exit");
     CLI::Option* uri = app.add_option(
         "--uri", line.uri, std::string("Connection string (default: $S3DB_URI, else ") + s3db::kDefaultUri + ")");
     app.add_option("--concurrency", line.concurrency, "Concurrent store requests of bulk operations")
