@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw
   dpkg-dev file
+  awscli
+  redis-server libhiredis-dev
 )
 
 missing=()

@@ -63,7 +63,7 @@ deb=build/package/s3db_${version}_amd64.deb
 
 depends=$(dpkg-deb -f "$deb" Depends)
 say "package: Depends: $depends"
-for lib in libc6 libstdc++6 libcurl4 libssl3 libfmt libpugixml libre2; do
+for lib in libc6 libstdc++6 libcurl4 libssl3 libfmt libpugixml libre2 libhiredis; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib (dpkg-shlibdeps did not run?)"
 done
 contents=$(dpkg-deb -c "$deb")

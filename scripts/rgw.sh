@@ -13,6 +13,12 @@
 # /etc/ceph, /var/lib/ceph or /var/log/ceph. Installs nothing: scripts/bootstrap.sh
 # installs the Debian packages (ceph-mon ceph-osd radosgw curl). See docs/TESTING.md.
 #
+# With S3DB_RGW_STS=1 the gateway also serves STS (rgw_s3_auth_use_sts, a generated
+# rgw_sts_key) and has a role, s3db-test-role, that the test user may assume and that may
+# do anything in S3, and sessions may last as little as 10 s; the env lines then add
+# S3DB_TEST_STS_ROLE_ARN. Tests of STS skip
+# themselves without it.
+#
 # Typical use:  eval "$(scripts/rgw.sh start)"; ...; scripts/rgw.sh stop
 set -euo pipefail
 
@@ -22,6 +28,8 @@ case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 port=${S3DB_RGW_PORT:-7480}
 mon_port=${S3DB_RGW_MON_PORT:-$((port + 1))}
 wait_secs=${S3DB_RGW_WAIT:-60}
+sts=${S3DB_RGW_STS:-0}
+role=s3db-test-role
 host=127.0.0.1
 access_key=s3dbtestkey
 secret_key=s3dbtestsecret
@@ -78,6 +86,9 @@ export S3DB_TEST_S3_ACCESS_KEY=$access_key
 export S3DB_TEST_S3_SECRET_KEY=$secret_key
 export S3DB_TEST_S3_REGION=us-east-1
 EOF
+  if [ "$sts" = 1 ]; then
+    echo "export S3DB_TEST_STS_ROLE_ARN=arn:aws:iam:::role/$role" >>"$dir/env"
+  fi
 }
 
 tails() {
@@ -166,6 +177,13 @@ rgw enable usage log = false
 rgw enable ops log = false
 rgw exit timeout secs = 10
 EOF
+  if [ "$sts" = 1 ]; then
+    # rgw_sts_key encrypts the session tokens: 16 alphanumeric characters, fresh per start.
+    local key
+    key=$(tr -dc 'a-z0-9' </dev/urandom | head -c 16 || true)
+    # Sessions may be as short as 10 s (AWS: 900), so tests can outlive one.
+    printf 'rgw s3 auth use sts = true\nrgw sts key = %s\nrgw sts min session duration = 10\n' "$key" >>"$conf"
+  fi
 }
 
 start() {
@@ -230,6 +248,15 @@ start() {
   timeout 30 radosgw-admin -c "$conf" -n client.admin user create --uid "$uid" \
     --display-name "s3db test user" --access-key "$access_key" --secret-key "$secret_key" \
     >"$dir/log/user.out" 2>&1 || { cat "$dir/log/user.out" >&2; fail "radosgw-admin user create failed"; }
+  if [ "$sts" = 1 ]; then
+    # A role the test user may assume (its trust policy) and that may use all of S3.
+    timeout 30 radosgw-admin -c "$conf" -n client.admin role create --role-name "$role" --path / \
+      --assume-role-policy-doc '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/'"$uid"'"]},"Action":["sts:AssumeRole"]}]}' \
+      >"$dir/log/role.out" 2>&1 || { cat "$dir/log/role.out" >&2; fail "radosgw-admin role create failed"; }
+    timeout 30 radosgw-admin -c "$conf" -n client.admin role-policy put --role-name "$role" --policy-name s3-all \
+      --policy-doc '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}' \
+      >>"$dir/log/role.out" 2>&1 || { cat "$dir/log/role.out" >&2; fail "radosgw-admin role-policy put failed"; }
+  fi
   # curl 7.88 signs a simple request correctly but does not send x-amz-content-sha256,
   # which RGW requires (SignatureDoesNotMatch without it): pass the empty-body hash.
   local code empty_sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

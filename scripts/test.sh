@@ -9,15 +9,32 @@ scripts/bootstrap.sh
 
 # The S3 tests run against a real S3 server: Ceph RGW on loopback (docs/TESTING.md).
 # A given S3DB_TEST_S3_URI is used as it is; an RGW already started by hand is reused and
-# left running; otherwise one is started here and stopped on exit. S3DB_TEST_RGW=0: none.
+# left running; otherwise one is started here, with STS (S3DB_RGW_STS=1, for the AssumeRole
+# tests), and stopped on exit. S3DB_TEST_RGW=0: none.
+# What was started here is stopped on exit, however the run ends.
+stop_on_exit=()
+trap 'for c in "${stop_on_exit[@]}"; do scripts/$c stop || true; done' EXIT
 if [ -z "${S3DB_TEST_S3_URI:-}" ] && [ "${S3DB_TEST_RGW:-1}" != 0 ]; then
   if scripts/rgw.sh status 2>/dev/null; then
     rgw_env=$(scripts/rgw.sh env)
   else
-    trap 'scripts/rgw.sh stop' EXIT
-    rgw_env=$(scripts/rgw.sh start)
+    stop_on_exit+=(rgw.sh)
+    rgw_env=$(S3DB_RGW_STS=${S3DB_RGW_STS:-1} scripts/rgw.sh start)
   fi
   eval "$rgw_env"
+fi
+
+# The redis cache driver's tests run against a real redis-server on loopback, started the same
+# way: a given S3DB_TEST_REDIS_URI is used as it is, one started by hand is reused and left
+# running, else one is started here and stopped on exit. S3DB_TEST_REDIS=0: none.
+if [ -z "${S3DB_TEST_REDIS_URI:-}" ] && [ "${S3DB_TEST_REDIS:-1}" != 0 ]; then
+  if scripts/redis.sh status 2>/dev/null; then
+    redis_env=$(scripts/redis.sh env)
+  else
+    stop_on_exit+=(redis.sh)
+    redis_env=$(scripts/redis.sh start)
+  fi
+  eval "$redis_env"
 fi
 
 presets=("$@")

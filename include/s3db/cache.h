@@ -1,5 +1,5 @@
 // Caching: CachePlugin (a read-through cache for record reads and query results, with memory,
-// file and s3 drivers) and Memoizer (a small single-flight function cache).
+// file, s3 and redis drivers) and Memoizer (a small single-flight function cache).
 //
 // CachePlugin is a component the core calls; it does not sit in the store stack, because what
 // is worth caching (a record read, a count) and what must invalidate it (this process's write
@@ -16,8 +16,10 @@
 // to a read that was filling the cache at the same time (every Get hands out a ticket; a Put
 // whose ticket predates an invalidation of its key is dropped or undone), and when a driver
 // fails to invalidate (say the s3 driver's DELETE failed) the key is bypassed until the entry
-// would have expired. Writes by OTHER processes are not seen until the entry expires: the
-// stale-read window is the TTL. Choose it as the staleness you accept.
+// would have expired. With the memory, file and s3 drivers, writes by OTHER processes are not
+// seen until the entry expires: the stale-read window is the TTL. The redis driver is coherent
+// across processes: once a write has returned, no process sharing the Redis reads the value it
+// replaced (docs/PLUGINS.md).
 //
 // Failures never escape: a driver that cannot read is a miss, one that cannot write caches
 // nothing; stats().errors counts them. Thread-safe.
@@ -53,7 +55,7 @@ using CacheClock = std::function<int64_t()>;
 
 struct S3DB_EXPORT CacheOptions {
   // "memory" (LRU), "file" (a directory; "filesystem", the seeds' name, is the same), "s3"
-  // (the bucket).
+  // (the bucket), "redis" (a Redis server, shared by every process that names it).
   std::string driver = "memory";
   // Default time to live, and so the stale-read window for other processes' writes.
   std::chrono::milliseconds ttl{60000};
@@ -61,6 +63,17 @@ struct S3DB_EXPORT CacheOptions {
   size_t max_bytes = 64u << 20;       // memory, file: keys + values
   size_t max_entry_bytes = 1u << 20;  // every driver: bigger values are not cached
   std::string directory;              // file: where entries live (created if absent)
+  // redis: redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N]
+  // (rediss:// is refused: Debian 12's hiredis has no TLS). A secret: never printed.
+  std::string uri;
+  // redis: bounds connecting and each command; past it Redis counts as down (reads go to the
+  // store uncached, reconnecting with backoff).
+  std::chrono::milliseconds timeout{100};
+  // redis: connections in the pool; 0 = the database's concurrency (8 outside a Database).
+  size_t connections = 0;
+  // redis: what every key starts with; empty = RedisKeyPrefix(the database prefix). Databases
+  // of different buckets with the same prefix sharing one Redis need different ones.
+  std::string key_prefix;
   // What the core caches. With the s3 driver a cached record costs the same one GET as the
   // record itself, so there only query results (a count is many LISTs) are worth caching:
   // set cache_records = false.
@@ -92,6 +105,9 @@ class S3DB_EXPORT CacheDriver {
   virtual ~CacheDriver() = default;
   // The value, unless absent or expired.
   virtual std::optional<std::string> Get(const std::string& key) = 0;
+  // Get of each key, at once where the driver can (redis: pipelined, one round trip). The
+  // default calls Get for each.
+  virtual std::vector<std::optional<std::string>> GetMany(const std::vector<std::string>& keys);
   // Stores (replacing) with this time to live. A value over max_entry_bytes, or a ttl <= 0,
   // stores nothing (and drops an older entry where that costs no request).
   virtual Status Put(const std::string& key, std::string_view value, std::chrono::milliseconds ttl) = 0;
@@ -121,6 +137,34 @@ S3DB_EXPORT std::unique_ptr<CacheDriver> NewS3Cache(ObjectStore& store, std::str
 // "<prefix>/plugin=cache/" ("plugin=cache/" for an empty prefix).
 S3DB_EXPORT std::string S3CachePrefix(std::string_view database_prefix);
 
+// What the redis driver tells about its server: kCacheWarningEvent once when Redis stops
+// answering (payload {driver, uri (masked), message}), kCacheRecoveredEvent once when it
+// answers again ({driver, uri}). Called on the thread that noticed; must be quick.
+inline constexpr const char* kCacheWarningEvent = "warning";
+inline constexpr const char* kCacheRecoveredEvent = "recovered";
+using CacheEventFn = std::function<void(const char* event, const Json& payload)>;
+// A Redis server shared by every process that names it, coherent across them: once a write's
+// Invalidate has returned, no process reads the value it replaced (docs/PLUGINS.md "The redis
+// driver" has the rule and the round trips). A bad URI or options: InvalidArgument; a refused
+// password: AccessDenied (one connection is made here). A server that is down or slow is no
+// error: the driver misses until it answers (reconnecting with backoff). max_entries bounds
+// the entries of the key prefix (the soonest to expire go first); max_bytes is not used (bound
+// Redis itself with maxmemory).
+S3DB_EXPORT Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options, CacheEventFn on_event = nullptr);
+// InvalidArgument naming what is wrong with a redis URI (the password masked).
+S3DB_EXPORT Status ValidateRedisUri(const std::string& uri);
+// "s3db:<prefix>:" (the database prefix without its slashes at either end).
+S3DB_EXPORT std::string RedisKeyPrefix(std::string_view database_prefix);
+// The URI with its password (or lone credential) shown as "***".
+S3DB_EXPORT std::string MaskedRedisUri(std::string_view uri);
+
+// The options a cache URI names (the CLI's --cache): "memory" (or "memory://"), "file://DIR"
+// (the file driver; a relative DIR is from the working directory), "s3://" (the s3 driver, in
+// the database's own bucket: nothing may follow), "redis://..." or "unix://..." (the redis
+// driver, `uri` set). Every other option keeps its default. InvalidArgument otherwise, any
+// password masked.
+S3DB_EXPORT Result<CacheOptions> CacheOptionsFromUri(const std::string& uri);
+
 // The raw object as the cache keeps it: versioned framing, the body verbatim. Decode returns
 // nullopt for anything Encode did not write (a damaged entry is a miss, not a wrong record).
 S3DB_EXPORT std::string EncodeCachedObject(const GetResult& object);
@@ -136,7 +180,9 @@ class S3DB_EXPORT CachePlugin : public Plugin, public ReadCache {
  public:
   // Builds the memory or file driver now (throws InvalidArgument for bad options, StorageError
   // when the directory cannot be made); the s3 driver at Start, on the database's store under
-  // S3CachePrefix(prefix).
+  // S3CachePrefix(prefix); the redis driver at Start too, its keys under
+  // RedisKeyPrefix(prefix) unless options.key_prefix says otherwise (a refused password
+  // fails the connect with AccessDenied).
   explicit CachePlugin(CacheOptions options = {});
   // Uses a driver you built (any kind; options.driver is then ignored).
   CachePlugin(CacheOptions options, std::unique_ptr<CacheDriver> driver);
@@ -162,6 +208,9 @@ class S3DB_EXPORT CachePlugin : public Plugin, public ReadCache {
   // The same for JSON results (list ids, counts). What `load` throws propagates; nothing is
   // cached then.
   Json GetJson(const std::string& key, const std::function<Json()>& load) override;
+  // The hits among `keys` in one driver GetMany (misses are not counted here: the GetObject
+  // that follows counts them).
+  std::vector<std::optional<GetResult>> PeekObjects(const std::vector<std::string>& keys) override;
 
   // The keys: ReadCache::RecordKey, QueryKey, QueryPrefix, ResourcePrefix (plugin.h).
 
@@ -169,6 +218,9 @@ class S3DB_EXPORT CachePlugin : public Plugin, public ReadCache {
   bool caches_queries() const override { return options_.cache_queries; }
   const CacheOptions& options() const { return options_; }
   CacheStats stats() const;
+  // The driver's news (kCacheWarningEvent, kCacheRecoveredEvent; payloads name "plugin":
+  // "cache"). With no listener for "warning", it is written as one line on stderr.
+  EventEmitter& events() { return events_; }
 
  private:
   struct Invalidation {
@@ -203,6 +255,7 @@ class S3DB_EXPORT CachePlugin : public Plugin, public ReadCache {
   int64_t longest_ttl_ms_ = 0;  // how long an entry a failed invalidation left may live
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, dropped_fills_{0}, bypassed_{0};
+  EventEmitter events_;
 };
 
 // A small cache of computed values keyed by string, with a time to live (the performance

@@ -3,8 +3,10 @@
 // Each part below keeps its own contract comment.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +24,26 @@
 // Options of a Database, with defaults that suit a shell user and a server alike.
 namespace s3db {
 
+// The seeds' `httpClientOptions`: the connections of an S3 store. memory:// and file:// have
+// no connections, so there these change nothing.
+struct S3DB_EXPORT HttpClientOptions {
+  // keepAlive: reuse connections between requests; false opens a new one for each request.
+  bool keep_alive = true;
+  // keepAliveMsecs: TCP keep-alive probes of an idle kept connection, the first after this
+  // long and then at this interval (whole seconds, 1 s to 2 h), so a connection that a NAT or
+  // load balancer dropped is noticed.
+  std::chrono::milliseconds keep_alive_interval{60000};
+  // maxSockets: connections at most, and so S3 requests in flight at most (1..1024); 0: the
+  // concurrency (with autotune, its max_concurrency). Below the concurrency, requests wait
+  // for a connection.
+  int max_sockets = 0;
+  // maxFreeSockets: idle connections kept open after a burst (0..max_sockets); 0: all.
+  int max_free_sockets = 0;
+  // timeout: one attempt of one request, connect and transfer (S3StoreOptions::
+  // request_timeout; default 30 s). The executor's timeout bounds the request as a whole.
+  std::optional<std::chrono::milliseconds> timeout = std::nullopt;
+};
+
 struct S3DB_EXPORT DatabaseOptions {
   // Connection string (uri.h). Empty means kDefaultUri, "file://./s3db-data". The library
   // never reads the environment for it; the CLI does ($S3DB_URI).
@@ -32,12 +54,16 @@ struct S3DB_EXPORT DatabaseOptions {
   size_t metadata_budget = 2000;
 
   // Upper bound on concurrent store requests (the executor's request slots, the S3 store's
-  // connection pool) and on the parallelism of bulk operations.
+  // connection pool) and on the parallelism of bulk operations. The same setting as
+  // executor.concurrency (the seeds' executorPool.concurrency): give either one.
   int concurrency = 8;
 
-  // Retries, backoff, deadline and autotuning of store requests (executor.h). Its
-  // `concurrency` is ignored: the field above sets it.
+  // The seeds' `executorPool`: retries, backoff, timeout and autotuning of store requests
+  // (executor.h). A concurrency here and a different one above is InvalidArgument.
   ExecutorOptions executor = {};
+
+  // The seeds' `httpClientOptions` (above).
+  HttpClientOptions http = {};
 
   // How many times Update re-reads and re-applies after a concurrent writer won.
   int max_update_attempts = 16;
@@ -47,6 +73,8 @@ struct S3DB_EXPORT DatabaseOptions {
   // against the catalog's key check value (AccessDenied when wrong). Never logged, never in
   // an error message. The library never reads the environment for it; the CLI does
   // (--passphrase-file, $S3DB_PASSPHRASE).
+  // From a file: `.passphrase = ReadPassphraseFile("./cert.pem")` (the seeds'
+  // `passphrase: fs.readFileSync(...)`), the same rule as the CLI's --passphrase-file.
   std::optional<std::string> passphrase = std::nullopt;
 
   // PBKDF2-HMAC-SHA256 iterations for a key made by this connection (the first secret
@@ -60,11 +88,27 @@ struct S3DB_EXPORT DatabaseOptions {
 
   // A read-through cache (cache.h): when set, a CachePlugin with these options is appended
   // to `plugins` at connect. The stale-read window for other processes' writes is its ttl.
+  // The seeds' `cache: true, ttl: 3600` is `.cache = CacheOptions{.ttl = 3600s}`.
   std::optional<CacheOptions> cache = std::nullopt;
+
+  // Database event listeners (events.h), subscribed before anything happens, so they see
+  // "connected" (which Connect emits before it returns) as s3db.js's `db.on("connected")`
+  // does. Added to events(): Off() removes them like any other.
+  std::multimap<std::string, EventEmitter::Listener> listeners = {};
 
   // kInvalidArgument naming the first bad option.
   Status Validate() const;
+  // The one concurrency: `concurrency` when it was changed from its default, else
+  // executor.concurrency.
+  int EffectiveConcurrency() const;
 };
+
+// A passphrase kept in a file: its bytes, less one trailing newline ("\n" or "\r\n") so that
+// `echo secret > file` and an editor's final newline do not change the key. The CLI's
+// --passphrase-file reads it with this function, so a program and the command derive the
+// same key from the same file. Throws InvalidArgument naming the file (never its content)
+// when it cannot be read or holds nothing.
+S3DB_EXPORT std::string ReadPassphraseFile(const std::string& path);
 
 }  // namespace s3db
 
@@ -128,6 +172,15 @@ class S3DB_EXPORT Database {
   std::vector<std::string> ResourceNames();  // sorted
   // Deletes every object of the resource, then removes it from the catalog.
   void DropResource(const std::string& name);
+  // Deletes every object under this database's prefix (each resource's records and
+  // partition references, the catalog, and anything else there; with no prefix, the whole
+  // bucket) and forgets the catalog: the Database goes on as a new, empty one. The seeds'
+  // `db.client.clear()` between tests. Resource references obtained before stay valid; calls
+  // on them throw NotFound until a resource of that name is created again, and the hooks
+  // they had are dropped with them (event listeners stay). Not atomic: a writer in another
+  // process meanwhile may leave objects behind. Throws StorageError naming the first key
+  // the store refused to delete (the others are deleted; run it again).
+  void Clear();
   // Resource::RepairPartitions of the named resource (NotFound when there is none).
   PartitionRepairResult Repair(const std::string& name, const PartitionRepairOptions& options = {});
 
@@ -147,9 +200,24 @@ class S3DB_EXPORT Database {
   ObjectStore& store();
 
   // Database events: "connected" {store, prefix} (emitted at connect, before the plugins
-  // start: plugins see it, a listener added here afterwards does not), "resourceCreated"
-  // {resource, version, created}. Listeners follow events.h's rules.
+  // start: plugins and DatabaseOptions::listeners see it, a listener added here afterwards
+  // does not), "resourceCreated" {resource, version, created}. Listeners follow events.h's
+  // rules.
   EventEmitter& events();
+
+  // The executor's counters: requests, retries, the current slot count (autotune moves it),
+  // requests in flight now and at most so far.
+  ExecutorStats executor_stats() const;
+
+  // Adds a plugin to the open database, as s3db.js's `db.usePlugin(plugin)`: Setup (where
+  // PluginContext::database() already works), then Start; it stops when the Database closes.
+  // A plugin that answers reads (CachePlugin) serves every read from now on; writes already
+  // in flight while it is added may not invalidate it (add caches before concurrent use).
+  // Throws InvalidArgument for a plugin that wraps the store (CostsPlugin: the stack is built
+  // at connect, so give it in DatabaseOptions::plugins), a plugin already added, a second
+  // cache, or what the plugin's Setup/Start threw (then it is not kept). Not concurrently
+  // with another UsePlugin. Returns the plugin.
+  Plugin& UsePlugin(std::shared_ptr<Plugin> plugin);
 
  private:
   explicit Database(std::unique_ptr<DatabaseCore> core);

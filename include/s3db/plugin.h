@@ -173,6 +173,8 @@ class S3DB_EXPORT HookRegistry {
   // Appends every hook of the set, each list after the hooks already there.
   void Add(const HookSet& set);
   size_t size(HookType type) const;
+  // Removes every hook (Database::Clear drops the hooks that came with the resources).
+  void Clear();
 
   // Run every pre-hook in order; the first that throws aborts the rest and the operation.
   // Throws HookAborted (or the hook's own s3db::Error). Each hook must leave `data` / `patch`
@@ -244,6 +246,8 @@ class S3DB_EXPORT HookRegistry {
 // Within a position the first plugin's decorator is the innermost.
 namespace s3db {
 
+class Database;  // database.h
+
 enum class StorePosition { kInner, kOuter };
 
 // Takes the store below and returns the one the layer above will call. It must keep the
@@ -270,6 +274,12 @@ class S3DB_EXPORT PluginContext {
   // The database's whole store stack (what resources call). From Start() on; InvalidArgument
   // before. Requests a plugin makes here are counted, cached and retried like any other.
   virtual ObjectStore& store() = 0;
+
+  // The Database the plugin serves, with its resources: what s3db.js hands a plugin's
+  // setup(s3db). At connect, from Start() on (Setup runs before the store, the catalog and
+  // the Database exist, so that it can wrap the store); for a plugin added with
+  // Database::UsePlugin, in Setup too. InvalidArgument before.
+  virtual Database& database() = 0;
 };
 
 // Reads a plugin answers itself: a cache. The resource layer asks the plugins for one through
@@ -285,6 +295,11 @@ class S3DB_EXPORT ReadCache {
   virtual Result<GetResult> GetObject(const std::string& key, const std::function<Result<GetResult>()>& load) = 0;
   // The same for JSON results (list ids, counts). What `load` throws propagates.
   virtual Json GetJson(const std::string& key, const std::function<Json()>& load) = 0;
+  // The hits among many keys, read at once (the redis driver: one round trip); nullopt for a
+  // miss, which the caller then reads through GetObject. The default finds none.
+  virtual std::vector<std::optional<GetResult>> PeekObjects(const std::vector<std::string>& keys) {
+    return std::vector<std::optional<GetResult>>(keys.size());
+  }
   virtual void Invalidate(const std::string& key) = 0;
   virtual void InvalidatePrefix(const std::string& prefix) = 0;
 
@@ -361,8 +376,8 @@ struct S3DB_EXPORT CostTotals {
   uint64_t total_requests() const;
   double usd() const;
 
-  // {"requests":{"put":N,"get":N,"head":N,"list":N,"delete":N,"copy":N,"post":N},
-  //  "bytes_out":N,"bytes_in":N,"usd":X}: the object of the CLI's `--costs` line.
+  // {"requests":{"put":N,"get":N,"head":N,"list":N,"delete":N,"copy":N,"post":N,"total":N},
+  //  "bytes_out":N,"bytes_in":N,"usd":X,"total":X}: the object of the CLI's `--costs` line.
   Json ToJson() const;
   // The same object as one line of text, members in the order above (the CLI prints
   // "costs: " + ToLine() on stderr).

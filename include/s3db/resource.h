@@ -22,6 +22,7 @@
 #include "s3db/export.h"
 
 #include "s3db/errors.h"
+#include "s3db/executor.h"
 #include "s3db/plugin.h"
 #include "s3db/record.h"
 #include "s3db/record_stream.h"
@@ -261,6 +262,44 @@ class S3DB_EXPORT Resource {
   // reference. Safe while others write: an orphan it removes that a concurrent write needs is
   // written back at once.
   PartitionRepairResult RepairPartitions(const PartitionRepairOptions& options = {});
+
+  // ---- per-call options (executor.h) -------------------------------------------------------
+  // Every call that makes requests takes CallOptions last, after its own options (give `{}`
+  // for those): the seeds' `users.get(id, {priority: 100})` is
+  //   users.Get(id, {.priority = 100});
+  //   analytics.Insert(event, {.priority = 0, .timeout = std::chrono::seconds(2)});
+  //   users.List({}, {.timeout = std::chrono::seconds(5)});
+  // Each runs the call as if inside CallScope(call). A Scan or Writer keeps them for its whole
+  // life (a timeout then bounds the whole scan or the whole writer). InvalidArgument for a
+  // timeout that is not positive; StorageError with code kTimeout when the call's timeout
+  // passes.
+  Record Insert(const Json& data, const CallOptions& call);
+  Record Insert(Json&& data, const CallOptions& call);
+  Record Get(const std::string& id, const CallOptions& call);
+  std::optional<Record> TryGet(const std::string& id, const CallOptions& call);
+  bool Exists(const std::string& id, const CallOptions& call);
+  Record Update(const std::string& id, const Json& patch, const UpdateOptions& options, const CallOptions& call);
+  Record Upsert(const std::string& id, const Json& data, const CallOptions& call);
+  void Delete(const std::string& id, const CallOptions& call);
+  InsertManyResult InsertMany(const std::vector<Json>& items, const CallOptions& call);
+  GetManyResult GetMany(const std::vector<std::string>& ids, const CallOptions& call);
+  DeleteRecordsResult DeleteMany(const std::vector<std::string>& ids, const CallOptions& call);
+  std::vector<Record> GetAll(const CallOptions& call);
+  size_t DeleteAll(const CallOptions& call);
+  std::vector<std::string> ListIds(const ListOptions& options, const CallOptions& call);
+  size_t Count(const ListOptions& options, const CallOptions& call);
+  std::vector<Record> List(const ListOptions& options, const CallOptions& call);
+  PageResult Page(const PageOptions& options, const CallOptions& call);
+  std::vector<Record> Query(const Json& filter, const ListOptions& options, const CallOptions& call);
+  RecordScan Scan(const ScanOptions& options, const CallOptions& call);
+  RecordWriter Writer(const WriterOptions& options, const CallOptions& call);
+  std::vector<Record> ListByPartition(const std::string& partition, const Json& values, const ListOptions& options,
+                                      const CallOptions& call);
+  Record GetFromPartition(const std::string& id, const std::string& partition, const Json& values,
+                          const CallOptions& call);
+  PartitionFlushResult FlushPartitions(const CallOptions& call);
+  PartitionRepairResult RepairPartitions(const PartitionRepairOptions& options, const CallOptions& call);
+  ReEncryptResult ReEncrypt(const CallOptions& call);
 
   // This resource's events: "insert", "update", "delete", "get", "error", "hookError",
   // kExceedsLimitEvent and kPartitionErrorEvent (events.h lists the payloads; records in them

@@ -138,10 +138,12 @@ S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, 
 // Usually reached through a connection string (above):
 //   s3://KEY:SECRET@bucket/prefix?region=eu-west-1
 //   http://KEY:SECRET@127.0.0.1:7480/bucket/prefix        (custom endpoint, path style)
-// Credentials not in the URI come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-// AWS_SESSION_TOKEN, then ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE); the
-// region from ?region=, AWS_REGION, AWS_DEFAULT_REGION, else us-east-1; the endpoint from the
-// URI, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com.
+// Credentials not in the URI come from the AWS SDKs' default chain (docs/CREDENTIALS.md):
+// the environment, web identity, the profile of ~/.aws/config and ~/.aws/credentials, then,
+// for s3:// only, container credentials and EC2 instance metadata; temporary ones are
+// refreshed before they expire. The region from ?region=, AWS_REGION, AWS_DEFAULT_REGION,
+// the profile, the EC2 instance (when its metadata gave the credentials), else us-east-1; the endpoint from the URI,
+// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else https://s3.<region>.amazonaws.com.
 //
 // The store is the whole bucket: keys are used as given (the Database adds the URI's
 // prefix to its keys itself). It keeps the ObjectStore contract (object_store.h) with these
@@ -182,6 +184,11 @@ struct S3DB_EXPORT S3StoreOptions {
   StoreUri uri;  // an s3://, http:// or https:// connection string, parsed
 
   int concurrency = 8;  // connection pool size
+  // Idle connections kept open after a burst; 0: all of them (concurrency).
+  int max_idle_connections = 0;
+  bool keep_alive = true;  // reuse connections; false: a new connection for every request
+  // TCP keep-alive probes of idle connections: the first after this long (whole seconds).
+  std::chrono::milliseconds keep_alive_interval{60000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};  // one attempt, body included
   int max_attempts = 4;                              // per request, the first included
@@ -198,7 +205,8 @@ struct S3DB_EXPORT S3StoreOptions {
   RequestObserver on_request;
 
   // The environment to resolve credentials, region and endpoint from; nullopt reads the
-  // process environment (and the shared credentials file from disk).
+  // process environment. The shared config and credentials files are read from disk at the
+  // paths this environment names (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, HOME).
   std::optional<std::map<std::string, std::string>> environment;
 
   // kInvalidArgument naming the first bad option.
@@ -216,5 +224,21 @@ S3DB_EXPORT Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3
 // credentials, with the probe's error (kAccessDenied for a wrong key or secret, kNotFound
 // for a missing bucket, kNetwork / kTimeout for an unreachable endpoint) otherwise.
 S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options);
+
+// Who an S3 connection would act as, without sending any S3 request (`s3db whoami`): the
+// credential source the chain picked (docs/CREDENTIALS.md), the access key id with all but
+// its first and last 4 characters masked, whether there is a session token and when the
+// credentials expire, the region and the endpoint. Resolving may call a credential_process,
+// the container or EC2 metadata service or STS, as opening the store would. Never carries
+// the secret key or the session token.
+struct S3DB_EXPORT S3Identity {
+  std::string source;         // "profile [dev] of /home/u/.aws/config (static keys)"
+  std::string access_key_id;  // "AKIA************WXYZ"
+  bool session_token = false;
+  std::string expiration;  // ISO 8601; empty for long-term credentials
+  std::string region;
+  std::string endpoint;
+};
+S3DB_EXPORT Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options);
 
 }  // namespace s3db

@@ -1,5 +1,11 @@
 #include "s3db/database.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
 #include "database/database_core.h"
 #include "exec/executing_store.h"
 #include "exec/retry_policy.h"
@@ -35,8 +41,25 @@ namespace s3db {
 Database::Database(std::unique_ptr<DatabaseCore> core) : core_(std::move(core)) {}
 Database::~Database() = default;
 
-std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
-  ThrowIfError(options.Validate());
+namespace {
+
+// One concurrency for everything (DatabaseOptions::EffectiveConcurrency). With autotune the
+// executor's slots start there and may grow to autotune.max_concurrency, so bulk calls and
+// the S3 connection pool are sized for the max: the slots are what bounds requests then.
+DatabaseOptions Normalized(const DatabaseOptions& given) {
+  DatabaseOptions options = given;
+  const int concurrency = given.EffectiveConcurrency();
+  options.executor.concurrency = concurrency;
+  options.concurrency =
+      given.executor.autotune.enabled ? std::max(concurrency, given.executor.autotune.max_concurrency) : concurrency;
+  return options;
+}
+
+}  // namespace
+
+std::unique_ptr<Database> Database::Connect(const DatabaseOptions& given) {
+  ThrowIfError(given.Validate());
+  const DatabaseOptions options = Normalized(given);
   CheckSecretOptions(options);
   Result<StoreUri> uri = ParseStoreUri(options.uri.empty() ? kDefaultUri : options.uri);
   ThrowIfError(uri.status());
@@ -50,7 +73,12 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   S3StoreOptions s3_settings;
   if (s3) {
     s3_settings.probe = false;
-    s3_settings.concurrency = options.concurrency;
+    // The seeds' httpClientOptions: the connections (DatabaseOptions::http).
+    s3_settings.concurrency = options.http.max_sockets > 0 ? options.http.max_sockets : options.concurrency;
+    s3_settings.max_idle_connections = options.http.max_free_sockets;
+    s3_settings.keep_alive = options.http.keep_alive;
+    s3_settings.keep_alive_interval = options.http.keep_alive_interval;
+    if (options.http.timeout) s3_settings.request_timeout = *options.http.timeout;
     const exec::RetryOptions retry = exec::RetryOptionsFor(options.executor);
     s3_settings.max_attempts = retry.max_attempts;
     s3_settings.retry_base_delay = retry.base_delay;
@@ -69,7 +97,7 @@ std::unique_ptr<Database> Database::Connect(const DatabaseOptions& options) {
   }
   Result<std::unique_ptr<ObjectStore>> store = OpenStore(*uri, s3_settings);
   ThrowIfError(store.status());
-  return OpenWith(std::move(store).value(), uri->prefix, options, /*store_retries=*/s3, probe_unless_known);
+  return OpenWith(std::move(store).value(), uri->prefix, given, /*store_retries=*/s3, probe_unless_known);
 }
 
 std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, const std::string& prefix,
@@ -78,8 +106,9 @@ std::unique_ptr<Database> Database::Open(std::unique_ptr<ObjectStore> store, con
 }
 
 std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store, const std::string& prefix,
-                                             const DatabaseOptions& options, bool store_retries, bool probe) {
-  ThrowIfError(options.Validate());
+                                             const DatabaseOptions& given, bool store_retries, bool probe) {
+  ThrowIfError(given.Validate());
+  const DatabaseOptions options = Normalized(given);
   CheckSecretOptions(options);
   const size_t limit = store->capabilities().metadata_limit;
   if (options.metadata_budget > limit) {
@@ -87,24 +116,35 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
                           store->Describe() + " accepts (" + std::to_string(limit) + " bytes)");
   }
   ExecutorOptions executor = options.executor;
-  executor.concurrency = options.concurrency;
   if (store_retries) executor.retries = 0;
   std::vector<std::shared_ptr<Plugin>> plugins = options.plugins;
-  if (options.cache) plugins.push_back(std::make_shared<CachePlugin>(*options.cache));
+  if (options.cache) {
+    CacheOptions cache = *options.cache;
+    if (cache.connections == 0) cache.connections = static_cast<size_t>(options.concurrency);  // redis pool
+    plugins.push_back(std::make_shared<CachePlugin>(std::move(cache)));
+  }
   auto host = std::make_unique<plugins::PluginHost>(prefix, std::move(plugins));
+  for (const auto& [event, listener] : options.listeners) host->database_events().On(event, listener);
   host->SetupAll();
   // Decorators that count (kInner) sit under the executor and see each attempt it sends.
+  exec::ExecutingStore* executing = nullptr;
   std::unique_ptr<ObjectStore> stack = host->BuildStore(std::move(store), [&](std::unique_ptr<ObjectStore> inner) {
-    return std::make_unique<exec::ExecutingStore>(std::move(inner), executor);
+    auto made = std::make_unique<exec::ExecutingStore>(std::move(inner), executor);
+    executing = made.get();
+    return made;
   });
   auto core = std::make_unique<DatabaseCore>(std::move(host), std::move(stack), prefix, options);
+  core->set_executor(executing);
   // The catalog GET and the probe go through the plugins' decorators: they are counted.
   core->LoadCatalog();
   if (probe) core->SettleConditionalWrites();
   core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
   core->database_events().Emit(events::kConnected, Json{{"store", core->store().Describe()}, {"prefix", prefix}});
-  core->host().StartAll();
-  return std::unique_ptr<Database>(new Database(std::move(core)));
+  plugins::PluginHost& started = core->host();
+  std::unique_ptr<Database> db(new Database(std::move(core)));
+  started.set_database(db.get());  // plugins reach it from Start on
+  started.StartAll();
+  return db;
 }
 
 Resource& Database::CreateResource(const ResourceDefinition& definition, const HookSet& hooks) {
@@ -200,6 +240,48 @@ void Database::DropResource(const std::string& name) {
   core_->MutateCatalog([&](Json& catalog) { catalog["resources"].erase(name); });
 }
 
+void Database::Clear() {
+  // Each resource first: it waits for its background reference writes and drops this
+  // process's cached reads of it.
+  for (const std::string& name : ResourceNames()) core_->ResourceObject(name).DeleteAll();
+  // Then everything else under the prefix, the catalog last in key order or not.
+  ListRequest request;
+  request.prefix = core_->layout().Root();
+  std::vector<std::pair<std::string, Status>> failed;
+  while (true) {
+    Result<ListPage> page = core_->store().List(request);
+    ThrowIfError(page.status());
+    if (page->objects.empty()) break;
+    std::vector<std::string> keys;
+    for (const auto& o : page->objects) keys.push_back(o.key);
+    request.start_after = keys.back();  // a fresh listing: the keys before are gone
+    Result<DeleteManyResult> deleted = core_->store().DeleteMany(keys);
+    ThrowIfError(deleted.status());
+    failed.insert(failed.end(), deleted->errors.begin(), deleted->errors.end());
+  }
+  core_->ForgetCatalog();
+  if (!failed.empty()) {
+    const auto& [key, status] = failed.front();
+    ThrowError(status.code(), "clearing the database: " + std::to_string(failed.size()) +
+                                  " objects could not be deleted, the first " + key + ": " + status.message() +
+                                  " (run it again for the rest)");
+  }
+}
+
+ExecutorStats Database::executor_stats() const { return core_->executor_stats(); }
+
+Plugin& Database::UsePlugin(std::shared_ptr<Plugin> plugin) {
+  if (!plugin) throw InvalidArgument("UsePlugin needs a plugin, not an empty pointer");
+  ReadCache* cache = plugin->read_cache();
+  if (cache && core_->cache() != nullptr) {
+    throw InvalidArgument("plugin '" + plugin->name() + "' answers reads, and this database already has a cache");
+  }
+  Plugin& added = *plugin;
+  core_->host().Add(std::move(plugin));
+  if (cache) core_->InstallCache(cache);
+  return added;
+}
+
 PartitionRepairResult Database::Repair(const std::string& name, const PartitionRepairOptions& options) {
   return resource(name).RepairPartitions(options);
 }
@@ -240,5 +322,18 @@ RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {
 std::string Database::Describe() const { return core_->store().Describe(); }
 EventEmitter& Database::events() { return core_->database_events(); }
 ObjectStore& Database::store() { return core_->store(); }
+
+std::string ReadPassphraseFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    throw InvalidArgument("cannot read the passphrase file " + path + ": " + std::strerror(errno));
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InvalidArgument("cannot read the passphrase file " + path);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (text.empty()) throw InvalidArgument("the passphrase file " + path + " is empty");
+  return text;
+}
 
 }  // namespace s3db

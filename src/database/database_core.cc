@@ -30,6 +30,19 @@ DatabaseCore::DatabaseCore(std::unique_ptr<plugins::PluginHost> host, std::uniqu
   options_.passphrase.reset();
 }
 
+bool DatabaseCore::InstallCache(ReadCache* cache) {
+  ReadCache* none = nullptr;
+  return cache_.compare_exchange_strong(none, cache, std::memory_order_acq_rel);
+}
+
+void DatabaseCore::ForgetCatalog() {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, resource] : resources_) resource->hooks().Clear();
+  }
+  LoadCatalog();
+}
+
 DatabaseCore::~DatabaseCore() {
   resources_.clear();
   host_->StopAll();  // before store_ goes: a plugin may still use it while it stops

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "exec/executing_store.h"
 #include "format/key_layout.h"
 #include "plugins/plugin_host.h"
 #include "record/keyring.h"
@@ -38,7 +39,14 @@ class DatabaseCore : public ResourceContext {
   // Every resource's events, for plugins (payloads name the resource).
   EventEmitter& resource_events() override { return host_->resource_events(); }
   // The first plugin that answers reads; nullptr without one.
-  ReadCache* cache() const override { return cache_; }
+  ReadCache* cache() const override { return cache_.load(std::memory_order_acquire); }
+  // A cache added after connect (Database::UsePlugin); false when one is already in use.
+  bool InstallCache(ReadCache* cache);
+  // Database::Clear: forgets every resource's state and the catalog (re-read: absent).
+  void ForgetCatalog();
+  // The executor in the store stack (set once at open), for Database::executor_stats.
+  void set_executor(exec::ExecutingStore* executor) { executor_ = executor; }
+  ExecutorStats executor_stats() const { return executor_ != nullptr ? executor_->stats() : ExecutorStats{}; }
 
   ObjectStore& store() override { return *store_; }
   const format::KeyLayout& layout() const override { return layout_; }
@@ -88,8 +96,9 @@ class DatabaseCore : public ResourceContext {
   void InstallCatalog(Json catalog, std::string etag);  // mu_ held
 
   std::unique_ptr<plugins::PluginHost> host_;  // outlives the store it stacked
-  ReadCache* cache_ = nullptr;                 // owned by the host's plugin list
+  std::atomic<ReadCache*> cache_{nullptr};     // owned by the host's plugin list
   std::unique_ptr<ObjectStore> store_;
+  exec::ExecutingStore* executor_ = nullptr;  // inside store_
   format::KeyLayout layout_;
   DatabaseOptions options_;
   ResourceSettings settings_;

@@ -1,6 +1,8 @@
 #include "exec/executing_store.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "util/parallel.h"
@@ -10,6 +12,32 @@ namespace s3db {
 PriorityScope::PriorityScope(int priority) : previous_(util::ThreadPriority()) { util::ThreadPriority() = priority; }
 PriorityScope::~PriorityScope() { util::ThreadPriority() = previous_; }
 int PriorityScope::Current() { return util::ThreadPriority(); }
+
+Status CallOptions::Validate() const {
+  if (timeout && timeout->count() <= 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "CallOptions::timeout must be positive, got " + std::to_string(timeout->count()) + " ms");
+  }
+  return Status::Ok();
+}
+
+CallScope::CallScope(const CallOptions& options)
+    : previous_priority_(util::ThreadRequestContext().priority),
+      previous_deadline_(util::ThreadRequestContext().deadline) {
+  ThrowIfError(options.Validate());
+  util::RequestContext& context = util::ThreadRequestContext();
+  if (options.priority) context.priority = *options.priority;
+  if (options.timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + *options.timeout;
+    if (!context.deadline || deadline < *context.deadline) context.deadline = deadline;
+  }
+}
+
+CallScope::~CallScope() {
+  util::RequestContext& context = util::ThreadRequestContext();
+  context.priority = previous_priority_;
+  context.deadline = previous_deadline_;
+}
 
 Status ExecutorOptions::Validate() const {
   auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidArgument, "executor: " + what); };
@@ -65,14 +93,46 @@ void ExecutingStore::Observe(std::chrono::steady_clock::duration latency, ErrorC
   window_throttled_ = false;
 }
 
+namespace {
+
+// While it lives, the thread's deadline is the request's own: the S3 store below bounds its
+// attempts and waits by it. The call's deadline comes back after.
+class RequestDeadline {
+ public:
+  explicit RequestDeadline(std::chrono::steady_clock::time_point deadline)
+      : previous_(util::ThreadRequestContext().deadline) {
+    util::ThreadRequestContext().deadline = deadline;
+  }
+  ~RequestDeadline() { util::ThreadRequestContext().deadline = previous_; }
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> previous_;
+};
+
+}  // namespace
+
 template <typename Call>
 auto ExecutingStore::Run(bool retryable_call, Call&& call) -> decltype(call()) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
-  const int priority = PriorityScope::Current();
+  // The sooner of this request's own timeout and the deadline of the call it serves.
+  const util::RequestContext& context = util::ThreadRequestContext();
+  auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  const bool call_deadline = context.deadline && *context.deadline < deadline;
+  if (call_deadline) deadline = *context.deadline;
+  auto timed_out = [&](const char* where) {
+    failures_++;
+    return Status(ErrorCode::kTimeout,
+                  std::string(where) + (call_deadline ? " before the call's timeout passed"
+                                                      : " within the executor's timeout of " +
+                                                            std::to_string(options_.timeout.count()) + " ms"));
+  };
+  const int priority = context.priority;
   for (int attempt = 1;; ++attempt) {
-    slots_.Acquire(priority);
+    if (!slots_.Acquire(priority, deadline)) return timed_out("no request slot came free");
     auto start = std::chrono::steady_clock::now();
-    auto result = call();
+    auto result = [&] {
+      RequestDeadline bounded(deadline);
+      return call();
+    }();
     auto latency = std::chrono::steady_clock::now() - start;
     slots_.Release();
     requests_++;
@@ -126,6 +186,7 @@ ExecutorStats ExecutingStore::stats() const {
   s.failures = failures_;
   s.concurrency = slots_.capacity();
   s.in_flight = slots_.in_flight();
+  s.peak_in_flight = slots_.peak_in_flight();
   s.waiting = slots_.waiting();
   return s;
 }

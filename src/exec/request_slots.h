@@ -5,10 +5,11 @@
 // May call: util/ and the public headers (ObjectStore, ExecutorOptions).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <queue>
+#include <set>
 #include <vector>
 
 namespace s3db::exec {
@@ -18,12 +19,15 @@ class RequestSlots {
   explicit RequestSlots(int capacity) : capacity_(capacity) {}
 
   void Acquire(int priority);
+  // The same, giving up at `deadline`: false when no slot came free by then.
+  bool Acquire(int priority, std::chrono::steady_clock::time_point deadline);
   void Release();
   // Shrinking takes effect as requests finish; running ones are never interrupted.
   void SetCapacity(int capacity);
 
   int capacity() const;
   int in_flight() const;
+  int peak_in_flight() const;  // the most in flight at once so far
   int waiting() const;
 
  private:
@@ -32,8 +36,8 @@ class RequestSlots {
     uint64_t ticket;
     std::condition_variable* cv;  // the waiting thread's, on its stack
     bool* granted;
-    bool operator<(const Waiter& o) const {  // max-heap: higher priority, then older ticket
-      return priority != o.priority ? priority < o.priority : ticket > o.ticket;
+    bool operator<(const Waiter& o) const {  // best first: higher priority, then older ticket
+      return priority != o.priority ? priority > o.priority : ticket < o.ticket;
     }
   };
   // Hands free slots to the best waiters, in order. mu_ held.
@@ -43,7 +47,9 @@ class RequestSlots {
   int capacity_;
   int in_flight_ = 0;
   uint64_t next_ticket_ = 0;
-  std::priority_queue<Waiter> queue_;
+  int peak_in_flight_ = 0;
+  // Ordered best first; a set, so a waiter that gives up can leave it.
+  std::set<Waiter> queue_;
 };
 
 }  // namespace s3db::exec

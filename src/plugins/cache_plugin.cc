@@ -32,14 +32,45 @@ Status ValidateCacheBounds(const CacheOptions& options) {
 }  // namespace plugins
 
 Status CacheOptions::Validate() const {
-  if (driver != "memory" && driver != "file" && driver != "filesystem" && driver != "s3") {
+  if (driver != "memory" && driver != "file" && driver != "filesystem" && driver != "s3" && driver != "redis") {
     return Status(ErrorCode::kInvalidArgument,
-                  "cache: unknown driver '" + driver + "' (memory, file (alias filesystem) or s3)");
+                  "cache: unknown driver '" + driver + "' (memory, file (alias filesystem), s3 or redis)");
+  }
+  if (driver == "redis") {
+    if (uri.empty()) return Status(ErrorCode::kInvalidArgument, "cache: the redis driver needs a uri");
+    if (Status s = ValidateRedisUri(uri); !s.ok()) return s;
+    if (timeout.count() <= 0) return Status(ErrorCode::kInvalidArgument, "cache: timeout must be positive");
   }
   if ((driver == "file" || driver == "filesystem") && directory.empty()) {
     return Status(ErrorCode::kInvalidArgument, "cache: the file driver needs a directory");
   }
   return plugins::ValidateCacheBounds(*this);
+}
+
+Result<CacheOptions> CacheOptionsFromUri(const std::string& uri) {
+  CacheOptions o;
+  auto starts = [&](std::string_view scheme) { return uri.compare(0, scheme.size(), scheme) == 0; };
+  if (uri == "memory" || uri == "memory://") {
+    o.driver = "memory";
+  } else if (starts("file://")) {
+    o.driver = "file";
+    o.directory = uri.substr(7);
+    if (o.directory.empty()) return Status(ErrorCode::kInvalidArgument, "cache: file:// needs a directory");
+  } else if (uri == "s3" || uri == "s3://") {
+    o.driver = "s3";
+  } else if (starts("s3://")) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "cache: the s3 cache lives in the database's own bucket, under "
+                  "<prefix>/plugin=cache/: write s3:// with nothing after it");
+  } else if (starts("redis://") || starts("rediss://") || starts("unix://")) {
+    o.driver = "redis";
+    o.uri = uri;
+  } else {
+    return Status(ErrorCode::kInvalidArgument, "cache: unknown cache '" + MaskedRedisUri(uri) +
+                                                   "' (memory, file://DIR, s3://, redis://... or unix://...)");
+  }
+  if (Status s = o.Validate(); !s.ok()) return s;
+  return o;
 }
 
 // ---- The cached object -------------------------------------------------------------------------
@@ -111,8 +142,24 @@ void CachePlugin::Setup(PluginContext& context) { context_ = &context; }
 
 void CachePlugin::Start() {
   std::lock_guard lock(driver_mu_);
-  if (driver_ || options_.driver != "s3" || context_ == nullptr) return;
-  driver_ = NewS3Cache(context_->store(), S3CachePrefix(context_->prefix()), options_);
+  if (driver_ || context_ == nullptr) return;
+  if (options_.driver == "s3") {
+    driver_ = NewS3Cache(context_->store(), S3CachePrefix(context_->prefix()), options_);
+  } else if (options_.driver == "redis") {
+    CacheOptions redis = options_;
+    if (redis.key_prefix.empty()) redis.key_prefix = RedisKeyPrefix(context_->prefix());
+    Result<std::unique_ptr<CacheDriver>> made = NewRedisCache(redis, [this](const char* event, const Json& payload) {
+      Json p = payload;
+      p["plugin"] = "cache";
+      if (events_.Emit(event, p) == 0 && std::string_view(event) == kCacheWarningEvent) {
+        events_.Report("s3db cache: " + p.value("message", std::string()) + " [" + p.value("uri", std::string()) + "]");
+      }
+    });
+    ThrowIfError(made.status());
+    driver_ = std::move(made).value();
+  } else {
+    return;
+  }
   driver_from_start_ = true;
 }
 
@@ -254,6 +301,37 @@ Json CachePlugin::GetJson(const std::string& key, const std::function<Json()>& l
   return loaded;
 }
 
+std::vector<std::optional<std::string>> CacheDriver::GetMany(const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const std::string& key : keys) out.push_back(Get(key));
+  return out;
+}
+
+std::vector<std::optional<GetResult>> CachePlugin::PeekObjects(const std::vector<std::string>& keys) {
+  std::vector<std::optional<GetResult>> out(keys.size());
+  std::shared_ptr<CacheDriver> d = driver();
+  if (!d || keys.empty()) return out;
+  std::vector<std::string> asked;
+  std::vector<size_t> where;
+  {
+    std::lock_guard lock(log_mu_);
+    const int64_t now = Now();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (Bypassed(keys[i], now)) continue;
+      asked.push_back(keys[i]);
+      where.push_back(i);
+    }
+  }
+  std::vector<std::optional<std::string>> got = d->GetMany(asked);
+  for (size_t j = 0; j < got.size() && j < where.size(); ++j) {
+    if (!got[j]) continue;
+    out[where[j]] = DecodeCachedObject(*got[j]);
+    if (out[where[j]]) hits_++;
+  }
+  return out;
+}
+
 std::string ReadCache::RecordKey(std::string_view resource, std::string_view id) {
   return "resource=" + std::string(resource) + "/record/" + std::string(id);
 }
@@ -275,7 +353,7 @@ CacheStats CachePlugin::stats() const {
   CacheStats s = d ? d->stats() : CacheStats{};
   s.hits = hits_;
   s.misses = misses_;
-  s.dropped_fills = dropped_fills_;
+  s.dropped_fills += dropped_fills_;  // the redis driver drops fills of its own
   s.bypassed = bypassed_;
   return s;
 }

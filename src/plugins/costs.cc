@@ -15,7 +15,7 @@ constexpr uint64_t kUnitsPerRequest[kRequestKindCount] = {
     4,   // get
     4,   // head
     50,  // list
-    0,   // delete: free on S3 (s3db.js charged it; anchors.md B5)
+    0,   // delete: free on S3 (s3db.js charged it)
     50,  // copy
     50,  // post
 };
@@ -70,11 +70,13 @@ template <typename J>
 J TotalsJson(const CostTotals& t) {
   J requests = J::object();
   for (size_t i = 0; i < kRequestKindCount; ++i) requests[kKindNames[i]] = t.requests[i];
+  requests["total"] = t.total_requests();  // the seeds' costs.requests.total
   J out = J::object();
   out["requests"] = std::move(requests);
   out["bytes_out"] = t.bytes_out;
   out["bytes_in"] = t.bytes_in;
   out["usd"] = t.usd();
+  out["total"] = t.usd();  // the seeds' costs.total (USD)
   return out;
 }
 }  // namespace

@@ -205,6 +205,16 @@ size_t HookRegistry::size(HookType type) const {
   return 0;
 }
 
+void HookRegistry::Clear() {
+  std::lock_guard lock(mu_);
+  pre_insert_ = {};
+  after_insert_ = {};
+  pre_update_ = {};
+  after_update_ = {};
+  pre_delete_ = {};
+  after_delete_ = {};
+}
+
 template <typename F, typename... Args>
 void HookRegistry::RunPre(HookType type, const List<F>& list, const std::string& id, Args&... args) const {
   const auto hooks = Snapshot(list);

@@ -104,17 +104,51 @@ void PluginHost::StopAll() noexcept {
   }
 }
 
+void PluginHost::Add(std::shared_ptr<Plugin> plugin) {
+  if (!plugin) throw InvalidArgument("UsePlugin needs a plugin, not an empty pointer");
+  const std::string name = plugin->name();
+  if (phase_ != Phase::kStarted) throw InvalidArgument("plugin '" + name + "' cannot be added: the database is closed");
+  for (const auto& p : plugins_) {
+    if (p == plugin) throw InvalidArgument("plugin '" + name + "' is already in use by this database");
+  }
+  adding_ = plugin.get();
+  adding_subscriptions_.clear();
+  const char* step = "Setup";
+  try {
+    plugin->Setup(*this);
+    step = "Start";
+    plugin->Start();
+  } catch (...) {
+    for (SubscriptionId id : adding_subscriptions_) Off(id);
+    adding_ = nullptr;
+    Rethrow(name, step);
+  }
+  adding_ = nullptr;
+  // Every plugin in the list has started, so the new one extends the started range.
+  plugins_.push_back(std::move(plugin));
+  started_ = plugins_.size();
+}
+
 SubscriptionId PluginHost::OnDatabaseEvent(const std::string& event, EventEmitter::Listener listener) {
-  return database_events_.On(event, std::move(listener));
+  SubscriptionId id = database_events_.On(event, std::move(listener));
+  if (adding_) adding_subscriptions_.push_back(id);
+  return id;
 }
 
 SubscriptionId PluginHost::OnResourceEvent(const std::string& event, EventEmitter::Listener listener) {
-  return resource_events_.On(event, std::move(listener));
+  SubscriptionId id = resource_events_.On(event, std::move(listener));
+  if (adding_) adding_subscriptions_.push_back(id);
+  return id;
 }
 
 bool PluginHost::Off(SubscriptionId id) { return database_events_.Off(id) || resource_events_.Off(id); }
 
 void PluginHost::WrapStore(StoreDecorator decorator, StorePosition position) {
+  if (adding_) {
+    throw InvalidArgument("plugin '" + adding_->name() +
+                          "' wraps the store, which is built when the database connects: give it in "
+                          "DatabaseOptions::plugins instead of adding it with UsePlugin");
+  }
   if (phase_ != Phase::kSetup) throw InvalidArgument("WrapStore is only allowed during Plugin::Setup");
   if (!decorator) throw InvalidArgument("WrapStore needs a decorator");
   (position == StorePosition::kInner ? inner_ : outer_).push_back(std::move(decorator));
@@ -125,6 +159,13 @@ ObjectStore& PluginHost::store() {
     throw InvalidArgument("PluginContext::store() is available from Plugin::Start on");
   }
   return *store_;
+}
+
+Database& PluginHost::database() {
+  if (database_ == nullptr) {
+    throw InvalidArgument("PluginContext::database() is available from Plugin::Start on (Setup runs before it exists)");
+  }
+  return *database_;
 }
 
 }  // namespace s3db::plugins

@@ -15,8 +15,8 @@
 // Resource events go to the resource's own emitter and then to host.resource_events() with
 // "resource" in the payload, which is what OnResourceEvent subscribes to.
 //
-// Thread-safety: SetupAll/BuildStore/StartAll/StopAll from one thread (the connect and the
-// close); the emitters and store() from any thread.
+// Thread-safety: SetupAll/BuildStore/StartAll/Add/StopAll from one thread at a time (the
+// connect, UsePlugin and the close); the emitters and store() from any thread.
 //
 // May call: util/ and the public headers; the stores only through ObjectStore.
 #pragma once
@@ -49,6 +49,13 @@ class PluginHost final : public PluginContext {
   // Stops the started plugins in reverse order; failures are reported on the database
   // emitter ("error" with type "pluginError", or a line). Idempotent.
   void StopAll() noexcept;
+  // A plugin added once the plugins have started (Database::UsePlugin): Setup, then Start.
+  // WrapStore is refused (the stack is built at connect), and so is a plugin already in
+  // the list. On a throw the plugin is not kept and the subscriptions it made are removed;
+  // rethrows as SetupAll does.
+  void Add(std::shared_ptr<Plugin> plugin);
+  // The Database that PluginContext::database() returns; set once it exists.
+  void set_database(Database* database) { database_ = database; }
 
   EventEmitter& database_events() { return database_events_; }
   EventEmitter& resource_events() { return resource_events_; }
@@ -78,6 +85,7 @@ class PluginHost final : public PluginContext {
   bool Off(SubscriptionId id) override;
   void WrapStore(StoreDecorator decorator, StorePosition position = StorePosition::kOuter) override;
   ObjectStore& store() override;
+  Database& database() override;
 
  private:
   enum class Phase { kNew, kSetup, kBuilt, kStarted, kStopped };
@@ -92,6 +100,10 @@ class PluginHost final : public PluginContext {
   Phase phase_ = Phase::kNew;
   size_t started_ = 0;  // plugins_[0, started_) have been started
   ObjectStore* store_ = nullptr;
+  Database* database_ = nullptr;
+  // While Add runs: the plugin being added, and the subscriptions it made (undone on failure).
+  Plugin* adding_ = nullptr;
+  std::vector<SubscriptionId> adding_subscriptions_;
 };
 
 }  // namespace s3db::plugins

@@ -11,17 +11,18 @@ namespace s3db {
 RecordScan::Impl::Impl(core::ScanSource source, size_t prefetch, int concurrency,
                        std::function<void(const BulkItemError&)> on_error)
     : source_(std::move(source)), prefetch_(std::max<size_t>(1, prefetch)), on_error_(std::move(on_error)) {
-  // The scan's requests run at the priority of the thread that created it.
-  const int priority = util::ThreadPriority();
+  // The scan's requests run at the priority, and under the deadline, of the thread that
+  // created it.
+  const util::RequestContext context = util::ThreadRequestContext();
   const size_t readers = std::min(prefetch_, static_cast<size_t>(std::max(1, concurrency)));
   try {
-    threads_.emplace_back([this, priority] {
-      util::ThreadPriority() = priority;
+    threads_.emplace_back([this, context] {
+      util::ThreadRequestContext() = context;
       ListPages();
     });
     for (size_t i = 0; i < readers; ++i) {
-      threads_.emplace_back([this, priority] {
-        util::ThreadPriority() = priority;
+      threads_.emplace_back([this, context] {
+        util::ThreadRequestContext() = context;
         ReadRecords();
       });
     }

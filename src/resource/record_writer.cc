@@ -26,7 +26,7 @@ class RecordWriter::Impl {
         max_pending_(options.max_pending ? options.max_pending : 4 * static_cast<size_t>(std::max(1, concurrency))),
         on_error_(options.on_error),
         workers_(static_cast<size_t>(std::max(1, concurrency))),
-        priority_(util::ThreadPriority()) {}  // the writes run at the creator's priority
+        context_(util::ThreadRequestContext()) {}  // the writes run at the creator's priority and deadline
   ~Impl() {
     try {
       Close();
@@ -78,7 +78,7 @@ class RecordWriter::Impl {
 
  private:
   void Work() {
-    util::ThreadPriority() = priority_;
+    util::ThreadRequestContext() = context_;
     while (true) {
       std::pair<size_t, Json> item;
       {
@@ -138,7 +138,7 @@ class RecordWriter::Impl {
   const size_t max_pending_;
   const std::function<void(const BulkItemError&)> on_error_;
   const size_t workers_;
-  const int priority_;
+  const util::RequestContext context_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;     // workers: a record or the stop

@@ -94,9 +94,23 @@ GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
   std::vector<std::optional<Record>> slots(ids.size());
   std::vector<std::optional<BulkItemError>> errors(ids.size());
   std::vector<char> missing(ids.size(), 0);
+  // The cached ones first, in one batch (the redis driver: one round trip); the rest below.
+  std::vector<std::optional<GetResult>> cached;
+  if (ReadCache* cache = context_->cache(); cache && cache->caches_records() && ids.size() > 1) {
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const std::string& id : ids) keys.push_back(ReadCache::RecordKey(name_, id));
+    cached = cache->PeekObjects(keys);
+  }
   util::ParallelFor(ids.size(), context_->settings().concurrency, [&](size_t i) {
     try {
-      slots[i] = ctx.TryGet(ids[i], /*cached=*/true);
+      if (i < cached.size() && cached[i]) {
+        auto state = ctx.State();
+        ctx.RequireKeysFor(*state);
+        slots[i] = ctx.Decode(ids[i], *cached[i], {}, std::move(state));
+      } else {
+        slots[i] = ctx.TryGet(ids[i], /*cached=*/true);
+      }
       missing[i] = !slots[i].has_value();
       if (slots[i]) {
         EmitEvent(events::kGet, [&] {

@@ -2,9 +2,11 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
+#include "util/parallel.h"
 #include "util/text.h"
 
 namespace s3db::s3 {
@@ -104,6 +106,14 @@ Status HttpOptions::Validate() const {
   if (connect_timeout.count() <= 0 || request_timeout.count() <= 0) {
     return invalid("timeouts must be positive");
   }
+  if (max_idle_connections < 0 || max_idle_connections > max_connections) {
+    return invalid("max_idle_connections must be 0 (all) to max_connections (" + std::to_string(max_connections) +
+                   "), got " + std::to_string(max_idle_connections));
+  }
+  if (keep_alive_interval.count() < 1000 || keep_alive_interval.count() > 7200000) {
+    return invalid("keep_alive_interval must be 1 s to 2 h, got " + std::to_string(keep_alive_interval.count()) +
+                   " ms");
+  }
   return Status::Ok();
 }
 
@@ -119,9 +129,14 @@ HttpClient::HttpClient(const HttpOptions& options) : options_(options) {}
 
 HttpClient::~HttpClient() = default;
 
-std::unique_ptr<HttpClient::Handle> HttpClient::Acquire() {
+std::unique_ptr<HttpClient::Handle> HttpClient::Acquire(std::optional<std::chrono::milliseconds> wait) {
   std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock, [&] { return !idle_.empty() || created_ < options_.max_connections; });
+  auto ready = [&] { return !idle_.empty() || created_ < options_.max_connections; };
+  if (!wait) {
+    available_.wait(lock, ready);
+  } else if (!available_.wait_for(lock, *wait, ready)) {
+    return nullptr;
+  }
   if (!idle_.empty()) {
     std::unique_ptr<Handle> handle = std::move(idle_.back());
     idle_.pop_back();
@@ -135,10 +150,16 @@ std::unique_ptr<HttpClient::Handle> HttpClient::Acquire() {
 }
 
 void HttpClient::Release(std::unique_ptr<Handle> handle) {
+  std::unique_ptr<Handle> closing;  // closed outside the lock
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (handle->curl != nullptr) {
+    const bool keep =
+        options_.max_idle_connections == 0 || static_cast<int>(idle_.size()) < options_.max_idle_connections;
+    if (handle->curl != nullptr && keep) {
       idle_.push_back(std::move(handle));
+    } else if (handle->curl != nullptr) {
+      closing = std::move(handle);  // over the idle bound: its connection closes
+      --created_;
     } else {
       --created_;  // a handle that could not be created: let another try
     }
@@ -147,7 +168,15 @@ void HttpClient::Release(std::unique_ptr<Handle> handle) {
 }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
-  std::unique_ptr<Handle> handle = Acquire();
+  // The thread's deadline (util/parallel.h) bounds the wait for a connection and the transfer.
+  const std::optional<std::chrono::milliseconds> left = util::TimeLeft();
+  auto out_of_time = [&] {
+    return Status(ErrorCode::kTimeout, "HTTP " + request.method + " " + Origin(request.url) +
+                                           " not sent: the request's timeout passed while it waited for a connection");
+  };
+  if (left && left->count() == 0) return out_of_time();
+  std::unique_ptr<Handle> handle = Acquire(left);
+  if (!handle) return out_of_time();
   struct Returner {
     HttpClient* client;
     std::unique_ptr<Handle>* handle;
@@ -188,10 +217,23 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (options_.keep_alive) {
+    // TCP keep-alive probes on idle connections, first after keep_alive_interval (whole
+    // seconds: the kernel's unit), so a connection a NAT or load balancer dropped is found.
+    const long probe_seconds = static_cast<long>((options_.keep_alive_interval.count() + 999) / 1000);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, probe_seconds);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, probe_seconds);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);  // a new connection for every request
+  }
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  auto bounded = [&](std::chrono::milliseconds timeout) {
+    if (left && *left < timeout) timeout = std::max(*left, std::chrono::milliseconds(1));
+    return static_cast<long>(timeout.count());
+  };
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, bounded(options_.connect_timeout));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, bounded(options_.request_timeout));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());

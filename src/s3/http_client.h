@@ -5,7 +5,11 @@
 //    requests (curl_easy_reset keeps live connections), so consecutive requests reuse a
 //    TCP/TLS connection (keep-alive). Send() blocks while every handle is busy, so the pool
 //    size is also the bound on concurrent requests.
-//  - Connect timeout and a whole-request timeout; both fail as kTimeout.
+//  - Connect timeout and a whole-request timeout; both fail as kTimeout. The thread's request
+//    deadline (util/parallel.h: the executor's timeout, a call's timeout) bounds both, and
+//    the wait for a free handle.
+//  - keep_alive false: every request on a new connection. max_idle_connections: how many
+//    idle connections stay open after a burst.
 //  - TLS peer and host verification are on unless HttpOptions::verify_tls is false (tests
 //    against a self-signed server only; never the default).
 //  - Headers are sent exactly as given, in order, and nothing else that matters: curl adds
@@ -43,6 +47,14 @@ namespace s3db::s3 {
 
 struct HttpOptions {
   int max_connections = 8;  // pool size = max concurrent requests
+  // Idle connections kept open between requests; 0: all of them (max_connections). A handle
+  // returned beyond this is closed with its connection.
+  int max_idle_connections = 0;
+  // Reuse connections (keep-alive); false: one connection per request, closed after it.
+  bool keep_alive = true;
+  // TCP keep-alive probes of an idle kept connection: the first after this long, then at
+  // this interval (rounded up to whole seconds).
+  std::chrono::milliseconds keep_alive_interval{60000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};  // the whole request, body included
   bool verify_tls = true;
@@ -83,7 +95,8 @@ class HttpClient {
  private:
   struct Handle;
   explicit HttpClient(const HttpOptions& options);
-  std::unique_ptr<Handle> Acquire();
+  // nullptr when `wait` passed without a free handle; no `wait`: waits as long as it takes.
+  std::unique_ptr<Handle> Acquire(std::optional<std::chrono::milliseconds> wait);
   void Release(std::unique_ptr<Handle> handle);
 
   HttpOptions options_;

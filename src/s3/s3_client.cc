@@ -7,26 +7,34 @@
 
 #include "s3/s3_headers.h"
 #include "s3/s3_xml.h"
+#include "util/parallel.h"
 
 namespace s3db::s3 {
 
-S3Client::S3Client(Addressing addressing, ResolvedCredentials credentials, std::string region,
+namespace {
+
+// The S3 error codes that mean "these temporary credentials are no longer good".
+bool IsExpiredToken(const HttpResponse& response) {
+  if (response.status != 400 && response.status != 403) return false;
+  std::optional<S3Error> error = ParseErrorBody(response.body);
+  return error &&
+         (error->code == "ExpiredToken" || error->code == "InvalidToken" || error->code == "TokenRefreshRequired");
+}
+
+}  // namespace
+
+S3Client::S3Client(Addressing addressing, std::shared_ptr<CredentialProvider> credentials, std::string region,
                    std::unique_ptr<HttpClient> http, exec::RetryPolicy retry, RequestObserver on_request)
     : addressing_(std::move(addressing)),
       credentials_(std::move(credentials)),
       region_(std::move(region)),
       http_(std::move(http)),
       retry_(std::move(retry)),
-      on_request_(std::move(on_request)) {
-  StoreUri secrets;
-  secrets.secret_key = credentials_.credentials.secret_access_key;
-  secrets.session_token = credentials_.credentials.session_token;
-  masker_.AddSecretsOf(secrets);
-}
+      on_request_(std::move(on_request)) {}
 
 Status S3Client::Masked(Status status) const {
   if (status.ok()) return status;
-  return Status(status.code(), masker_.Mask(status.message()));
+  return Status(status.code(), credentials_->Mask(status.message()));
 }
 
 void S3Client::Report(const S3Call& call, const Result<HttpResponse>& response) const {
@@ -56,12 +64,26 @@ Result<Reply> S3Client::Execute(const S3Call& call) {
   signing.headers = call.headers;
   signing.payload_hash = PayloadHash(call.body);
   SigningContext context;
-  context.credentials = credentials_.credentials;
   context.region = region_;
 
   Reply reply;
+  Status last_failure;
+  bool refreshed = false;  // at most one refresh per call
+  std::optional<Credentials> refreshed_credentials;
   for (int attempt = 1;; ++attempt) {
+    // The request's deadline (the executor's timeout, a call's timeout) bounds the retries.
+    if (std::optional<std::chrono::milliseconds> left = util::TimeLeft(); left && left->count() == 0) {
+      std::string message = call.what + ": timed out before attempt " + std::to_string(attempt);
+      if (attempt > 1) message += " (the last failure: " + last_failure.message() + ")";
+      return Masked(Status(ErrorCode::kTimeout, std::move(message)));
+    }
     reply.attempts = attempt;
+    // Taken per attempt: a refresh meanwhile gives the next attempt the new credentials.
+    Result<Credentials> credentials =
+        refreshed_credentials ? Result<Credentials>(*refreshed_credentials) : credentials_->Get();
+    refreshed_credentials.reset();
+    if (!credentials.ok()) return Masked(Status(credentials.code(), call.what + ": " + credentials.status().message()));
+    context.credentials = std::move(credentials).value();
     // Signed afresh for each attempt: x-amz-date must be the time of sending.
     context.time = std::chrono::system_clock::now();
     Result<SignedRequest> signed_request = SignV4(signing, context);
@@ -85,6 +107,12 @@ Result<Reply> S3Client::Execute(const S3Call& call) {
     } else if (response->status < 300) {
       reply.response = std::move(response).value();
       return reply;
+    } else if (!refreshed && IsExpiredToken(*response)) {
+      refreshed = true;
+      Result<Credentials> fresh = credentials_->Refresh(context.credentials);
+      if (!fresh.ok()) return Masked(Status(fresh.code(), call.what + ": " + fresh.status().message()));
+      refreshed_credentials = std::move(fresh).value();
+      continue;  // one more attempt with the new credentials, outside the retry budget's sleep
     } else {
       failure = StatusFromS3Response(response->status, response->body);
       if (const std::string* header = response->Header("retry-after")) {
@@ -100,7 +128,13 @@ Result<Reply> S3Client::Execute(const S3Call& call) {
       if (attempt > 1) message += " (after " + std::to_string(attempt) + " attempts)";
       return Masked(Status(failure.code(), std::move(message)));
     }
-    std::this_thread::sleep_for(retry_.Delay(attempt, retry_after));
+    const std::chrono::milliseconds delay = retry_.Delay(attempt, retry_after);
+    if (std::optional<std::chrono::milliseconds> left = util::TimeLeft(); left && delay >= *left) {
+      return Masked(Status(failure.code(), call.what + ": " + failure.message() + " (after " + std::to_string(attempt) +
+                                               " attempts; no time left for another)"));
+    }
+    last_failure = failure;
+    std::this_thread::sleep_for(delay);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "s3db/stores.h"
 #include "store/capability_probe.h"
 #include "util/crypto_hash.h"
+#include "util/time_format.h"
 
 namespace s3db {
 namespace {
@@ -84,30 +85,55 @@ Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions
   return options;
 }
 
+Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options) {
+  if (Status status = options.Validate(); !status.ok()) return status;
+  const s3::Environment env = options.environment ? *options.environment : s3::CaptureEnvironment();
+  Result<s3::ResolvedCredentials> resolved = s3::ResolveCredentials(options.uri, env);
+  if (!resolved.ok()) return resolved.status();
+  Result<s3::Credentials> credentials = resolved->provider->Get();
+  if (!credentials.ok()) return credentials.status();
+  S3Identity identity;
+  identity.source = resolved->source;
+  const std::string& key = credentials->access_key_id;
+  identity.access_key_id = key.size() <= 8
+                               ? std::string(key.size(), '*')
+                               : key.substr(0, 4) + std::string(key.size() - 8, '*') + key.substr(key.size() - 4);
+  identity.session_token = !credentials->session_token.empty();
+  if (std::optional<s3::SystemTime> expiration = resolved->provider->expiration()) {
+    identity.expiration = util::FormatIso8601Ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(expiration->time_since_epoch()).count());
+  }
+  identity.region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile, resolved->instance_region);
+  Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, identity.region, &s3::ReadWholeFile);
+  if (!endpoint.ok()) return endpoint.status();
+  identity.endpoint = *endpoint;
+  return identity;
+}
+
 Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
   if (Status status = options.Validate(); !status.ok()) return status;
   const s3::Environment env = options.environment ? *options.environment : s3::CaptureEnvironment();
-  const s3::FileReader reader = options.environment
-                                    ? s3::FileReader([](const std::string&) { return std::optional<std::string>(); })
-                                    : s3::FileReader(&s3::ReadWholeFile);
-  Result<s3::ResolvedCredentials> credentials = s3::ResolveCredentials(options.uri, env, reader);
+  Result<s3::ResolvedCredentials> credentials = s3::ResolveCredentials(options.uri, env);
   if (!credentials.ok()) return credentials.status();
-  std::string region = s3::ResolveRegion(options.uri, env);
-  Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, region);
+  std::string region = s3::ResolveRegion(options.uri, env, &s3::ReadWholeFile, credentials->instance_region);
+  Result<std::string> endpoint = s3::ResolveEndpoint(options.uri, env, region, &s3::ReadWholeFile);
   if (!endpoint.ok()) return endpoint.status();
   Result<s3::Addressing> addressing = s3::MakeAddressing(*endpoint, options.uri.bucket, options.uri.force_path_style);
   if (!addressing.ok()) return addressing.status();
 
   s3::HttpOptions http_options;
   http_options.max_connections = options.concurrency;
+  http_options.max_idle_connections = options.max_idle_connections;
+  http_options.keep_alive = options.keep_alive;
+  http_options.keep_alive_interval = options.keep_alive_interval;
   http_options.connect_timeout = options.connect_timeout;
   http_options.request_timeout = options.request_timeout;
   http_options.verify_tls = options.verify_tls;
   http_options.ca_file = options.ca_file;
   Result<std::unique_ptr<s3::HttpClient>> http = s3::HttpClient::Create(http_options);
   if (!http.ok()) return http.status();
-  s3::S3Client client(std::move(addressing).value(), std::move(credentials).value(), std::move(region),
-                      std::move(http).value(), exec::RetryPolicy(RetryOptionsOf(options)), options.on_request);
+  s3::S3Client client(std::move(addressing).value(), credentials->provider, std::move(region), std::move(http).value(),
+                      exec::RetryPolicy(RetryOptionsOf(options)), options.on_request);
   std::unique_ptr<ObjectStore> opened = std::make_unique<s3::S3Store>(options.uri, std::move(client));
   bool conditional_writes = options.assume_conditional_writes;
   if (options.probe) {

@@ -1,6 +1,6 @@
 // Small concurrency helpers shared by the layers: ParallelFor (fn(0..n-1) on at most
 // `concurrency` threads, waiting for all; fn must not throw, callers catch per item), the
-// thread's request priority it hands to its workers, and a full-jitter backoff sleep.
+// thread's request priority and deadline it hands to its workers, and a full-jitter backoff sleep.
 // Request slots, retries and priorities proper are the executor's (src/exec).
 //
 // May call: the standard library, OpenSSL, RE2 and s3db/errors.h; nothing else of s3db.
@@ -11,17 +11,34 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
 namespace s3db::util {
 
-// The priority of the store requests this thread makes (s3db::PriorityScope sets it; the
-// executor reads it). Kept here, below both, so ParallelFor can hand it to its workers.
-inline int& ThreadPriority() {
-  thread_local int priority = 0;
-  return priority;
+// What the store requests this thread makes run under: their priority (s3db::PriorityScope,
+// CallOptions::priority; higher first) and the deadline of the call they serve
+// (CallOptions::timeout; the executor narrows it to each request's own timeout while the
+// request runs, and the S3 store bounds its attempts, retries and waits by it). Kept here,
+// below the executor and the stores, so ParallelFor can hand it to its workers.
+struct RequestContext {
+  int priority = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+inline RequestContext& ThreadRequestContext() {
+  thread_local RequestContext context;
+  return context;
+}
+inline int& ThreadPriority() { return ThreadRequestContext().priority; }
+
+// Time left before the thread's deadline (zero once it passed); nullopt without one.
+inline std::optional<std::chrono::milliseconds> TimeLeft() {
+  const auto& deadline = ThreadRequestContext().deadline;
+  if (!deadline) return std::nullopt;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
 }
 
 // Sleeps a uniformly random time in [0, base * 2^min(attempt, max_doublings)] ms ("full
@@ -39,9 +56,10 @@ inline void ParallelFor(size_t n, int concurrency, const std::function<void(size
     return;
   }
   std::atomic<size_t> next{0};
-  const int priority = ThreadPriority();  // a bulk call's items run at the caller's priority
+  // A bulk call's items run at the caller's priority and under its deadline.
+  const RequestContext context = ThreadRequestContext();
   auto work = [&] {
-    ThreadPriority() = priority;
+    ThreadRequestContext() = context;
     for (size_t i = next++; i < n; i = next++) fn(i);
   };
   std::vector<std::thread> threads;

@@ -140,6 +140,9 @@ inline Child Spawn(const std::string& work_dir, const std::vector<std::string>& 
     const std::string cwd = options.cwd.empty() ? work_dir : options.cwd;
     if (chdir(cwd.c_str()) != 0) _exit(127);
     unsetenv("S3DB_URI");
+    // No test may reach the real EC2 metadata service (an s3:// URI without credentials
+    // would end the credential chain there); a test that wants IMDS sets it back.
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     for (const auto& [name, value] : options.env) {
       if (value) {
         setenv(name.c_str(), value->c_str(), 1);

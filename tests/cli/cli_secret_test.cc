@@ -1,5 +1,6 @@
 // The `s3db` command end to end: secret fields, key rotation, --costs and bench.
 #include "cli_fixture.h"
+#include "s3db/database.h"
 
 namespace s3db::clitest {
 namespace {
@@ -51,6 +52,48 @@ TEST_F(CliSecretTest, UnreadableOrEmptyPassphraseFileIsUsage) {
   EXPECT_TRUE(FailedWith(Run({"--passphrase-file", dir_ + "/absent", "resource", "list"}), kUsage, "absent"));
   const std::string empty = WriteTemp("empty", "\n");
   EXPECT_TRUE(FailedWith(Run({"--passphrase-file", empty, "resource", "list"}), kUsage, "empty"));
+}
+
+TEST_F(CliSecretTest, ALibraryAndTheCommandDeriveTheSameKeyFromOneFile) {
+  // The seeds: `passphrase: fs.readFileSync("./cert.pem")`. A PEM file: several lines and a
+  // final newline; the library's ReadPassphraseFile and --passphrase-file read it alike.
+  const std::string pem = WriteTemp("cert.pem",
+                                    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUV3k=\n"
+                                    "-----END CERTIFICATE-----\n");
+  DatabaseOptions options;
+  options.uri = StoreUri();
+  options.passphrase = ReadPassphraseFile(pem);
+  options.kdf_iterations = 1000;
+  {
+    auto db = Database::Connect(options);
+    ResourceDefinition def;
+    def.name = "vault";
+    def.attributes = Json::parse(R"({"name": "string", "token": "secret"})");
+    db->CreateResource(def).Insert({{"id", "lib"}, {"name", "from the library"}, {"token", "tok-from-lib"}});
+  }
+  const RunResult got = Run({"--passphrase-file", pem, "get", "vault", "lib"});
+  ASSERT_TRUE(Succeeded(got)) << got.err;
+  EXPECT_EQ(Json::parse(got.out)["token"], "tok-from-lib");
+  ASSERT_TRUE(
+      Succeeded(Run({"--passphrase-file", pem, "insert", "vault", R"({"id":"cli","name":"c","token":"tok-cli"})"})));
+  auto db = Database::Connect(options);
+  EXPECT_EQ(db->resource("vault").Get("cli").data["token"], "tok-cli");
+  // The same file without its final newline is the same passphrase; other content is not.
+  EXPECT_EQ(ReadPassphraseFile(WriteTemp("no-newline.pem", *options.passphrase)), *options.passphrase);
+  EXPECT_EQ(
+      Run({"--passphrase-file", WriteTemp("crlf.pem", *options.passphrase + "\r\n"), "get", "vault", "cli"}).exit_code,
+      0);
+  EXPECT_EQ(
+      Run({"--passphrase-file", WriteTemp("other.pem", *options.passphrase + "x\n"), "get", "vault", "cli"}).exit_code,
+      kStorage);
+  // Errors name the file, never its content.
+  try {
+    ReadPassphraseFile(dir_ + "/absent.pem");
+    ADD_FAILURE() << "an absent file was read";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("absent.pem"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ReadPassphraseFile(WriteTemp("blank.pem", "\r\n")), InvalidArgument);
 }
 
 TEST_F(CliSecretTest, RotateKeyReencryptsAndOldPassphraseStopsWorking) {

@@ -408,6 +408,51 @@ TEST_F(CliTest, SecretsInTheUriAreNeverPrinted) {
   EXPECT_EQ(run.err.find("envsecret"), std::string::npos) << Describe(run);
 }
 
+// ---- whoami -------------------------------------------------------------------------------
+
+TEST_F(CliTest, WhoamiNamesTheCredentialSourceRegionAndEndpointWithSecretsMasked) {
+  const std::string config = dir_ + "/aws-config";
+  std::ofstream(config) << "[profile dev]\naws_access_key_id = AKIDWHOAMI0000WXYZ\n"
+                           "aws_secret_access_key = whoamiSECRET\naws_session_token = whoamiTOKEN\n"
+                           "region = eu-west-2\nendpoint_url = http://127.0.0.1:1\n";
+  RunOptions env = WithEnv("AWS_CONFIG_FILE", config);
+  env.env["AWS_PROFILE"] = "dev";
+  env.env["HOME"] = dir_;
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                           "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}) {
+    env.env[name] = std::nullopt;
+  }
+  RunResult run = RunRaw({"--uri", "s3://bucket", "whoami"}, env);
+  ASSERT_EQ(run.exit_code, kOk) << Describe(run);
+  Json who = Json::parse(run.out);
+  EXPECT_EQ(who["source"], "profile [dev] of " + config + " (static keys)");
+  EXPECT_EQ(who["accessKeyId"], "AKID**********WXYZ");
+  EXPECT_EQ(who["secretAccessKey"], "****");
+  EXPECT_EQ(who["sessionToken"], true);
+  EXPECT_EQ(who["region"], "eu-west-2");
+  EXPECT_EQ(who["endpoint"], "http://127.0.0.1:1");
+  EXPECT_TRUE(who["expiration"].is_null());
+  EXPECT_EQ(run.out.find("whoamiSECRET"), std::string::npos);
+  EXPECT_EQ(run.out.find("whoamiTOKEN"), std::string::npos);
+
+  // The URI's own credentials and region win.
+  run = RunRaw({"--uri", "s3://AKIDFROMTHEURI:urisecret@bucket?region=sa-east-1", "whoami"}, env);
+  ASSERT_EQ(run.exit_code, kOk) << Describe(run);
+  who = Json::parse(run.out);
+  EXPECT_EQ(who["source"], "the connection string");
+  EXPECT_EQ(who["region"], "sa-east-1");
+  EXPECT_EQ(run.out.find("urisecret"), std::string::npos);
+
+  // Nothing found: exit 4 and every source named.
+  env.env["AWS_PROFILE"] = "absent";
+  run = RunRaw({"--uri", "s3://bucket", "whoami"}, env);
+  EXPECT_EQ(run.exit_code, 4) << Describe(run);
+  EXPECT_NE(run.err.find("[absent]"), std::string::npos) << Describe(run);
+
+  run = RunRaw({"--uri", "memory://x", "whoami"});
+  EXPECT_EQ(run.exit_code, 4) << Describe(run);
+}
+
 // ---- shell --------------------------------------------------------------------------------
 
 TEST_F(CliTest, ShellRunsAWholeSessionOnMemory) {

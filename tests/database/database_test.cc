@@ -170,6 +170,68 @@ TEST_P(DatabaseTest, TamperedRecordIsCorruptionNotGarbage) {
   EXPECT_THROW(db->resource("users").Get("a"), Corruption);
 }
 
+TEST_P(DatabaseTest, ClearEmptiesTheDatabaseAndALiveDatabaseGoesOn) {
+  // The seeds reset with `db.client.clear()` between tests; the Database in use must agree.
+  auto db = stores_.Connect();
+  ResourceDefinition def = Def("users", {{"name", "string"}, {"email", "email|unique"}, {"team", "string"}});
+  def.partitions = Json::parse(R"({"byTeam": {"fields": {"team": "string"}}})");
+  int hook_runs = 0;
+  HookSet hooks;
+  hooks.pre_insert.push_back([&](Json&) { ++hook_runs; });
+  Resource& users = db->CreateResource(def, hooks);
+  for (int i = 0; i < 12; ++i) {
+    users.Insert({{"id", "u" + std::to_string(i)},
+                  {"name", "n"},
+                  {"email", "u" + std::to_string(i) + "@x.io"},
+                  {"team", i % 2 ? "red" : "blue"}});
+  }
+  db->CreateResource(Def("notes", {{"title", "string"}})).Insert({{"id", "n1"}, {"title", "t"}});
+  ASSERT_EQ(hook_runs, 12);
+  auto store = stores_.Open();  // a second view of the same bucket
+  PutRequest stray;
+  stray.key = "db/left-by-someone/x";
+  stray.body = "x";
+  ASSERT_TRUE(store->Put(stray).ok());
+  PutRequest outside = stray;
+  outside.key = "dbx/not-ours";  // shares the characters, not the prefix
+  ASSERT_TRUE(store->Put(outside).ok());
+
+  db->Clear();
+
+  ListRequest ours;
+  ours.prefix = "db/";
+  auto page = store->List(ours);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->objects.empty()) << page->objects.front().key;
+  EXPECT_TRUE(store->Head("dbx/not-ours").ok());
+  EXPECT_TRUE(db->ResourceNames().empty());
+  EXPECT_FALSE(db->ResourceExists("users"));
+  EXPECT_THROW(users.Get("u1"), NotFound);
+  EXPECT_THROW(users.Insert({{"name", "n"}, {"email", "a@x.io"}, {"team", "red"}}), NotFound);
+  EXPECT_THROW(db->resource("users"), NotFound);
+
+  // Created again, the name starts empty: no old records, unique values free, no old hooks.
+  Resource& again = db->CreateResource(def);
+  EXPECT_EQ(again.Count(), 0u);
+  again.Insert({{"id", "u1"}, {"name", "back"}, {"email", "u1@x.io"}, {"team", "red"}});
+  EXPECT_EQ(hook_runs, 12);
+  EXPECT_EQ(again.Count(), 1u);
+  ListOptions red;
+  red.partition = "byTeam";
+  red.partition_values = Json{{"team", "red"}};
+  EXPECT_EQ(again.ListIds(red), std::vector<std::string>{"u1"});
+  // The old reference works again too: it names the same resource.
+  EXPECT_EQ(users.Get("u1").data["name"], "back");
+  // Another connection sees only the new state.
+  auto other = stores_.Connect();
+  EXPECT_EQ(other->ResourceNames(), std::vector<std::string>{"users"});
+  EXPECT_EQ(other->resource("users").Count(), 1u);
+  // Clearing an empty database is fine, twice.
+  db->Clear();
+  db->Clear();
+  EXPECT_TRUE(db->ResourceNames().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

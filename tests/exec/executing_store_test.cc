@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
 #include "exec/executing_store.h"
 #include "exec/request_slots.h"
 #include "s3db/stores.h"
+#include "util/parallel.h"
 
 namespace s3db::exec {
 namespace {
@@ -217,6 +219,80 @@ TEST(ExecutingStore, AutotuneShrinksWhenThrottledAndGrowsWhenFast) {
   EXPECT_EQ(h.store->stats().concurrency, 12);  // fast answers: +1 a window, up to the max
 }
 
+TEST(ExecutingStore, ACallTimeoutEndsTheWaitForASlot) {
+  ExecutorOptions options;
+  options.concurrency = 1;
+  Harness h(options, "exec-slot-deadline");
+  ASSERT_TRUE(h.store->Put(Put("k")).ok());
+  h.flaky->delay = std::chrono::milliseconds(1500);
+  std::thread holder([&] { (void)h.store->Get("k"); });  // takes the only slot for 1.5 s
+  while (h.store->stats().in_flight == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int calls_before = h.flaky->calls.load();
+  const auto start = std::chrono::steady_clock::now();
+  Result<GetResult> got = [&] {
+    CallScope scope(CallOptions{.timeout = std::chrono::milliseconds(100)});
+    return h.store->Get("k");
+  }();
+  EXPECT_EQ(got.code(), ErrorCode::kTimeout) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("no request slot"), std::string::npos) << got.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1200));
+  EXPECT_EQ(h.flaky->calls.load(), calls_before) << "a request that got no slot is not sent";
+  EXPECT_EQ(h.store->stats().waiting, 0) << "the waiter that gave up left the queue";
+  holder.join();
+  h.flaky->delay = std::chrono::milliseconds(0);
+  EXPECT_TRUE(h.store->Get("k").ok()) << "the slot it did not take is still there";
+  EXPECT_EQ(h.store->stats().peak_in_flight, 1);
+}
+
+TEST(ExecutingStore, TheExecutorTimeoutBoundsTheSlotWaitToo) {
+  ExecutorOptions options;
+  options.concurrency = 1;
+  options.timeout = std::chrono::milliseconds(100);
+  Harness h(options, "exec-own-deadline");
+  ASSERT_TRUE(h.store->Put(Put("k")).ok());
+  h.flaky->delay = std::chrono::milliseconds(1000);
+  std::thread holder([&] { (void)h.store->Get("k"); });
+  while (h.store->stats().in_flight == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  Result<GetResult> got = h.store->Get("k");
+  EXPECT_EQ(got.code(), ErrorCode::kTimeout);
+  EXPECT_NE(got.status().message().find("executor's timeout of 100 ms"), std::string::npos) << got.status().message();
+  holder.join();
+}
+
+TEST(CallScope, SetsPriorityAndTheSoonerDeadlineAndRestoresThem) {
+  auto& context = util::ThreadRequestContext();
+  ASSERT_EQ(context.priority, 0);
+  ASSERT_FALSE(context.deadline.has_value());
+  {
+    CallScope outer(CallOptions{.priority = 100, .timeout = std::chrono::milliseconds(200)});
+    EXPECT_EQ(PriorityScope::Current(), 100);
+    ASSERT_TRUE(context.deadline.has_value());
+    const auto outer_deadline = *context.deadline;
+    {
+      CallScope inner(CallOptions{.timeout = std::chrono::seconds(60)});  // cannot extend it
+      EXPECT_EQ(*context.deadline, outer_deadline);
+      EXPECT_EQ(PriorityScope::Current(), 100);  // not given: kept
+    }
+    {
+      CallScope inner(CallOptions{.priority = 1, .timeout = std::chrono::milliseconds(1)});
+      EXPECT_LT(*context.deadline, outer_deadline);
+      EXPECT_EQ(PriorityScope::Current(), 1);
+    }
+    EXPECT_EQ(*context.deadline, outer_deadline);
+    // Bulk workers take both.
+    std::atomic<int> same{0};
+    util::ParallelFor(8, 4, [&](size_t) {
+      if (util::ThreadRequestContext().priority == 100 && util::ThreadRequestContext().deadline == outer_deadline)
+        ++same;
+    });
+    EXPECT_EQ(same.load(), 8);
+  }
+  EXPECT_EQ(context.priority, 0);
+  EXPECT_FALSE(context.deadline.has_value());
+  EXPECT_THROW(CallScope(CallOptions{.timeout = std::chrono::milliseconds(0)}), InvalidArgument);
+  EXPECT_EQ(context.priority, 0);
+}
+
 TEST(ExecutorOptions, ValidateNamesTheBadOption) {
   ExecutorOptions options;
   EXPECT_TRUE(options.Validate().ok());
@@ -228,14 +304,6 @@ TEST(ExecutorOptions, ValidateNamesTheBadOption) {
   options.autotune.max_concurrency = 5;
   EXPECT_FALSE(options.Validate().ok());
 }
-
-}  // namespace
-}  // namespace s3db::exec
-
-#include "util/parallel.h"
-
-namespace s3db::exec {
-namespace {
 
 TEST(PriorityScope, NestsAndReachesParallelWorkers) {
   EXPECT_EQ(PriorityScope::Current(), 0);

@@ -60,8 +60,8 @@ TEST(CostPrices, MatchS3StandardAndDeleteIsFree) {
 
 TEST(CostTotals, LineHasTheContractsMembersInOrder) {
   CostTotals t;
-  EXPECT_EQ(t.ToLine(), R"({"requests":{"put":0,"get":0,"head":0,"list":0,"delete":0,"copy":0,"post":0},)"
-                        R"("bytes_out":0,"bytes_in":0,"usd":0.0})");
+  EXPECT_EQ(t.ToLine(), R"({"requests":{"put":0,"get":0,"head":0,"list":0,"delete":0,"copy":0,"post":0,"total":0},)"
+                        R"("bytes_out":0,"bytes_in":0,"usd":0.0,"total":0.0})");
   t.requests = {1, 2, 3, 4, 5, 6, 7};
   t.bytes_out = 10;
   t.bytes_in = 20;
@@ -100,8 +100,9 @@ TEST_P(CostsOnStore, CountsAKnownSequenceExactlyOnceEach) {
   EXPECT_TRUE(store->List(list_all).ok());
   EXPECT_TRUE(store->Get("db/s3db.json").ok());  // in 2
 
-  EXPECT_EQ(costs.Totals().ToLine(), R"({"requests":{"put":3,"get":3,"head":1,"list":2,"delete":1,"copy":0,"post":2},)"
-                                     R"("bytes_out":20,"bytes_in":7,"usd":3.66e-05})");
+  EXPECT_EQ(costs.Totals().ToLine(),
+            R"({"requests":{"put":3,"get":3,"head":1,"list":2,"delete":1,"copy":0,"post":2,"total":12},)"
+            R"("bytes_out":20,"bytes_in":7,"usd":3.66e-05,"total":3.66e-05})");
   EXPECT_EQ(costs.ToJson(), costs.Totals().ToJson());
 
   CostTotals u = costs.ResourceTotals("users");

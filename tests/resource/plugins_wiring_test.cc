@@ -472,6 +472,140 @@ TEST_P(PluginsWiringTest, PluginsStopWhenTheDatabaseCloses) {
   EXPECT_THROW(Connect(bad), InvalidArgument);
 }
 
+TEST_P(PluginsWiringTest, UsePluginAddsACacheAfterConnect) {
+  // The performance guide: `await db.usePlugin(new CachePlugin({driver: 'memory', ...}))`.
+  auto costs = std::make_shared<CostsPlugin>();
+  DatabaseOptions options;
+  options.plugins = {costs};
+  auto db = Connect(options);
+  Resource& notes = db->CreateResource(Notes());
+  notes.Insert({{"id", "a"}, {"title", "first"}});
+  costs->Reset();
+  notes.Get("a");
+  notes.Get("a");
+  EXPECT_EQ(Count(costs->Totals(), RequestKind::kGet), 2u);  // no cache yet
+
+  auto cache = std::make_shared<CachePlugin>(CacheOptions{});
+  Plugin& added = db->UsePlugin(cache);
+  EXPECT_EQ(&added, cache.get());
+  costs->Reset();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(notes.Get("a").data["title"], "first");
+  EXPECT_EQ(Count(costs->Totals(), RequestKind::kGet), 1u);
+  EXPECT_EQ(cache->stats().hits, 4u);
+  // Its writes invalidate it like a cache given at connect.
+  notes.Update("a", {{"title", "second"}});
+  EXPECT_EQ(notes.Get("a").data["title"], "second");
+
+  // Refused, each with a message that says why; nothing is kept.
+  try {
+    db->UsePlugin(std::make_shared<CachePlugin>(CacheOptions{}));
+    ADD_FAILURE() << "a second cache was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("already has a cache"), std::string::npos) << e.what();
+  }
+  try {
+    db->UsePlugin(std::make_shared<CostsPlugin>());
+    ADD_FAILURE() << "a store-wrapping plugin was accepted after connect";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("DatabaseOptions::plugins"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(db->UsePlugin(cache), InvalidArgument);  // already in use
+  EXPECT_THROW(db->UsePlugin(nullptr), InvalidArgument);
+}
+
+// The seeds' custom plugin: setup(s3db) reaches the database, and it reacts to created users.
+class UserWatcher : public Plugin {
+ public:
+  std::string name() const override { return "user-watcher"; }
+  void Setup(PluginContext& context) override {
+    context_ = &context;
+    context.OnResourceEvent(events::kInsert, [this](const Json& p) {
+      if (p.value("resource", "") == "notes") created_.push_back(p["id"].get<std::string>());
+    });
+  }
+  void Start() override {
+    Database& db = context_->database();
+    names_at_start_ = db.ResourceNames();
+    if (db.ResourceExists("notes")) count_at_start_ = db.resource("notes").Count();
+  }
+  std::vector<std::string> names_at_start_;
+  size_t count_at_start_ = 0;
+  std::vector<std::string> created_;
+
+ private:
+  PluginContext* context_ = nullptr;
+};
+
+TEST_P(PluginsWiringTest, APluginReachesTheDatabaseAndItsResources) {
+  {
+    auto db = Connect();
+    Resource& notes = db->CreateResource(Notes());
+    notes.Insert({{"id", "a"}, {"title", "first"}});
+    notes.Insert({{"id", "b"}, {"title", "second"}});
+  }
+  // Given at connect: the database is reachable from Start.
+  auto at_connect = std::make_shared<UserWatcher>();
+  DatabaseOptions options;
+  options.plugins = {at_connect};
+  auto db = Connect(options);
+  EXPECT_EQ(at_connect->names_at_start_, (std::vector<std::string>{"notes"}));
+  EXPECT_EQ(at_connect->count_at_start_, 2u);
+
+  // Added later: reachable in Setup and Start, and it sees the inserts from then on.
+  auto later = std::make_shared<UserWatcher>();
+  db->UsePlugin(later);
+  EXPECT_EQ(later->count_at_start_, 2u);
+  db->resource("notes").Insert({{"id", "c"}, {"title", "third"}});
+  EXPECT_EQ(later->created_, (std::vector<std::string>{"c"}));
+  EXPECT_EQ(at_connect->created_, (std::vector<std::string>{"c"}));
+
+  // A plugin that asks for the database in Setup at connect is told it is too early.
+  class TooEarly : public Plugin {
+   public:
+    std::string name() const override { return "too-early"; }
+    void Setup(PluginContext& context) override { context.database(); }
+  };
+  DatabaseOptions early;
+  early.plugins = {std::make_shared<TooEarly>()};
+  try {
+    Connect(early);
+    ADD_FAILURE() << "database() worked in Setup at connect";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("Start"), std::string::npos) << e.what();
+  }
+  // A plugin whose Setup throws in UsePlugin is not kept, and neither are its subscriptions.
+  class Failing : public UserWatcher {
+   public:
+    void Setup(PluginContext& context) override {
+      UserWatcher::Setup(context);
+      throw std::runtime_error("no thanks");
+    }
+  };
+  auto failing = std::make_shared<Failing>();
+  EXPECT_ANY_THROW(db->UsePlugin(failing));
+  db->resource("notes").Insert({{"id", "d"}, {"title", "fourth"}});
+  EXPECT_TRUE(failing->created_.empty());
+}
+
+TEST_P(PluginsWiringTest, ConnectedIsSeenByListenersGivenAtConnect) {
+  // s3db.js: `db.on("connected", ...)` before `await db.connect()`.
+  std::vector<Json> seen;
+  DatabaseOptions options;
+  options.listeners.emplace(events::kConnected, [&](const Json& p) { seen.push_back(p); });
+  auto db = Connect(options);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["prefix"], "db");
+  EXPECT_TRUE(seen[0].contains("store"));
+  // The other database events reach them too.
+  options.listeners.clear();
+  std::vector<std::string> created;
+  options.listeners.emplace(events::kResourceCreated,
+                            [&](const Json& p) { created.push_back(p["resource"].get<std::string>()); });
+  auto again = Connect(options);
+  again->CreateResource(Notes());
+  EXPECT_EQ(created, (std::vector<std::string>{"notes"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PluginsWiringTest, ::testing::ValuesIn(testing::TestBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -7,11 +7,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <latch>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "loopback_http_server.h"
+#include "util/parallel.h"
 
 namespace s3db::s3 {
 namespace {
@@ -171,6 +175,132 @@ TEST(HttpClientTest, RequestTimeoutIsATimeout) {
   EXPECT_NE(response.status().message().find("127.0.0.1"), std::string::npos) << response.status().message();
 }
 
+// ---- the seeds' httpClientOptions (keepAlive, keepAliveMsecs, maxFreeSockets) and deadlines --
+
+HttpRequest GetOf(const LoopbackHttpServer& server, const std::string& path) {
+  HttpRequest request;
+  request.url = server.endpoint() + path;
+  return request;
+}
+
+// Waits (up to 5 s) until the server sees `expected` connections open; returns what it saw.
+int WaitForOpenConnections(const LoopbackHttpServer& server, int expected) {
+  for (int i = 0; i < 500 && server.open_connections() != expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return server.open_connections();
+}
+
+TEST(HttpClientTest, WithoutKeepAliveEveryRequestHasItsOwnConnection) {
+  LoopbackHttpServer server([](const ReceivedRequest&) { return ScriptedReply{}; });
+  HttpOptions options;
+  options.keep_alive = false;
+  auto client = MakeClient(options);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client->Send(GetOf(server, "/b/k")).ok());
+  EXPECT_EQ(server.connections(), 5);
+  EXPECT_EQ(WaitForOpenConnections(server, 0), 0) << "each connection is closed after its request";
+}
+
+TEST(HttpClientTest, IdleConnectionsBeyondTheBoundAreClosed) {
+  std::atomic<int> arrived{0};
+  LoopbackHttpServer server([&](const ReceivedRequest&) {
+    ++arrived;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the burst overlaps
+    return ScriptedReply{};
+  });
+  HttpOptions options;
+  options.max_connections = 4;
+  options.max_idle_connections = 1;
+  auto client = MakeClient(options);
+  auto burst = [&] {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { EXPECT_TRUE(client->Send(GetOf(server, "/b/k")).ok()); });
+    for (std::thread& t : threads) t.join();
+  };
+  burst();
+  EXPECT_EQ(server.connections(), 4);
+  EXPECT_EQ(WaitForOpenConnections(server, 1), 1) << "one idle connection is kept, three are closed";
+  burst();
+  EXPECT_EQ(server.connections(), 7) << "the kept one is reused, three are opened again";
+  EXPECT_EQ(arrived.load(), 8);
+}
+
+// The kernel's keep-alive timer of our side of the connection to `port` (/proc/net/tcp: the
+// local socket whose remote port is `port`), in hundredths of a second; -1 when there is no
+// such socket or its timer is not the keep-alive one (timer kind 2).
+int KeepAliveTimerCentiseconds(int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // header
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer;
+    fields >> slot >> local >> remote >> state >> queues >> timer;
+    if (std::stoi(remote.substr(remote.find(':') + 1), nullptr, 16) != port || state != "01") continue;
+    const size_t colon = timer.find(':');
+    if (timer.substr(0, colon) != "02") return -1;
+    return std::stoi(timer.substr(colon + 1), nullptr, 16);
+  }
+  return -1;
+}
+
+TEST(HttpClientTest, KeepAliveIntervalSetsTheProbeTimerOfIdleConnections) {
+  if (!std::ifstream("/proc/net/tcp").good()) GTEST_SKIP() << "no /proc/net/tcp to read the timer from";
+  LoopbackHttpServer server([](const ReceivedRequest&) { return ScriptedReply{}; });
+  HttpOptions options;
+  options.keep_alive_interval = std::chrono::milliseconds(3000);
+  auto client = MakeClient(options);
+  ASSERT_TRUE(client->Send(GetOf(server, "/b/k")).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the last ACKs settle: the socket is idle
+  const int timer = KeepAliveTimerCentiseconds(server.port());
+  EXPECT_GT(timer, 0);
+  EXPECT_LE(timer, 300) << "the first probe is due within 3 s (curl's default is 60 s)";
+
+  LoopbackHttpServer other([](const ReceivedRequest&) { return ScriptedReply{}; });
+  auto defaulted = MakeClient();
+  ASSERT_TRUE(defaulted->Send(GetOf(other, "/b/k")).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GT(KeepAliveTimerCentiseconds(other.port()), 300) << "the default waits 60 s";
+}
+
+TEST(HttpClientTest, TheThreadsDeadlineCutsATransferAndTheWaitForAConnection) {
+  LoopbackHttpServer server([](const ReceivedRequest&) {
+    ScriptedReply reply;
+    reply.delay = std::chrono::milliseconds(3000);
+    return reply;
+  });
+  HttpOptions options;
+  options.max_connections = 1;
+  options.request_timeout = std::chrono::milliseconds(30000);
+  auto client = MakeClient(options);
+  std::thread holder;  // holds the only connection for 3 s
+  {
+    std::latch sending(1);
+    holder = std::thread([&] {
+      sending.count_down();
+      (void)client->Send(GetOf(server, "/b/hold"));
+    });
+    sending.wait();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  util::ThreadRequestContext().deadline = start + std::chrono::milliseconds(300);
+  Result<HttpResponse> waited = client->Send(GetOf(server, "/b/k"));
+  util::ThreadRequestContext().deadline.reset();
+  EXPECT_EQ(waited.code(), ErrorCode::kTimeout) << waited.status().ToString();
+  EXPECT_NE(waited.status().message().find("waited for a connection"), std::string::npos) << waited.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
+  holder.join();
+
+  // With a free connection: the transfer itself is cut at the deadline, well before 30 s.
+  const auto sent = std::chrono::steady_clock::now();
+  util::ThreadRequestContext().deadline = sent + std::chrono::milliseconds(300);
+  Result<HttpResponse> cut = client->Send(GetOf(server, "/b/slow"));
+  util::ThreadRequestContext().deadline.reset();
+  EXPECT_EQ(cut.code(), ErrorCode::kTimeout) << cut.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(2500));
+}
+
 TEST(HttpClientTest, ResetAndRefusedAreNetworkErrors) {
   LoopbackHttpServer server([](const ReceivedRequest&) {
     ScriptedReply reply;
@@ -220,6 +350,12 @@ TEST(HttpClientTest, OptionsAreValidated) {
   options.max_connections = 1;
   options.request_timeout = std::chrono::milliseconds(0);
   EXPECT_EQ(HttpClient::Create(options).code(), ErrorCode::kInvalidArgument);
+  options = HttpOptions();
+  options.max_idle_connections = options.max_connections + 1;
+  EXPECT_NE(HttpClient::Create(options).status().message().find("max_idle_connections"), std::string::npos);
+  options = HttpOptions();
+  options.keep_alive_interval = std::chrono::milliseconds(10);
+  EXPECT_NE(HttpClient::Create(options).status().message().find("keep_alive_interval"), std::string::npos);
 }
 
 }  // namespace

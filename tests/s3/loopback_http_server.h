@@ -102,6 +102,11 @@ class LoopbackHttpServer {
   int port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int connections() const { return connections_.load(); }
+  // Connections open now (the server notices a client's close when it reads the end).
+  int open_connections() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(open_fds_.size());
+  }
   std::vector<ReceivedRequest> requests() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return requests_;

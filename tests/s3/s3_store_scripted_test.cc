@@ -451,5 +451,48 @@ TEST_F(ScriptedS3Test, EveryAttemptIsReportedToTheRequestObserver) {
   EXPECT_EQ(sent[2].key, "dir/");
 }
 
+// Temporary credentials from a credential_process that the server declares expired: the
+// store fetches new ones once and sends the request again, signed with them; a second
+// ExpiredToken is the caller's failure (one refresh per call, no loop).
+TEST_F(ScriptedS3Test, ExpiredTokenForcesOneRefreshAndOneRetry) {
+  ScratchDir dir;
+  // Each run prints the next key: AKIDP1, AKIDP2, ... (a counter file in the scratch dir).
+  const std::string script = dir.Write(
+      "process.sh", "n=$(cat " + dir.path() + "/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + dir.path() +
+                        "/n\n"
+                        "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDP%s\",\"SecretAccessKey\":"
+                        "\"procSECRET%s\",\"SessionToken\":\"procTOKEN%s\"}' $n $n $n\n");
+  const std::string config = dir.Write("config", "[default]\ncredential_process = sh " + script + "\n");
+  std::atomic<bool> expire_everything{false};
+  LoopbackHttpServer server([&](const ReceivedRequest& r) {
+    bool first_key = r.Header("authorization").find("Credential=AKIDP1/") != std::string::npos;
+    if (first_key || expire_everything) return Reply(400, ErrorXml("ExpiredToken"));
+    return Reply(200, "payload", {{"ETag", Md5Etag("payload")}});
+  });
+  S3StoreOptions options;
+  options.uri = *ParseStoreUri("http://127.0.0.1:" + std::to_string(server.port()) + "/bucket");
+  options.probe = false;
+  options.retry_base_delay = milliseconds(5);
+  options.environment = std::map<std::string, std::string>{{"AWS_CONFIG_FILE", config}};
+  Result<std::unique_ptr<ObjectStore>> store = NewS3Store(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Result<GetResult> got = (*store)->Get("k");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  std::vector<ReceivedRequest> seen = server.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[0].Header("authorization").find("Credential=AKIDP1/"), std::string::npos);
+  EXPECT_EQ(seen[0].Header("x-amz-security-token"), "procTOKEN1");
+  EXPECT_NE(seen[1].Header("authorization").find("Credential=AKIDP2/"), std::string::npos);
+  EXPECT_EQ(seen[1].Header("x-amz-security-token"), "procTOKEN2");
+
+  expire_everything = true;
+  Result<GetResult> refused = (*store)->Get("k");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("ExpiredToken"), std::string::npos);
+  EXPECT_EQ(server.requests().size(), 4u) << "one refresh and one retry, then the failure";
+  EXPECT_EQ(refused.status().message().find("procTOKEN"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find("procSECRET"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace s3db::s3

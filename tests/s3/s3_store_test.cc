@@ -113,7 +113,8 @@ TEST(S3StoreOptionsTest, FromUriAndValidation) {
 TEST(S3StoreOptionsTest, MissingCredentialsFailBeforeAnyRequest) {
   S3StoreOptions options;
   options.uri = *ParseStoreUri("s3://bucket");
-  options.environment = std::map<std::string, std::string>{{"HOME", "/nonexistent-home"}};
+  options.environment =
+      std::map<std::string, std::string>{{"HOME", "/nonexistent-home"}, {"AWS_EC2_METADATA_DISABLED", "true"}};
   Result<std::unique_ptr<ObjectStore>> store = NewS3Store(options);
   EXPECT_EQ(store.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(store.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);

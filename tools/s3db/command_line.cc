@@ -146,6 +146,12 @@ void DefineRecordCommands(CLI::App& app, CommandLine& line) {
   remove->add_option("ID", line.ids, "Record ids")->required();
   Select(remove, line, CommandId::kDelete);
 
+  CLI::App* delete_all =
+      app.add_subcommand("delete-all", "Delete every record of a resource (needs --yes); the resource stays");
+  AddResourceName(delete_all, line);
+  delete_all->add_flag("--yes", line.yes, "Confirm: without it nothing is deleted (exit 2)");
+  Select(delete_all, line, CommandId::kDeleteAll);
+
   CLI::App* exists = app.add_subcommand("exists", "Print true or false (exit 0 either way)");
   AddResourceName(exists, line);
   AddRecordId(exists, line);
@@ -189,21 +195,29 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
   Select(repair, line, CommandId::kRepair);
 }
 
-void DefineTransferCommands(CLI::App& app, CommandLine& line) {
-  CLI::App* import = app.add_subcommand("import", "Insert every JSON line of FILE; failures are reported and skipped");
-  AddResourceName(import, line);
-  import->add_option("FILE", line.file_path, "JSON lines file (.jsonl)")->required();
-  Select(import, line, CommandId::kImport);
-
-  CLI::App* export_command = app.add_subcommand("export", "Print every record as JSON lines, in id order");
-  AddResourceName(export_command, line);
-  export_command->add_option("--format", line.format, "Output format (only jsonl for now)")
+// --format of import and export: jsonl or csv.
+void AddFormat(CLI::App* command, CommandLine& line, const char* description) {
+  command->add_option("--format", line.format, description)
       ->check(CLI::Validator(
           [](std::string& format) -> std::string {
-            if (format == "jsonl") return {};
-            return "format '" + format + "' is not supported (this version writes jsonl only)";
+            if (format == "jsonl" || format == "csv") return {};
+            return "format '" + format + "' is not supported (jsonl or csv)";
           },
-          "jsonl"));
+          "jsonl|csv"));
+}
+
+void DefineTransferCommands(CLI::App& app, CommandLine& line) {
+  CLI::App* import = app.add_subcommand(
+      "import", "Insert every record of FILE (JSON lines, or CSV); failures are reported and skipped");
+  AddResourceName(import, line);
+  import->add_option("FILE", line.file_path, "JSON lines file (.jsonl), or CSV with a header row (.csv)")->required();
+  AddFormat(import, line, "Input format (default: csv for a FILE ending in .csv, else jsonl)");
+  Select(import, line, CommandId::kImport);
+
+  CLI::App* export_command =
+      app.add_subcommand("export", "Print every record as JSON lines (or CSV with --format csv), in id order");
+  AddResourceName(export_command, line);
+  AddFormat(export_command, line, "Output format (default jsonl)");
   Select(export_command, line, CommandId::kExport);
 }
 
@@ -254,6 +268,10 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
     app.add_flag("--costs", line.costs,
                  "After the command (the shell: at exit), print on stderr one line: costs: {store "
                  "requests by type, bytes out and in, USD at S3 Standard prices}");
+    app.add_option("--cache", line.cache,
+                   "A read-through cache: memory, file://DIR, s3:// (the database's bucket), redis://[user:password@]"
+                   "host:port/db or unix://PATH (docs/PLUGINS.md)");
+    app.add_option("--cache-ttl", line.cache_ttl, "Time to live of cache entries: 500ms, 30s, 5m (default 60s)");
     app.parse_complete_callback([&line, uri] { line.uri_given = uri->count() > 0; });
   }
   app.add_flag("--json", line.output.json, "Lists of names (resource list, ids) as a JSON array");
@@ -282,11 +300,26 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
     bench->add_option("--n", line.bench_n, "Records in the workload (default 1000)")->check(WholeNumberAtLeast(1));
     Select(bench, line, CommandId::kBench);
 
+    CLI::App* cache = app.add_subcommand("cache", "The cache named by --cache");
+    cache->require_subcommand(1);
+    CLI::App* stats =
+        cache->add_subcommand("stats", "Print the cache's counters as JSON (entries as its driver counts them)");
+    Select(stats, line, CommandId::kCacheStats);
+    CLI::App* clear = cache->add_subcommand("clear", "Drop every cached entry of a resource, for every process");
+    AddResourceName(clear, line);
+    Select(clear, line, CommandId::kCacheClear);
+
     CLI::App* shell =
         app.add_subcommand("shell",
                            "Run commands read from stdin, one per line, against one open database (the way to "
                            "use memory://)");
     Select(shell, line, CommandId::kShell);
+
+    CLI::App* whoami = app.add_subcommand(
+        "whoami",
+        "Print, as JSON, where the S3 connection's credentials come from, the masked access key id, the region and "
+        "the endpoint; sends no S3 request");
+    Select(whoami, line, CommandId::kWhoami);
   }
 }
 

@@ -26,6 +26,7 @@ enum class CommandId {
   kUpdate,
   kUpsert,
   kDelete,
+  kDeleteAll,
   kExists,
   kList,
   kIds,
@@ -37,6 +38,9 @@ enum class CommandId {
   kRepair,
   kBench,
   kShell,
+  kWhoami,
+  kCacheStats,
+  kCacheClear,
 };
 
 // Everything one command line says. Each command reads only the fields it declares.
@@ -47,6 +51,8 @@ struct CommandLine {
   int concurrency = s3db::DatabaseOptions{}.concurrency;
   std::string passphrase_file;  // --passphrase-file; else $S3DB_PASSPHRASE
   bool costs = false;           // --costs: print the store requests and their cost on stderr
+  std::string cache;            // --cache URI: a read-through cache (memory, file://DIR, s3://, redis://...)
+  std::string cache_ttl;        // --cache-ttl DURATION ("500ms", "30s", "5m"; a bare number is seconds)
   OutputFlags output;
 
   CommandId command = CommandId::kNone;
@@ -57,13 +63,14 @@ struct CommandLine {
   bool json_given = false;
   std::string schema_path;
   std::string file_path;
-  std::string format = "jsonl";
+  std::string format;         // import/export --format: "jsonl" or "csv"; empty: import by extension, export jsonl
   s3db::ListOptions list;     // list.partition is --partition
   size_t limit_argument = 0;  // --limit as parsed; list.limit is set only when it was given
   // --value FIELD=V, as given (each checked to have a FIELD); ListOptionsOf builds
   // list.partition_values from them.
   std::vector<std::string> partition_values;
   bool dry_run = false;             // repair --dry-run
+  bool yes = false;                 // delete-all --yes
   std::string if_match;             // update --if-match ETAG
   bool if_not_exists = false;       // resource create --if-not-exists
   std::string new_passphrase_file;  // rotate-key; else $S3DB_NEW_PASSPHRASE

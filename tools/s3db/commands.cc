@@ -21,6 +21,8 @@
 
 #include "bench.h"
 #include "json_input.h"
+#include "s3db/cache.h"
+#include "s3db/csv.h"
 #include "s3db/errors.h"
 #include "s3db/stores.h"
 
@@ -267,20 +269,37 @@ class LineNumbers {
   std::vector<std::pair<size_t, size_t>> offsets_;  // (first index, line number - index)
 };
 
-// Streams the file into a RecordWriter: memory stays bounded whatever the file's size, and a
-// record that fails is one stderr line (file line, id, cause) while the rest go in. A bad JSON
-// line imports nothing, as when the file was read whole: the file is checked first.
-ExitCode Import(const CommandLine& line, Session& session) {
-  const std::string& path = line.file_path;
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0) {
-    throw UsageError("import: CSV is not supported yet; give a JSON lines file");
-  }
-  ImportInput input = OpenImportInput(path);
-  CheckJsonObjectLines(*input.stream, path);
-  input.stream->clear();
-  input.stream->seekg(0);
+bool EndsWith(const std::string& text, const std::string& end) {
+  return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
+}
 
-  s3db::Resource& resource = session.database().resource(line.resource);
+// Reads every CSV row as a record, keeping nothing; if any is bad, throws naming the first
+// bad line and how many others there are, so the caller writes nothing.
+void CheckCsvRecords(std::istream& in, const std::vector<s3db::CsvColumn>& columns, const std::string& source) {
+  s3db::CsvReader reader(in, columns, source);  // a bad header throws here
+  std::string first;
+  std::vector<size_t> listed;  // the first few other bad lines, as the message lists them
+  size_t others = 0;
+  while (true) {
+    try {
+      if (!reader.NextRecord()) break;
+    } catch (const s3db::InvalidArgument& error) {
+      if (first.empty()) {
+        first = error.what();
+      } else if (++others <= kListedBadLines) {
+        listed.push_back(reader.row_line_number());
+      }
+    }
+  }
+  if (!first.empty()) throw s3db::InvalidArgument(BadLinesMessage(first, listed, others));
+}
+
+// Streams records into a RecordWriter: memory stays bounded whatever the file's size, and a
+// record that fails is one stderr line (file line, id, cause) while the rest go in. `next`
+// gives the next record (with its line number) or nullopt; `bytes_read` the progress.
+template <typename Next, typename BytesRead>
+ExitCode WriteRecords(Session& session, s3db::Resource& resource, const std::string& path, uint64_t size, Next&& next,
+                      BytesRead&& bytes_read) {
   ProgressLine progress(session.diagnostics(), isatty(STDERR_FILENO) != 0);
   LineNumbers lines;
   ExitCode worst = ExitCode::kOk;  // on_error calls are serialized, and Close() joins them
@@ -292,13 +311,12 @@ ExitCode Import(const CommandLine& line, Session& session) {
     worst = Worst(worst, ExitCodeFor(error.code));
   };
   s3db::RecordWriter writer = resource.Writer(options);
-  JsonLineReader reader(*input.stream, path);
   size_t given = 0;
   auto progress_text = [&] {
-    const uint64_t percent = input.size == 0 ? 100 : std::min<uint64_t>(100, reader.bytes_read() * 100 / input.size);
+    const uint64_t percent = size == 0 ? 100 : std::min<uint64_t>(100, bytes_read() * 100 / size);
     return "s3db: importing " + GroupThousands(given) + " records (" + std::to_string(percent) + "%)";
   };
-  while (std::optional<JsonLine> record = reader.Next()) {
+  while (auto record = next()) {
     lines.Add(given++, record->line_number);
     writer.Write(std::move(record->value));
     progress.Update(progress_text);
@@ -310,11 +328,53 @@ ExitCode Import(const CommandLine& line, Session& session) {
   return worst;
 }
 
+// JSON lines: a bad JSON line imports nothing, as when the file was read whole: the file is
+// checked first, before the database is opened. CSV: the cell types come from the
+// resource's schema, so the file is checked once the resource is read, still before any
+// write.
+ExitCode Import(const CommandLine& line, Session& session) {
+  const std::string& path = line.file_path;
+  const bool csv = line.format.empty() ? EndsWith(path, ".csv") : line.format == "csv";
+  ImportInput input = OpenImportInput(path);
+  auto rewind = [&] {
+    input.stream->clear();
+    input.stream->seekg(0);
+  };
+  if (!csv) {
+    CheckJsonObjectLines(*input.stream, path);
+    rewind();
+    s3db::Resource& resource = session.database().resource(line.resource);
+    JsonLineReader reader(*input.stream, path);
+    return WriteRecords(
+        session, resource, path, input.size, [&] { return reader.Next(); }, [&] { return reader.bytes_read(); });
+  }
+  s3db::Resource& resource = session.database().resource(line.resource);
+  const std::vector<s3db::CsvColumn> columns = s3db::CsvColumnsFor(resource.definition());
+  CheckCsvRecords(*input.stream, columns, path);
+  rewind();
+  s3db::CsvReader reader(*input.stream, columns, path);
+  return WriteRecords(
+      session, resource, path, input.size, [&] { return reader.NextRecord(); }, [&] { return reader.bytes_read(); });
+}
+
 // Records stream out in id order through Resource::Scan, a bounded read-ahead, so a large
 // resource never sits in memory. A record deleted while the export runs is left out; one
-// that cannot be read is a stderr line, and the export goes on.
+// that cannot be read is a stderr line, and the export goes on. CSV has the columns of the
+// current schema: fields no column holds (written under an older version) are left out and
+// counted in one stderr line at the end.
 ExitCode Export(const CommandLine& line, Session& session, Output& out) {
   s3db::Resource& resource = session.database().resource(line.resource);
+  std::optional<s3db::CsvWriter> csv;
+  if (line.format == "csv") {
+    std::vector<s3db::CsvColumn> columns = s3db::CsvColumnsFor(resource.definition());
+    if (line.output.meta) {
+      columns.push_back({"_etag", s3db::CsvCellType::kString});
+      columns.push_back({"_lastModified", s3db::CsvCellType::kString});
+      columns.push_back({"_v", s3db::CsvCellType::kNumber});
+      columns.push_back({"_truncated", s3db::CsvCellType::kJson});  // truncate-data: the cut fields
+    }
+    csv.emplace(session.out(), std::move(columns));
+  }
   ProgressLine progress(session.diagnostics(), isatty(STDERR_FILENO) != 0);
   ExitCode worst = ExitCode::kOk;
   s3db::ScanOptions options;
@@ -323,14 +383,41 @@ ExitCode Export(const CommandLine& line, Session& session, Output& out) {
     worst = Worst(worst, ExitCodeFor(error.code));
   };
   size_t exported = 0;
+  size_t left_out = 0;           // records with fields no CSV column holds
+  std::string left_out_example;  // the first one: "users/ID: field, field"
   auto progress_text = [&] { return "s3db: exported " + GroupThousands(exported) + " records"; };
   for (const s3db::Record& record : resource.Scan(options)) {
-    out.Record(record);
+    if (csv) {
+      const std::vector<std::string> fields = csv->Write(record.ToJson(line.output.meta));
+      if (!fields.empty() && left_out++ == 0) {
+        left_out_example = resource.name() + "/" + record.id + ": " + Join(fields, ", ");
+      }
+    } else {
+      out.Record(record);
+    }
     ++exported;
     progress.Update(progress_text);
   }
   progress.Finish(progress_text());
+  if (left_out > 0) {
+    session.diagnostics().Line("export: " + std::to_string(left_out) +
+                               (left_out == 1 ? " record has" : " records have") +
+                               " fields the current schema has no column for, left out of the CSV (" +
+                               left_out_example + "); --format jsonl keeps every field");
+  }
   return worst;
+}
+
+// Deletes every record; the resource and its definition stay. Refused without --yes before
+// the database is opened.
+ExitCode DeleteAll(const CommandLine& line, Session& session) {
+  if (!line.yes) {
+    throw UsageError("delete-all deletes every record of " + line.resource + "; add --yes to confirm");
+  }
+  s3db::Resource& resource = session.database().resource(line.resource);
+  const size_t deleted = resource.DeleteAll();
+  session.diagnostics().Line("deleted " + std::to_string(deleted));
+  return ExitCode::kOk;
 }
 
 s3db::Json RepairExamples(const std::vector<s3db::PartitionRepairExample>& examples) {
@@ -412,6 +499,32 @@ ExitCode RotateKey(const CommandLine& line, Session& session, Output& out) {
   return worst;
 }
 
+// The CachePlugin of --cache (main adds it), its driver started: the database is opened.
+s3db::CachePlugin& CacheOf(Session& session) {
+  session.database();
+  for (const std::shared_ptr<s3db::Plugin>& plugin : session.options().plugins) {
+    if (auto* cache = dynamic_cast<s3db::CachePlugin*>(plugin.get())) return *cache;
+  }
+  throw UsageError("'cache' commands need --cache URI");
+}
+
+s3db::Json CacheStatsJson(const s3db::CachePlugin& cache) {
+  const s3db::CacheStats s = cache.stats();
+  return {{"driver", cache.options().driver},
+          {"ttlMs", cache.options().ttl.count()},
+          {"entries", s.entries},
+          {"bytes", s.bytes},
+          {"hits", s.hits},
+          {"misses", s.misses},
+          {"puts", s.puts},
+          {"evictions", s.evictions},
+          {"expirations", s.expirations},
+          {"invalidations", s.invalidations},
+          {"droppedFills", s.dropped_fills},
+          {"bypassed", s.bypassed},
+          {"errors", s.errors}};
+}
+
 ExitCode RunCommand(const CommandLine& line, Session& session) {
   Output out(session.out(), line.output);
   switch (line.command) {
@@ -446,6 +559,8 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
     }
     case CommandId::kDelete:
       return WithFlushedPartitions(line, session, Delete(line, session));
+    case CommandId::kDeleteAll:
+      return DeleteAll(line, session);
     case CommandId::kExists:
       out.Line(session.database().resource(line.resource).Exists(line.id) ? "true" : "false");
       return ExitCode::kOk;
@@ -484,7 +599,17 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       bench.passphrase = session.options().passphrase;
       return RunBench(bench, session.out(), session.diagnostics());
     }
+    case CommandId::kCacheStats:
+      out.Json(CacheStatsJson(CacheOf(session)));
+      return ExitCode::kOk;
+    case CommandId::kCacheClear: {
+      s3db::Resource& resource = session.database().resource(line.resource);  // NotFound: exit 3
+      CacheOf(session).InvalidatePrefix(s3db::ReadCache::ResourcePrefix(resource.name()));
+      out.Json({{"resource", resource.name()}, {"cleared", true}});
+      return ExitCode::kOk;
+    }
     case CommandId::kShell:
+    case CommandId::kWhoami:  // main.cc runs it without a database
     case CommandId::kNone:
       break;
   }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "output.h"
+#include "s3db/database.h"
 #include "s3db/errors.h"
 
 namespace s3db_cli {
@@ -122,18 +123,22 @@ void JsonLineReader::ReadAll(std::vector<JsonLine>* lines) {
     bad_lines.push_back(line->line_number);
   }
   if (!bad_lines.empty()) {
-    std::string message = source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem;
-    if (bad_lines.size() > 1) {
-      message += " (" + std::to_string(bad_lines.size() - 1) + " more bad lines:";
-      constexpr size_t kListed = 10;
-      for (size_t i = 1; i < bad_lines.size() && i <= kListed; ++i) {
-        message += " " + std::to_string(bad_lines[i]);
-      }
-      if (bad_lines.size() > kListed + 1) message += " ...";
-      message += ")";
-    }
-    throw s3db::InvalidArgument(message);
+    throw s3db::InvalidArgument(
+        BadLinesMessage(source_ + " line " + std::to_string(bad_lines.front()) + ": " + first_problem,
+                        std::vector<size_t>(bad_lines.begin() + 1, bad_lines.end()), bad_lines.size() - 1));
   }
+}
+
+std::string BadLinesMessage(const std::string& first, const std::vector<size_t>& other_lines, size_t others) {
+  std::string message = first;
+  if (others == 0) return message;
+  message += " (" + std::to_string(others) + " more bad lines:";
+  size_t listed = 0;
+  for (; listed < other_lines.size() && listed < kListedBadLines; ++listed) {
+    message += " " + std::to_string(other_lines[listed]);
+  }
+  if (others > listed) message += " ...";
+  return message + ")";
 }
 
 std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& source) {
@@ -150,13 +155,11 @@ std::optional<std::string> ReadPassphrase(const std::string& file, const char* e
     if (value == nullptr || *value == '\0') return std::nullopt;
     return std::string(value);
   }
-  std::ifstream in(file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in && !in.eof()) throw UsageError("cannot read the passphrase file " + file);
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-  if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) throw UsageError("the passphrase file " + file + " is empty or unreadable");
-  return text;
+  try {
+    return s3db::ReadPassphraseFile(file);  // the library's rule: the same file, the same key
+  } catch (const s3db::InvalidArgument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace s3db_cli

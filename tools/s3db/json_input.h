@@ -62,10 +62,16 @@ std::vector<JsonLine> ReadJsonObjectLines(std::istream& in, const std::string& s
 // The same check without keeping the values: memory does not grow with the input.
 void CheckJsonObjectLines(std::istream& in, const std::string& source);
 
-// A passphrase from `file` when one is named (one trailing newline dropped; an unreadable or
+// A passphrase from `file` when one is named (s3db::ReadPassphraseFile; an unreadable or
 // empty file is a UsageError naming the file, never its content), else from the environment
 // variable `env_name`, else none.
 std::optional<std::string> ReadPassphrase(const std::string& file, const char* env_name);
+
+// The message of an input with bad lines: `first` (the first bad line's, "FILE line N: ...")
+// followed by how many others there are and where, " (2 more bad lines: 7 9)": at most ten
+// of `other_lines` are listed, then "..." when `others` is more than were listed.
+constexpr size_t kListedBadLines = 10;
+std::string BadLinesMessage(const std::string& first, const std::vector<size_t>& other_lines, size_t others);
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag.
 std::string WithoutJsonExceptionTag(std::string message);

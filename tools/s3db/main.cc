@@ -1,9 +1,12 @@
 // s3db: the command-line tool. docs/CLI.md is its manual.
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,12 +14,34 @@
 #include "commands.h"
 #include "json_input.h"
 #include "output.h"
+#include "s3db/cache.h"
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
 #include "shell.h"
 
 namespace s3db_cli {
 namespace {
+
+// "500ms", "30s", "5m", "1h"; a bare number is seconds. nullopt for anything else or <= 0.
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::logic_error&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  long long scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit == "s" || unit.empty()) scale = 1000;
+  if (unit == "m") scale = 60000;
+  if (unit == "h") scale = 3600000;
+  if (scale == 0 || n <= 0 || n > (1LL << 40) / scale || text.front() == '+' || std::isspace(text.front())) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(n * scale);
+}
 
 std::string EnvironmentValue(const char* name) {
   const char* value = std::getenv(name);
@@ -30,6 +55,11 @@ SecretMasker SecretsOf(const std::vector<std::string>& args) {
   SecretMasker masker;
   for (const std::string& arg : args) {
     if (arg.find("://") != std::string::npos) masker.AddUri(arg);
+    // redis://PASSWORD@host (no user) has no "KEY:" for AddUri to find.
+    if (size_t at = arg.rfind('@'); arg.rfind("redis://", 0) == 0 && at != std::string::npos) {
+      std::string credentials = arg.substr(8, at - 8);
+      masker.AddSecret(credentials.substr(credentials.find(':') == std::string::npos ? 0 : credentials.find(':') + 1));
+    }
   }
   masker.AddUri(EnvironmentValue("S3DB_URI"));
   masker.AddSecret(EnvironmentValue("AWS_SECRET_ACCESS_KEY"));
@@ -37,6 +67,33 @@ SecretMasker SecretsOf(const std::vector<std::string>& args) {
   masker.AddSecret(EnvironmentValue("S3DB_PASSPHRASE"));
   masker.AddSecret(EnvironmentValue("S3DB_NEW_PASSPHRASE"));
   return masker;
+}
+
+// whoami: the S3 identity without opening the database (no probe, no S3 request).
+ExitCode Whoami(const std::string& uri, Diagnostics& diagnostics) {
+  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
+  if (!parsed.ok()) {
+    diagnostics.Line(parsed.status().message());
+    return ExitCodeFor(parsed.code());
+  }
+  if (parsed->scheme != s3db::StoreScheme::kS3 && parsed->scheme != s3db::StoreScheme::kHttp &&
+      parsed->scheme != s3db::StoreScheme::kHttps) {
+    diagnostics.Line("whoami: " + parsed->ToString() + " is not an S3 connection string (s3://, http://, https://)");
+    return ExitCode::kInvalidInput;
+  }
+  s3db::Result<s3db::S3StoreOptions> options = s3db::S3StoreOptionsFromUri(*parsed, s3db::S3StoreOptions{});
+  s3db::Result<s3db::S3Identity> identity =
+      options.ok() ? s3db::ResolveS3Identity(*options) : s3db::Result<s3db::S3Identity>(options.status());
+  if (!identity.ok()) {
+    diagnostics.Line("whoami: " + identity.status().message());
+    return ExitCodeFor(identity.code());
+  }
+  s3db::Json json = {{"source", identity->source}, {"accessKeyId", identity->access_key_id},
+                     {"secretAccessKey", "****"},  {"sessionToken", identity->session_token},
+                     {"region", identity->region}, {"endpoint", identity->endpoint}};
+  json["expiration"] = identity->expiration.empty() ? s3db::Json(nullptr) : s3db::Json(identity->expiration);
+  std::cout << DumpJson(json) << "\n";
+  return ExitCode::kOk;
 }
 
 ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
@@ -65,6 +122,35 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   if (line.costs) {
     costs = std::make_shared<s3db::CostsPlugin>();
     options.plugins.push_back(costs);
+  }
+
+  if (line.command == CommandId::kWhoami) return Whoami(options.uri, diagnostics);
+  // --cache: a CachePlugin the cache commands can reach.
+  if (!line.cache_ttl.empty() && line.cache.empty()) {
+    diagnostics.Line("--cache-ttl needs --cache (see --help)");
+    return ExitCode::kUsage;
+  }
+  if ((line.command == CommandId::kCacheStats || line.command == CommandId::kCacheClear) && line.cache.empty()) {
+    diagnostics.Line("'cache' commands need --cache URI (see --help)");
+    return ExitCode::kUsage;
+  }
+  if (!line.cache.empty()) {
+    s3db::Result<s3db::CacheOptions> cache = s3db::CacheOptionsFromUri(line.cache);
+    std::optional<std::chrono::milliseconds> ttl = ParseDuration(line.cache_ttl);
+    if (!cache.ok() || (!line.cache_ttl.empty() && !ttl)) {
+      diagnostics.Line(cache.ok()
+                           ? "--cache-ttl: expected a duration like 500ms, 30s or 5m, got '" + line.cache_ttl + "'"
+                           : cache.status().message());
+      return ExitCode::kInvalidInput;
+    }
+    if (ttl) cache->ttl = *ttl;
+    cache->connections = static_cast<size_t>(line.concurrency);
+    try {
+      options.plugins.push_back(std::make_shared<s3db::CachePlugin>(*cache));
+    } catch (const std::exception& error) {
+      diagnostics.Line(DescribeError(error));
+      return ExitCodeFor(error);
+    }
   }
 
   const bool shell = line.command == CommandId::kShell;

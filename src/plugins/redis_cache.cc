@@ -1,0 +1,648 @@
+// The redis cache driver, on hiredis (Debian 12's libhiredis-dev 0.14: blocking contexts,
+// no TLS). docs/PLUGINS.md "The redis driver" states the coherence rule this implements; in
+// short, under the namespace N (CacheOptions::key_prefix):
+//
+//   N e:<key>      the entry: "s3db-redis 1 <g0> <g1> <g2>\n" + value, with a PX expiry; g0..g2
+//                  are the generations of the key's scopes when it was filled
+//   N g:<key>      the key's generation: INCR on every Invalidate(key) (which also deletes the
+//                  entry), with an expiry of kKeyGenerationTtl
+//   N s:<scope>    a scope's generation (scopes: "", and the key up to its first and second
+//                  '/', e.g. "resource=users/" and "resource=users/query/"): INCR on an
+//                  InvalidatePrefix that the scope covers; never expires
+//   N lru          a sorted set of the entries by expiry time, for max_entries
+//
+// A Get reads the entry and the four generations in one MGET: a hit is an entry whose scope
+// generations are current. A Put fills only through a script that checks, atomically in
+// Redis, that the four generations are still the ones that Get read on this thread: a write
+// that landed (and returned) between the read and the fill makes the fill a no-op. So once a
+// write's invalidation has returned, no process can read the value it replaced.
+#include <hiredis/hiredis.h>
+
+#include <sys/time.h>
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "plugins/cache_internal.h"
+#include "s3db/cache.h"
+#include "util/text.h"
+
+namespace s3db {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kEntryMagic = "s3db-redis 1 ";
+constexpr int64_t kKeyGenerationTtlMs = 24 * 3600 * 1000;
+// A fill later than this after its read is dropped: the key's generation (which expires after
+// kKeyGenerationTtlMs) must still exist when the fill checks it.
+constexpr auto kFillWindow = std::chrono::minutes(10);
+constexpr int64_t kFirstBackoffMs = 50;
+constexpr int64_t kMaxBackoffMs = 5000;
+constexpr const char* kMissing = "-";  // a generation that does not exist (yet)
+
+// KEYS: entry, key generation, three scope generations, lru. ARGV: the four generations the
+// read saw, ttl ms, now ms, max entries, the framed value. 0: dropped; n > 0: stored, n - 1
+// entries evicted for max_entries.
+constexpr const char* kFillScript = R"lua(
+for i = 1, 4 do
+  local v = redis.call('GET', KEYS[i + 1])
+  if not v then v = '-' end
+  if v ~= ARGV[i] then return 0 end
+end
+local ttl = tonumber(ARGV[5])
+local now = tonumber(ARGV[6])
+redis.call('SET', KEYS[1], ARGV[8], 'PX', ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+redis.call('ZADD', KEYS[6], now + ttl, KEYS[1])
+local over = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[7])
+if over <= 0 then return 1 end
+local victims = redis.call('ZPOPMIN', KEYS[6], over)
+for i = 1, #victims, 2 do
+  if victims[i] ~= KEYS[1] then redis.call('DEL', victims[i]) end
+end
+return 1 + over
+)lua";
+
+// KEYS: entry, key generation, lru. ARGV: the generation's ttl ms.
+constexpr const char* kInvalidateScript = R"lua(
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], KEYS[1])
+return 1
+)lua";
+
+struct RedisUri {
+  bool unix_socket = false;
+  std::string host;  // or the socket's path
+  int port = 6379;
+  std::string user;
+  std::string password;
+  bool has_password = false;
+  int db = 0;
+};
+
+Status BadUri(const std::string& uri, const std::string& why) {
+  return Status(ErrorCode::kInvalidArgument, "cache: bad redis URI '" + MaskedRedisUri(uri) + "': " + why);
+}
+
+bool ParseInt(std::string_view text, int* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+Result<RedisUri> ParseRedisUri(const std::string& uri) {
+  RedisUri out;
+  std::string_view rest(uri);
+  auto starts = [&](std::string_view scheme) {
+    if (rest.substr(0, scheme.size()) != scheme) return false;
+    rest.remove_prefix(scheme.size());
+    return true;
+  };
+  if (starts("rediss://")) {
+    return BadUri(uri,
+                  "rediss:// (TLS) is not supported: Debian 12's hiredis (0.14) has no TLS. Reach Redis over a "
+                  "unix socket, or through a local TLS tunnel (stunnel) with redis://127.0.0.1:PORT");
+  }
+  if (starts("unix://")) {
+    out.unix_socket = true;
+    size_t q = rest.find('?');
+    out.host = std::string(rest.substr(0, q));
+    if (out.host.empty() || out.host.front() != '/') return BadUri(uri, "unix:// needs an absolute socket path");
+    if (q != std::string_view::npos) {
+      std::string_view query = rest.substr(q + 1);
+      if (query.substr(0, 3) != "db=" || !ParseInt(query.substr(3), &out.db) || out.db < 0) {
+        return BadUri(uri, "the only query parameter is db=N");
+      }
+    }
+    return out;
+  }
+  if (!starts("redis://")) return BadUri(uri, "expected redis://[user:password@]host:port/db or unix://PATH");
+  size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view credentials = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    size_t colon = credentials.find(':');
+    std::string_view user = credentials.substr(0, colon);
+    if (!util::PercentDecode(user, &out.user)) return BadUri(uri, "bad percent-encoding in the user");
+    if (colon != std::string_view::npos) {
+      if (!util::PercentDecode(credentials.substr(colon + 1), &out.password)) {
+        return BadUri(uri, "bad percent-encoding in the password");
+      }
+      out.has_password = true;
+    } else if (!out.user.empty()) {
+      // redis://password@host is how many clients write a password without a user.
+      out.password = out.user;
+      out.user.clear();
+      out.has_password = true;
+    }
+  }
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return BadUri(uri, "unclosed '[' in the host");
+    out.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return BadUri(uri, "expected ':PORT' after the host");
+      port_text = after.substr(1);
+    }
+  } else {
+    size_t colon = authority.find(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return BadUri(uri, "no host");
+  if (!port_text.empty() || authority.find(':') != std::string_view::npos) {
+    if (!ParseInt(port_text, &out.port) || out.port < 1 || out.port > 65535) {
+      return BadUri(uri, "the port must be 1..65535");
+    }
+  }
+  if (!path.empty() && (!ParseInt(path, &out.db) || out.db < 0)) {
+    return BadUri(uri, "the path must be a database number (/0, /1, ...)");
+  }
+  return out;
+}
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using Context = std::unique_ptr<redisContext, ContextDeleter>;
+
+// What a failed call tells the driver to do.
+enum class Failure { kNone, kIo, kAuth, kOther };
+
+struct Outcome {
+  Failure failure = Failure::kNone;
+  std::string message;
+};
+
+struct Opened {
+  Context c;
+  Outcome outcome;
+};
+
+Opened Failed(Failure failure, std::string message) { return Opened{nullptr, Outcome{failure, std::move(message)}}; }
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+Reply Command(redisContext* c, const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (std::string_view a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return Reply(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+}
+
+// Opens one connection: connect, AUTH, SELECT, each bounded by `timeout`.
+Opened Open(const RedisUri& uri, std::chrono::milliseconds timeout) {
+  const timeval tv = ToTimeval(timeout);
+  Context c(uri.unix_socket ? redisConnectUnixWithTimeout(uri.host.c_str(), tv)
+                            : redisConnectWithTimeout(uri.host.c_str(), uri.port, tv));
+  if (!c) return Failed(Failure::kIo, "out of memory");
+  if (c->err) return Failed(Failure::kIo, c->errstr);
+  redisSetTimeout(c.get(), tv);
+  if (!uri.unix_socket) redisEnableKeepAlive(c.get());
+  if (uri.has_password) {
+    Reply r = uri.user.empty() ? Command(c.get(), {"AUTH", uri.password})
+                               : Command(c.get(), {"AUTH", uri.user, uri.password});
+    if (!r) return Failed(Failure::kIo, c->errstr);
+    // The reply names neither the user nor the password; it is safe to show.
+    if (r->type == REDIS_REPLY_ERROR) return Failed(Failure::kAuth, std::string(r->str, r->len));
+  }
+  if (uri.db != 0) {
+    std::string db = std::to_string(uri.db);
+    Reply r = Command(c.get(), {"SELECT", db});
+    if (!r) return Failed(Failure::kIo, c->errstr);
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string message(r->str, r->len);
+      bool auth = message.rfind("NOAUTH", 0) == 0 || message.rfind("NOPERM", 0) == 0;
+      return Failed(auth ? Failure::kAuth : Failure::kOther, "SELECT " + db + ": " + message);
+    }
+  }
+  return Opened{std::move(c), {}};
+}
+
+std::string_view ReplyText(const redisReply* r) { return std::string_view(r->str, r->len); }
+
+// The scopes of a key: "", and the key up to its first and its second '/'.
+std::array<std::string, 3> ScopesOf(const std::string& key) {
+  std::array<std::string, 3> out;
+  size_t first = key.find('/');
+  out[1] = first == std::string::npos ? "" : key.substr(0, first + 1);
+  size_t second = first == std::string::npos ? std::string::npos : key.find('/', first + 1);
+  out[2] = second == std::string::npos ? out[1] : key.substr(0, second + 1);
+  return out;
+}
+
+// The scope an InvalidatePrefix(prefix) bumps: the longest scope form that is a prefix of
+// `prefix`. Every key starting with `prefix` has it among its scopes (more may go than asked:
+// only ever safe).
+std::string ScopeOfPrefix(const std::string& prefix) {
+  size_t first = prefix.find('/');
+  if (first == std::string::npos) return "";
+  size_t second = prefix.find('/', first + 1);
+  return prefix.substr(0, (second == std::string::npos ? first : second) + 1);
+}
+
+// What a Get read, kept on its thread for the Put that fills the same key.
+struct PendingRead {
+  uint64_t driver = 0;
+  std::string key;
+  std::array<std::string, 4> generations;
+  Clock::time_point at;
+};
+constexpr size_t kPendingLimit = 64;
+thread_local std::deque<PendingRead> t_pending;
+std::atomic<uint64_t> g_driver_serial{0};
+
+class RedisCache : public CacheDriver {
+ public:
+  RedisCache(RedisUri uri, const CacheOptions& options, std::string masked_uri, CacheEventFn on_event)
+      : uri_(std::move(uri)),
+        masked_uri_(std::move(masked_uri)),
+        ns_(options.key_prefix),
+        timeout_(options.timeout),
+        max_entries_(options.max_entries),
+        max_entry_bytes_(options.max_entry_bytes),
+        pool_size_(std::max<size_t>(1, options.connections)),
+        on_event_(std::move(on_event)),
+        serial_(++g_driver_serial) {}
+
+  ~RedisCache() override {
+    std::erase_if(t_pending, [&](const PendingRead& p) { return p.driver == serial_; });
+  }
+
+  // The first connection, made at construction so that a wrong password or database number
+  // fails there (AccessDenied, InvalidArgument) instead of as a warning later.
+  Status Probe() {
+    auto [c, outcome] = Open(uri_, timeout_);
+    if (outcome.failure == Failure::kAuth) {
+      return Status(ErrorCode::kAccessDenied,
+                    "cache: redis at " + masked_uri_ + " refused the credentials: " + outcome.message);
+    }
+    if (outcome.failure == Failure::kOther) {
+      return Status(ErrorCode::kInvalidArgument, "cache: redis at " + masked_uri_ + ": " + outcome.message);
+    }
+    if (outcome.failure == Failure::kIo) {
+      MarkDown(outcome.message);  // down at start: uncached until it answers
+      return Status::Ok();
+    }
+    {
+      std::lock_guard lock(mu_);
+      open_++;  // Release counts it back in as idle
+    }
+    Release(std::move(c), true);
+    return Status::Ok();
+  }
+
+  std::optional<std::string> Get(const std::string& key) override { return std::move(GetMany({key}).front()); }
+
+  // One MGET per key (the entry and its four generations), pipelined: one round trip.
+  std::vector<std::optional<std::string>> GetMany(const std::vector<std::string>& keys) override {
+    std::vector<std::optional<std::string>> out(keys.size());
+    std::vector<std::array<std::string, 5>> commands;
+    commands.reserve(keys.size());
+    for (const std::string& key : keys) {
+      const std::array<std::string, 3> scopes = ScopesOf(key);
+      commands.push_back(
+          {ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "s:" + scopes[0], ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2]});
+    }
+    std::vector<Reply> replies = Pipeline(commands);
+    for (size_t k = 0; k < keys.size(); ++k) {
+      redisReply* r = k < replies.size() ? replies[k].get() : nullptr;
+      if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+        misses_++;
+        continue;
+      }
+      PendingRead read{serial_, keys[k], {}, Clock::now()};
+      for (size_t i = 0; i < 4; ++i) {
+        const redisReply* g = r->element[i + 1];
+        read.generations[i] = g->type == REDIS_REPLY_STRING ? std::string(ReplyText(g)) : kMissing;
+      }
+      if (r->element[0]->type == REDIS_REPLY_STRING) out[k] = Unframe(ReplyText(r->element[0]), read.generations);
+      Remember(std::move(read));
+      (out[k] ? hits_ : misses_)++;
+    }
+    return out;
+  }
+
+  Status Put(const std::string& key, std::string_view value, std::chrono::milliseconds ttl) override {
+    std::optional<PendingRead> read = Take(key);
+    if (ttl.count() <= 0 || value.size() > max_entry_bytes_) return Status::Ok();
+    if (!read || Clock::now() - read->at > kFillWindow) {
+      // No read of this key on this thread to check the fill against: it cannot be shown
+      // current, so it is not stored.
+      dropped_++;
+      return Status::Ok();
+    }
+    std::string framed(kEntryMagic);
+    framed += read->generations[1] + " " + read->generations[2] + " " + read->generations[3] + "\n";
+    framed += value;
+    const std::array<std::string, 3> scopes = ScopesOf(key);
+    const std::string ttl_text = std::to_string(ttl.count());
+    const std::string now_text = std::to_string(NowMs());
+    const std::string max_text = std::to_string(max_entries_);
+    std::optional<Reply> reply =
+        Run({"EVAL", kFillScript, "6", ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "s:" + scopes[0],
+             ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2], ns_ + "lru", read->generations[0], read->generations[1],
+             read->generations[2], read->generations[3], ttl_text, now_text, max_text, framed});
+    if (!reply || (*reply)->type != REDIS_REPLY_INTEGER) {
+      errors_++;
+      return Status(ErrorCode::kNetwork, "cache: redis fill failed");
+    }
+    long long n = (*reply)->integer;
+    if (n == 0) {
+      dropped_++;
+      return Status::Ok();
+    }
+    puts_++;
+    evictions_ += static_cast<uint64_t>(n - 1);
+    return Status::Ok();
+  }
+
+  Status Invalidate(const std::string& key) override {
+    invalidations_++;
+    const std::string ttl = std::to_string(kKeyGenerationTtlMs);
+    return Bump(Run({"EVAL", kInvalidateScript, "3", ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "lru", ttl}));
+  }
+
+  Status InvalidatePrefix(const std::string& prefix) override {
+    invalidations_++;
+    return Bump(Run({"INCR", ns_ + "s:" + ScopeOfPrefix(prefix)}));
+  }
+
+  // Every entry of the namespace goes stale at once (they expire on their own).
+  Status Clear() override { return Bump(Run({"INCR", ns_ + "s:"})); }
+
+  CacheStats stats() const override {
+    CacheStats s;
+    s.hits = hits_;
+    s.misses = misses_;
+    s.puts = puts_;
+    s.evictions = evictions_;
+    s.invalidations = invalidations_;
+    s.dropped_fills = dropped_;
+    s.errors = errors_;
+    // Entries filled and not expired yet (some may be stale after a prefix invalidation).
+    std::string now = std::to_string(NowMs());
+    if (std::optional<Reply> r = const_cast<RedisCache*>(this)->Run({"ZCOUNT", ns_ + "lru", "(" + now, "+inf"});
+        r && (*r)->type == REDIS_REPLY_INTEGER) {
+      s.entries = static_cast<size_t>((*r)->integer);
+    }
+    return s;
+  }
+
+ private:
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // The value of a framed entry whose scope generations are the current ones; nullopt when
+  // it is stale (or not ours).
+  static std::optional<std::string> Unframe(std::string_view text, const std::array<std::string, 4>& current) {
+    if (text.substr(0, kEntryMagic.size()) != kEntryMagic) return std::nullopt;
+    text.remove_prefix(kEntryMagic.size());
+    size_t eol = text.find('\n');
+    if (eol == std::string_view::npos) return std::nullopt;
+    const std::string expected = current[1] + " " + current[2] + " " + current[3];
+    if (text.substr(0, eol) != expected) return std::nullopt;
+    return std::string(text.substr(eol + 1));
+  }
+
+  void Remember(PendingRead read) {
+    std::erase_if(t_pending, [&](const PendingRead& p) { return p.driver == serial_ && p.key == read.key; });
+    t_pending.push_back(std::move(read));
+    if (t_pending.size() > kPendingLimit) t_pending.pop_front();
+  }
+
+  std::optional<PendingRead> Take(const std::string& key) {
+    for (auto it = t_pending.begin(); it != t_pending.end(); ++it) {
+      if (it->driver == serial_ && it->key == key) {
+        PendingRead out = std::move(*it);
+        t_pending.erase(it);
+        return out;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // An invalidation's outcome. One that did not reach Redis leaves entries other processes
+  // may read: the next connection first makes the whole namespace stale.
+  Status Bump(const std::optional<Reply>& reply) {
+    if (reply && (*reply)->type != REDIS_REPLY_ERROR) return Status::Ok();
+    lost_invalidation_ = true;
+    errors_++;
+    return Status(ErrorCode::kNetwork, "cache: redis at " + masked_uri_ + " did not take an invalidation");
+  }
+
+  // One command on a pooled connection; nullopt when Redis is down, slow or refused it.
+  std::optional<Reply> Run(const std::vector<std::string_view>& args) {
+    Context c = Acquire();
+    if (!c) return std::nullopt;
+    Reply r = Command(c.get(), args);
+    if (!r) {
+      std::string message = c->errstr;
+      Release(nullptr, false);
+      MarkDown(message);
+      return std::nullopt;
+    }
+    Release(std::move(c), true);
+    if (r->type == REDIS_REPLY_ERROR) {
+      errors_++;
+      return std::nullopt;
+    }
+    return r;
+  }
+
+  // MGETs of five keys each, sent together and read back in order; empty when Redis is down or
+  // failed midway (every key a miss then).
+  std::vector<Reply> Pipeline(const std::vector<std::array<std::string, 5>>& commands) {
+    std::vector<Reply> replies;
+    if (commands.empty()) return replies;
+    Context c = Acquire();
+    if (!c) return replies;
+    for (const auto& keys : commands) {
+      const char* argv[6] = {"MGET",          keys[0].c_str(), keys[1].c_str(),
+                             keys[2].c_str(), keys[3].c_str(), keys[4].c_str()};
+      size_t lens[6] = {4, keys[0].size(), keys[1].size(), keys[2].size(), keys[3].size(), keys[4].size()};
+      if (redisAppendCommandArgv(c.get(), 6, argv, lens) != REDIS_OK) break;
+    }
+    for (size_t i = 0; i < commands.size(); ++i) {
+      void* reply = nullptr;
+      if (redisGetReply(c.get(), &reply) != REDIS_OK || reply == nullptr) {
+        std::string message = c->errstr;
+        Release(nullptr, false);
+        MarkDown(message);
+        return {};
+      }
+      replies.emplace_back(static_cast<redisReply*>(reply));
+    }
+    Release(std::move(c), true);
+    return replies;
+  }
+
+  bool Down() const { return Clock::now().time_since_epoch().count() < down_until_.load(); }
+
+  Context Acquire() {
+    if (Down()) return nullptr;
+    {
+      std::unique_lock lock(mu_);
+      // Waits no longer than a command may take; a pool that stays full is a slow Redis.
+      if (!idle_cv_.wait_for(lock, timeout_, [&] { return !idle_.empty() || open_ < pool_size_; })) {
+        errors_++;
+        return nullptr;
+      }
+      if (!idle_.empty()) {
+        Context c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+      open_++;
+    }
+    auto [c, outcome] = Open(uri_, timeout_);
+    if (!c) {
+      Release(nullptr, false);
+      MarkDown(outcome.message);
+      return nullptr;
+    }
+    if (lost_invalidation_.exchange(false)) {
+      Reply r = Command(c.get(), {"INCR", ns_ + "s:"});
+      if (!r || r->type == REDIS_REPLY_ERROR) {
+        lost_invalidation_ = true;
+        Release(nullptr, false);
+        return nullptr;
+      }
+    }
+    Recovered();
+    return std::move(c);
+  }
+
+  // Gives a connection back; a broken one (nullptr) is closed and its slot freed.
+  void Release(Context c, bool healthy) {
+    {
+      std::lock_guard lock(mu_);
+      if (healthy && c) {
+        idle_.push_back(std::move(c));
+      } else {
+        open_--;
+      }
+    }
+    idle_cv_.notify_one();
+  }
+
+  void MarkDown(const std::string& why) {
+    errors_++;
+    bool first = false;
+    int64_t backoff = 0;
+    {
+      std::lock_guard lock(mu_);
+      first = !degraded_;
+      degraded_ = true;
+      backoff = backoff_ms_;
+      backoff_ms_ = std::min(kMaxBackoffMs, backoff_ms_ * 2);
+      // Idle connections of a server that failed are likely broken too.
+      open_ -= idle_.size();
+      idle_.clear();
+    }
+    auto until = Clock::now() + std::chrono::milliseconds(backoff);
+    down_until_ = until.time_since_epoch().count();
+    if (first && on_event_) {
+      on_event_(kCacheWarningEvent, Json{{"driver", "redis"},
+                                         {"uri", masked_uri_},
+                                         {"message", "redis cache unreachable or slow (" + why +
+                                                         "): reads go to the store uncached until it answers"}});
+    }
+  }
+
+  void Recovered() {
+    bool was = false;
+    {
+      std::lock_guard lock(mu_);
+      was = degraded_;
+      degraded_ = false;
+      backoff_ms_ = kFirstBackoffMs;
+    }
+    if (was && on_event_) on_event_(kCacheRecoveredEvent, Json{{"driver", "redis"}, {"uri", masked_uri_}});
+  }
+
+  const RedisUri uri_;
+  const std::string masked_uri_;
+  const std::string ns_;
+  const std::chrono::milliseconds timeout_;
+  const size_t max_entries_;
+  const size_t max_entry_bytes_;
+  const size_t pool_size_;
+  const CacheEventFn on_event_;
+  const uint64_t serial_;
+
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::vector<Context> idle_;
+  size_t open_ = 0;
+  bool degraded_ = false;
+  int64_t backoff_ms_ = kFirstBackoffMs;
+  std::atomic<int64_t> down_until_{0};  // steady clock ticks
+  std::atomic<bool> lost_invalidation_{false};
+
+  std::atomic<uint64_t> hits_{0}, misses_{0}, puts_{0}, evictions_{0}, invalidations_{0}, dropped_{0}, errors_{0};
+};
+
+}  // namespace
+
+std::string MaskedRedisUri(std::string_view uri) {
+  size_t scheme = uri.find("://");
+  if (scheme == std::string_view::npos) return std::string(uri);
+  std::string_view rest = uri.substr(scheme + 3);
+  // The credentials end at the last '@' (a password may hold a raw one).
+  size_t at = rest.rfind('@');
+  if (at == std::string_view::npos) return std::string(uri);
+  std::string_view credentials = rest.substr(0, at);
+  size_t colon = credentials.find(':');
+  std::string shown = colon == std::string_view::npos ? "***" : std::string(credentials.substr(0, colon)) + ":***";
+  return std::string(uri.substr(0, scheme + 3)) + shown + std::string(rest.substr(at));
+}
+
+Status ValidateRedisUri(const std::string& uri) { return ParseRedisUri(uri).status(); }
+
+std::string RedisKeyPrefix(std::string_view database_prefix) {
+  while (!database_prefix.empty() && database_prefix.front() == '/') database_prefix.remove_prefix(1);
+  while (!database_prefix.empty() && database_prefix.back() == '/') database_prefix.remove_suffix(1);
+  return "s3db:" + std::string(database_prefix) + ":";
+}
+
+Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options, CacheEventFn on_event) {
+  if (Status s = plugins::ValidateCacheBounds(options); !s.ok()) return s;
+  Result<RedisUri> uri = ParseRedisUri(options.uri);
+  if (!uri.ok()) return uri.status();
+  if (options.timeout.count() <= 0) return Status(ErrorCode::kInvalidArgument, "cache: timeout must be positive");
+  CacheOptions o = options;
+  if (o.key_prefix.empty()) o.key_prefix = RedisKeyPrefix("");
+  if (o.connections == 0) o.connections = 8;
+  auto driver = std::make_unique<RedisCache>(std::move(*uri), o, MaskedRedisUri(options.uri), std::move(on_event));
+  if (Status s = driver->Probe(); !s.ok()) return s;
+  return std::unique_ptr<CacheDriver>(std::move(driver));
+}
+
+}  // namespace s3db
