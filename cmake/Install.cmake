@@ -45,6 +45,18 @@ endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/s3db.pc.in ${PROJECT_BINARY_DIR}/s3db.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/s3db.pc DESTINATION ${pc_dir})
 
+# The man page (made when s3db_cli is linked) and the shell completions, where man, bash-completion
+# and zsh look for them. Debian's zsh reads vendor-completions under /usr, site-functions elsewhere.
+install(FILES ${PROJECT_BINARY_DIR}/s3db.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${PROJECT_SOURCE_DIR}/tools/s3db/completions/s3db.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME s3db)
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(zsh_completions ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+else()
+  set(zsh_completions ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+endif()
+install(FILES ${PROJECT_SOURCE_DIR}/tools/s3db/completions/_s3db DESTINATION ${zsh_completions})
+
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

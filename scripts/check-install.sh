@@ -5,7 +5,7 @@
 #     and runs both on a file:// store;
 #  2. builds the preset "package" (a shared libs3db), makes the .deb with CPack, checks its
 #     Depends and contents, unpacks it into an empty prefix (dpkg -x) and runs `s3db --version`,
-#     scripts/demo.sh and the consumer (both ways) from there. With CI=true as root, it also
+#     scripts/demo.sh, the bash completion and the consumer (both ways) from there. With CI=true as root, it also
 #     installs the .deb with `apt-get install ./s3db_*.deb`, runs the same, and removes it.
 #
 #   scripts/check-install.sh [BUILD_DIR]
@@ -51,6 +51,9 @@ say "static: install $build"
 cmake --build "$build" -j "$jobs" --target s3db s3db_cli >/dev/null
 cmake --install "$build" --prefix "$work/static" >/dev/null
 [[ $("$work/static/bin/s3db" --version) == "s3db $version" ]] || fail "s3db --version does not print $version"
+for path in share/man/man1/s3db.1 share/bash-completion/completions/s3db share/zsh/site-functions/_s3db; do
+  [[ -s $work/static/$path ]] || fail "cmake --install put no $path"
+done
 build_consumer "$work/static" static 1
 
 # 2. The Debian package of a shared libs3db.
@@ -69,7 +72,8 @@ done
 contents=$(dpkg-deb -c "$deb")
 for path in ./usr/bin/s3db ./usr/include/s3db/database.h ./usr/include/s3db/version.h \
   "./usr/lib/x86_64-linux-gnu/libs3db.so.$version" ./usr/lib/x86_64-linux-gnu/cmake/s3db/s3dbConfig.cmake \
-  ./usr/lib/x86_64-linux-gnu/pkgconfig/s3db.pc ./usr/share/doc/s3db/README.md; do
+  ./usr/lib/x86_64-linux-gnu/pkgconfig/s3db.pc ./usr/share/doc/s3db/README.md ./usr/share/man/man1/s3db.1 \
+  ./usr/share/bash-completion/completions/s3db ./usr/share/zsh/vendor-completions/_s3db; do
   grep -qF " $path" <<<"$contents" || fail "the package lacks $path"
 done
 
@@ -94,6 +98,13 @@ run_package() {
   [[ $("$prefix/bin/s3db" --version) == "s3db $version" ]] || fail "$name: s3db --version does not print $version"
   say "$name: demo"
   S3DB_URI="file://$work/$name-demo-data" scripts/demo.sh "$prefix/bin/s3db" >/dev/null
+  say "$name: bash completion of a resource name, from the installed script and command"
+  local names
+  # shellcheck disable=SC2016
+  names=$(PATH="$prefix/bin:$PATH" S3DB_URI="file://$work/$name-demo-data" bash -c 'source "$1"
+    COMP_LINE="s3db get "; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(s3db get ""); COMP_CWORD=2; _s3db
+    echo "${COMPREPLY[*]}"' _ "$prefix/share/bash-completion/completions/s3db")
+  [[ $names == users ]] || fail "$name: 's3db get <TAB>' offers '$names', not the demo's resource users"
   build_consumer "$prefix" "$name" ""
 }
 LD_LIBRARY_PATH=$unpacked/usr/lib/x86_64-linux-gnu run_package "$unpacked/usr" unpacked

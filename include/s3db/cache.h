@@ -150,7 +150,8 @@ using CacheEventFn = std::function<void(const char* event, const Json& payload)>
 // error: the driver misses until it answers (reconnecting with backoff). max_entries bounds
 // the entries of the key prefix (the soonest to expire go first); max_bytes is not used (bound
 // Redis itself with maxmemory).
-S3DB_EXPORT Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options, CacheEventFn on_event = nullptr);
+S3DB_EXPORT Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options,
+                                                               CacheEventFn on_event = nullptr);
 // InvalidArgument naming what is wrong with a redis URI (the password masked).
 S3DB_EXPORT Status ValidateRedisUri(const std::string& uri);
 // "s3db:<prefix>:" (the database prefix without its slashes at either end).
