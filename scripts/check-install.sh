@@ -20,7 +20,7 @@ version=$(sed -n 's/^project(s3db VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3db-check-install.XXXXXX")
 apt_installed=0
 cleanup() {
-  if ((apt_installed)); then apt-get remove -y -qq s3db >/dev/null || true; fi
+  if ((apt_installed)); then apt-get purge -y -qq s3db >/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
