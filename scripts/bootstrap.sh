@@ -9,6 +9,7 @@ packages=(
   libre2-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw
+  dpkg-dev file
   awscli
   redis-server libhiredis-dev
 )

@@ -13,7 +13,7 @@ s3db=${1:-$repo_root/build/default/s3db}
 if [[ $s3db != /* ]]; then s3db=$PWD/$s3db; fi
 if [[ ! -x $s3db ]]; then
   echo "demo: no s3db binary at $s3db; build it first:" >&2
-  echo "  cmake --preset default && cmake --build --preset default" >&2
+  echo "  cmake --preset default && cmake --build --preset default --target s3db_cli" >&2
   exit 1
 fi
 cd "$repo_root"

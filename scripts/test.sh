@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: `scripts/test.sh [PRESET...]` (default: default).
+# Sets up, builds and runs every test: `scripts/test.sh [PRESET...]` (default: default), then
+# with the default preset also scripts/check-install.sh (install, consumer, .deb).
 # Presets: default, asan (AddressSanitizer + UndefinedBehaviorSanitizer), tsan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,4 +46,12 @@ for preset in "${presets[@]}"; do
   cmake --build --preset "$preset" -j "$jobs"
   echo "== $preset: test" >&2
   ctest --preset "$preset" -j "$jobs"
+done
+
+# Installed, packaged and used from outside as docs/INSTALL.md says (once, on the default build).
+for preset in "${presets[@]}"; do
+  if [ "$preset" = default ]; then
+    echo "== install and package" >&2
+    scripts/check-install.sh build/default
+  fi
 done

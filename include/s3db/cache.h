@@ -40,6 +40,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
@@ -52,7 +53,7 @@ namespace s3db {
 // entries outlive the process; tests inject a fake one.
 using CacheClock = std::function<int64_t()>;
 
-struct CacheOptions {
+struct S3DB_EXPORT CacheOptions {
   // "memory" (LRU), "file" (a directory; "filesystem", the seeds' name, is the same), "s3"
   // (the bucket), "redis" (a Redis server, shared by every process that names it).
   std::string driver = "memory";
@@ -84,7 +85,7 @@ struct CacheOptions {
   Status Validate() const;
 };
 
-struct CacheStats {
+struct S3DB_EXPORT CacheStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
   uint64_t puts = 0;           // entries stored
@@ -99,7 +100,7 @@ struct CacheStats {
 };
 
 // A place to keep bytes by key. Drivers are thread-safe and never throw from these calls.
-class CacheDriver {
+class S3DB_EXPORT CacheDriver {
  public:
   virtual ~CacheDriver() = default;
   // The value, unless absent or expired.
@@ -117,13 +118,13 @@ class CacheDriver {
 };
 
 // LRU in memory, bounded by max_entries and max_bytes.
-std::unique_ptr<CacheDriver> NewMemoryCache(const CacheOptions& options);
+S3DB_EXPORT std::unique_ptr<CacheDriver> NewMemoryCache(const CacheOptions& options);
 // One file per entry in options.directory (named by the SHA-256 of the key, written to a
 // temporary file and renamed, so a reader sees a whole entry or none), the expiry time in the
 // entry. Bounded like the memory driver (LRU within a run; at open, by file age). Entries
 // survive a reopen. Meant for one process at a time: another process writing the same
 // directory is safe, but the entries it adds are not counted against this one's bound.
-Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options);
+S3DB_EXPORT Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options);
 // Entries are objects under `key_prefix` (S3CachePrefix of the database prefix) in `store`,
 // the expiry time in their metadata ("exp"), so any process with the bucket shares them. An
 // expired entry is deleted when read (DELETE is free). Cost: a hit is one GET; a fill one PUT;
@@ -131,9 +132,10 @@ Result<std::unique_ptr<CacheDriver>> NewFileCache(const CacheOptions& options);
 // bound (counting objects would cost LISTs): an expired entry goes when it is read, and a
 // bucket lifecycle rule on the prefix (expire after a day) bounds the rest at no request cost.
 // `store` must outlive the driver.
-std::unique_ptr<CacheDriver> NewS3Cache(ObjectStore& store, std::string key_prefix, const CacheOptions& options);
+S3DB_EXPORT std::unique_ptr<CacheDriver> NewS3Cache(ObjectStore& store, std::string key_prefix,
+                                                    const CacheOptions& options);
 // "<prefix>/plugin=cache/" ("plugin=cache/" for an empty prefix).
-std::string S3CachePrefix(std::string_view database_prefix);
+S3DB_EXPORT std::string S3CachePrefix(std::string_view database_prefix);
 
 // What the redis driver tells about its server: kCacheWarningEvent once when Redis stops
 // answering (payload {driver, uri (masked), message}), kCacheRecoveredEvent once when it
@@ -148,33 +150,34 @@ using CacheEventFn = std::function<void(const char* event, const Json& payload)>
 // error: the driver misses until it answers (reconnecting with backoff). max_entries bounds
 // the entries of the key prefix (the soonest to expire go first); max_bytes is not used (bound
 // Redis itself with maxmemory).
-Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options, CacheEventFn on_event = nullptr);
+S3DB_EXPORT Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options,
+                                                               CacheEventFn on_event = nullptr);
 // InvalidArgument naming what is wrong with a redis URI (the password masked).
-Status ValidateRedisUri(const std::string& uri);
+S3DB_EXPORT Status ValidateRedisUri(const std::string& uri);
 // "s3db:<prefix>:" (the database prefix without its slashes at either end).
-std::string RedisKeyPrefix(std::string_view database_prefix);
+S3DB_EXPORT std::string RedisKeyPrefix(std::string_view database_prefix);
 // The URI with its password (or lone credential) shown as "***".
-std::string MaskedRedisUri(std::string_view uri);
+S3DB_EXPORT std::string MaskedRedisUri(std::string_view uri);
 
 // The options a cache URI names (the CLI's --cache): "memory" (or "memory://"), "file://DIR"
 // (the file driver; a relative DIR is from the working directory), "s3://" (the s3 driver, in
 // the database's own bucket: nothing may follow), "redis://..." or "unix://..." (the redis
 // driver, `uri` set). Every other option keeps its default. InvalidArgument otherwise, any
 // password masked.
-Result<CacheOptions> CacheOptionsFromUri(const std::string& uri);
+S3DB_EXPORT Result<CacheOptions> CacheOptionsFromUri(const std::string& uri);
 
 // The raw object as the cache keeps it: versioned framing, the body verbatim. Decode returns
 // nullopt for anything Encode did not write (a damaged entry is a miss, not a wrong record).
-std::string EncodeCachedObject(const GetResult& object);
-std::optional<GetResult> DecodeCachedObject(std::string_view bytes);
+S3DB_EXPORT std::string EncodeCachedObject(const GetResult& object);
+S3DB_EXPORT std::optional<GetResult> DecodeCachedObject(std::string_view bytes);
 
-struct CacheRead {
+struct S3DB_EXPORT CacheRead {
   std::optional<std::string> value;
   uint64_t ticket = 0;  // give it to Put when filling the cache after this miss
   bool hit() const { return value.has_value(); }
 };
 
-class CachePlugin : public Plugin, public ReadCache {
+class S3DB_EXPORT CachePlugin : public Plugin, public ReadCache {
  public:
   // Builds the memory or file driver now (throws InvalidArgument for bad options, StorageError
   // when the directory cannot be made); the s3 driver at Start, on the database's store under
@@ -263,7 +266,7 @@ class CachePlugin : public Plugin, public ReadCache {
 // for itself). Thread-safe. For a handful of keys (config, settings), not for record data:
 // at most max_entries are kept, the soonest to expire dropped first.
 template <typename T>
-class Memoizer {
+class S3DB_EXPORT Memoizer {
  public:
   struct Options {
     std::chrono::milliseconds ttl{300000};

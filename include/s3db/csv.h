@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "s3db/export.h"
 #include "s3db/record.h"
 
 namespace s3db {
@@ -41,7 +42,7 @@ enum class CsvCellType {
   kAny,
 };
 
-struct CsvColumn {
+struct S3DB_EXPORT CsvColumn {
   // {"age", CsvCellType::kNumber} or, with a header title, {"age", CsvCellType::kNumber, "Age"}.
   CsvColumn(std::string path, CsvCellType type = CsvCellType::kAny, std::string title = {})
       : path(std::move(path)), type(type), title(std::move(title)) {}
@@ -58,10 +59,10 @@ struct CsvColumn {
 // object that keeps undeclared fields, strict:false, also has a kJson column at its own path
 // holding them), then "createdAt" and "updatedAt" when timestamps adds them. Throws
 // InvalidSchema as Database::CreateResource would for attributes it refuses.
-std::vector<CsvColumn> CsvColumnsFor(const ResourceDefinition& definition);
+S3DB_EXPORT std::vector<CsvColumn> CsvColumnsFor(const ResourceDefinition& definition);
 
 // Writes the header row at construction, then one row per Write.
-class CsvWriter {
+class S3DB_EXPORT CsvWriter {
  public:
   // InvalidArgument for no columns, an empty path, a path or header name given twice.
   CsvWriter(std::ostream& out, std::vector<CsvColumn> columns);
@@ -84,13 +85,13 @@ class CsvWriter {
   size_t rows_ = 0;
 };
 
-struct CsvRow {
+struct S3DB_EXPORT CsvRow {
   size_t line_number = 0;  // the line the row starts on, 1-based (the header is line 1)
   std::vector<std::string> cells;
   std::vector<bool> quoted;  // per cell: it was in quotes ("" is an empty string, not absent)
 };
 
-struct CsvRecord {
+struct S3DB_EXPORT CsvRecord {
   size_t line_number = 0;
   Json value;  // an object; "id" when the row has one
 };
@@ -98,7 +99,7 @@ struct CsvRecord {
 // Reads the header row at construction. Every error is InvalidArgument naming the source
 // and the line ("users.csv line 7: ..."); after an error in a row, the next call goes on
 // with the row after it, so a caller can list every bad line.
-class CsvReader {
+class S3DB_EXPORT CsvReader {
  public:
   // A longer row is an error (most likely an unclosed quote): memory stays bounded.
   static constexpr size_t kMaxRowBytes = size_t{64} << 20;

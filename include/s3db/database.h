@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/cache.h"
 #include "s3db/errors.h"
@@ -25,7 +26,7 @@ namespace s3db {
 
 // The seeds' `httpClientOptions`: the connections of an S3 store. memory:// and file:// have
 // no connections, so there these change nothing.
-struct HttpClientOptions {
+struct S3DB_EXPORT HttpClientOptions {
   // keepAlive: reuse connections between requests; false opens a new one for each request.
   bool keep_alive = true;
   // keepAliveMsecs: TCP keep-alive probes of an idle kept connection, the first after this
@@ -43,7 +44,7 @@ struct HttpClientOptions {
   std::optional<std::chrono::milliseconds> timeout = std::nullopt;
 };
 
-struct DatabaseOptions {
+struct S3DB_EXPORT DatabaseOptions {
   // Connection string (uri.h). Empty means kDefaultUri, "file://./s3db-data". The library
   // never reads the environment for it; the CLI does ($S3DB_URI).
   std::string uri;
@@ -109,7 +110,7 @@ struct DatabaseOptions {
 // --passphrase-file reads it with this function, so a program and the command derive the
 // same key from the same file. Throws InvalidArgument naming the file (never its content)
 // when it cannot be read or holds nothing.
-std::string ReadPassphraseFile(const std::string& path);
+S3DB_EXPORT std::string ReadPassphraseFile(const std::string& path);
 
 }  // namespace s3db
 
@@ -129,12 +130,12 @@ namespace s3db {
 class DatabaseCore;  // internal
 
 // What Database::RotateKey did.
-struct RotateKeyResult {
+struct S3DB_EXPORT RotateKeyResult {
   uint64_t key_id = 0;                     // the new current key
   std::vector<ReEncryptResult> resources;  // one per resource that has secret fields
 };
 
-struct CreateResourceResult {
+struct S3DB_EXPORT CreateResourceResult {
   Resource* resource = nullptr;
   bool created = false;
   // The seeds' texts: "New resource created", "Resource already exists with same definition
@@ -143,7 +144,7 @@ struct CreateResourceResult {
   std::string reason;
 };
 
-class Database {
+class S3DB_EXPORT Database {
  public:
   // Opens the store that options.uri names and reads the catalog (one GET).
   // Throws InvalidArgument for a bad URI, StorageError when the store is unreachable.

@@ -8,6 +8,7 @@
 #include <utility>
 #include <variant>
 #include <vector>
+#include "s3db/export.h"
 
 // Status and Result<T>: how the storage layer reports failure without exceptions.
 //
@@ -40,12 +41,12 @@ enum class ErrorCode {
 };
 
 // Stable lower-case name of a code ("not_found"), used in messages and the CLI.
-const char* ErrorCodeName(ErrorCode code);
+S3DB_EXPORT const char* ErrorCodeName(ErrorCode code);
 
 // True for codes that a retry with backoff may cure.
-bool IsRetryableCode(ErrorCode code);
+S3DB_EXPORT bool IsRetryableCode(ErrorCode code);
 
-class [[nodiscard]] Status {
+class [[nodiscard]] S3DB_EXPORT Status {
  public:
   Status() = default;  // OK
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -67,7 +68,7 @@ class [[nodiscard]] Status {
 
 // A value or the Status that says why there is none. GCC 12 has no std::expected.
 template <typename T>
-class [[nodiscard]] Result {
+class [[nodiscard]] S3DB_EXPORT Result {
  public:
   Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be OK
@@ -101,7 +102,7 @@ class [[nodiscard]] Result {
 // value of a secret field.
 namespace s3db {
 
-class Error : public std::runtime_error {
+class S3DB_EXPORT Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message, std::string resource = {}, std::string id = {})
       : std::runtime_error(message), code_(code), resource_(std::move(resource)), id_(std::move(id)) {}
@@ -120,7 +121,7 @@ class Error : public std::runtime_error {
 // One exception type per code, so callers catch exactly what they handle:
 // `catch (const s3db::NotFound&)`.
 template <ErrorCode kCode>
-class CodedError : public Error {
+class S3DB_EXPORT CodedError : public Error {
  public:
   explicit CodedError(const std::string& message, std::string resource = {}, std::string id = {})
       : Error(kCode, message, std::move(resource), std::move(id)) {}
@@ -138,7 +139,7 @@ using AccessDenied = CodedError<ErrorCode::kAccessDenied>;
 using Unsupported = CodedError<ErrorCode::kUnsupported>;
 
 // Storage or network failure (I/O, 5xx, throttling, timeouts). retryable() tells which.
-class StorageError : public Error {
+class S3DB_EXPORT StorageError : public Error {
  public:
   StorageError(ErrorCode code, const std::string& message, std::string resource = {}, std::string id = {})
       : Error(code, message, std::move(resource), std::move(id)) {}
@@ -146,7 +147,7 @@ class StorageError : public Error {
 
 // One failing field of a record: dotted path, the rule that failed, what was expected and
 // what was found (the found value is omitted for secret fields).
-struct FieldError {
+struct S3DB_EXPORT FieldError {
   std::string path;
   std::string rule;
   std::string expected;
@@ -155,7 +156,7 @@ struct FieldError {
 };
 
 // A record failed its schema. Lists every failing field, not only the first.
-class ValidationError : public Error {
+class S3DB_EXPORT ValidationError : public Error {
  public:
   ValidationError(const std::string& message, std::vector<FieldError> fields, std::string resource = {},
                   std::string id = {})
@@ -168,10 +169,10 @@ class ValidationError : public Error {
 
 // Throws the typed exception that matches status.code(), with `context` before the
 // status message ("users/abc: ..."). Does nothing for an OK status.
-void ThrowIfError(const Status& status, const std::string& resource = {}, const std::string& id = {});
+S3DB_EXPORT void ThrowIfError(const Status& status, const std::string& resource = {}, const std::string& id = {});
 
 // Throws the typed exception for a code (never kOk).
-[[noreturn]] void ThrowError(ErrorCode code, const std::string& message, const std::string& resource = {},
-                             const std::string& id = {});
+[[noreturn]] S3DB_EXPORT void ThrowError(ErrorCode code, const std::string& message, const std::string& resource = {},
+                                         const std::string& id = {});
 
 }  // namespace s3db

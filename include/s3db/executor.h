@@ -14,12 +14,13 @@
 #include <optional>
 
 #include "s3db/errors.h"
+#include "s3db/export.h"
 
 namespace s3db {
 
 // The seeds' `executorPool`. Every field is applied, on every store (docs/API.md
 // "Concurrency, retries and priorities" says how each one maps).
-struct ExecutorOptions {
+struct S3DB_EXPORT ExecutorOptions {
   // Request slots (1..1024). In DatabaseOptions this and DatabaseOptions::concurrency are one
   // setting: give either (both, with different values, is InvalidArgument).
   int concurrency = 8;
@@ -51,7 +52,7 @@ struct ExecutorOptions {
 //   { s3db::PriorityScope urgent(100); users.Get(id); }   // overtakes a running import
 //
 // Bulk calls (InsertMany, GetMany, ...) run their items at the caller's priority.
-class PriorityScope {
+class S3DB_EXPORT PriorityScope {
  public:
   explicit PriorityScope(int priority);
   ~PriorityScope();
@@ -65,7 +66,7 @@ class PriorityScope {
 
 // Options of one call, as the seeds' `users.get(id, {priority: 100})`: every Resource call
 // has an overload that takes them last, `users.Get(id, {.priority = 100})`.
-struct CallOptions {
+struct S3DB_EXPORT CallOptions {
   // The priority of the call's store requests, bulk items included (default: the thread's,
   // PriorityScope's, 0).
   std::optional<int> priority = std::nullopt;
@@ -80,7 +81,7 @@ struct CallOptions {
 
 // Applies CallOptions to the store requests the current thread makes while it lives (what
 // the CallOptions overloads do around the call). Throws InvalidArgument for bad options.
-class CallScope {
+class S3DB_EXPORT CallScope {
  public:
   explicit CallScope(const CallOptions& options);
   ~CallScope();
@@ -92,7 +93,7 @@ class CallScope {
   std::optional<std::chrono::steady_clock::time_point> previous_deadline_;
 };
 
-struct ExecutorStats {
+struct S3DB_EXPORT ExecutorStats {
   uint64_t requests = 0;   // attempts sent to the store
   uint64_t retries = 0;    // attempts that were retries
   uint64_t throttled = 0;  // SlowDown answers seen

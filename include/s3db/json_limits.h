@@ -12,21 +12,23 @@
 #include <string>
 #include <string_view>
 
+#include "s3db/export.h"
+
 namespace s3db {
 
 // Arrays and objects inside each other, the outermost counting 1. MongoDB allows 100 too.
 inline constexpr size_t kMaxJsonDepth = 100;
 
 // "nested deeper than 100 levels", for messages.
-std::string TooDeepText();
+S3DB_EXPORT std::string TooDeepText();
 
 // The nesting of JSON text, counted up to `limit` + 1 and no further: a linear scan that skips
 // strings, cheaper than the parser's callback form on the hot path (every record read) and
 // valid for any text (a malformed one gets its depth so far; the parser reports the rest).
-size_t JsonTextDepth(std::string_view text, size_t limit = kMaxJsonDepth);
+S3DB_EXPORT size_t JsonTextDepth(std::string_view text, size_t limit = kMaxJsonDepth);
 
 // The nesting of a value, counted up to `limit` + 1 without recursion.
-size_t JsonValueDepth(const nlohmann::json& value, size_t limit = kMaxJsonDepth);
+S3DB_EXPORT size_t JsonValueDepth(const nlohmann::json& value, size_t limit = kMaxJsonDepth);
 
 inline bool JsonTextTooDeep(std::string_view text) { return JsonTextDepth(text) > kMaxJsonDepth; }
 inline bool JsonValueTooDeep(const nlohmann::json& value) { return JsonValueDepth(value) > kMaxJsonDepth; }

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 
@@ -31,7 +32,7 @@
 // there (the order would break).
 namespace s3db {
 
-class Metadata {
+class S3DB_EXPORT Metadata {
  public:
   using key_type = std::string;
   using mapped_type = std::string;
@@ -145,7 +146,7 @@ class Metadata {
 //  - List returns keys in ascending binary order, at most 1000 (and at most max_keys) a page.
 namespace s3db {
 
-struct ObjectInfo {
+struct S3DB_EXPORT ObjectInfo {
   std::string key;
   std::string etag;              // quoted, as S3 returns it: "\"9e10...\""
   int64_t last_modified_ms = 0;  // milliseconds since the Unix epoch
@@ -154,7 +155,7 @@ struct ObjectInfo {
   Metadata metadata;  // empty in List results
 };
 
-struct PutRequest {
+struct S3DB_EXPORT PutRequest {
   std::string key;
   Metadata metadata;
   std::string body;
@@ -163,32 +164,32 @@ struct PutRequest {
   bool if_none_match_star = false;      // create only
 };
 
-struct GetResult {
+struct S3DB_EXPORT GetResult {
   ObjectInfo info;
   std::string body;
 };
 
-struct ListRequest {
+struct S3DB_EXPORT ListRequest {
   std::string prefix;
   std::string start_after;         // list keys strictly greater than this
   std::string continuation_token;  // from the previous page; opaque
   int max_keys = 1000;             // 1..1000
 };
 
-struct ListPage {
+struct S3DB_EXPORT ListPage {
   std::vector<ObjectInfo> objects;      // key, etag, size, last_modified_ms
   std::string next_continuation_token;  // empty when this is the last page
   bool truncated = false;
 };
 
-struct DeleteManyResult {
+struct S3DB_EXPORT DeleteManyResult {
   std::vector<std::string> deleted;                    // includes keys that were absent
   std::vector<std::pair<std::string, Status>> errors;  // per-key failures
 };
 
 // One request a backend sent over the network (each attempt of a retried request is one),
 // reported to an observer so cost accounting sees what the server saw.
-struct SentRequest {
+struct S3DB_EXPORT SentRequest {
   std::string method;      // "PUT", "GET", "HEAD", "POST", "DELETE"
   bool list = false;       // a GET that lists (ListObjectsV2)
   std::string key;         // object key, or the list prefix; empty for the bucket
@@ -198,7 +199,7 @@ struct SentRequest {
 using RequestObserver = std::function<void(const SentRequest&)>;
 
 // What a backend can do; S3Store probes it at connect, the local stores know it.
-struct Capabilities {
+struct S3DB_EXPORT Capabilities {
   bool conditional_writes = true;  // If-None-Match: * and If-Match honoured
   size_t metadata_limit = 2048;    // bytes of UTF-8 key+value
 };
@@ -207,7 +208,7 @@ struct Capabilities {
 // during the call.
 using ObjectVisitor = std::function<void(const ObjectInfo& info, const std::string& body)>;
 
-class ObjectStore {
+class S3DB_EXPORT ObjectStore {
  public:
   virtual ~ObjectStore() = default;
 
@@ -242,7 +243,7 @@ class ObjectStore {
 // (a plugin's, a test's) derives from it and overrides only the calls it changes.
 namespace s3db {
 
-class ForwardingStore : public ObjectStore {
+class S3DB_EXPORT ForwardingStore : public ObjectStore {
  public:
   explicit ForwardingStore(std::unique_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
 

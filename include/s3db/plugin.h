@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
@@ -61,13 +62,13 @@ inline constexpr const char* kResourceCreated = "resourceCreated";  // {resource
 
 // Replaces the value at every dot path ("password", "card.number", "items[].token": "[]" means
 // each item of an array) with "***". Paths that are absent or hold null are left as they are.
-Json RedactSecrets(Json record, const std::vector<std::string>& secret_paths);
+S3DB_EXPORT Json RedactSecrets(Json record, const std::vector<std::string>& secret_paths);
 
 // Unique within the process (across emitters), so one Off can serve several emitters. 0 is
 // never a valid id.
 using SubscriptionId = uint64_t;
 
-class EventEmitter {
+class S3DB_EXPORT EventEmitter {
  public:
   using Listener = std::function<void(const Json& payload)>;
   // Where failures nobody listens for go; the default writes the line to stderr.
@@ -117,8 +118,8 @@ class EventEmitter {
 enum class HookType { kPreInsert, kAfterInsert, kPreUpdate, kAfterUpdate, kPreDelete, kAfterDelete };
 
 // "preInsert", "afterInsert", ... (the seeds' names).
-const char* HookTypeName(HookType type);
-std::optional<HookType> HookTypeFromName(std::string_view name);
+S3DB_EXPORT const char* HookTypeName(HookType type);
+S3DB_EXPORT std::optional<HookType> HookTypeFromName(std::string_view name);
 
 // Pre-hooks abort by throwing. The data is the caller's input as given (an "id" member
 // included); a hook may change it, even set the id.
@@ -132,7 +133,7 @@ using AfterDeleteHook = std::function<void(const std::string& id)>;
 
 // Hooks given together, as the seeds give them at createResource ({hooks: {preInsert: [...]}}).
 // Hooks are code, so they live in the process, never in the catalog.
-struct HookSet {
+struct S3DB_EXPORT HookSet {
   std::vector<PreInsertHook> pre_insert;
   std::vector<AfterInsertHook> after_insert;
   std::vector<PreUpdateHook> pre_update;
@@ -145,7 +146,7 @@ struct HookSet {
 // When the hook threw something that is not an s3db::Error, that exception is nested
 // (std::rethrow_if_nested gets it back). A hook that throws an s3db::Error (say a
 // ValidationError) aborts with that exception itself, unchanged.
-class HookAborted : public InvalidArgument {
+class S3DB_EXPORT HookAborted : public InvalidArgument {
  public:
   HookAborted(const std::string& message, HookType hook, size_t index, std::string resource = {}, std::string id = {})
       : InvalidArgument(message, std::move(resource), std::move(id)), hook_(hook), index_(index) {}
@@ -157,7 +158,7 @@ class HookAborted : public InvalidArgument {
   size_t index_;
 };
 
-class HookRegistry {
+class S3DB_EXPORT HookRegistry {
  public:
   // `resource` names the resource in exceptions and hookError payloads.
   explicit HookRegistry(std::string resource = {});
@@ -253,7 +254,7 @@ enum class StorePosition { kInner, kOuter };
 // ObjectStore contract (thread-safe, failures as values) and own `inner`.
 using StoreDecorator = std::function<std::unique_ptr<ObjectStore>(std::unique_ptr<ObjectStore> inner)>;
 
-class PluginContext {
+class S3DB_EXPORT PluginContext {
  public:
   virtual ~PluginContext() = default;
 
@@ -284,7 +285,7 @@ class PluginContext {
 // Reads a plugin answers itself: a cache. The resource layer asks the plugins for one through
 // Plugin::read_cache() and uses the first it gets, so it never names a plugin type. A hit
 // returns what was stored; every write of this process invalidates what it changed.
-class ReadCache {
+class S3DB_EXPORT ReadCache {
  public:
   virtual ~ReadCache() = default;
   virtual bool caches_records() const = 0;
@@ -311,7 +312,7 @@ class ReadCache {
   static std::string ResourcePrefix(std::string_view resource);  // everything of it
 };
 
-class Plugin {
+class S3DB_EXPORT Plugin {
  public:
   virtual ~Plugin() = default;
   // A short stable name ("costs", "cache"), used in messages.
@@ -362,11 +363,11 @@ enum class RequestKind { kPut, kGet, kHead, kList, kDelete, kCopy, kPost };
 inline constexpr size_t kRequestKindCount = 7;
 
 // "put", "get", "head", "list", "delete", "copy", "post".
-const char* RequestKindName(RequestKind kind);
+S3DB_EXPORT const char* RequestKindName(RequestKind kind);
 // USD per 1,000 requests of this kind at S3 Standard prices.
-double PricePerThousand(RequestKind kind);
+S3DB_EXPORT double PricePerThousand(RequestKind kind);
 
-struct CostTotals {
+struct S3DB_EXPORT CostTotals {
   std::array<uint64_t, kRequestKindCount> requests{};  // indexed by RequestKind
   uint64_t bytes_out = 0;
   uint64_t bytes_in = 0;
@@ -388,7 +389,7 @@ struct CostTotals {
 
 class CostTracker;  // the shared counters; internal
 
-class CostsPlugin : public Plugin {
+class S3DB_EXPORT CostsPlugin : public Plugin {
  public:
   // `prefix` is the database prefix for attribution when the plugin is used without a
   // Database (Wrap on a store of your own); Setup replaces it with the database's.

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include "s3db/export.h"
 
 // The document type of the public API: nlohmann::json (header-only, Debian nlohmann-json3-dev).
 namespace s3db {
@@ -17,7 +18,7 @@ using Json = nlohmann::json;
 // Record: what every read returns, the data plus the facts about the object that holds it.
 namespace s3db {
 
-struct Record {
+struct S3DB_EXPORT Record {
   std::string id;
   Json data = Json::object();  // the fields, without "id"
   std::string etag;            // of the object as read or written (quoted, as S3 gives it)
@@ -43,7 +44,7 @@ struct Record {
 // object of such fields ({"address": {"city": "string"}}), to any depth.
 namespace s3db {
 
-struct ResourceDefinition {
+struct S3DB_EXPORT ResourceDefinition {
   std::string name = {};
   Json attributes = Json::object();
   std::string behavior = "user-managed";

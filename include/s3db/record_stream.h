@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 #include "s3db/record.h"
@@ -21,7 +22,7 @@ namespace s3db {
 
 // Per-item outcome of a bulk call or a stream: the ones that failed, with why. The rest
 // succeeded.
-struct BulkItemError {
+struct S3DB_EXPORT BulkItemError {
   size_t index = 0;  // position in the input (a writer: the Write call; a scan: the listing)
   std::string id;    // empty when the item had no id yet
   ErrorCode code = ErrorCode::kInternal;
@@ -29,7 +30,7 @@ struct BulkItemError {
   std::vector<FieldError> fields;  // a ValidationError's failing fields; empty otherwise
 };
 
-struct ScanOptions {
+struct S3DB_EXPORT ScanOptions {
   // Only the records of this partition whose fields equal `partition_values`, as in
   // ListOptions (resource.h). Empty: the whole resource.
   std::string partition = {};
@@ -52,7 +53,7 @@ struct ScanOptions {
 // Not thread-safe: one consumer. Must not outlive its Database. Destroying or closing it
 // stops the read-ahead (the requests in flight finish, no new one starts) and joins its
 // threads.
-class RecordScan {
+class S3DB_EXPORT RecordScan {
  public:
   class Impl;  // internal (src/resource/record_scan.h)
   explicit RecordScan(std::unique_ptr<Impl> impl);
@@ -101,7 +102,7 @@ enum class WriteMode {
   kUpsert,  // Upsert: the record needs an "id" string; inserts or updates (merging)
 };
 
-struct WriterOptions {
+struct S3DB_EXPORT WriterOptions {
   WriteMode mode = WriteMode::kInsert;
   // Records accepted by Write but not yet written; Write blocks while there are this many.
   // 0 = 4 x the database's concurrency.
@@ -111,7 +112,7 @@ struct WriterOptions {
   std::function<void(const BulkItemError&)> on_error = {};
 };
 
-struct WriterResult {
+struct S3DB_EXPORT WriterResult {
   size_t written = 0;
   size_t failed = 0;
   std::vector<BulkItemError> errors;  // empty when on_error was set
@@ -121,7 +122,7 @@ struct WriterResult {
 // hooks, events, validation, unique values and partitions apply exactly as for single calls.
 // Records are written in parallel, so not necessarily in the order given. Thread-safe: many
 // threads may Write at once. Must not outlive its Database; destroying it closes it.
-class RecordWriter {
+class S3DB_EXPORT RecordWriter {
  public:
   class Impl;  // internal (src/resource/record_writer.cc)
   explicit RecordWriter(std::unique_ptr<Impl> impl);

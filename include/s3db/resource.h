@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 #include "s3db/executor.h"
@@ -33,13 +34,13 @@ namespace core {
 class ReferenceQueue;  // internal: the background writer of asyncPartitions
 }  // namespace core
 
-struct UpdateOptions {
+struct S3DB_EXPORT UpdateOptions {
   // Write only if the record still has this ETag (optimistic concurrency); on a mismatch
   // throw PreconditionFailed instead of re-reading and re-applying.
   std::optional<std::string> if_match = std::nullopt;
 };
 
-struct ListOptions {
+struct S3DB_EXPORT ListOptions {
   size_t offset = 0;
   std::optional<size_t> limit = std::nullopt;  // none: all
   // Only the records of this partition whose fields equal `partition_values` ({"region":
@@ -61,7 +62,7 @@ struct ListOptions {
   std::function<void(const BulkItemError&)> on_error = {};
 };
 
-struct PageOptions {
+struct S3DB_EXPORT PageOptions {
   size_t offset = 0;
   size_t size = 100;           // 1..1000
   bool skip_count = false;     // do not count the whole resource (faster on large ones)
@@ -69,7 +70,7 @@ struct PageOptions {
   Json partition_values = Json::object();
 };
 
-struct PageResult {
+struct S3DB_EXPORT PageResult {
   std::vector<Record> items;
   std::optional<size_t> total_items;  // empty with skip_count
   std::optional<size_t> total_pages;  // empty with skip_count
@@ -79,25 +80,25 @@ struct PageResult {
 
 // BulkItemError, the per-item outcome of bulk calls, is in record_stream.h.
 
-struct InsertManyResult {
+struct S3DB_EXPORT InsertManyResult {
   std::vector<Record> inserted;  // in input order of the successful items
   std::vector<BulkItemError> errors;
 };
 
-struct GetManyResult {
+struct S3DB_EXPORT GetManyResult {
   std::vector<Record> records;        // found, in input order
   std::vector<std::string> missing;   // ids that do not exist
   std::vector<BulkItemError> errors;  // other failures
 };
 
-struct DeleteRecordsResult {
+struct S3DB_EXPORT DeleteRecordsResult {
   std::vector<std::string> deleted;
   std::vector<std::string> missing;
   std::vector<BulkItemError> errors;
 };
 
 // What Resource::ReEncrypt did.
-struct ReEncryptResult {
+struct S3DB_EXPORT ReEncryptResult {
   std::string resource;
   size_t records = 0;                 // records examined
   size_t rewritten = 0;               // records that held values sealed with an older key, now re-sealed
@@ -106,7 +107,7 @@ struct ReEncryptResult {
 
 // A partition reference that could not be written or removed (in the background for an
 // asyncPartitions resource, or by RepairPartitions). The record itself was written.
-struct PartitionFailure {
+struct S3DB_EXPORT PartitionFailure {
   std::string id;         // the record
   std::string partition;  // empty when the key is not a reference key
   std::string key;        // the reference's object key
@@ -118,26 +119,26 @@ struct PartitionFailure {
 };
 
 // What Resource::FlushPartitions waited for.
-struct PartitionFlushResult {
+struct S3DB_EXPORT PartitionFlushResult {
   size_t written = 0;  // references written since the previous flush
   size_t removed = 0;  // references removed since the previous flush
   std::vector<PartitionFailure> failures;
 };
 
-struct PartitionRepairOptions {
+struct S3DB_EXPORT PartitionRepairOptions {
   bool dry_run = false;      // find and report, change nothing
   size_t max_examples = 10;  // of each kind in the result
 };
 
 // One reference repair found wrong.
-struct PartitionRepairExample {
+struct S3DB_EXPORT PartitionRepairExample {
   std::string key;
   std::string id;         // empty when the key is not a well-formed reference key
   std::string partition;  // as the key names it
   std::string reason;     // "record does not exist", "record no longer belongs here", ...
 };
 
-struct PartitionRepairResult {
+struct S3DB_EXPORT PartitionRepairResult {
   std::string resource;
   bool dry_run = false;
   size_t records = 0;     // records read
@@ -156,14 +157,14 @@ struct PartitionRepairResult {
 // What Resource::Validate found: the record as Insert would store it (defaults applied,
 // values normalised, timestamps set to now when the resource keeps them) and what makes it
 // distinct from other records, so a caller can check a batch against itself.
-struct ValidatedRecord {
+struct S3DB_EXPORT ValidatedRecord {
   std::string id;  // the id given in the data (normalised); empty when Insert would draw one
   Json data;       // without "id"
   // (dot path, value) of each unique field the record holds (absent and null hold nothing).
   std::vector<std::pair<std::string, Json>> unique_values;
 };
 
-class Resource {
+class S3DB_EXPORT Resource {
  public:
   // Event emitted (on events()) for every reference an asyncPartitions write failed to write
   // or remove: {resource, id, partition, key, operation, code, message}.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "s3db/export.h"
 
 #include "s3db/errors.h"
 #include "s3db/object_store.h"
@@ -27,17 +28,17 @@
 namespace s3db {
 
 // `bucket` names the shared in-process bucket; ObjectStore::Describe() is "memory://bucket".
-std::unique_ptr<ObjectStore> NewMemoryStore(const std::string& bucket);
+S3DB_EXPORT std::unique_ptr<ObjectStore> NewMemoryStore(const std::string& bucket);
 
 // Drops every object of the named in-process bucket (tests use it between cases).
-void ClearMemoryBucket(const std::string& bucket);
+S3DB_EXPORT void ClearMemoryBucket(const std::string& bucket);
 
-struct FileStoreOptions {
+struct S3DB_EXPORT FileStoreOptions {
   std::string root;   // directory; created (with parents) if absent
   bool fsync = true;  // fsync each object before the rename that publishes it
 };
 
-Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& options);
+S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> NewFileStore(const FileStoreOptions& options);
 
 }  // namespace s3db
 
@@ -59,7 +60,7 @@ namespace s3db {
 
 enum class StoreScheme { kMemory, kFile, kS3, kHttp, kHttps };
 
-struct StoreUri {
+struct S3DB_EXPORT StoreUri {
   StoreScheme scheme = StoreScheme::kFile;
   // memory: bucket name. s3/http(s): bucket. file: unused (empty).
   std::string bucket;
@@ -84,7 +85,7 @@ struct StoreUri {
 // The default when no URI is given: "file://./s3db-data".
 inline constexpr const char* kDefaultUri = "file://./s3db-data";
 
-Result<StoreUri> ParseStoreUri(const std::string& uri);
+S3DB_EXPORT Result<StoreUri> ParseStoreUri(const std::string& uri);
 
 // Hides secrets in text as "***": those of connection strings, and any added one by one
 // (credentials read from the environment, a passphrase). Every masking of s3db goes through
@@ -98,7 +99,7 @@ Result<StoreUri> ParseStoreUri(const std::string& uri);
 // string with a raw '@' in the password ("KEY:p@ss@bucket") is one the parser rejects, and
 // there only the last '@' masks the whole password (the first would leave "ss" shown).
 // Each secret is masked as written, percent-decoded and percent-encoded.
-class SecretMasker {
+class S3DB_EXPORT SecretMasker {
  public:
   void AddUri(const std::string& uri);
   // The secret key and session token of a parsed URI.
@@ -115,19 +116,19 @@ class SecretMasker {
 };
 
 // Replaces every secret in `text` that `uri` carries with "***" (for error messages).
-std::string MaskSecrets(const std::string& text, const StoreUri& uri);
+S3DB_EXPORT std::string MaskSecrets(const std::string& text, const StoreUri& uri);
 
 // A connection string as it may be shown: ToString() when it parses, else the text with
 // whatever SecretMasker::AddUri finds in it masked.
-std::string MaskedUri(const std::string& uri);
+S3DB_EXPORT std::string MaskedUri(const std::string& uri);
 
 struct S3StoreOptions;
 
 // Opens the store a URI names. memory:// buckets are shared within the process by name;
 // s3:// and http(s):// open an S3 store with `s3_settings` (its uri field is not used), under
 // the store options the URI itself carries (S3StoreOptionsFromUri).
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
-Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3StoreOptions& s3_settings);
+S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri);
+S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3StoreOptions& s3_settings);
 
 }  // namespace s3db
 
@@ -179,7 +180,7 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, const S3Stor
 //    message, log line or Status ever carries a secret.
 namespace s3db {
 
-struct S3StoreOptions {
+struct S3DB_EXPORT S3StoreOptions {
   StoreUri uri;  // an s3://, http:// or https:// connection string, parsed
 
   int concurrency = 8;  // connection pool size
@@ -216,13 +217,13 @@ struct S3StoreOptions {
 // concurrency, connectTimeoutMs, requestTimeoutMs, maxAttempts, tlsVerify), on top of
 // `settings` (what the URI does not say; its uri field is replaced by `uri`). An unknown
 // option or a bad value is kInvalidArgument.
-Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions settings = {});
+S3DB_EXPORT Result<S3StoreOptions> S3StoreOptionsFromUri(const StoreUri& uri, S3StoreOptions settings = {});
 
 // Opens the store: resolves credentials, region and endpoint, then probes (unless
 // options.probe is false). Fails with kInvalidArgument for bad options or missing
 // credentials, with the probe's error (kAccessDenied for a wrong key or secret, kNotFound
 // for a missing bucket, kNetwork / kTimeout for an unreachable endpoint) otherwise.
-Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options);
+S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options);
 
 // Who an S3 connection would act as, without sending any S3 request (`s3db whoami`): the
 // credential source the chain picked (docs/CREDENTIALS.md), the access key id with all but
@@ -230,7 +231,7 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options);
 // credentials expire, the region and the endpoint. Resolving may call a credential_process,
 // the container or EC2 metadata service or STS, as opening the store would. Never carries
 // the secret key or the session token.
-struct S3Identity {
+struct S3DB_EXPORT S3Identity {
   std::string source;         // "profile [dev] of /home/u/.aws/config (static keys)"
   std::string access_key_id;  // "AKIA************WXYZ"
   bool session_token = false;
@@ -238,6 +239,6 @@ struct S3Identity {
   std::string region;
   std::string endpoint;
 };
-Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options);
+S3DB_EXPORT Result<S3Identity> ResolveS3Identity(const S3StoreOptions& options);
 
 }  // namespace s3db

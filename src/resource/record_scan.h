@@ -49,7 +49,8 @@ struct ScanSource {
 
 }  // namespace core
 
-class RecordScan::Impl {
+// Hidden: as a member of the exported RecordScan it would otherwise leave libs3db exported.
+class [[gnu::visibility("hidden")]] RecordScan::Impl {
  public:
   // Starts the threads, at the priority of the calling thread.
   Impl(core::ScanSource source, size_t prefetch, int concurrency, std::function<void(const BulkItemError&)> on_error);

@@ -1,6 +1,7 @@
 // The `s3db` command end to end: resources, single records, reading many, exit codes,
 // persistence and the shell.
 #include "cli_fixture.h"
+#include "s3db/version.h"
 
 namespace s3db::clitest {
 namespace {
@@ -294,6 +295,13 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   const RunResult help = Run({"--help"});
   EXPECT_TRUE(Succeeded(help));
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
+}
+
+TEST_F(CliTest, VersionIsTheProjectVersion) {
+  const RunResult version = Run({"--version"});
+  EXPECT_TRUE(Succeeded(version));
+  EXPECT_EQ(version.out, std::string("s3db ") + S3DB_VERSION + "\n");  // project() in CMakeLists.txt
+  EXPECT_STREQ(LibraryVersion(), S3DB_VERSION);
 }
 
 TEST_F(CliTest, NotFoundExitsThree) {

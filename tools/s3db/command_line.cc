@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include "s3db/stores.h"
+#include "s3db/version.h"
 
 namespace s3db_cli {
 namespace {
@@ -259,6 +260,7 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
   app.fallthrough();
 
   if (grammar == Grammar::kProgram) {
+    app.set_version_flag("--version", std::string("s3db ") + s3db::LibraryVersion(), "Print the version and exit");
     CLI::Option* uri = app.add_option(
         "--uri", line.uri, std::string("Connection string (default: $S3DB_URI, else ") + s3db::kDefaultUri + ")");
     CLI::Option* concurrency =

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -18,6 +20,8 @@
 #include "s3db/cache.h"
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
+#include "s3db/version.h"
+#include "self_description.h"
 #include "shell.h"
 
 namespace s3db_cli {
@@ -174,7 +178,54 @@ ExitCode PrintSettings(const Settings& settings) {
   return ExitCode::kOk;
 }
 
+// The resource names `s3db __complete` offers: those of the database at `uri` (else
+// $S3DB_URI, else the default), none when it cannot be read. A file:// directory that does
+// not exist is not opened, so completing in any directory creates nothing there.
+std::vector<std::string> ResourceNamesFor(std::string uri) {
+  if (uri.empty()) uri = EnvironmentValue("S3DB_URI");
+  if (uri.empty()) uri = s3db::kDefaultUri;
+  s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
+  if (!parsed.ok() || parsed->scheme == s3db::StoreScheme::kMemory) return {};
+  std::error_code error;
+  if (parsed->scheme == s3db::StoreScheme::kFile && !std::filesystem::is_directory(parsed->path, error)) return {};
+  try {
+    s3db::DatabaseOptions options;
+    options.uri = uri;
+    return s3db::Database::Connect(options)->ResourceNames();
+  } catch (const std::exception&) {
+    return {};  // a completion prints no errors
+  }
+}
+
+// `s3db __complete WORDS...` and `s3db __man [FILE]` (self_description.h): for the shell
+// completions and the build, not in --help.
+std::optional<ExitCode> DescribeSelf(const std::vector<std::string>& args, Diagnostics& diagnostics) {
+  if (args.empty() || (args[0] != "__complete" && args[0] != "__man")) return std::nullopt;
+  CommandLine line;
+  CLI::App app{"", "s3db"};
+  DefineCommandLine(app, line, Grammar::kProgram);
+  if (args[0] == "__complete") {
+    for (const std::string& candidate : Complete(app, {args.begin() + 1, args.end()}, ResourceNamesFor)) {
+      std::cout << candidate << "\n";
+    }
+    return ExitCode::kOk;
+  }
+  if (args.size() == 1) {
+    WriteManPage(app, s3db::LibraryVersion(), std::cout);
+    return ExitCode::kOk;
+  }
+  std::ofstream file(args[1]);
+  WriteManPage(app, s3db::LibraryVersion(), file);
+  file.close();
+  if (!file) {
+    diagnostics.Line("__man: cannot write " + args[1] + ": " + std::strerror(errno));
+    return ExitCode::kStorage;
+  }
+  return ExitCode::kOk;
+}
+
 ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
+  if (auto code = DescribeSelf(args, diagnostics)) return *code;
   CommandLine line;
   CLI::App app{"", "s3db"};
   DefineCommandLine(app, line, Grammar::kProgram);
