@@ -54,7 +54,7 @@ inline bool StoredAnywhere(ObjectStore& store, const std::string& prefix, const 
   return false;
 }
 
-class SeedsTest : public ::testing::TestWithParam<Backend> {
+class SeedsExampleTest : public ::testing::TestWithParam<Backend> {
  protected:
   // A database on this test's store. With a passphrase, the key derivation is cut to the
   // minimum the library accepts: the tests check what is encrypted, not how slowly.

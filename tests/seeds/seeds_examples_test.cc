@@ -10,7 +10,7 @@
 namespace s3db::seeds {
 namespace {
 
-class SeedsExamplesTest : public SeedsTest {};
+class SeedsExamplesTest : public SeedsExampleTest {};
 
 const char* const kHeadphones =
     "High-quality wireless headphones with noise cancellation, 30-hour battery life, premium comfort design, and "

@@ -13,7 +13,7 @@
 namespace s3db::seeds {
 namespace {
 
-class SeedsHooksTest : public SeedsTest {};
+class SeedsHooksTest : public SeedsExampleTest {};
 
 // Seed 000, "Registering hooks": a preInsert that refuses an email without "@" and an
 // afterInsert that logs the id, given at creation; then a preInsert added dynamically.

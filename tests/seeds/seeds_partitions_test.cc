@@ -25,7 +25,7 @@ std::vector<std::string> IdsOf(const std::vector<Record>& records) {
   return Sorted(ids);
 }
 
-class SeedsPartitionsTest : public SeedsTest {
+class SeedsPartitionsTest : public SeedsExampleTest {
  protected:
   // Seed 000, "Defining partitions": byRegion, byAgeGroup and byDate (a date cut to the day).
   Resource& Users(Database& db) {

@@ -108,7 +108,7 @@ void WaitFor(Condition condition) {
   ASSERT_TRUE(condition()) << "timed out waiting";
 }
 
-class SeedsPerfTest : public SeedsTest {
+class SeedsPerfTest : public SeedsExampleTest {
  protected:
   // A database over an ObservedStore on this backend.
   std::unique_ptr<Database> Observed(DatabaseOptions options = {}) {

@@ -19,7 +19,7 @@
 namespace s3db::seeds {
 namespace {
 
-class SeedsPluginsTest : public SeedsTest {};
+class SeedsPluginsTest : public SeedsExampleTest {};
 
 // Seed 000, "Small Application (1,000 users)": setup is 1,000 PUTs ($0.005), a month of reads
 // 1,000 GETs ($0.0004). Inserting 1,000 users costs exactly 1,000 PUTs here, reading each once

@@ -16,7 +16,7 @@
 namespace s3db::seeds {
 namespace {
 
-class SeedsPracticesTest : public SeedsTest {};
+class SeedsPracticesTest : public SeedsExampleTest {};
 
 // Seed 000, "Limitations" 1 and "Overcoming the 2KB Limit", with "6. Choose the Right Behavior
 // Strategy": the same 5 KB post under each behavior. user-management stores it (the excess in

@@ -12,7 +12,7 @@
 namespace s3db::seeds {
 namespace {
 
-class SeedsSecurityTest : public SeedsTest {};
+class SeedsSecurityTest : public SeedsExampleTest {};
 
 // Seed 000, "Field-Level Encryption": password, apiKey and creditCard are "secret"; stored
 // encrypted, read back decrypted.

@@ -16,7 +16,7 @@
 namespace s3db::seeds {
 namespace {
 
-class SeedsStreamingTest : public SeedsTest {
+class SeedsStreamingTest : public SeedsExampleTest {
  protected:
   Resource& Users(Database& db) { return db.CreateResource(Def("users", {{"name", "string"}, {"email", "email"}})); }
 };
