@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw
   dpkg-dev file
-  awscli
+  awscli zsh
   redis-server libhiredis-dev
 )
 

@@ -79,6 +79,24 @@ TEST_F(CompletionTest, ResourceNamesComeFromTheDatabaseNamedByUri) {
   EXPECT_FALSE(std::filesystem::exists(absent));
 }
 
+TEST_F(CompletionTest, ResourceNamesComeFromTheConfigFileToo) {
+  CreateUsers("users");
+  CreateUsers("admins");
+  const std::string config = WriteTemp("s3db.toml", "[profile.app]\nuri = \"" + StoreUri() + "\"\n");
+  // --config and --profile among the words, or the environment, name the database as they
+  // would for the command itself.
+  EXPECT_EQ(Complete({"--config", config, "--profile", "app", "get", ""}), Words({"admins", "users"}));
+  RunOptions env;
+  env.env["S3DB_CONFIG_FILE"] = config;
+  env.env["S3DB_PROFILE"] = "app";
+  const RunResult run = RunRaw({"__complete", "count", "ad"}, env);
+  EXPECT_EQ(run.out, "admins\n") << Describe(run);
+  // A profile the file does not have: no names and no error on the terminal.
+  const RunResult bad = RunRaw({"__complete", "--config", config, "--profile", "nope", "get", ""});
+  EXPECT_EQ(bad.out, "");
+  EXPECT_EQ(bad.err, "");
+}
+
 TEST_F(CompletionTest, ManPageHasEveryCommandAndOptionOfHelp) {
   const RunResult man = RunRaw({"__man"});
   ASSERT_EQ(man.exit_code, 0) << Describe(man);

@@ -178,11 +178,22 @@ ExitCode PrintSettings(const Settings& settings) {
   return ExitCode::kOk;
 }
 
-// The resource names `s3db __complete` offers: those of the database at `uri` (else
-// $S3DB_URI, else the default), none when it cannot be read. A file:// directory that does
-// not exist is not opened, so completing in any directory creates nothing there.
-std::vector<std::string> ResourceNamesFor(std::string uri) {
+// The resource names `s3db __complete` offers: those of the database the command would open
+// (--uri, $S3DB_URI, the config file's profile, the default, as for any command), none when
+// it cannot be read. A file:// directory that does not exist is not opened, so completing in
+// any directory creates nothing there.
+std::vector<std::string> ResourceNamesFor(const CompletionTarget& target) {
+  std::string uri = target.uri;
   if (uri.empty()) uri = EnvironmentValue("S3DB_URI");
+  if (uri.empty()) {
+    try {
+      const std::string profile = target.profile.empty() ? EnvironmentValue("S3DB_PROFILE") : target.profile;
+      LoadedConfig config = LoadConfig(LocateConfigFile(target.config), profile);
+      if (config.settings.uri) uri = config.settings.uri->value;
+    } catch (const CliError&) {
+      return {};  // a completion prints no errors
+    }
+  }
   if (uri.empty()) uri = s3db::kDefaultUri;
   s3db::Result<s3db::StoreUri> parsed = s3db::ParseStoreUri(uri);
   if (!parsed.ok() || parsed->scheme == s3db::StoreScheme::kMemory) return {};

@@ -164,10 +164,10 @@ void WriteCommand(CLI::App& command, const std::string& path, std::ostream& out)
 
 std::vector<std::string> Complete(
     CLI::App& app, const std::vector<std::string>& words,
-    const std::function<std::vector<std::string>(const std::string& uri)>& resource_names) {
+    const std::function<std::vector<std::string>(const CompletionTarget& target)>& resource_names) {
   if (words.empty()) return {};
   CLI::App* command = &app;
-  std::string uri;
+  CompletionTarget target;
   size_t positionals = 0;
   bool options_ended = false;  // after "--" every word is an argument
   for (size_t i = 0; i + 1 < words.size(); ++i) {
@@ -186,7 +186,9 @@ std::vector<std::string> Complete(
       } else {
         value = words[++i];
       }
-      if (option->get_name() == "--uri") uri = value;
+      if (option->get_name() == "--uri") target.uri = value;
+      if (option->get_name() == "--config") target.config = value;
+      if (option->get_name() == "--profile") target.profile = value;
     } else if (CLI::App* sub = positionals == 0 ? FindSubcommand(*command, word) : nullptr; sub != nullptr) {
       command = sub;
     } else {
@@ -211,7 +213,7 @@ std::vector<std::string> Complete(
       argument = arguments.back();  // ID...
     }
     if (argument != nullptr && argument->get_name() == "NAME") {
-      candidates = resource_names(uri);
+      candidates = resource_names(target);
     } else if (argument != nullptr) {
       candidates = ValuesOf(*argument);
     }
@@ -241,10 +243,20 @@ void WriteManPage(CLI::App& app, const std::string& version, std::ostream& out) 
       << Roff("The connection string when --uri is not given.") << "\n"
       << ".TP\n.B S3DB_PASSPHRASE\n"
       << Roff("The passphrase of secret fields when --passphrase-file is not given.") << "\n"
+      << ".TP\n.B S3DB_CONCURRENCY, S3DB_CACHE, S3DB_CACHE_TTL\n"
+      << Roff("--concurrency, --cache and --cache-ttl when the option is not given.") << "\n"
+      << ".TP\n.B S3DB_CONFIG_FILE, S3DB_PROFILE\n"
+      << Roff("The configuration file and its profile when --config and --profile are not given.") << "\n"
       << ".TP\n.B S3DB_NEW_PASSPHRASE\n"
       << Roff("rotate-key's new passphrase when --new-passphrase-file is not given.") << "\n"
       << ".TP\n.B AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION\n"
       << Roff("S3 credentials and region, found as the AWS SDKs find them (docs/CREDENTIALS.md).") << "\n";
+  out << ".SH FILES\n"
+      << ".TP\n.I ~/.config/s3db/config.toml\n"
+      << Roff("The configuration file ($XDG_CONFIG_HOME/s3db/config.toml when XDG_CONFIG_HOME is set): uri, "
+              "concurrency, passphrase_file, cache and cache_ttl at the top level and in [profile.NAME] tables. "
+              "A flag beats the environment, which beats the file (docs/CLI.md, Configuration file).")
+      << "\n";
   out << ".SH SEE ALSO\n"
       << Roff("The documentation installed with s3db (share/doc/s3db: README.md, docs/CLI.md, docs/API.md).") << "\n";
 }

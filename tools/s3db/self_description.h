@@ -16,13 +16,21 @@ namespace s3db_cli {
 // script then completes file names itself.
 inline constexpr const char* kCompleteFiles = ":files";
 
+// The global options among the words being completed that say which database is meant.
+struct CompletionTarget {
+  std::string uri;      // --uri
+  std::string config;   // --config
+  std::string profile;  // --profile
+};
+
 // Candidates for the last of `words` (the words after "s3db", the last one possibly empty):
 // the commands, subcommands or options valid there, or the resource names when the word is
-// a resource NAME (asked of `resource_names` with the --uri given among the words, empty
-// if none), or kCompleteFiles. Only candidates that start with the last word.
+// a resource NAME (asked of `resource_names` with the --uri, --config and --profile given
+// among the words, empty if not), or kCompleteFiles. Only candidates that start with the
+// last word.
 std::vector<std::string> Complete(
     CLI::App& app, const std::vector<std::string>& words,
-    const std::function<std::vector<std::string>(const std::string& uri)>& resource_names);
+    const std::function<std::vector<std::string>(const CompletionTarget& target)>& resource_names);
 
 // The man page (troff, man(7) macros) of `app`: every command with its arguments and options,
 // as --help gives them, then the exit codes and the environment.
