@@ -253,9 +253,10 @@ void WriteManPage(CLI::App& app, const std::string& version, std::ostream& out) 
       << Roff("S3 credentials and region, found as the AWS SDKs find them (docs/CREDENTIALS.md).") << "\n";
   out << ".SH FILES\n"
       << ".TP\n.I ~/.config/s3db/config.toml\n"
-      << Roff("The configuration file ($XDG_CONFIG_HOME/s3db/config.toml when XDG_CONFIG_HOME is set): uri, "
-              "concurrency, passphrase_file, cache and cache_ttl at the top level and in [profile.NAME] tables. "
-              "A flag beats the environment, which beats the file (docs/CLI.md, Configuration file).")
+      << Roff(
+             "The configuration file ($XDG_CONFIG_HOME/s3db/config.toml when XDG_CONFIG_HOME is set): uri, "
+             "concurrency, passphrase_file, cache and cache_ttl at the top level and in [profile.NAME] tables. "
+             "A flag beats the environment, which beats the file (docs/CLI.md, Configuration file).")
       << "\n";
   out << ".SH SEE ALSO\n"
       << Roff("The documentation installed with s3db (share/doc/s3db: README.md, docs/CLI.md, docs/API.md).") << "\n";
