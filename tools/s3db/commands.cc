@@ -242,20 +242,15 @@ ImportInput OpenImportInput(const std::string& path) {
     input.stream = std::move(file);
     return input;
   }
-  // A pipe is read twice (checked, then written), so it is held in memory, up to a bound: an
-  // endless input such as /dev/zero must fail, not take the machine's memory.
-  std::string text;
-  char buffer[1 << 16];
-  while (file->read(buffer, sizeof buffer) || file->gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(file->gcount()));
-    if (text.size() > kMaxPipedImportBytes) {
-      throw s3db::InvalidArgument("cannot import " + path + ": input that is not a regular file is held in memory, " +
-                                  "at most " + std::to_string(kMaxPipedImportBytes >> 20) +
-                                  " MiB; write it to a file and import that");
-    }
+  // A pipe is read twice (checked, then written), so it is held in memory, up to a bound.
+  std::optional<std::string> text = ReadAtMost(*file, kMaxPipedImportBytes);
+  if (!text) {
+    throw s3db::InvalidArgument("cannot import " + path + ": input that is not a regular file is held in memory, " +
+                                "at most " + std::to_string(kMaxPipedImportBytes >> 20) +
+                                " MiB; write it to a file and import that");
   }
-  input.size = text.size();
-  input.stream = std::make_unique<std::istringstream>(std::move(text));
+  input.size = text->size();
+  input.stream = std::make_unique<std::istringstream>(std::move(*text));
   return input;
 }
 

@@ -79,16 +79,22 @@ s3db::Json ReadJsonFile(const std::string& path) {
   if (!file) {
     throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
   }
-  std::string text;
-  char buffer[1 << 16];
-  while (file.read(buffer, sizeof buffer) || file.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(file.gcount()));
-    if (text.size() > kMaxBytes) throw s3db::InvalidArgument("cannot read " + path + ": larger than 16 MiB");
-  }
+  std::optional<std::string> text = ReadAtMost(file, kMaxBytes);
+  if (!text) throw s3db::InvalidArgument("cannot read " + path + ": larger than 16 MiB");
   if (file.bad()) {
     throw s3db::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
   }
-  return ParseJson(text, path);
+  return ParseJson(*text, path);
+}
+
+std::optional<std::string> ReadAtMost(std::istream& in, size_t max_bytes) {
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > max_bytes) return std::nullopt;
+  }
+  return text;
 }
 
 JsonLineReader::JsonLineReader(std::istream& in, std::string source) : in_(in), source_(std::move(source)) {}

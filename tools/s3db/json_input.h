@@ -21,6 +21,10 @@ s3db::Json ParseJsonObject(const std::string& text, const std::string& what);
 // The whole file parsed as one JSON value. An unreadable file is InvalidArgument too.
 s3db::Json ReadJsonFile(const std::string& path);
 
+// All of `in`, or nullopt once it holds more than `max_bytes`: an endless input such as
+// /dev/zero must fail, not take the machine's memory.
+std::optional<std::string> ReadAtMost(std::istream& in, size_t max_bytes);
+
 struct JsonLine {
   size_t line_number = 0;  // 1-based, counting blank lines, as an editor shows it
   s3db::Json value;
