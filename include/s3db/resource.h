@@ -340,6 +340,8 @@ class S3DB_EXPORT Resource {
   Json ExportSchema() const;
 
  private:
+  // Insert once the input's depth is checked (each public Insert checks it once).
+  Record InsertChecked(Json&& input, const std::string& given_id);
   Record DoInsert(Json data);  // takes the caller's copy: Insert already made one for its hooks
   Record DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options);
   void DoDelete(const std::string& id);

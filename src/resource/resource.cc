@@ -112,13 +112,18 @@ int Resource::version() const {
 }
 
 Record Resource::Insert(const Json& input) {
-  RefuseTooDeep(name_, GivenIdOf(input), input);
-  return Insert(Json(input));
+  const std::string given_id = GivenIdOf(input);
+  RefuseTooDeep(name_, given_id, input);  // before the copy
+  return InsertChecked(Json(input), given_id);
 }
 
 Record Resource::Insert(Json&& input) {
   const std::string given_id = GivenIdOf(input);
   RefuseTooDeep(name_, given_id, input);
+  return InsertChecked(std::move(input), given_id);
+}
+
+Record Resource::InsertChecked(Json&& input, const std::string& given_id) {
   return Guarded("insert", given_id, [&] {
     if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
     Json data = std::move(input);
