@@ -194,7 +194,7 @@ struct S3DB_EXPORT S3StoreOptions {
   int max_attempts = 4;                              // per request, the first included
   std::chrono::milliseconds retry_base_delay{50};
   std::chrono::milliseconds retry_max_delay{5000};
-  bool probe = true;  // probe conditional-write support at open (costs 3 PUTs, 1 DELETE)
+  bool probe = true;  // probe conditional-write support at open (3 PUTs, 2 HEADs, 1 DELETE)
   // Without a probe: what to assume (a caller that cached an earlier probe's answer).
   bool assume_conditional_writes = true;
   bool verify_tls = true;  // false only for tests against a self-signed server

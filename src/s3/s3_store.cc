@@ -72,7 +72,14 @@ Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request, const store:
   }
 
   Result<Reply> reply = client_.Execute(call);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    // Out of attempts on a transport failure or a 5xx: any attempt may have been applied
+    // with its answer lost. Only the object can say.
+    if (conditional && reply.code() != ErrorCode::kAccessDenied && reply.code() != ErrorCode::kInvalidArgument) {
+      return SettleByWriteTag(request.key, tag, reply.status());
+    }
+    return reply.status();
+  }
   if (IsSuccess(reply->response.status)) {
     ObjectInfo info;
     info.key = request.key;
@@ -92,21 +99,43 @@ Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request, const store:
     failure = Status(ErrorCode::kPreconditionFailed,
                      "object " + Quoted(request.key) + " does not exist (if_match): " + failure.message());
   }
-  if (conditional && reply->attempts > 1 &&
-      (failure.code() == ErrorCode::kPreconditionFailed || failure.code() == ErrorCode::kConflict)) {
-    // Was an earlier attempt committed although its response was lost? Then the object
-    // carries our tag, and the refusal is about our own write.
-    Result<ObjectInfo> head = HeadInternal(request.key, /*keep_write_tag=*/true);
-    if (head.ok()) {
-      auto stored = head->metadata.find(std::string(kWriteTagKey));
-      if (stored != head->metadata.end() && stored->second == tag) {
-        ObjectInfo info = std::move(head).value();
-        info.metadata.erase(std::string(kWriteTagKey));
-        return info;
-      }
-    }
+  // A refusal may be about our own earlier attempt, applied with its answer lost; a
+  // retryable status given up on may hide an applied attempt the same way. Even a refusal at
+  // the first attempt: libcurl sends a request again by itself when a reused connection dies
+  // before the answer (a reset after the server acted), and that resend is not an attempt
+  // we can count.
+  const bool refused = failure.code() == ErrorCode::kPreconditionFailed || failure.code() == ErrorCode::kConflict;
+  if (conditional && (refused || failure.retryable())) {
+    return SettleByWriteTag(request.key, tag, std::move(failure));
   }
   return failure;
+}
+
+Result<ObjectInfo> S3Store::SettleByWriteTag(const std::string& key, const std::string& tag, Status failure) {
+  // Did an attempt land? Then the object carries its tag, and the write succeeded. The HEAD
+  // has retries of its own.
+  Result<ObjectInfo> head = HeadInternal(key, /*keep_write_tag=*/true);
+  if (head.ok()) {
+    auto stored = head->metadata.find(std::string(kWriteTagKey));
+    if (stored != head->metadata.end() && stored->second == tag) {
+      ObjectInfo info = std::move(head).value();
+      info.metadata.erase(std::string(kWriteTagKey));
+      return info;
+    }
+    return failure;  // another write's object: the failure stands
+  }
+  if (head.code() == ErrorCode::kNotFound) {
+    // Nothing landed, unless an attempt cut off by a timeout is still on its way to the server.
+    if (failure.code() != ErrorCode::kTimeout) return failure;
+    return Status(ErrorCode::kTimeout, failure.message() +
+                                           "; the object is absent now, but the attempt that timed out "
+                                           "may still be applied by the server");
+  }
+  // Unknown: never report a refusal that may be about our own write. The caller gets a
+  // retryable failure saying the outcome is unknown.
+  const ErrorCode code = head.status().retryable() ? head.code() : ErrorCode::kIOError;
+  return Status(code, failure.message() + "; whether an earlier attempt of this write was applied is unknown: " +
+                          head.status().message());
 }
 
 Result<ObjectInfo> S3Store::Put(const PutRequest& request) {

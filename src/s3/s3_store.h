@@ -43,6 +43,10 @@ class S3Store final : public ObjectStore {
  private:
   Result<ObjectInfo> HeadInternal(const std::string& key, bool keep_write_tag);
   Result<ObjectInfo> PutValidated(const PutRequest& request, const store::ValidatedPut& put);
+  // The outcome of a conditional Put whose attempts may have been applied unseen (an answer
+  // lost, a refusal met by a retry): success when the object carries `tag`, else `failure`;
+  // a retryable "outcome unknown" failure when the object cannot be read.
+  Result<ObjectInfo> SettleByWriteTag(const std::string& key, const std::string& tag, Status failure);
 
   const StoreUri uri_;
   S3Client client_;
