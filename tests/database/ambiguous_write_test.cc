@@ -3,7 +3,7 @@
 // and every operation's answer is checked against a model of what must be true.
 //
 // Each worker thread owns its ids, so the model knows each operation's one right answer:
-// an insert of a new id succeeds, of a present id is AlreadyExists; an update with the
+// an insert or upsert of a new id succeeds, an insert of a present id is AlreadyExists; an update with the
 // current ETag succeeds and with a stale one is PreconditionFailed; a delete of a present id
 // succeeds. A false error is any other answer: an error where the operation was right (the
 // "already exists" a retried insert meets from its own landed write), a success where it was
@@ -50,7 +50,8 @@ struct ModelRecord {
 
 struct Tally {
   std::atomic<int> operations{0}, false_errors{0}, honest_errors{0};
-  std::atomic<int> inserts{0}, duplicate_inserts{0}, updates{0}, if_match_updates{0}, stale_updates{0}, deletes{0};
+  std::atomic<int> inserts{0}, upserts{0}, duplicate_inserts{0}, updates{0}, if_match_updates{0}, stale_updates{0},
+      deletes{0};
   std::mutex mutex;
   std::vector<std::string> reports;  // the first few false errors, for the failure message
 
@@ -130,7 +131,12 @@ TEST_F(AmbiguousWriteTest, TenPercentFaultsGiveNoFalseErrorsAndLoseNothing) {
       std::string what;
       tally.operations++;
       try {
-        if (!m.present) {
+        if (!m.present && choice < 25) {
+          what = "upsert of an absent id " + id;
+          Record r = items.Upsert(id, Json{{"n", 0}, {"owner", owner}, {"code", "c-" + id}});
+          tally.upserts++;
+          m = ModelRecord{true, 0, owner, r.etag, ""};
+        } else if (!m.present) {
           what = "insert " + id;
           Record r = items.Insert(Json{{"id", id}, {"n", 0}, {"owner", owner}, {"code", "c-" + id}});
           tally.inserts++;
@@ -168,6 +174,13 @@ TEST_F(AmbiguousWriteTest, TenPercentFaultsGiveNoFalseErrorsAndLoseNothing) {
           } catch (const PreconditionFailed&) {
             tally.stale_updates++;
           }
+        } else if (choice >= 92) {
+          what = "upsert of a present id " + id;
+          Record r = items.Upsert(id, Json{{"n", m.n + 1}, {"owner", owner}, {"code", "c-" + id}});
+          tally.upserts++;
+          if (r.data.value("n", -1) != m.n + 1) tally.False(what + ": returned n " + r.data.dump());
+          m.stale_etag = m.etag;
+          m.n++, m.owner = owner, m.etag = r.etag;
         } else {
           what = "delete " + id;
           items.Delete(id);
@@ -241,10 +254,11 @@ TEST_F(AmbiguousWriteTest, TenPercentFaultsGiveNoFalseErrorsAndLoseNothing) {
   }
   // The figures docs/TESTING.md quotes.
   std::printf(
-      "fault run: %d operations (%d inserts, %d inserts of present ids, %d updates, %d if-match updates, %d stale "
-      "updates, %d deletes), %llu requests, %llu faults:%s; false errors %d, honest errors %d, lost or different %d\n",
-      tally.operations.load(), tally.inserts.load(), tally.duplicate_inserts.load(), tally.updates.load(),
-      tally.if_match_updates.load(), tally.stale_updates.load(), tally.deletes.load(),
+      "fault run: %d operations (%d inserts, %d upserts, %d inserts of present ids, %d updates, %d if-match updates, "
+      "%d stale updates, %d deletes), %llu requests, %llu faults:%s; false errors %d, honest errors %d, lost or "
+      "different %d\n",
+      tally.operations.load(), tally.inserts.load(), tally.upserts.load(), tally.duplicate_inserts.load(),
+      tally.updates.load(), tally.if_match_updates.load(), tally.stale_updates.load(), tally.deletes.load(),
       static_cast<unsigned long long>(proxy.requests()), static_cast<unsigned long long>(proxy.faults()),
       faults.c_str(), tally.false_errors.load(), tally.honest_errors.load(), lost);
 
