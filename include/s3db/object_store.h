@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -208,6 +209,24 @@ struct S3DB_EXPORT Capabilities {
 // during the call.
 using ObjectVisitor = std::function<void(const ObjectInfo& info, const std::string& body)>;
 
+// What ObjectStore::RemoveStaleTemporaries looks at and does.
+struct S3DB_EXPORT StaleTemporaryOptions {
+  // Only the directories that can hold keys starting with this ("" is the whole store).
+  std::string prefix;
+  // A temporary file older than this is stale whoever wrote it (a writer on another host, or
+  // one whose name does not say who it is). Younger ones are stale only when their writer is
+  // known dead: a process of this host that no longer exists.
+  std::chrono::seconds max_age{std::chrono::minutes(15)};
+  bool dry_run = false;  // count, remove nothing
+};
+
+struct S3DB_EXPORT StaleTemporaryResult {
+  size_t stale = 0;                   // temporaries no writer will ever publish (found)
+  size_t removed = 0;                 // of those, deleted (0 with dry_run)
+  size_t kept = 0;                    // temporaries a live writer may still be writing
+  std::vector<std::string> examples;  // paths of the first few stale ones
+};
+
 class S3DB_EXPORT ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -235,6 +254,15 @@ class S3DB_EXPORT ObjectStore {
   virtual Capabilities capabilities() const = 0;
   // A printable description (its URI with any secret masked).
   virtual std::string Describe() const = 0;
+
+  // Maintenance (repair): deletes the temporary files of writes that will never finish,
+  // which a writer killed between writing and publishing an object left behind. Only a store
+  // that writes through temporary files has any (FileStore); this default, right for every
+  // other store, finds none. A decorator must forward it (ForwardingStore does).
+  virtual Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) {
+    (void)options;
+    return StaleTemporaryResult{};
+  }
 };
 
 }  // namespace s3db
@@ -257,6 +285,9 @@ class S3DB_EXPORT ForwardingStore : public ObjectStore {
   Result<ListPage> List(const ListRequest& request) override { return inner_->List(request); }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
+  Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
+    return inner_->RemoveStaleTemporaries(options);
+  }
 
  protected:
   ObjectStore& inner() { return *inner_; }

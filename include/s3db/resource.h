@@ -13,6 +13,7 @@
 // crash left behind.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -128,6 +129,10 @@ struct S3DB_EXPORT PartitionFlushResult {
 struct S3DB_EXPORT PartitionRepairOptions {
   bool dry_run = false;      // find and report, change nothing
   size_t max_examples = 10;  // of each kind in the result
+  // The temporary files a killed writer left (the file store's; ObjectStore::
+  // RemoveStaleTemporaries): one older than this is stale whoever wrote it; a younger one
+  // only when its writer was a process of this host that no longer exists.
+  std::chrono::seconds temporary_max_age{std::chrono::minutes(15)};
 };
 
 // One reference repair found wrong.
@@ -149,6 +154,11 @@ struct S3DB_EXPORT PartitionRepairResult {
   size_t rebuilt = 0;     // missing references written
   // Orphans written back at once because a concurrent write made its record need them.
   size_t restored = 0;
+  // Temporary files of writes that will never finish (file store only), under the
+  // resource's keys (and, through Database::Repair, beside the catalog).
+  size_t stale_temporaries = 0;    // found
+  size_t temporaries_removed = 0;  // of those, deleted (0 with dry_run)
+  size_t temporaries_kept = 0;     // a live writer may still be writing them
   std::vector<PartitionRepairExample> orphan_examples;
   std::vector<PartitionRepairExample> missing_examples;
   std::vector<PartitionFailure> failures;  // requests that failed; run repair again

@@ -293,7 +293,22 @@ Plugin& Database::UsePlugin(std::shared_ptr<Plugin> plugin) {
 }
 
 PartitionRepairResult Database::Repair(const std::string& name, const PartitionRepairOptions& options) {
-  return resource(name).RepairPartitions(options);
+  PartitionRepairResult out = resource(name).RepairPartitions(options);
+  // A catalog write (resource create) killed before its rename leaves its temporary beside
+  // the catalog, outside every resource.
+  StaleTemporaryOptions sweep;
+  sweep.prefix = core_->layout().Catalog();
+  sweep.max_age = options.temporary_max_age;
+  sweep.dry_run = options.dry_run;
+  Result<StaleTemporaryResult> swept = core_->store().RemoveStaleTemporaries(sweep);
+  if (!swept.ok()) {
+    ThrowError(swept.code(), "repair of '" + name + "': cannot remove the stale temporary files beside the catalog: " +
+                                 swept.status().message());
+  }
+  out.stale_temporaries += swept->stale;
+  out.temporaries_removed += swept->removed;
+  out.temporaries_kept += swept->kept;
+  return out;
 }
 
 RotateKeyResult Database::RotateKey(const std::string& new_passphrase) {

@@ -36,6 +36,10 @@ class ExecutingStore : public ObjectStore {
   Result<ListPage> List(const ListRequest& request) override;
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
+  // Local file maintenance, not a request: no slot, no retry.
+  Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
+    return inner_->RemoveStaleTemporaries(options);
+  }
 
   ExecutorStats stats() const;
   ObjectStore& inner() { return *inner_; }

@@ -212,6 +212,10 @@ class CostingStore : public ObjectStore {
   }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
+  // Local file maintenance: no request, nothing to count.
+  Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
+    return inner_->RemoveStaleTemporaries(options);
+  }
 
  private:
   void Count(RequestKind kind, std::string_view key, uint64_t bytes_out, uint64_t bytes_in) {

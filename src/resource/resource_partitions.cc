@@ -69,6 +69,17 @@ PartitionRepairResult Resource::RepairPartitions(const PartitionRepairOptions& o
   out.dry_run = options.dry_run;
   const int concurrency = context_->settings().concurrency;
 
+  // 0. What killed writers left in the store itself (the file store's temporary files).
+  StaleTemporaryOptions sweep;
+  sweep.prefix = context_->layout().ResourcePrefix(name_);
+  sweep.max_age = options.temporary_max_age;
+  sweep.dry_run = options.dry_run;
+  Result<StaleTemporaryResult> swept = context_->store().RemoveStaleTemporaries(sweep);
+  if (!swept.ok()) ctx.Fail(swept.status(), "", "removing the stale temporary files of");
+  out.stale_temporaries = swept->stale;
+  out.temporaries_removed = swept->removed;
+  out.temporaries_kept = swept->kept;
+
   // 1. Every record, and the references its data needs.
   const std::vector<std::string> ids = ctx.ListIds(0, std::nullopt);
   std::vector<std::optional<std::map<std::string, std::string>>> needs(ids.size());

@@ -9,13 +9,12 @@
 #include <cstdint>
 #include <utility>
 
-#include "util/crypto_hash.h"
+#include "store/stale_temporaries.h"
 
 namespace s3db::store {
 namespace {
 
 constexpr int kLockStripes = 64;
-constexpr const char* kTempPrefix = ".tmp-";
 
 // FNV-1a: stable across processes and builds, which std::hash does not promise.
 uint64_t StableHash(std::string_view text) {
@@ -48,7 +47,7 @@ Result<StripeLock> StripeLock::Acquire(const std::string& lock_path) {
   return StripeLock(std::move(fd));
 }
 
-std::string TempPathIn(const std::string& dir) { return dir + "/" + kTempPrefix + util::RandomAlnum(16); }
+std::string TempPathIn(const std::string& dir) { return dir + "/" + NewTemporaryName(); }
 
 Status EnsureDirectories(const std::string& root, const std::string& dir, bool fsync) {
   struct stat st;

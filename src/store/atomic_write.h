@@ -1,11 +1,11 @@
 // How FileStore replaces an object file without readers ever seeing half of it, and how
 // writers of one key take turns.
 //
-// A new file is written beside its target under a temporary name ".tmp-<random>" (fsynced
-// when asked), then renamed over the target while the writer holds flock(LOCK_EX) on the
-// key's lock stripe, ".locks/<hash(key) % 64>" under the root. rename is atomic, so readers
-// need no lock. Names starting with '.' are never produced by the key codec, so neither kind
-// can collide with an object. Calls posix_file.h only.
+// A new file is written beside its target under a temporary name ".tmp-<pid>-<host>-<random>"
+// (stale_temporaries.h: repair can tell when its writer is gone; fsynced when asked), then renamed over the target
+// while the writer holds flock(LOCK_EX) on the key's lock stripe, ".locks/<hash(key) % 64>" under the root. rename is
+// atomic, so readers need no lock. Names starting with '.' are never produced by the key codec, so neither kind can
+// collide with an object. Calls posix_file.h only.
 //
 // May call: util/ and the public headers.
 #pragma once

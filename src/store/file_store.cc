@@ -7,7 +7,10 @@
 //                        body are published together by one rename.
 //   .locks/00 .. 63      lock stripes; a writer holds flock(LOCK_EX) on stripe
 //                        hash(key) % 64 around its check-and-rename.
-//   .../.tmp-<random>    a write in progress (or left by a crash); ignored by reads and List.
+//   .../.tmp-<pid>-<host>-<random>
+//                        a write in progress (or left by a crash); ignored by reads and List,
+//                        removed by RemoveStaleTemporaries once its writer is known gone
+//                        (stale_temporaries.h).
 // Names starting with '.' are never produced by the key codec, so they cannot collide with
 // objects. Directories are never removed (another writer may be about to use one), so empty
 // directories may remain after deletes; they cost nothing but an inode.
@@ -44,6 +47,7 @@
 #include "store/metadata_rules.h"
 #include "store/object_file.h"
 #include "store/posix_file.h"
+#include "store/stale_temporaries.h"
 #include "util/text.h"
 
 namespace s3db {
@@ -181,6 +185,10 @@ class FileStore final : public ObjectStore {
 
   // Percent-encoded like StoreUri::ToString, so the description parses back to this store.
   std::string Describe() const override { return "file://" + util::PercentEncodePath(options_.root); }
+
+  Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
+    return RemoveStaleTemporariesUnder(root_, options);
+  }
 
  private:
   std::string ObjectPath(const std::string& key) const { return root_ + "/" + store::ObjectFilePath(key); }

@@ -1,5 +1,6 @@
 #include "command_line.h"
 
+#include <cctype>
 #include <sstream>
 
 #include "bench.h"
@@ -194,6 +195,18 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
                          "them; prints a JSON summary");
   AddResourceName(repair, line);
   repair->add_flag("--dry-run", line.dry_run, "Report what is wrong, change nothing");
+  repair
+      ->add_option("--temp-max-age", line.temp_max_age,
+                   "File store: a temporary file older than this is stale whoever wrote it (default 15m); a younger "
+                   "one only when its writer was a process of this host that no longer exists")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // At least a second: a shorter age would judge a write in progress stale.
+            const std::optional<std::chrono::milliseconds> age = ParseDuration(text);
+            if (age && *age >= std::chrono::seconds(1)) return {};
+            return "expected a duration of at least 1s, like 30s, 15m or 1h, got '" + text + "'";
+          },
+          "DURATION"));
   Select(repair, line, CommandId::kRepair);
 }
 
@@ -214,6 +227,9 @@ void DefineTransferCommands(CLI::App& app, CommandLine& line) {
   AddResourceName(import, line);
   import->add_option("FILE", line.file_path, "JSON lines file (.jsonl), or CSV with a header row (.csv)")->required();
   AddFormat(import, line, "Input format (default: csv for a FILE ending in .csv, else jsonl)");
+  import->add_flag("--upsert", line.upsert,
+                   "Insert each record, or merge it into the record of its id that exists (every record needs an "
+                   "\"id\"): running the same import again completes it instead of failing on the ids it wrote");
   Select(import, line, CommandId::kImport);
 
   CLI::App* export_command =
@@ -241,6 +257,26 @@ std::optional<std::string> MissingOrUnknownCommand(CLI::App& app) {
 }
 
 }  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::logic_error&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  long long scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit == "s" || unit.empty()) scale = 1000;
+  if (unit == "m") scale = 60000;
+  if (unit == "h") scale = 3600000;
+  if (scale == 0 || n <= 0 || n > (1LL << 40) / scale || text.front() == '+' || std::isspace(text.front())) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(n * scale);
+}
 
 s3db::ListOptions ListOptionsOf(const CommandLine& line) {
   s3db::ListOptions options = line.list;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstddef>
 #include <iosfwd>
 #include <optional>
@@ -74,7 +75,9 @@ struct CommandLine {
   // list.partition_values from them.
   std::vector<std::string> partition_values;
   bool dry_run = false;                 // repair --dry-run
+  std::string temp_max_age = "15m";     // repair --temp-max-age DURATION
   bool yes = false;                     // delete-all --yes
+  bool upsert = false;                  // import --upsert
   std::string if_match;                 // update --if-match ETAG
   bool if_not_exists = false;           // resource create --if-not-exists
   std::string new_passphrase_file;      // rotate-key; else $S3DB_NEW_PASSPHRASE
@@ -87,6 +90,9 @@ enum class Grammar {
   kProgram,  // argv: global options, every command
   kShell,    // one shell line: no --uri/--concurrency, no nested `shell`
 };
+
+// "500ms", "30s", "5m", "1h"; a bare number is seconds. nullopt for anything else or <= 0.
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text);
 
 // line.list with the --value arguments as its partition_values ({"FIELD": "VALUE"}).
 s3db::ListOptions ListOptionsOf(const CommandLine& line);

@@ -306,12 +306,13 @@ void CheckCsvRecords(std::istream& in, const std::vector<s3db::CsvColumn>& colum
 // record that fails is one stderr line (file line, id, cause) while the rest go in. `next`
 // gives the next record (with its line number) or nullopt; `bytes_read` the progress.
 template <typename Next, typename BytesRead>
-ExitCode WriteRecords(Session& session, s3db::Resource& resource, const std::string& path, uint64_t size, Next&& next,
-                      BytesRead&& bytes_read) {
+ExitCode WriteRecords(Session& session, s3db::Resource& resource, const std::string& path, uint64_t size, bool upsert,
+                      Next&& next, BytesRead&& bytes_read) {
   ProgressLine progress(session.diagnostics(), isatty(STDERR_FILENO) != 0);
   LineNumbers lines;
   ExitCode worst = ExitCode::kOk;  // on_error calls are serialized, and Close() joins them
   s3db::WriterOptions options;
+  options.mode = upsert ? s3db::WriteMode::kUpsert : s3db::WriteMode::kInsert;
   options.on_error = [&](const s3db::BulkItemError& error) {
     std::string label = path + " line " + std::to_string(lines.Of(error.index));
     if (!error.id.empty()) label += " (id " + error.id + ")";
@@ -354,7 +355,8 @@ ExitCode Import(const CommandLine& line, Session& session) {
     s3db::Resource& resource = session.database().resource(line.resource);
     JsonLineReader reader(*input.stream, path);
     return WriteRecords(
-        session, resource, path, input.size, [&] { return reader.Next(); }, [&] { return reader.bytes_read(); });
+        session, resource, path, input.size, line.upsert, [&] { return reader.Next(); },
+        [&] { return reader.bytes_read(); });
   }
   s3db::Resource& resource = session.database().resource(line.resource);
   const std::vector<s3db::CsvColumn> columns = s3db::CsvColumnsFor(resource.definition());
@@ -362,7 +364,8 @@ ExitCode Import(const CommandLine& line, Session& session) {
   rewind();
   s3db::CsvReader reader(*input.stream, columns, path);
   return WriteRecords(
-      session, resource, path, input.size, [&] { return reader.NextRecord(); }, [&] { return reader.bytes_read(); });
+      session, resource, path, input.size, line.upsert, [&] { return reader.NextRecord(); },
+      [&] { return reader.bytes_read(); });
 }
 
 // Records stream out in id order through Resource::Scan, a bounded read-ahead, so a large
@@ -452,6 +455,9 @@ ExitCode ReportPartitionFailures(Session& session, const std::string& resource,
 ExitCode Repair(const CommandLine& line, Session& session, Output& out) {
   s3db::PartitionRepairOptions options;
   options.dry_run = line.dry_run;
+  // The grammar checked it: a duration above zero.
+  options.temporary_max_age = std::chrono::duration_cast<std::chrono::seconds>(
+      ParseDuration(line.temp_max_age).value_or(std::chrono::minutes(15)));
   const s3db::PartitionRepairResult r = session.database().Repair(line.resource, options);
   out.Json({{"resource", r.resource},
             {"dryRun", r.dry_run},
@@ -463,6 +469,9 @@ ExitCode Repair(const CommandLine& line, Session& session, Output& out) {
             {"rebuilt", r.rebuilt},
             {"restored", r.restored},
             {"failed", r.failures.size()},
+            {"staleTemporaries", r.stale_temporaries},
+            {"temporariesRemoved", r.temporaries_removed},
+            {"temporariesKept", r.temporaries_kept},
             {"orphanExamples", RepairExamples(r.orphan_examples)},
             {"missingExamples", RepairExamples(r.missing_examples)}});
   return ReportPartitionFailures(session, r.resource, r.failures);

@@ -27,27 +27,6 @@
 namespace s3db_cli {
 namespace {
 
-// "500ms", "30s", "5m", "1h"; a bare number is seconds. nullopt for anything else or <= 0.
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  size_t used = 0;
-  long long n = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (const std::logic_error&) {
-    return std::nullopt;
-  }
-  const std::string unit = text.substr(used);
-  long long scale = 0;
-  if (unit == "ms") scale = 1;
-  if (unit == "s" || unit.empty()) scale = 1000;
-  if (unit == "m") scale = 60000;
-  if (unit == "h") scale = 3600000;
-  if (scale == 0 || n <= 0 || n > (1LL << 40) / scale || text.front() == '+' || std::isspace(text.front())) {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(n * scale);
-}
-
 std::string EnvironmentValue(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
