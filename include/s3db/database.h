@@ -170,11 +170,13 @@ class S3DB_EXPORT Database {
   CreateResourceResult CreateResourceIfNotExists(const ResourceDefinition& definition, const HookSet& hooks = {});
 
   // The named resource; NotFound when there is none (the catalog is re-read once first, so
-  // a resource another process just created is found).
+  // a resource another process just created is found), InvalidArgument for a name no
+  // resource can have (docs/FORMAT.md "Resource names": "..", "a/b", control characters).
   Resource& resource(const std::string& name);
   bool ResourceExists(const std::string& name);
   std::vector<std::string> ResourceNames();  // sorted
-  // Deletes every object of the resource, then removes it from the catalog.
+  // Deletes every object of the resource, then removes it from the catalog. InvalidArgument
+  // for a name no resource can have, as resource().
   void DropResource(const std::string& name);
   // Deletes every object under this database's prefix (each resource's records and
   // partition references, the catalog, and anything else there; with no prefix, the whole

@@ -226,7 +226,20 @@ CreateResourceResult Database::CreateResourceIfNotExists(const ResourceDefinitio
           "Resource already exists with another definition hash: recorded it as version " + std::to_string(version)};
 }
 
+namespace {
+
+// A name no resource can have (ValidateResourceName) is a caller's mistake, not an absent
+// resource: InvalidArgument saying why, with the name quoted safely (control characters and
+// bytes that are not UTF-8 escaped), before any request.
+void CheckResourceName(const std::string& name) {
+  Status valid = format::ValidateResourceName(name);
+  if (!valid.ok()) throw InvalidArgument(valid.message(), name);
+}
+
+}  // namespace
+
 Resource& Database::resource(const std::string& name) {
+  CheckResourceName(name);
   if (!core_->State(name, /*refresh_on_miss=*/true)) {
     throw NotFound("resource '" + name + "' does not exist", name);
   }
@@ -241,6 +254,7 @@ std::vector<std::string> Database::ResourceNames() {
 }
 
 void Database::DropResource(const std::string& name) {
+  CheckResourceName(name);
   bool in_catalog = core_->State(name, true) != nullptr;
   size_t removed = core_->ResourceObject(name).DeleteAll();  // drops its cache entries too
   if (!in_catalog) {

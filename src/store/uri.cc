@@ -7,7 +7,8 @@
 //   file:///ABS/DIR | file://./REL/DIR | file://REL/DIR  [?fsync=true|false]
 //       Everything after "file://" is the directory, so a path that does not start with
 //       '/' is relative to the working directory ("file://data" is "./data"; there is no
-//       host part). "file://" alone is an error.
+//       host part). "file://" alone is an error, and so is a control character (a NUL
+//       above all, which would cut the path short) in the decoded path.
 //   s3://[KEY:SECRET@]BUCKET[/PREFIX][?region=R&endpoint=URL&forcePathStyle=B&sessionToken=T]
 //   http(s)://[KEY:SECRET@]HOST[:PORT]/BUCKET[/PREFIX][?region=R&sessionToken=T]
 // Credentials, bucket, prefix, path and parameter values are percent-decoded ('+' stays
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -272,6 +274,18 @@ Result<StoreUri> ParseFile(std::string_view head, const std::vector<QueryParam>&
   Result<std::string> path = Decode(head, "path");
   if (!path.ok()) return path.status();
   if (path->empty()) return Invalid("file:// needs a directory: file:///abs/dir or file://./rel/dir");
+  // A NUL would end the path where the C library reads it (file:///tmp/a%00b is /tmp/a, a
+  // directory the user never named), and no other control character belongs in a path a
+  // user typed: refused, naming the byte and where it is, not echoing it.
+  for (size_t i = 0; i < path->size(); ++i) {
+    const auto c = static_cast<unsigned char>((*path)[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char byte[5];
+      std::snprintf(byte, sizeof(byte), "0x%02X", c);
+      return Invalid("the file:// path holds a control character, " + std::string(byte) + ", at byte " +
+                     std::to_string(i) + (c == 0 ? " (a NUL would cut the path short)" : ""));
+    }
+  }
   while (path->size() > 1 && path->back() == '/') path->pop_back();
   StoreUri uri;
   uri.scheme = StoreScheme::kFile;

@@ -73,10 +73,14 @@ s3db::Json WithoutMatchingId(s3db::Json data, const std::string& id) {
   return data;
 }
 
+// An id from the input, for a message: escaped here, not only by Diagnostics, because a NUL
+// would end the message where an exception's what() is read.
+std::string ShownId(const std::string& id) { return EscapeForTerminal(Abbreviate(id)); }
+
 std::string LineLabel(const std::string& source, const JsonLine& line) {
   std::string label = source + " line " + std::to_string(line.line_number);
   const auto id = line.value.find("id");
-  if (id != line.value.end() && id->is_string()) label += " (id " + id->get<std::string>() + ")";
+  if (id != line.value.end() && id->is_string()) label += " (id " + ShownId(id->get<std::string>()) + ")";
   return label;
 }
 
@@ -315,7 +319,7 @@ ExitCode WriteRecords(Session& session, s3db::Resource& resource, const std::str
   options.mode = upsert ? s3db::WriteMode::kUpsert : s3db::WriteMode::kInsert;
   options.on_error = [&](const s3db::BulkItemError& error) {
     std::string label = path + " line " + std::to_string(lines.Of(error.index));
-    if (!error.id.empty()) label += " (id " + error.id + ")";
+    if (!error.id.empty()) label += " (id " + ShownId(error.id) + ")";
     progress.Line(label + ": " + DescribeItemError(resource.name(), error));
     worst = Worst(worst, ExitCodeFor(error.code));
   };

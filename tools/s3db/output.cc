@@ -108,13 +108,72 @@ void AddConnectionSecrets(SecretMasker& masker, const std::string& text) {
   }
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence at text[i], or 0 when the bytes there are not one
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t Utf8SequenceAt(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+std::string EscapeForTerminal(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t sequence = c < 0x80 ? (c < 0x20 || c == 0x7F ? 0 : 1) : Utf8SequenceAt(text, i);
+    if (sequence == 0) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+      ++i;
+    } else {
+      out.append(text.substr(i, sequence));
+      i += sequence;
+    }
+  }
+  return out;
+}
+
+std::string Abbreviate(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t keep = max_bytes;
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  return std::string(text.substr(0, keep)) + "...";
+}
+
 Diagnostics::Diagnostics(std::ostream& err, SecretMasker masker) : err_(err), masker_(std::move(masker)) {}
 
 void Diagnostics::Line(const std::string& message) {
   std::string line = masker_.Mask(context_ + message);
   std::replace_if(
       line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  err_ << "s3db: " << line << '\n' << std::flush;
+  err_ << "s3db: " << EscapeForTerminal(line) << '\n' << std::flush;
 }
 
 void Diagnostics::Raw(const std::string& text) { err_ << masker_.Mask(text) << std::flush; }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "s3db/errors.h"
@@ -70,8 +71,16 @@ using s3db::SecretMasker;
 // password of redis://PASSWORD@host, which has no "KEY:" for AddUri to find.
 void AddConnectionSecrets(SecretMasker& masker, const std::string& text);
 
+// `text` with every byte a terminal could act on written as \xNN: control characters (below
+// 0x20, and 0x7F) and bytes that are not part of valid UTF-8. Valid UTF-8 is kept as is.
+std::string EscapeForTerminal(std::string_view text);
+
+// `text` cut to about `max_bytes` at a UTF-8 character boundary, with "..." when cut.
+std::string Abbreviate(std::string_view text, size_t max_bytes = 64);
+
 // stderr: every line starts with "s3db: " and the context (the shell sets "line N: "), is
-// masked, and never spans two lines.
+// masked, never spans two lines, and holds no control character or invalid UTF-8 (escaped
+// as \xNN: an id or a name from hostile input cannot drive the terminal).
 class Diagnostics {
  public:
   Diagnostics(std::ostream& err, SecretMasker masker);
