@@ -161,8 +161,9 @@ void CsvWriter::WriteCell(const Json* value, const CsvColumn& column) {
   if (value->is_string()) {
     const std::string& text = value->get_ref<const std::string&>();
     // In a kAny column a string that reads as JSON goes as JSON string text, so it reads
-    // back as this string.
-    if (column.type == CsvCellType::kAny && !text.empty() && Json::accept(text)) {
+    // back as this string; in a kJson column every string does (its cells are JSON text).
+    if ((column.type == CsvCellType::kAny && !text.empty() && Json::accept(text)) ||
+        column.type == CsvCellType::kJson) {
       WriteText(out_, value->dump(-1, ' ', false, Json::error_handler_t::replace));
     } else {
       WriteText(out_, text);

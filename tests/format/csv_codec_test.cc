@@ -340,5 +340,33 @@ TEST(CsvWriter, RefusesColumnsItCannotWrite) {
   EXPECT_THROW(writer.Write(Json::array()), InvalidArgument);
 }
 
+// Found by tests/fuzz/csv_fuzz.cc (tests/fuzz/regressions/csv/): a JSON column reads a cell as
+// JSON text, so a string there ("\"a,b\"" read from a file) must be written as JSON string text
+// too; it used to go as bare text, which the reader then refused.
+TEST(CsvCodec, AStringInAJsonColumnRoundTrips) {
+  const std::vector<CsvColumn> columns = {
+      {"\xC0"
+       "a.b\xBF\xDF"
+       "cd\xC8"
+       "4.",
+       CsvCellType::kJson}};
+  const std::string input =
+      "\xC0"
+      "a.b\xBF\xDF"
+      "cd\xC8"
+      "4.\n\"\"\",\"\"\"";  // the fuzzer's input
+  const std::vector<CsvRecord> read = Records(input, columns);
+  ASSERT_EQ(read.size(), 1u);
+  const std::vector<Json> values = {read[0].value, Json{{"j", ""}}, Json{{"j", "plain"}}, Json{{"j", "[1]"}}};
+  for (const Json& value : values) {
+    const std::vector<CsvColumn> cols =
+        value.contains("j") ? std::vector<CsvColumn>{{"j", CsvCellType::kJson}} : columns;
+    const std::vector<CsvRecord> again = Records(Written(cols, {value}), cols);
+    ASSERT_EQ(again.size(), 1u) << value.dump();
+    EXPECT_EQ(again[0].value, value);
+  }
+  EXPECT_EQ(Written({{"j", CsvCellType::kJson}}, {Json{{"j", "plain"}}}), "j\r\n\"\"\"plain\"\"\"\r\n");
+}
+
 }  // namespace
 }  // namespace s3db
