@@ -46,6 +46,20 @@ std::vector<Json> ReadAll(const std::string& text, const std::vector<CsvColumn>&
   s3db_fuzz::Broken("the CSV reader does not reach the end of " + std::to_string(text.size()) + " bytes");
 }
 
+// The value at a dot path ("address.city"), or nullptr when absent or null.
+const Json* AtPath(const Json& record, const std::string& path) {
+  const Json* value = &record;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!value->is_object() || !value->contains(part)) return nullptr;
+    value = &(*value)[part];
+    if (dot == std::string::npos) return value->is_null() ? nullptr : value;
+    start = dot + 1;
+  }
+}
+
 CsvCellType TypeFor(const std::string& name) {
   static constexpr CsvCellType kTypes[] = {CsvCellType::kAny, CsvCellType::kString, CsvCellType::kNumber,
                                            CsvCellType::kBoolean, CsvCellType::kJson};
@@ -81,11 +95,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       },
       &refused);
   Check(refused.empty(), "CsvWriter refuses the reader's columns or records: " + refused);
+  // With one column, a record without a value there is an empty row: a blank line, which the
+  // reader skips (csv.h: an absent or null field is an empty cell; blank lines are skipped).
+  std::vector<Json> expected;
+  for (const Json& record : records) {
+    const bool blank_row = columns.size() == 1 && AtPath(record, columns[0].path) == nullptr;
+    if (!blank_row) expected.push_back(record);
+  }
   const std::vector<Json> again = ReadAll(out.str(), columns);
-  Check(again.size() == records.size(), "written records do not all read back: " + out.str());
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (!s3db_fuzz::SameJson(records[i], again[i])) {
-      s3db_fuzz::Broken("a record changed on the way out and back: " + records[i].dump() + " -> " + again[i].dump());
+  Check(again.size() == expected.size(), "written records do not all read back: " + out.str());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (!s3db_fuzz::SameJson(expected[i], again[i])) {
+      s3db_fuzz::Broken("a record changed on the way out and back: " + expected[i].dump() + " -> " + again[i].dump());
     }
   }
   return 0;

@@ -23,8 +23,19 @@
 
 namespace s3db_fuzz {
 
+// Bytes outside printable ASCII (NUL included) as \xNN, so a message shows all of its input.
 [[noreturn]] inline void Broken(const std::string& what) {
-  std::fprintf(stderr, "\n== fuzz invariant broken: %s\n", what.c_str());
+  std::string shown;
+  for (unsigned char c : what) {
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      shown.push_back(static_cast<char>(c));
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+      shown += escaped;
+    }
+  }
+  std::fprintf(stderr, "\n== fuzz invariant broken: %s\n", shown.c_str());
   std::fflush(stderr);
   std::abort();
 }
