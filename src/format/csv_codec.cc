@@ -21,8 +21,8 @@ bool NeedsQuotes(std::string_view text) {
   return text.empty() || text.find_first_of(",\"\r\n") != std::string_view::npos;
 }
 
-void WriteText(std::ostream& out, std::string_view text) {
-  if (!NeedsQuotes(text)) {
+void WriteText(std::ostream& out, std::string_view text, bool quote = false) {
+  if (!quote && !NeedsQuotes(text)) {
     out << text;
     return;
   }
@@ -151,7 +151,9 @@ CsvWriter::CsvWriter(std::ostream& out, std::vector<CsvColumn> columns) : out_(o
   }
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (i > 0) out_ << ',';
-    WriteText(out_, columns_[i].header_name());
+    // A first name that starts with a UTF-8 BOM is quoted, or a reader would skip it as one.
+    const std::string& name = columns_[i].header_name();
+    WriteText(out_, name, i == 0 && name.rfind("\xEF\xBB\xBF", 0) == 0);
   }
   out_ << "\r\n";
 }

@@ -368,5 +368,18 @@ TEST(CsvCodec, AStringInAJsonColumnRoundTrips) {
   EXPECT_EQ(Written({{"j", CsvCellType::kJson}}, {Json{{"j", "plain"}}}), "j\r\n\"\"\"plain\"\"\"\r\n");
 }
 
+// Found by tests/fuzz/csv_fuzz.cc: a first header name starting with a BOM (read from a file
+// that had two) was written bare, and the reader skipped it as the file's BOM.
+TEST(CsvCodec, AFirstHeaderNameThatStartsWithABomRoundTrips) {
+  const std::vector<CsvRow> rows = Rows("\xEF\xBB\xBF\xEF\xBB\xBF\n3\n");  // a header, one row
+  ASSERT_EQ(rows.size(), 1u);
+  const std::vector<CsvColumn> columns = {{"\xEF\xBB\xBF", CsvCellType::kNumber}};
+  const std::string written = Written(columns, {Json{{"\xEF\xBB\xBF", 3}}});
+  EXPECT_EQ(written, "\"\xEF\xBB\xBF\"\r\n3\r\n");
+  const std::vector<CsvRecord> again = Records(written, columns);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].value, (Json{{"\xEF\xBB\xBF", 3}}));
+}
+
 }  // namespace
 }  // namespace s3db
