@@ -21,8 +21,8 @@ bool NeedsQuotes(std::string_view text) {
   return text.empty() || text.find_first_of(",\"\r\n") != std::string_view::npos;
 }
 
-void WriteText(std::ostream& out, std::string_view text) {
-  if (!NeedsQuotes(text)) {
+void WriteText(std::ostream& out, std::string_view text, bool quote = false) {
+  if (!quote && !NeedsQuotes(text)) {
     out << text;
     return;
   }
@@ -151,7 +151,9 @@ CsvWriter::CsvWriter(std::ostream& out, std::vector<CsvColumn> columns) : out_(o
   }
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (i > 0) out_ << ',';
-    WriteText(out_, columns_[i].header_name());
+    // A first name that starts with a UTF-8 BOM is quoted, or a reader would skip it as one.
+    const std::string& name = columns_[i].header_name();
+    WriteText(out_, name, i == 0 && name.rfind("\xEF\xBB\xBF", 0) == 0);
   }
   out_ << "\r\n";
 }
@@ -161,8 +163,9 @@ void CsvWriter::WriteCell(const Json* value, const CsvColumn& column) {
   if (value->is_string()) {
     const std::string& text = value->get_ref<const std::string&>();
     // In a kAny column a string that reads as JSON goes as JSON string text, so it reads
-    // back as this string.
-    if (column.type == CsvCellType::kAny && !text.empty() && Json::accept(text)) {
+    // back as this string; in a kJson column every string does (its cells are JSON text).
+    if ((column.type == CsvCellType::kAny && !text.empty() && Json::accept(text)) ||
+        column.type == CsvCellType::kJson) {
       WriteText(out_, value->dump(-1, ' ', false, Json::error_handler_t::replace));
     } else {
       WriteText(out_, text);

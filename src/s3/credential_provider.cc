@@ -1,5 +1,6 @@
 #include "s3/credential_provider.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "util/time_format.h"
@@ -17,6 +18,11 @@ std::string FormatTime(SystemTime time) {
 }
 
 }  // namespace
+
+SystemTime ExpirationFromMillis(int64_t ms) {
+  constexpr int64_t kYear2100Ms = 4102444800000;
+  return SystemTime(std::chrono::milliseconds(std::clamp<int64_t>(ms, 0, kYear2100Ms)));
+}
 
 CredentialProvider::CredentialProvider(std::unique_ptr<CredentialSource> source, Clock clock)
     : source_(std::move(source)),

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,10 @@ struct TimedCredentials {
   Credentials credentials;
   std::optional<SystemTime> expiration;  // nullopt: long-term, never refreshed
 };
+
+// The expiration a credential source gave, in milliseconds since the epoch, clamped to
+// 1970..2100: system_clock counts nanoseconds and overflows before 1678 and after 2261.
+SystemTime ExpirationFromMillis(int64_t ms);
 
 class CredentialSource {
  public:

@@ -64,9 +64,7 @@ Result<TimedCredentials> ParseCredentialsJson(std::string_view text, std::string
   if (!expiration.empty()) {
     std::optional<int64_t> ms = util::ParseIso8601Ms(expiration);
     if (!ms) return Unavailable(where + " gave an Expiration that is not ISO 8601: '" + expiration + "'");
-    // Clamped to 2100: system_clock counts nanoseconds and overflows in 2262.
-    constexpr int64_t kYear2100Ms = 4102444800000;
-    timed.expiration = SystemTime(std::chrono::milliseconds(std::min(*ms, kYear2100Ms)));
+    timed.expiration = ExpirationFromMillis(*ms);
   }
   return timed;
 }

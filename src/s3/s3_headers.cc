@@ -25,6 +25,7 @@ std::optional<std::string> DecodeMetadataKey(std::string_view wire) {
   std::string key;
   key.reserve(wire.size());
   for (size_t i = 0; i < wire.size(); ++i) {
+    if (wire[i] == '_') return std::nullopt;  // EncodeMetadataKey never writes one raw
     if (wire[i] != '-') {
       key.push_back(wire[i]);
       continue;

@@ -71,7 +71,7 @@ Result<TimedCredentials> SsoCredentialSource::Fetch() {
     return Denied(where + ": the answer has no accessKeyId and secretAccessKey");
   }
   if (role->contains("expiration") && (*role)["expiration"].is_number_integer()) {
-    timed.expiration = SystemTime(std::chrono::milliseconds((*role)["expiration"].get<int64_t>()));
+    timed.expiration = ExpirationFromMillis((*role)["expiration"].get<int64_t>());
   }
   return timed;
 }

@@ -105,7 +105,7 @@ Result<TimedCredentials> ParseStsResponse(int http_status, std::string_view body
   std::string expiration = Descendant(credentials, "Expiration").text().get();
   std::optional<int64_t> ms = util::ParseIso8601Ms(expiration);
   if (!ms) return Denied(where + ": the answer's Expiration is not ISO 8601: '" + expiration + "'");
-  timed.expiration = SystemTime(std::chrono::milliseconds(*ms));
+  timed.expiration = ExpirationFromMillis(*ms);
   return timed;
 }
 

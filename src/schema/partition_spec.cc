@@ -128,7 +128,8 @@ format::PartitionSegments ValueSegments(const std::string& resource, const Parti
                                         bool require_all) {
   const std::string subject = "resource '" + resource + "', partition '" + partition.name + "': ";
   if (!values.is_object()) throw InvalidArgument(subject + "partition values must be a JSON object", resource);
-  for (const auto& [path, value] : values.items()) {
+  for (const auto& item : values.items()) {
+    const std::string& path = item.key();  // not a structured binding: clang 14 cannot capture one
     const bool known = std::any_of(partition.fields.begin(), partition.fields.end(),
                                    [&](const PartitionFieldRule& f) { return f.path == path; });
     if (!known) {

@@ -545,15 +545,17 @@ void SecretMasker::AddApparentSecrets(const std::string& uri) {
     AddApparentSecrets(
         uri.substr(value_begin + 1, value_end == std::string::npos ? std::string::npos : value_end - value_begin - 1));
   }
+  // Every sessionToken= value: a URI that gives it twice does not parse, and both are secrets.
   static constexpr std::string_view kTokenParam = "sessionToken=";
-  const size_t token = uri.find(kTokenParam, query);
-  if (token == std::string::npos) return;
-  const size_t value_begin = token + kTokenParam.size();
-  const size_t value_end = uri.find_first_of("&#", value_begin);
-  const std::string value =
-      uri.substr(value_begin, value_end == std::string::npos ? std::string::npos : value_end - value_begin);
-  AddSecretForms(value);
-  AddSecretForms(LenientPercentDecode(value));
+  for (size_t token = uri.find(kTokenParam, query); token != std::string::npos;
+       token = uri.find(kTokenParam, token + kTokenParam.size())) {
+    const size_t value_begin = token + kTokenParam.size();
+    const size_t value_end = uri.find_first_of("&#", value_begin);
+    const std::string value =
+        uri.substr(value_begin, value_end == std::string::npos ? std::string::npos : value_end - value_begin);
+    AddSecretForms(value);
+    AddSecretForms(LenientPercentDecode(value));
+  }
 }
 
 void SecretMasker::AddUri(const std::string& uri) {

@@ -340,5 +340,46 @@ TEST(CsvWriter, RefusesColumnsItCannotWrite) {
   EXPECT_THROW(writer.Write(Json::array()), InvalidArgument);
 }
 
+// Found by tests/fuzz/csv_fuzz.cc (tests/fuzz/regressions/csv/): a JSON column reads a cell as
+// JSON text, so a string there ("\"a,b\"" read from a file) must be written as JSON string text
+// too; it used to go as bare text, which the reader then refused.
+TEST(CsvCodec, AStringInAJsonColumnRoundTrips) {
+  const std::vector<CsvColumn> columns = {
+      {"\xC0"
+       "a.b\xBF\xDF"
+       "cd\xC8"
+       "4.",
+       CsvCellType::kJson}};
+  const std::string input =
+      "\xC0"
+      "a.b\xBF\xDF"
+      "cd\xC8"
+      "4.\n\"\"\",\"\"\"";  // the fuzzer's input
+  const std::vector<CsvRecord> read = Records(input, columns);
+  ASSERT_EQ(read.size(), 1u);
+  const std::vector<Json> values = {read[0].value, Json{{"j", ""}}, Json{{"j", "plain"}}, Json{{"j", "[1]"}}};
+  for (const Json& value : values) {
+    const std::vector<CsvColumn> cols =
+        value.contains("j") ? std::vector<CsvColumn>{{"j", CsvCellType::kJson}} : columns;
+    const std::vector<CsvRecord> again = Records(Written(cols, {value}), cols);
+    ASSERT_EQ(again.size(), 1u) << value.dump();
+    EXPECT_EQ(again[0].value, value);
+  }
+  EXPECT_EQ(Written({{"j", CsvCellType::kJson}}, {Json{{"j", "plain"}}}), "j\r\n\"\"\"plain\"\"\"\r\n");
+}
+
+// Found by tests/fuzz/csv_fuzz.cc: a first header name starting with a BOM (read from a file
+// that had two) was written bare, and the reader skipped it as the file's BOM.
+TEST(CsvCodec, AFirstHeaderNameThatStartsWithABomRoundTrips) {
+  const std::vector<CsvRow> rows = Rows("\xEF\xBB\xBF\xEF\xBB\xBF\n3\n");  // a header, one row
+  ASSERT_EQ(rows.size(), 1u);
+  const std::vector<CsvColumn> columns = {{"\xEF\xBB\xBF", CsvCellType::kNumber}};
+  const std::string written = Written(columns, {Json{{"\xEF\xBB\xBF", 3}}});
+  EXPECT_EQ(written, "\"\xEF\xBB\xBF\"\r\n3\r\n");
+  const std::vector<CsvRecord> again = Records(written, columns);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].value, (Json{{"\xEF\xBB\xBF", 3}}));
+}
+
 }  // namespace
 }  // namespace s3db

@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
+
+#include "s3/sts.h"
 
 namespace s3db::s3 {
 namespace {
@@ -304,6 +307,36 @@ TEST(CredentialsTest, Endpoint) {
   EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"), dev, "r", HomeFiles().read_file), "http://minio.local:9000");
   dev["AWS_ENDPOINT_URL"] = "http://env:1";
   EXPECT_EQ(*ResolveEndpoint(Uri("s3://bucket"), dev, "r", HomeFiles().read_file), "http://env:1");
+}
+
+// Found by tests/fuzz/s3_response_fuzz.cc (tests/fuzz/regressions/s3_response/): an Expiration
+// before 1678 overflowed system_clock's nanoseconds (undefined behaviour; UBSan stopped on it),
+// and after 2261 in the STS and SSO answers. Every source now clamps to 1970..2100.
+TEST(CredentialExpiryFuzzRegression, ExpirationsOutsideTheClocksRangeAreClamped) {
+  const std::string process_answer = R"({"Version": 1, "AccessKeyId": "AKIDPROC", "SecretAccessKey": "p", "Sess)" +
+                                     std::string(73, 'k') +
+                                     R"(ionToken": "PROCQTOKE<Size>N", "Expiration": "0882-01-01T00:00:00Z"})";
+  Result<TimedCredentials> old = ParseCredentialsJson(process_answer, "SessionToken", "test", true);
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->expiration, SystemTime());  // long expired: the epoch
+
+  auto sts_answer = [](const std::string& expiration) {
+    return "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s"
+           "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>" +
+           expiration + "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+  };
+  const SystemTime year2100 = SystemTime(std::chrono::milliseconds(4102444800000));
+  for (const char* far : {"9999-12-31T23:59:59Z", "2262-04-12T00:00:00Z"}) {
+    Result<TimedCredentials> late = ParseStsResponse(200, sts_answer(far), "test");
+    ASSERT_TRUE(late.ok()) << late.status().message();
+    EXPECT_EQ(late->expiration, year2100) << far;
+  }
+  Result<TimedCredentials> early = ParseStsResponse(200, sts_answer("0001-01-01T00:00:00Z"), "test");
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->expiration, SystemTime());
+  EXPECT_EQ(ExpirationFromMillis(INT64_MIN), SystemTime());
+  EXPECT_EQ(ExpirationFromMillis(INT64_MAX), year2100);
+  EXPECT_EQ(ExpirationFromMillis(1000), SystemTime(std::chrono::seconds(1)));
 }
 
 }  // namespace

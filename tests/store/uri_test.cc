@@ -305,6 +305,16 @@ TEST(StoreUri, MalformedConnectionStringsNeverShowTheirSecret) {
   EXPECT_EQ(MaskedUri("s3://AKIA:se?cretXYZ@bucket"), "s3://AKIA:***@bucket");
 }
 
+// Found by tests/fuzz/uri_fuzz.cc (tests/fuzz/regressions/uri/): a session token given twice
+// does not parse, and only the first one used to be masked, so `s3db config` showed the second.
+TEST(StoreUri, EverySessionTokenOfAMalformedUriIsMasked) {
+  const std::string uri = "s3://http://[::1]:9000/bucket?region=us-east-1&sessionToken=T&sessionToken=Fz9SecretMarker7";
+  EXPECT_FALSE(ParseStoreUri(uri).ok());
+  EXPECT_EQ(MaskedUri(uri), "s3://http://[::1]:9000/bucket?region=us-east-1&sessionToken=***&sessionToken=***");
+  EXPECT_EQ(MaskedUri("s3://b?sessionToken=firstTOKEN1&sessionToken=secondTOKEN2#x"),
+            "s3://b?sessionToken=***&sessionToken=***#x");
+}
+
 // Masking a short secret everywhere would show it by the holes: "e" would turn every 'e' of
 // the message into "***". A short one is masked only where it stands alone.
 TEST(StoreUri, AShortSecretIsNotRevealedByWhatMaskingReplaces) {

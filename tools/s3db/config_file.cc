@@ -57,8 +57,9 @@ class ConfigReader {
     ConfigSettings settings;
     const std::string where = TableName(profile);
     const std::string source = "config file " + path_ + " " + where;
-    for (const auto& [key_node, value] : table) {
-      const std::string key(key_node.str());
+    for (const auto& entry : table) {
+      const toml::node& value = entry.second;  // not a structured binding: clang 14 cannot capture one
+      const std::string key(entry.first.str());
       if (profile.empty() && key == "profile") continue;  // the profiles, read one by one
       auto text = [&](std::optional<Setting>& setting) {
         const std::optional<std::string> string = value.value_exact<std::string>();
