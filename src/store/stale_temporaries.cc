@@ -142,9 +142,11 @@ std::optional<TemporaryWriter> WriterOfTemporary(std::string_view name) {
   TemporaryWriter writer;
   const auto [end, error] = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), writer.pid);
   if (error != std::errc() || end != pid_text.data() + pid_text.size() || writer.pid <= 0) return std::nullopt;
-  if (host.size() != kHostTagLength || !AllOf(host, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
+  if (host.size() != kHostTagLength ||
+      !AllOf(host, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
     return std::nullopt;
-  if (random.size() != kRandomLength || !AllOf(random, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
+  if (random.size() != kRandomLength ||
+      !AllOf(random, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
     return std::nullopt;
   writer.host = std::string(host);
   return writer;

@@ -53,7 +53,6 @@ TemporaryVerdict JudgeTemporary(std::string_view name, std::chrono::seconds age,
 
 // Walks the directories under `root` that can hold keys starting with options.prefix,
 // judging every temporary there and (unless dry_run) removing the stale ones.
-Result<StaleTemporaryResult> RemoveStaleTemporariesUnder(const std::string& root,
-                                                         const StaleTemporaryOptions& options);
+Result<StaleTemporaryResult> RemoveStaleTemporariesUnder(const std::string& root, const StaleTemporaryOptions& options);
 
 }  // namespace s3db::store

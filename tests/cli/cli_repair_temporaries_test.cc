@@ -97,8 +97,9 @@ TEST_F(CliRepairTemporariesTest, ImportUpsertCompletesARerun) {
   ASSERT_EQ(was.size(), now.size());
   for (size_t i = 0; i < was.size(); ++i) EXPECT_EQ(WithoutTimestamps(was[i]), WithoutTimestamps(now[i]));
   // A record without an id cannot be upserted: that line fails, the others go in.
-  const std::string path = WriteTemp("no-id.jsonl", R"({"name":"No Id","email":"n@example.org","address":{"city":"X","country":"Y"}})"
-                                                    "\n");
+  const std::string path =
+      WriteTemp("no-id.jsonl", R"({"name":"No Id","email":"n@example.org","address":{"city":"X","country":"Y"}})"
+                               "\n");
   const RunResult no_id = Run({"import", "users", path, "--upsert"});
   EXPECT_EQ(no_id.exit_code, kInvalid) << Describe(no_id);
   EXPECT_NE(no_id.err.find("line 1"), std::string::npos) << Describe(no_id);

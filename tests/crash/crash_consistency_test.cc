@@ -80,14 +80,12 @@ std::string JsonLinesOf(int records, Json (*version)(int)) {
   return text;
 }
 
-const char* kSchemaV1 =
-    R"({"attributes":{"name":"string","region":"string","n":"number","note":"string|optional"},)"
-    R"("timestamps":false,"partitions":{"byRegion":{"fields":{"region":"string"}}}})";
+const char* kSchemaV1 = R"({"attributes":{"name":"string","region":"string","n":"number","note":"string|optional"},)"
+                        R"("timestamps":false,"partitions":{"byRegion":{"fields":{"region":"string"}}}})";
 // Version 2 adds a partition: records written before need references that repair rebuilds.
-const char* kSchemaV2 =
-    R"({"attributes":{"name":"string","region":"string","n":"number","note":"string|optional"},)"
-    R"("timestamps":false,"partitions":{"byRegion":{"fields":{"region":"string"}},)"
-    R"("byName":{"fields":{"name":"string"}}}})";
+const char* kSchemaV2 = R"({"attributes":{"name":"string","region":"string","n":"number","note":"string|optional"},)"
+                        R"("timestamps":false,"partitions":{"byRegion":{"fields":{"region":"string"}},)"
+                        R"("byName":{"fields":{"name":"string"}}}})";
 
 int EnvInt(const char* name, int fallback) {
   const char* text = std::getenv(name);
@@ -106,12 +104,12 @@ uint64_t BaseSeed() {
 
 // What one operation's kills found, printed at the end of its test (docs/TESTING.md figures).
 struct Tally {
-  int tried = 0;            // kills sent
-  int killed = 0;           // the child died of it (it had not finished)
-  int finished_first = 0;   // it had finished before the kill
-  int repair_needed = 0;    // repair --dry-run found something to fix
-  int temporaries_left = 0; // file store: .tmp-* files the kills left (repair removed them)
-  int reruns = 0;           // reruns that completed the job
+  int tried = 0;             // kills sent
+  int killed = 0;            // the child died of it (it had not finished)
+  int finished_first = 0;    // it had finished before the kill
+  int repair_needed = 0;     // repair --dry-run found something to fix
+  int temporaries_left = 0;  // file store: .tmp-* files the kills left (repair removed them)
+  int reruns = 0;            // reruns that completed the job
 };
 
 class CrashConsistencyTest : public clitest::CliTest {
@@ -233,8 +231,7 @@ class CrashConsistencyTest : public clitest::CliTest {
       if (record.data == OldRecord(i)) version = Version::kOld;
       if (record.data == NewRecord(i)) version = Version::kNew;
       if (version == Version::kAbsent || !allowed.count(version)) {
-        ADD_FAILURE() << "record " << record.id << " is neither an allowed old nor new version: "
-                      << record.data.dump();
+        ADD_FAILURE() << "record " << record.id << " is neither an allowed old nor new version: " << record.data.dump();
         continue;
       }
       ++seen[version];
@@ -366,8 +363,7 @@ class CrashConsistencyTest : public clitest::CliTest {
 TEST_F(CrashConsistencyTest, ImportKilledThenRerun) {
   int iteration = 0;
   Exercise(
-      "import", [&] { CreateResource(); },
-      Step({"import", kResource, new_file_}),
+      "import", [&] { CreateResource(); }, Step({"import", kResource, new_file_}),
       [&](Tally& tally) {
         // Absent or new, never half; then repair, then the rerun completes it. Plain import
         // reports the ids the killed run wrote (exit 5); --upsert completes it with exit 0.
@@ -385,8 +381,8 @@ TEST_F(CrashConsistencyTest, ImportKilledThenRerun) {
           EXPECT_EQ(lines.back(), "s3db: imported " + std::to_string(records_) + ", failed 0");
         } else {
           EXPECT_EQ(run.exit_code, clitest::kConflict) << clitest::Describe(run);
-          EXPECT_EQ(lines.back(), "s3db: imported " + std::to_string(records_ - present) + ", failed " +
-                                      std::to_string(present));
+          EXPECT_EQ(lines.back(),
+                    "s3db: imported " + std::to_string(records_ - present) + ", failed " + std::to_string(present));
           for (size_t l = 0; l + 1 < lines.size(); ++l) {
             EXPECT_NE(lines[l].find("already exists"), std::string::npos) << lines[l];
           }
@@ -400,8 +396,7 @@ TEST_F(CrashConsistencyTest, ImportKilledThenRerun) {
 
 TEST_F(CrashConsistencyTest, DeleteAllKilledThenRerun) {
   Exercise(
-      "delete-all", [&] { ImportOld(); },
-      Step({"delete-all", kResource, "--yes"}),
+      "delete-all", [&] { ImportOld(); }, Step({"delete-all", kResource, "--yes"}),
       [&](Tally& tally) {
         const auto seen = CheckRecords({Version::kAbsent, Version::kOld});
         RepairUntilClean(tally);
@@ -420,8 +415,7 @@ TEST_F(CrashConsistencyTest, DeleteAllKilledThenRerun) {
 
 TEST_F(CrashConsistencyTest, PartitionMoveByUpsertImportKilledThenRerun) {
   Exercise(
-      "partition move (import --upsert)", [&] { ImportOld(); },
-      Step({"import", kResource, new_file_, "--upsert"}),
+      "partition move (import --upsert)", [&] { ImportOld(); }, Step({"import", kResource, new_file_, "--upsert"}),
       [&](Tally& tally) {
         const auto seen = CheckRecords({Version::kOld, Version::kNew});
         RepairUntilClean(tally);
@@ -440,8 +434,8 @@ TEST_F(CrashConsistencyTest, PartitionMoveByShellUpdatesKilledThenRerun) {
   // a time (four requests each), so fewer records keep the run short.
   records_ = std::min(records_, 60);
   std::string script;
-  for (int i = 0; i < records_; ++i) script += "update " + std::string(kResource) + " " + IdOf(i) + " '" +
-                                               NewRecord(i).dump() + "'\n";
+  for (int i = 0; i < records_; ++i)
+    script += "update " + std::string(kResource) + " " + IdOf(i) + " '" + NewRecord(i).dump() + "'\n";
   Exercise(
       "partition move (shell update)", [&] { ImportOld(); }, Step({"shell"}, script),
       [&](Tally& tally) {

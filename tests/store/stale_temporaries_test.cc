@@ -132,7 +132,8 @@ TEST(StaleTemporaryFileStoreTest, RemovesWhatKilledWritersLeftAndKeepsLiveOnes) 
   const fs::path old_legacy = PlantTemp(dir.path(), "db/resource=a/data/id=5", ".tmp-abcdefghijklmnop", minutes(20));
   const fs::path young_legacy = PlantTemp(dir.path(), "db/resource=a/data/id=6", ".tmp-ponmlkjihgfedcba");
   const fs::path foreign = PlantTemp(dir.path(), "db/resource=a/data/id=7", TempName(DeadPid(), other_host));
-  const fs::path nested = PlantTemp(dir.path(), "db/resource=a/partition=p/r=eu/id=1", TempName(DeadPid(), ThisHostTag()));
+  const fs::path nested =
+      PlantTemp(dir.path(), "db/resource=a/partition=p/r=eu/id=1", TempName(DeadPid(), ThisHostTag()));
   const std::vector<std::string> keys = AllKeys(*store);
   ASSERT_EQ(keys.size(), 3u);  // temporaries are never listed
 
