@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config clang-format
+  ccache  # scripts/test.sh: the package build reuses the default build's objects
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev libcli11-dev libfmt-dev
   libre2-dev libtomlplusplus-dev

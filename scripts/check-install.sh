@@ -58,7 +58,9 @@ build_consumer "$work/static" static 1
 
 # 2. The Debian package of a shared libs3db.
 say "package: configure, build, cpack"
-cmake --preset package -DS3DB_WERROR=ON >/dev/null
+# As scripts/test.sh configures the default build, so that ccache (when test.sh set it up)
+# hands the same objects over.
+cmake --preset package -DS3DB_WERROR=ON -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build --preset package -j "$jobs" >/dev/null
 (cd build/package && cpack -G DEB >/dev/null)
 deb=build/package/s3db_${version}_amd64.deb

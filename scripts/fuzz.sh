@@ -43,7 +43,7 @@ done
 
 scripts/bootstrap.sh
 echo "== fuzz: configure and build ${targets[*]}" >&2
-cmake --preset fuzz -DS3DB_WERROR=ON >/dev/null
+cmake --preset fuzz -DS3DB_WERROR=ON -DCMAKE_UNITY_BUILD=ON >/dev/null  # batches, as scripts/test.sh
 cmake --build --preset fuzz -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 
 runs="build/fuzz/runs/$(date +%Y%m%d-%H%M%S)"

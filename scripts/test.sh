@@ -37,6 +37,16 @@ if [ -z "${S3DB_TEST_REDIS_URI:-}" ] && [ "${S3DB_TEST_REDIS:-1}" != 0 ]; then
   eval "$redis_env"
 fi
 
+# Compiled through ccache where it is installed (bootstrap installs it): the package build of
+# scripts/check-install.sh compiles the same sources with the same flags as the default build,
+# so it takes them from the cache. The paths are hashed relative to the checkout and without
+# the build folder's name, which differs between the two. Read by cmake on a first configure.
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+  export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+fi
+
 presets=("$@")
 [ ${#presets[@]} -eq 0 ] && presets=(default)
 jobs=$(nproc)
@@ -48,12 +58,20 @@ tsan_labels='exec|s3|plugins|index|database'
 tsan_targets=(exec_tests s3_tests plugins_tests index_tests database_tests)
 for preset in "${presets[@]}"; do
   echo "== $preset: configure and build" >&2
-  cmake --preset "$preset" -DS3DB_WERROR=ON >/dev/null
+  # A unity build: the sources of a target compiled in batches of 8, so the headers (gtest,
+  # nlohmann, the library's) are parsed once a batch; a full build takes a third of the time.
+  cmake --preset "$preset" -DS3DB_WERROR=ON -DCMAKE_UNITY_BUILD=ON >/dev/null
   if [ "$preset" = tsan ]; then
     cmake --build --preset "$preset" -j "$jobs" --target "${tsan_targets[@]}"
     echo "== $preset: test (labels $tsan_labels)" >&2
     # The fault run's 10,000 operations are the default build's; here a tenth finds races.
-    S3DB_FAULT_OPS=${S3DB_FAULT_OPS:-1000} ctest --preset "$preset" -j "$jobs" -L "$tsan_labels" -LE '^(cli|crash)$'
+    ctest --preset "$preset" -j "$jobs" -L "$tsan_labels" -LE '^(cli|crash)$'
+  elif [ "$preset" = asan ]; then
+    cmake --build --preset "$preset" -j "$jobs"
+    # The CLI's second pass on S3 (the cases named .../on_s3) runs in the default build: the
+    # code under it is the library's S3 path, which the s3 and database tests run here.
+    echo "== $preset: test (all but the CLI suite's S3 pass)" >&2
+    ctest --preset "$preset" -j "$jobs" -E '/on_s3$'
   else
     cmake --build --preset "$preset" -j "$jobs"
     echo "== $preset: test" >&2

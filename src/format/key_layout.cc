@@ -26,7 +26,7 @@ bool IsUtf8Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 // A name or id for an error message: quoted, control characters (and, when the text is not
 // UTF-8, every non-ASCII byte) as \xNN, cut to about 64 bytes on a character boundary.
-std::string QuoteForMessage(std::string_view text) {
+std::string QuoteNameForMessage(std::string_view text) {
   const bool utf8 = util::IsValidUtf8(text);
   size_t keep = text.size();
   if (keep > kMaxQuotedBytes) {
@@ -51,11 +51,11 @@ std::string QuoteForMessage(std::string_view text) {
 }
 
 Status InvalidName(std::string_view name, std::string_view rule) {
-  return Status(ErrorCode::kInvalidArgument, fmt::format("resource name {} {}", QuoteForMessage(name), rule));
+  return Status(ErrorCode::kInvalidArgument, fmt::format("resource name {} {}", QuoteNameForMessage(name), rule));
 }
 
 Status InvalidPartitionName(std::string_view name, std::string_view rule) {
-  return Status(ErrorCode::kInvalidArgument, fmt::format("partition name {} {}", QuoteForMessage(name), rule));
+  return Status(ErrorCode::kInvalidArgument, fmt::format("partition name {} {}", QuoteNameForMessage(name), rule));
 }
 
 // Decodes one percent-encoded key text, accepting only what util::PercentEncode writes.
@@ -66,7 +66,7 @@ std::optional<std::string> DecodeCanonical(std::string_view text) {
 }
 
 Status InvalidId(std::string_view id, std::string_view rule) {
-  return Status(ErrorCode::kInvalidArgument, fmt::format("id {} {}", QuoteForMessage(id), rule));
+  return Status(ErrorCode::kInvalidArgument, fmt::format("id {} {}", QuoteNameForMessage(id), rule));
 }
 
 }  // namespace
@@ -153,15 +153,16 @@ Result<std::string> DecodeIdFromKey(std::string_view segment) {
   std::string id;
   if (!util::PercentDecode(segment, &id)) {
     return Status(ErrorCode::kCorruption,
-                  fmt::format("key segment {} has a malformed %-escape", QuoteForMessage(segment)));
+                  fmt::format("key segment {} has a malformed %-escape", QuoteNameForMessage(segment)));
   }
   if (Status valid = ValidateId(id); !valid.ok()) {
     return Status(ErrorCode::kCorruption, fmt::format("key segment {} does not hold a valid id: {}",
-                                                      QuoteForMessage(segment), valid.message()));
+                                                      QuoteNameForMessage(segment), valid.message()));
   }
   if (EncodeIdForKey(id) != segment) {
-    return Status(ErrorCode::kCorruption, fmt::format("key segment {} is not canonically encoded (expected {})",
-                                                      QuoteForMessage(segment), QuoteForMessage(EncodeIdForKey(id))));
+    return Status(ErrorCode::kCorruption,
+                  fmt::format("key segment {} is not canonically encoded (expected {})", QuoteNameForMessage(segment),
+                              QuoteNameForMessage(EncodeIdForKey(id))));
   }
   return id;
 }

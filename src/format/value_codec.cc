@@ -36,7 +36,7 @@ bool IsPrintableAscii(unsigned char c) { return c >= 0x20 && c <= 0x7E; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The offending text for an error message: short, and printable even when the text is not.
-std::string QuoteForMessage(std::string_view text) {
+std::string QuoteValueForMessage(std::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size() && i < kMaxQuotedChars; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -55,7 +55,7 @@ std::string QuoteForMessage(std::string_view text) {
 }
 
 Status Corrupt(std::string_view text, std::string_view what) {
-  return Status(ErrorCode::kCorruption, fmt::format("bad value text {}: {}", QuoteForMessage(text), what));
+  return Status(ErrorCode::kCorruption, fmt::format("bad value text {}: {}", QuoteValueForMessage(text), what));
 }
 
 // `s` payload: the byte itself where a header keeps it intact, %XX otherwise. A space at either

@@ -17,7 +17,7 @@ constexpr const char* kCipherName = "aes-256-gcm";
 constexpr const char* kKeyLabel = "s3db secret-field key v1";
 constexpr const char* kCheckLabel = "s3db key check v1";
 
-struct Entry {
+struct KeyEntry {
   uint64_t id = 0;
   std::string salt;
   uint32_t iterations = 0;
@@ -29,9 +29,9 @@ struct Entry {
 
 struct Section {
   uint64_t current = 0;
-  std::vector<Entry> keys;  // ascending id
+  std::vector<KeyEntry> keys;  // ascending id
 
-  const Entry* Find(uint64_t id) const {
+  const KeyEntry* Find(uint64_t id) const {
     for (const auto& e : keys) {
       if (e.id == id) return &e;
     }
@@ -56,7 +56,7 @@ Result<Section> Parse(const Json& crypto) {
   Section s;
   s.current = crypto["current"].get<uint64_t>();
   for (const auto& k : crypto["keys"]) {
-    Entry e;
+    KeyEntry e;
     if (!k.is_object() || !k.contains("id") || !k["id"].is_number_unsigned()) return Malformed("a key has no id");
     e.id = k["id"].get<uint64_t>();
     if (!FromB64(k.value("salt", Json()), &e.salt) || e.salt.empty())
@@ -86,7 +86,7 @@ Result<Section> Parse(const Json& crypto) {
     if (!s.keys.empty() && e.id <= s.keys.back().id) return Malformed("key ids are not ascending");
     s.keys.push_back(std::move(e));
   }
-  const Entry* current = s.Find(s.current);
+  const KeyEntry* current = s.Find(s.current);
   if (!current) return Malformed("the current key " + std::to_string(s.current) + " is not listed");
   if (current->wrapped) return Malformed("the current key is wrapped");
   for (const auto& e : s.keys) {
@@ -180,7 +180,7 @@ Status Keyring::Unlock(const Json& crypto, bool require_current) {
     current_ = section.current;
     return unwrap_older(it->second);
   }
-  const Entry& cur = *section.Find(section.current);
+  const KeyEntry& cur = *section.Find(section.current);
   if (!passphrase_) {
     return Status(ErrorCode::kAccessDenied,
                   "this database has secret fields and no passphrase was given (set DatabaseOptions::passphrase; "

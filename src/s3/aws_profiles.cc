@@ -3,16 +3,7 @@
 #include "util/text.h"
 
 namespace s3db::s3 {
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  size_t first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  size_t last = s.find_last_not_of(" \t\r");
-  return s.substr(first, last - first + 1);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::map<std::string, ProfileSettings> ParseIniSections(std::string_view contents) {
   std::map<std::string, ProfileSettings> sections;
@@ -23,7 +14,7 @@ std::map<std::string, ProfileSettings> ParseIniSections(std::string_view content
     if (end == std::string_view::npos) end = contents.size();
     std::string_view raw = contents.substr(start, end - start);
     start = end + 1;
-    std::string_view line = Trim(raw);
+    std::string_view line = util::TrimAsciiWhitespace(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (raw.front() == ' ' || raw.front() == '\t') continue;  // a sub-section's line ("s3 =" blocks)
     if (line.front() == '[') {
@@ -37,12 +28,13 @@ std::map<std::string, ProfileSettings> ParseIniSections(std::string_view content
     if (current == nullptr) continue;
     size_t equals = line.find('=');
     if (equals == std::string_view::npos) continue;
-    std::string value(Trim(line.substr(equals + 1)));
+    std::string value(util::TrimAsciiWhitespace(line.substr(equals + 1)));
     // "key = # not a comment" stays; an inline comment needs whitespace before it.
     for (std::string_view mark : {" #", " ;", "\t#", "\t;"}) {
-      if (size_t at = value.find(mark); at != std::string::npos) value = std::string(Trim(value.substr(0, at)));
+      if (size_t at = value.find(mark); at != std::string::npos)
+        value = std::string(util::TrimAsciiWhitespace(value.substr(0, at)));
     }
-    (*current)[util::ToLower(Trim(line.substr(0, equals)))] = value;
+    (*current)[util::ToLower(util::TrimAsciiWhitespace(line.substr(0, equals)))] = value;
   }
   return sections;
 }
@@ -67,7 +59,7 @@ std::string AwsProfiles::Where() const {
 
 std::string EnvValue(const Environment& env, const std::string& name) {
   auto it = env.find(name);
-  return it == env.end() ? std::string() : std::string(Trim(it->second));
+  return it == env.end() ? std::string() : std::string(util::TrimAsciiWhitespace(it->second));
 }
 
 std::string SelectedProfile(const Environment& env) {
@@ -99,9 +91,10 @@ AwsProfiles LoadProfiles(const Environment& env, const FileReader& read_file) {
       if (section == "default") {
         name = "default";
       } else if (util::StartsWith(section, "profile ") || util::StartsWith(section, "profile\t")) {
-        name = std::string(Trim(std::string_view(section).substr(8)));
+        name = std::string(util::TrimAsciiWhitespace(std::string_view(section).substr(8)));
       } else if (util::StartsWith(section, "sso-session ")) {
-        loaded.sso_sessions[std::string(Trim(std::string_view(section).substr(12)))] = std::move(settings);
+        loaded.sso_sessions[std::string(util::TrimAsciiWhitespace(std::string_view(section).substr(12)))] =
+            std::move(settings);
       }
       if (name.empty()) continue;
       loaded.profiles[name] = std::move(settings);

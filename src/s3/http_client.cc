@@ -20,13 +20,6 @@ CURLcode GlobalInit() {
   return global_init_result;
 }
 
-std::string_view Trim(std::string_view s) {
-  size_t first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  size_t last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
-
 // What a transfer collects; the callbacks write into it.
 struct Transfer {
   HttpResponse response;
@@ -48,8 +41,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0) return line.size();
-  transfer->response.headers.emplace_back(util::ToLower(Trim(line.substr(0, colon))),
-                                          std::string(Trim(line.substr(colon + 1))));
+  transfer->response.headers.emplace_back(util::ToLower(util::TrimAsciiWhitespace(line.substr(0, colon))),
+                                          std::string(util::TrimAsciiWhitespace(line.substr(colon + 1))));
   return line.size();
 }
 

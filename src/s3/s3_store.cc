@@ -14,11 +14,6 @@ namespace {
 
 std::string Quoted(std::string_view key) { return "'" + std::string(key) + "'"; }
 
-std::string QuotedEtag(std::string_view etag) {
-  if (etag.empty() || etag.front() == '"') return std::string(etag);
-  return "\"" + std::string(etag) + "\"";
-}
-
 std::string BareEtag(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
     return std::string(etag.substr(1, etag.size() - 2));

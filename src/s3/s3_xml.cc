@@ -36,13 +36,6 @@ bool LoadXml(std::string_view xml, pugi::xml_document* doc, std::string* error) 
 
 std::string_view Text(const pugi::xml_node& node, const char* child) { return node.child(child).text().get(); }
 
-std::string_view TrimSpace(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
-
 template <typename Int>
 bool ParseInt(std::string_view text, Int* out) {
   const char* end = text.data() + text.size();
@@ -58,12 +51,6 @@ bool FormUrlDecode(std::string_view encoded, std::string* out) {
     if (c == '+') c = ' ';
   }
   return util::PercentDecode(plus_as_space, out);
-}
-
-// ObjectInfo promises the quoted form S3 uses; a few servers send ETags bare.
-std::string QuotedEtag(std::string_view etag) {
-  if (etag.empty() || etag.front() == '"') return std::string(etag);
-  return "\"" + std::string(etag) + "\"";
 }
 
 // XML 1.0 Char production minus what we escape: control characters other than tab, LF, CR
@@ -232,8 +219,8 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml) {
     return Malformed(kWhat, "root element <" + std::string(root.name()) + ">");
   }
 
-  const bool url_encoded = TrimSpace(Text(root, "EncodingType")) == "url";
-  const std::string_view truncated = TrimSpace(Text(root, "IsTruncated"));
+  const bool url_encoded = util::TrimAsciiWhitespace(Text(root, "EncodingType")) == "url";
+  const std::string_view truncated = util::TrimAsciiWhitespace(Text(root, "IsTruncated"));
   if (truncated != "true" && truncated != "false") {
     return Malformed(kWhat, "IsTruncated is '" + std::string(truncated) + "'");
   }
@@ -252,11 +239,12 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml) {
       info.key = std::string(key);
     }
     if (info.key.empty()) return Malformed(kWhat, "empty <Key>");
-    info.etag = QuotedEtag(TrimSpace(Text(contents, "ETag")));
-    if (!ParseInt(TrimSpace(Text(contents, "Size")), &info.size)) {
+    info.etag = QuotedEtag(util::TrimAsciiWhitespace(Text(contents, "ETag")));
+    if (!ParseInt(util::TrimAsciiWhitespace(Text(contents, "Size")), &info.size)) {
       return Malformed(kWhat, "bad <Size> for key '" + info.key + "'");
     }
-    const std::optional<int64_t> modified = ParseIso8601Millis(TrimSpace(Text(contents, "LastModified")));
+    const std::optional<int64_t> modified =
+        ParseIso8601Millis(util::TrimAsciiWhitespace(Text(contents, "LastModified")));
     if (!modified) return Malformed(kWhat, "bad <LastModified> for key '" + info.key + "'");
     info.last_modified_ms = *modified;
     page.objects.push_back(std::move(info));
@@ -278,10 +266,10 @@ std::optional<S3Error> ParseErrorBody(std::string_view body) {
   const pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "Error") return std::nullopt;
   S3Error parsed;
-  parsed.code = std::string(TrimSpace(Text(root, "Code")));
+  parsed.code = std::string(util::TrimAsciiWhitespace(Text(root, "Code")));
   parsed.message = std::string(Text(root, "Message"));
   parsed.resource = std::string(Text(root, "Resource"));
-  parsed.request_id = std::string(TrimSpace(Text(root, "RequestId")));
+  parsed.request_id = std::string(util::TrimAsciiWhitespace(Text(root, "RequestId")));
   return parsed;
 }
 
@@ -339,7 +327,7 @@ Result<DeleteManyResult> ParseDeleteObjectsResult(std::string_view xml,
   for (const pugi::xml_node entry : root.children("Error")) {
     if (!entry.child("Key")) return Malformed(kWhat, "<Error> without <Key>");
     std::string key(Text(entry, "Key"));
-    const std::string code(TrimSpace(Text(entry, "Code")));
+    const std::string code(util::TrimAsciiWhitespace(Text(entry, "Code")));
     std::string message = "S3 " + (code.empty() ? std::string("error") : code);
     const std::string_view detail = Text(entry, "Message");
     if (!detail.empty()) message += ": " + std::string(detail);
@@ -350,6 +338,11 @@ Result<DeleteManyResult> ParseDeleteObjectsResult(std::string_view xml,
     if (failed.count(key) == 0) result.deleted.push_back(key);
   }
   return result;
+}
+
+std::string QuotedEtag(std::string_view etag) {
+  if (etag.empty() || etag.front() == '"') return std::string(etag);
+  return "\"" + std::string(etag) + "\"";
 }
 
 }  // namespace s3db::s3

@@ -71,4 +71,7 @@ Result<DeleteManyResult> ParseDeleteObjectsResult(std::string_view xml, const st
 // number of digits; 'Z' or a +hh:mm/-hh:mm offset) -> milliseconds since the Unix epoch.
 std::optional<int64_t> ParseIso8601Millis(std::string_view text);
 
+// `etag` in the quoted form ObjectInfo promises and S3 sends; a few servers send ETags bare.
+std::string QuotedEtag(std::string_view etag);
+
 }  // namespace s3db::s3

@@ -15,7 +15,7 @@
 namespace s3db::s3 {
 namespace {
 
-Status Denied(std::string message) { return Status(ErrorCode::kAccessDenied, std::move(message)); }
+Status SsoDenied(std::string message) { return Status(ErrorCode::kAccessDenied, std::move(message)); }
 
 }  // namespace
 
@@ -38,15 +38,15 @@ Result<std::unique_ptr<SsoCredentialSource>> SsoCredentialSource::Create(SsoOpti
 Result<TimedCredentials> SsoCredentialSource::Fetch() {
   const std::string login = "; run `" + options_.login_hint + "`";
   std::optional<std::string> cached = ReadWholeFile(options_.cache_file);
-  if (!cached) return Denied(description_ + ": no cached SSO token in " + options_.cache_file + login);
+  if (!cached) return SsoDenied(description_ + ": no cached SSO token in " + options_.cache_file + login);
   nlohmann::json token = nlohmann::json::parse(*cached, nullptr, false);
   if (!token.is_object() || !token.contains("accessToken") || !token["accessToken"].is_string()) {
-    return Denied(description_ + ": " + options_.cache_file + " holds no accessToken" + login);
+    return SsoDenied(description_ + ": " + options_.cache_file + " holds no accessToken" + login);
   }
   const std::string expires_at = token.value("expiresAt", "");
   std::optional<int64_t> expires_ms = util::ParseIso8601Ms(expires_at);
   if (!expires_ms || *expires_ms <= util::NowMs()) {
-    return Denied(description_ + ": the cached SSO token expired (" + expires_at + ")" + login);
+    return SsoDenied(description_ + ": the cached SSO token expired (" + expires_at + ")" + login);
   }
   HttpRequest request;
   request.url = options_.endpoint + "/federation/credentials?account_id=" + util::PercentEncode(options_.account_id) +
@@ -56,19 +56,19 @@ Result<TimedCredentials> SsoCredentialSource::Fetch() {
   const std::string where = description_ + ": GetRoleCredentials at " + options_.endpoint;
   if (!response.ok()) return Status(response.code(), where + ": " + response.status().message());
   if (response->status == 401 || response->status == 403) {
-    return Denied(where + ": HTTP " + std::to_string(response->status) + " (token refused" + login + ")");
+    return SsoDenied(where + ": HTTP " + std::to_string(response->status) + " (token refused" + login + ")");
   }
-  if (response->status != 200) return Denied(where + ": HTTP " + std::to_string(response->status));
+  if (response->status != 200) return SsoDenied(where + ": HTTP " + std::to_string(response->status));
   nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
   const nlohmann::json* role =
       body.is_object() && body.contains("roleCredentials") ? &body["roleCredentials"] : nullptr;
-  if (role == nullptr || !role->is_object()) return Denied(where + ": the answer has no roleCredentials");
+  if (role == nullptr || !role->is_object()) return SsoDenied(where + ": the answer has no roleCredentials");
   TimedCredentials timed;
   timed.credentials.access_key_id = role->value("accessKeyId", "");
   timed.credentials.secret_access_key = role->value("secretAccessKey", "");
   timed.credentials.session_token = role->value("sessionToken", "");
   if (timed.credentials.access_key_id.empty() || timed.credentials.secret_access_key.empty()) {
-    return Denied(where + ": the answer has no accessKeyId and secretAccessKey");
+    return SsoDenied(where + ": the answer has no accessKeyId and secretAccessKey");
   }
   if (role->contains("expiration") && (*role)["expiration"].is_number_integer()) {
     timed.expiration = ExpirationFromMillis((*role)["expiration"].get<int64_t>());

@@ -10,12 +10,14 @@
 #include <vector>
 
 namespace s3db::util {
-namespace {
 
-struct CtxFree {
+// Outside the anonymous namespace: GcmKey::Pool, a class with linkage, holds them.
+struct EvpCipherCtxFree {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
 };
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxFree>;
+
+namespace {
 
 const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 

@@ -50,5 +50,7 @@ std::string ToLower(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
+// `s` without leading and trailing spaces, tabs, CRs and LFs.
+std::string_view TrimAsciiWhitespace(std::string_view s);
 
 }  // namespace s3db::util

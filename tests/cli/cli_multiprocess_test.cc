@@ -1,6 +1,6 @@
 // Many `s3db` processes writing one store at once (issue 18): conditional writes must hold
 // across processes, not only across threads of one process. On file:// that is the file
-// store's stripe locks (src/store/file_store.cc); on S3 (cli_tests_on_s3) the server's
+// store's stripe locks (src/store/file_store.cc); on S3 (the cases named .../on_s3) the server's
 // If-Match / If-None-Match.
 #include <sys/wait.h>
 
@@ -9,18 +9,15 @@
 #include <set>
 
 #include "cli_fixture.h"
+#include "support/test_scale.h"
 
 namespace s3db::clitest {
 namespace {
 
-constexpr int kWorkers = 8;
-// Under a sanitizer every CLI start costs several times more; the property is the same with
-// fewer increments each, and the issue's 8 x 25 = 200 runs in the default build.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kIncrementsEach = 5;
-#else
-constexpr int kIncrementsEach = 25;
-#endif
+// The issue's 8 x 25 = 200 in the default build; under a sanitizer every CLI start costs
+// several times more and the retries grow with the square of the writers (support/test_scale.h).
+constexpr int kWorkers = testing::ScaledForSanitizers(8, 4);
+constexpr int kIncrementsEach = testing::ScaledForSanitizers(25, 4);
 
 class CliMultiprocessTest : public CliTest {
  protected:
@@ -168,7 +165,7 @@ TEST_F(CliMultiprocessTest, EightProcessesIncrementingWithIfMatchLoseNoUpdate) {
 
 TEST_F(CliMultiprocessTest, EightProcessesInsertingOneIdGiveExactlyOneWinner) {
   CreateCounters();
-  constexpr int kRounds = 10;
+  constexpr int kRounds = testing::ScaledForSanitizers(10, 3);
   const auto start = std::chrono::steady_clock::now();
   for (int round = 0; round < kRounds; ++round) {
     const std::string id = "race" + std::to_string(round);

@@ -11,7 +11,7 @@
 // record is read past the proxy and compared, the count is compared, and the partitions and
 // unique-value claims verify clean: nothing lost, nothing written twice.
 //
-// S3DB_FAULT_OPS sets the number of operations (default 10,000); S3DB_FAULT_SEED the seed.
+// S3DB_FAULT_OPS sets the number of operations (default 10,000; 1,500 under a sanitizer); S3DB_FAULT_SEED the seed.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -29,6 +29,7 @@
 #include "s3db/resource.h"
 #include "support/definitions.h"
 #include "support/fault_proxy.h"
+#include "support/test_scale.h"
 #include "support/test_stores.h"
 
 namespace s3db::testing {
@@ -90,7 +91,7 @@ class AmbiguousWriteTest : public ::testing::Test {
 TEST_F(AmbiguousWriteTest, TenPercentFaultsGiveNoFalseErrorsAndLoseNothing) {
   const std::string upstream = EnvOr("S3DB_TEST_S3_ENDPOINT", "");
   ASSERT_FALSE(upstream.empty()) << "S3DB_TEST_S3_ENDPOINT is not set (scripts/rgw.sh env sets it)";
-  const int total_ops = std::stoi(EnvOr("S3DB_FAULT_OPS", "10000"));
+  const int total_ops = std::stoi(EnvOr("S3DB_FAULT_OPS", std::to_string(testing::ScaledForSanitizers(10000, 1500))));
   const uint64_t seed = std::stoull(EnvOr("S3DB_FAULT_SEED", std::to_string(std::random_device{}())));
   SCOPED_TRACE("seed " + std::to_string(seed) + " (S3DB_FAULT_SEED to repeat)");
 

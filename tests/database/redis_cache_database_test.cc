@@ -24,6 +24,8 @@
 #include "s3db/database.h"
 #include "s3db/stores.h"
 #include "support/definitions.h"
+#include "support/environment.h"
+#include "support/test_scale.h"
 #include "util/crypto_hash.h"
 
 namespace s3db {
@@ -31,13 +33,9 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::Def;
+using testing::Env;
 
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : nullptr;
-}
-
-constexpr int kRounds = 1000;
+constexpr int kRounds = testing::ScaledForSanitizers(1000, 200);  // support/test_scale.h
 
 // The writer's side, run in a child process (see RunRounds). Disabled: it runs only when
 // RunRounds starts it with the variables below.

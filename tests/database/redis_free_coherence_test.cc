@@ -29,17 +29,14 @@
 #include "s3db/cache.h"
 #include "s3db/database.h"
 #include "support/definitions.h"
+#include "support/environment.h"
 #include "util/crypto_hash.h"
 
 namespace s3db {
 namespace {
 
 using testing::Def;
-
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : nullptr;
-}
+using testing::Env;
 
 constexpr int kRecords = 8;
 constexpr int kReaderProcesses = 2;

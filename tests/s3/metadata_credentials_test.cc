@@ -22,7 +22,7 @@ using s3db::testing::LoopbackHttpServer;
 using s3db::testing::ReceivedRequest;
 using s3db::testing::ScriptedReply;
 
-constexpr const char* kSecret = "metaSECRET/never+shown";
+constexpr const char* kMetadataSecret = "metaSECRET/never+shown";
 constexpr const char* kImdsToken = "imds-session-token-123";
 
 ScriptedReply Answer(int status, std::string body = "") {
@@ -33,8 +33,8 @@ ScriptedReply Answer(int status, std::string body = "") {
 }
 
 std::string CredentialsJson(const std::string& key, const std::string& token_field) {
-  return "{\"Code\": \"Success\", \"AccessKeyId\": \"" + key + "\", \"SecretAccessKey\": \"" + kSecret + "\", \"" +
-         token_field + "\": \"SESSION-" + key + "\", \"Expiration\": \"2999-01-01T00:00:00Z\"}";
+  return "{\"Code\": \"Success\", \"AccessKeyId\": \"" + key + "\", \"SecretAccessKey\": \"" + kMetadataSecret +
+         "\", \"" + token_field + "\": \"SESSION-" + key + "\", \"Expiration\": \"2999-01-01T00:00:00Z\"}";
 }
 
 // IMDSv2 as EC2 serves it: PUT /latest/api/token with a TTL header gives a token; every GET
@@ -52,7 +52,7 @@ ScriptedReply Imds(const ReceivedRequest& r) {
   return Answer(404);
 }
 
-StoreUri Uri(const std::string& text) { return *ParseStoreUri(text); }
+StoreUri ParsedUri(const std::string& text) { return *ParseStoreUri(text); }
 
 ChainOptions NoFiles() {
   ChainOptions options;
@@ -76,12 +76,12 @@ int ClosedPort() {
 TEST(ImdsCredentialsTest, TokenThenRoleThenCredentials) {
   LoopbackHttpServer imds(Imds);
   Environment env = {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint()}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> resolved = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   Result<Credentials> credentials = resolved->provider->Get();
   ASSERT_TRUE(credentials.ok());
   EXPECT_EQ(credentials->access_key_id, "AKIDIMDS");
-  EXPECT_EQ(credentials->secret_access_key, kSecret);
+  EXPECT_EQ(credentials->secret_access_key, kMetadataSecret);
   EXPECT_EQ(credentials->session_token, "SESSION-AKIDIMDS");
   EXPECT_TRUE(resolved->provider->expiration().has_value());
   EXPECT_EQ(resolved->source, "EC2 instance metadata (" + imds.endpoint() + ")");
@@ -96,10 +96,10 @@ TEST(ImdsCredentialsTest, TokenThenRoleThenCredentials) {
   EXPECT_EQ(resolved->skipped.size(), 5u) << "every source before IMDS says why it was passed over";
   // No region configured: the instance's (placement/region) is asked for and used.
   EXPECT_EQ(resolved->instance_region, "eu-north-1");
-  EXPECT_EQ(ResolveRegion(Uri("s3://bucket"), env, nullptr, resolved->instance_region), "eu-north-1");
+  EXPECT_EQ(ResolveRegion(ParsedUri("s3://bucket"), env, nullptr, resolved->instance_region), "eu-north-1");
   const size_t asked = imds.requests().size();
   env["AWS_REGION"] = "ap-east-1";
-  Result<ResolvedCredentials> configured = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> configured = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   ASSERT_TRUE(configured.ok());
   EXPECT_EQ(configured->instance_region, "");
   for (size_t i = asked; i < imds.requests().size(); ++i) {
@@ -111,7 +111,7 @@ TEST(ImdsCredentialsTest, AServerWithoutTokensIsNotAskedTheV1Way) {
   // An IMDSv1-only server: PUT is not allowed. IMDSv2 only: no tokenless GET follows.
   LoopbackHttpServer v1([](const ReceivedRequest& r) { return r.method == "PUT" ? Answer(405) : Imds(r); });
   Environment env = {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", v1.endpoint()}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> resolved = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   ASSERT_FALSE(resolved.ok());
   EXPECT_NE(resolved.status().message().find("HTTP 405"), std::string::npos) << resolved.status().message();
   for (const ReceivedRequest& r : v1.requests()) EXPECT_EQ(r.method, "PUT");
@@ -121,7 +121,7 @@ TEST(ImdsCredentialsTest, NoImdsFailsFastAfterTwoAttemptsWithAClearMessage) {
   Environment env = {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:" + std::to_string(ClosedPort())},
                      {"HOME", "/nonexistent-home"}};
   auto start = std::chrono::steady_clock::now();
-  Result<ResolvedCredentials> resolved = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> resolved = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   ASSERT_EQ(resolved.code(), ErrorCode::kAccessDenied);
   const std::string& message = resolved.status().message();
@@ -134,11 +134,11 @@ TEST(ImdsCredentialsTest, NoImdsFailsFastAfterTwoAttemptsWithAClearMessage) {
 TEST(ImdsCredentialsTest, DisabledOrEarlierSourcesMeanNoRequest) {
   LoopbackHttpServer imds(Imds);
   Environment env = {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint()}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}};
-  EXPECT_EQ(ResolveCredentials(Uri("s3://bucket"), env, NoFiles()).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles()).code(), ErrorCode::kInvalidArgument);
   env.erase("AWS_EC2_METADATA_DISABLED");
   env["AWS_ACCESS_KEY_ID"] = "AKIDENV";
   env["AWS_SECRET_ACCESS_KEY"] = "s";
-  EXPECT_TRUE(ResolveCredentials(Uri("s3://bucket"), env, NoFiles()).ok());
+  EXPECT_TRUE(ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles()).ok());
   EXPECT_TRUE(imds.requests().empty());
 }
 
@@ -177,7 +177,7 @@ TEST(ContainerCredentialsTest, FullUriWithAuthorizationToken) {
   Environment env = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.endpoint() + "/v1/credentials"},
                      {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer pod-identity"},
                      {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1"}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> resolved = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->provider->Get()->access_key_id, "AKIDCONTAINER1");
   EXPECT_EQ(resolved->provider->Get()->session_token, "SESSION-AKIDCONTAINER1");
@@ -185,7 +185,7 @@ TEST(ContainerCredentialsTest, FullUriWithAuthorizationToken) {
   EXPECT_EQ(agent.server.requests()[0].target, "/v1/credentials");
 
   env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer wrong";
-  Result<ResolvedCredentials> refused = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> refused = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   ASSERT_EQ(refused.code(), ErrorCode::kAccessDenied);
   EXPECT_NE(refused.status().message().find("HTTP 401"), std::string::npos);
   EXPECT_EQ(refused.status().message().find("Bearer"), std::string::npos) << "the token is a secret too";
@@ -198,7 +198,7 @@ TEST(ContainerCredentialsTest, TheTokenFileIsReadAgainOnEveryFetch) {
   Environment env = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.endpoint() + "/creds"},
                      {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file},
                      {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-the-file-is-set"}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+  Result<ResolvedCredentials> resolved = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   // The agent rotates the token; the file follows; the next fetch must send the new one.
   agent.Expect("token-two");
@@ -214,7 +214,7 @@ TEST(ContainerCredentialsTest, RelativeUriIsUnderTheEcsAgent) {
   options.ecs_endpoint = agent.server.endpoint();  // stands in for 169.254.170.2
   Environment env = {{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"},
                      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/ignored"}};
-  Result<ResolvedCredentials> resolved = ResolveCredentials(Uri("s3://bucket"), env, options);
+  Result<ResolvedCredentials> resolved = ResolveCredentials(ParsedUri("s3://bucket"), env, options);
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(agent.server.requests()[0].target, "/v2/credentials/abc");
   EXPECT_EQ(resolved->source, "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)");
@@ -223,14 +223,14 @@ TEST(ContainerCredentialsTest, RelativeUriIsUnderTheEcsAgent) {
 TEST(ContainerCredentialsTest, FullUriMustBeLoopbackOrAnAgentOrHttps) {
   for (const char* url : {"http://example.com/creds", "http://10.0.0.1/creds", "ftp://127.0.0.1/x"}) {
     Environment env = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url}};
-    Result<ResolvedCredentials> refused = ResolveCredentials(Uri("s3://bucket"), env, NoFiles());
+    Result<ResolvedCredentials> refused = ResolveCredentials(ParsedUri("s3://bucket"), env, NoFiles());
     EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument) << url;
     EXPECT_NE(refused.status().message().find("AWS_CONTAINER_CREDENTIALS_FULL_URI"), std::string::npos);
   }
   // A custom-endpoint connection string never asks the agent.
   ContainerAgent agent("");
   Environment env = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.server.endpoint() + "/creds"}};
-  EXPECT_FALSE(ResolveCredentials(Uri("http://127.0.0.1:7480/bucket"), env, NoFiles()).ok());
+  EXPECT_FALSE(ResolveCredentials(ParsedUri("http://127.0.0.1:7480/bucket"), env, NoFiles()).ok());
   EXPECT_TRUE(agent.server.requests().empty());
 }
 

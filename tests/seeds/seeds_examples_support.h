@@ -90,7 +90,7 @@ class SeedsExampleTest : public ::testing::TestWithParam<Backend> {
   static inline int shared_counter_ = 0;
 };
 
-#define S3DB_SEEDS_ON_EVERY_BACKEND(Suite)                                                        \
+#define S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(Suite)                                               \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::ValuesIn(::s3db::testing::TestBackends()), \
                            [](const auto& info) { return ::s3db::testing::BackendName(info.param); })
 

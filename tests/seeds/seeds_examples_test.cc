@@ -179,7 +179,7 @@ TEST_P(SeedsExamplesTest, UserAuthenticationSystem) {
   EXPECT_FALSE(StoredAnywhere(*RawStore(), "db/", "jwt_token_here"));
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsExamplesTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsExamplesTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -80,7 +80,7 @@ TEST_P(SeedsHooksTest, HookExecutionOrder) {
   EXPECT_TRUE(users.Exists("keep")) << "If a hook throws, the operation is aborted";
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsHooksTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsHooksTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -276,7 +276,7 @@ TEST_P(SeedsPartitionsTest, PartitionAwareMethods) {
   EXPECT_THROW(users.ListIds(In("byNothing", {{"region", "south"}})), InvalidArgument);
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsPartitionsTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsPartitionsTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -438,8 +438,8 @@ TEST_P(SeedsPerfTest, ApplicationLevelMemoization) {
   EXPECT_EQ(costs->Totals().total_requests(), 1u) << "one GET, then instant returns";
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsPerfTest);
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsCacheTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsPerfTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsCacheTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -198,7 +198,7 @@ TEST_P(SeedsPluginsTest, CustomPlugin) {
             (std::vector<std::string>{"Plugin setup", "Plugin started with 2 resources", "New user created: bob"}));
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsPluginsTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsPluginsTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -215,7 +215,7 @@ TEST_P(SeedsPracticesTest, PerformanceTipsEnableCaching) {
   EXPECT_EQ(users.Get("ada").data["name"], "Ada L") << "this process's write is seen at once";
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsPracticesTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsPracticesTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -102,7 +102,7 @@ TEST_P(SeedsSecurityTest, AutoEncryptAutoDecrypt) {
   }
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsSecurityTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsSecurityTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -111,7 +111,7 @@ TEST_P(SeedsStreamingTest, StreamToCsvFromTheShell) {
   EXPECT_EQ(db->resource("copy").Count(), 2u);
 }
 
-S3DB_SEEDS_ON_EVERY_BACKEND(SeedsStreamingTest);
+S3DB_SEEDS_EXAMPLES_ON_EVERY_BACKEND(SeedsStreamingTest);
 
 }  // namespace
 }  // namespace s3db::seeds

@@ -17,10 +17,13 @@
 
 #include "s3db/stores.h"
 #include "store/file_key_codec.h"
+#include "support/raw_objects.h"
 #include "util/crypto_hash.h"
 
 namespace s3db {
 namespace {
+
+using testing::PutBody;
 
 namespace fs = std::filesystem;
 
@@ -43,13 +46,6 @@ std::unique_ptr<ObjectStore> MustOpen(const fs::path& root, bool fsync = false) 
   Result<std::unique_ptr<ObjectStore>> store = NewFileStore({root.string(), fsync});
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
-}
-
-Status PutBody(ObjectStore& store, const std::string& key, const std::string& body) {
-  PutRequest request;
-  request.key = key;
-  request.body = body;
-  return store.Put(request).status();
 }
 
 std::vector<std::string> ListAll(ObjectStore& store, ListRequest request) {

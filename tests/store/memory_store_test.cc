@@ -4,16 +4,12 @@
 #include <string>
 
 #include "s3db/stores.h"
+#include "support/raw_objects.h"
 
 namespace s3db {
 namespace {
 
-Status PutBody(ObjectStore& store, const std::string& key, const std::string& body) {
-  PutRequest request;
-  request.key = key;
-  request.body = body;
-  return store.Put(request).status();
-}
+using testing::PutBody;
 
 TEST(MemoryStore, StoresOnOneNameShareObjects) {
   ClearMemoryBucket("shared-a");
