@@ -1,6 +1,6 @@
-// Connection-string parsing (ParseStoreUri), printing (StoreUri::ToString) and masking
-// (SecretMasker, MaskSecrets, MaskedUri: the one masker, the CLI's included). OpenStore lives
-// in the database layer, which knows every backend.
+// Connection-string parsing (ParseStoreUri) and printing (StoreUri::ToString); the masking of
+// secrets is src/store/secret_masker.cc. OpenStore lives in the database layer, which knows
+// every backend.
 //
 // Grammar (strict; anything else is kInvalidArgument):
 //   memory://BUCKET[/PREFIX]                      no credentials, no parameters
@@ -31,12 +31,11 @@
 #include <utility>
 #include <vector>
 
+#include "store/uri_parsing.h"
 #include "util/text.h"
 
 namespace s3db {
 namespace {
-
-constexpr std::string_view kMask = "***";
 
 Status Invalid(const std::string& why) {
   return Status(ErrorCode::kInvalidArgument, "invalid connection string: " + why);
@@ -386,7 +385,29 @@ Result<StoreUri> ParseHttp(StoreScheme scheme, std::string_view scheme_name, std
   return uri;
 }
 
-Result<StoreUri> ParseWithoutMasking(const std::string& text) {
+// Like PercentEncode, but keeps ':' and '/' so an endpoint stays readable.
+std::string EncodeQueryValue(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ':' || c == '/') {
+      out.push_back(c);
+    } else {
+      out += util::PercentEncode(std::string_view(&c, 1));
+    }
+  }
+  return out;
+}
+
+std::string WithPrefix(std::string text, const std::string& prefix) {
+  if (!prefix.empty()) text += "/" + util::PercentEncodePath(prefix);
+  return text;
+}
+
+}  // namespace
+
+namespace store {
+
+Result<StoreUri> ParseStoreUriUnmasked(const std::string& text) {
   size_t separator = text.find("://");
   if (separator == std::string::npos) {
     return Invalid("expected scheme://... (memory://, file://, s3://, http:// or https://)");
@@ -410,45 +431,10 @@ Result<StoreUri> ParseWithoutMasking(const std::string& text) {
   return ParseHttp(StoreScheme::kHttps, "https", head, *params);
 }
 
-// Percent-decodes what it can and keeps the rest as written: this runs on text that may not
-// parse at all.
-std::string LenientPercentDecode(std::string_view text) {
-  std::string decoded;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool escape =
-        text[i] == '%' && i + 2 < text.size() && util::HexValue(text[i + 1]) >= 0 && util::HexValue(text[i + 2]) >= 0;
-    if (escape) {
-      decoded.push_back(static_cast<char>(util::HexValue(text[i + 1]) * 16 + util::HexValue(text[i + 2])));
-      i += 2;
-    } else {
-      decoded.push_back(text[i]);
-    }
-  }
-  return decoded;
-}
-
-// Like PercentEncode, but keeps ':' and '/' so an endpoint stays readable.
-std::string EncodeQueryValue(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == ':' || c == '/') {
-      out.push_back(c);
-    } else {
-      out += util::PercentEncode(std::string_view(&c, 1));
-    }
-  }
-  return out;
-}
-
-std::string WithPrefix(std::string text, const std::string& prefix) {
-  if (!prefix.empty()) text += "/" + util::PercentEncodePath(prefix);
-  return text;
-}
-
-}  // namespace
+}  // namespace store
 
 Result<StoreUri> ParseStoreUri(const std::string& uri) {
-  Result<StoreUri> parsed = ParseWithoutMasking(uri);
+  Result<StoreUri> parsed = store::ParseStoreUriUnmasked(uri);
   if (parsed.ok()) return parsed;
   // Belt and braces: the parser echoes no secret, but mask whatever looks like one anyway.
   SecretMasker masker;
@@ -459,7 +445,7 @@ Result<StoreUri> ParseStoreUri(const std::string& uri) {
 std::string StoreUri::ToString() const {
   std::string credentials;
   if (!access_key.empty() || !secret_key.empty()) {
-    credentials = util::PercentEncode(access_key) + ":" + std::string(kMask) + "@";
+    credentials = util::PercentEncode(access_key) + ":" + std::string(store::kSecretMask) + "@";
   }
   std::vector<std::pair<std::string, std::string>> query;
   std::string text;
@@ -487,121 +473,12 @@ std::string StoreUri::ToString() const {
     }
   }
   if (!region.empty()) query.emplace_back("region", EncodeQueryValue(region));
-  if (!session_token.empty()) query.emplace_back("sessionToken", std::string(kMask));
+  if (!session_token.empty()) query.emplace_back("sessionToken", std::string(store::kSecretMask));
   for (const auto& [name, value] : options) query.emplace_back(name, EncodeQueryValue(value));
   for (size_t i = 0; i < query.size(); ++i) {
     text += (i == 0 ? "?" : "&") + query[i].first + "=" + query[i].second;
   }
   return text;
-}
-
-void SecretMasker::AddSecret(std::string secret) {
-  if (secret.empty() || std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) {
-    return;
-  }
-  secrets_.push_back(std::move(secret));
-  std::stable_sort(secrets_.begin(), secrets_.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-}
-
-void SecretMasker::AddSecretForms(const std::string& secret) {
-  if (secret.empty()) return;
-  AddSecret(secret);
-  AddSecret(util::PercentEncode(secret));  // as it may appear inside a URI
-}
-
-void SecretMasker::AddSecretsOf(const StoreUri& uri) {
-  AddSecretForms(uri.secret_key);
-  AddSecretForms(uri.session_token);
-}
-
-void SecretMasker::AddApparentSecrets(const std::string& uri) {
-  const size_t scheme_end = uri.find("://");
-  if (scheme_end == std::string::npos) return;
-  const size_t begin = scheme_end + 3;
-  const size_t query = uri.find('?', begin);
-  // The credentials end at the last '@' before the query (see the header for why the last);
-  // with none there but a ':' that could start a secret, the '?' may be a raw one in the
-  // secret (the parser wants %3F), so at the last '@' of all.
-  size_t at = uri.rfind('@', query);
-  if ((at == std::string::npos || at < begin) && uri.substr(begin, query - begin).find(':') != std::string::npos) {
-    at = uri.rfind('@');
-  }
-  if (at != std::string::npos && at > begin) {
-    const std::string userinfo = uri.substr(begin, at - begin);
-    // Without a ':' there is no telling key from secret (a secret pasted alone, a colon
-    // forgotten): all of it is masked.
-    const size_t colon = userinfo.find(':');
-    const std::string secret = colon == std::string::npos ? userinfo : userinfo.substr(colon + 1);
-    AddSecretForms(secret);
-    AddSecretForms(LenientPercentDecode(secret));
-  }
-  if (query == std::string::npos) return;
-  // A URL given as a query value (endpoint=http://KEY:SECRET@host) may carry credentials too.
-  for (size_t nested = uri.find("://", query); nested != std::string::npos; nested = uri.find("://", nested + 3)) {
-    const size_t value_begin = uri.rfind('=', nested);
-    if (value_begin == std::string::npos || value_begin < query) continue;
-    const size_t value_end = uri.find_first_of("&#", nested);
-    AddApparentSecrets(
-        uri.substr(value_begin + 1, value_end == std::string::npos ? std::string::npos : value_end - value_begin - 1));
-  }
-  // Every sessionToken= value: a URI that gives it twice does not parse, and both are secrets.
-  static constexpr std::string_view kTokenParam = "sessionToken=";
-  for (size_t token = uri.find(kTokenParam, query); token != std::string::npos;
-       token = uri.find(kTokenParam, token + kTokenParam.size())) {
-    const size_t value_begin = token + kTokenParam.size();
-    const size_t value_end = uri.find_first_of("&#", value_begin);
-    const std::string value =
-        uri.substr(value_begin, value_end == std::string::npos ? std::string::npos : value_end - value_begin);
-    AddSecretForms(value);
-    AddSecretForms(LenientPercentDecode(value));
-  }
-}
-
-void SecretMasker::AddUri(const std::string& uri) {
-  AddApparentSecrets(uri);
-  if (Result<StoreUri> parsed = ParseWithoutMasking(uri); parsed.ok()) AddSecretsOf(*parsed);
-}
-
-std::string SecretMasker::Mask(const std::string& text) const {
-  if (secrets_.empty()) return text;
-  // A short secret is masked only where it stands alone (no letter or digit touching it), as
-  // between ':' and '@': masking every "ab" inside other words would show, by the holes it
-  // leaves, what the secret is.
-  constexpr size_t kShortSecret = 8;
-  auto alnum_at = [&](size_t at) { return at < text.size() && std::isalnum(static_cast<unsigned char>(text[at])); };
-  auto masks_here = [&](size_t i, const std::string& secret) {
-    if (text.compare(i, secret.size(), secret) != 0) return false;
-    return secret.size() >= kShortSecret || ((i == 0 || !alnum_at(i - 1)) && !alnum_at(i + secret.size()));
-  };
-  // One left-to-right pass that masks the longest secret starting at each position, so
-  // masking one secret can never expose or half-mask another.
-  std::string masked;
-  size_t i = 0;
-  while (i < text.size()) {
-    auto match = std::find_if(secrets_.begin(), secrets_.end(),
-                              [&](const std::string& secret) { return masks_here(i, secret); });
-    if (match != secrets_.end()) {
-      masked += kMask;
-      i += match->size();
-    } else {
-      masked.push_back(text[i++]);
-    }
-  }
-  return masked;
-}
-
-std::string MaskSecrets(const std::string& text, const StoreUri& uri) {
-  SecretMasker masker;
-  masker.AddSecretsOf(uri);
-  return masker.Mask(text);
-}
-
-std::string MaskedUri(const std::string& uri) {
-  if (Result<StoreUri> parsed = ParseWithoutMasking(uri); parsed.ok()) return parsed->ToString();
-  SecretMasker masker;
-  masker.AddUri(uri);
-  return masker.Mask(uri);
 }
 
 }  // namespace s3db
