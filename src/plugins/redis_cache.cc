@@ -1,5 +1,5 @@
-// The redis cache driver, on hiredis (Debian 12's libhiredis-dev 0.14: blocking contexts,
-// no TLS). docs/PLUGINS.md "The redis driver" states the coherence rule this implements; in
+// The redis cache driver, on the connections of src/plugins/redis_connection.h (hiredis 0.14:
+// blocking contexts, no TLS). docs/PLUGINS.md "The redis driver" states the coherence rule this implements; in
 // short, under the namespace N (CacheOptions::key_prefix):
 //
 //   N e:<key>      the entry: "s3db-redis 1 <g0> <g1> <g2>\n" + value, with a PX expiry; g0..g2
@@ -16,24 +16,27 @@
 // Redis, that the four generations are still the ones that Get read on this thread: a write
 // that landed (and returned) between the read and the fill makes the fill a no-op. So once a
 // write's invalidation has returned, no process can read the value it replaced.
-#include <hiredis/hiredis.h>
-
-#include <sys/time.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 
 #include "plugins/cache_internal.h"
+#include "plugins/redis_connection.h"
 #include "s3db/cache.h"
-#include "util/text.h"
 
 namespace s3db {
 namespace {
 
+using plugins::Command;
+using plugins::Context;
+using plugins::Failure;
+using plugins::Open;
+using plugins::RedisUri;
+using plugins::Reply;
+using plugins::ReplyText;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kEntryMagic = "s3db-redis 1 ";
@@ -79,174 +82,6 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], KEYS[1])
 return 1
 )lua";
-
-struct RedisUri {
-  bool unix_socket = false;
-  std::string host;  // or the socket's path
-  int port = 6379;
-  std::string user;
-  std::string password;
-  bool has_password = false;
-  int db = 0;
-};
-
-Status BadUri(const std::string& uri, const std::string& why) {
-  return Status(ErrorCode::kInvalidArgument, "cache: bad redis URI '" + MaskedRedisUri(uri) + "': " + why);
-}
-
-bool ParseInt(std::string_view text, int* out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
-Result<RedisUri> ParseRedisUri(const std::string& uri) {
-  RedisUri out;
-  std::string_view rest(uri);
-  auto starts = [&](std::string_view scheme) {
-    if (rest.substr(0, scheme.size()) != scheme) return false;
-    rest.remove_prefix(scheme.size());
-    return true;
-  };
-  if (starts("rediss://")) {
-    return BadUri(uri,
-                  "rediss:// (TLS) is not supported: Debian 12's hiredis (0.14) has no TLS. Reach Redis over a "
-                  "unix socket, or through a local TLS tunnel (stunnel) with redis://127.0.0.1:PORT");
-  }
-  if (starts("unix://")) {
-    out.unix_socket = true;
-    size_t q = rest.find('?');
-    out.host = std::string(rest.substr(0, q));
-    if (out.host.empty() || out.host.front() != '/') return BadUri(uri, "unix:// needs an absolute socket path");
-    if (q != std::string_view::npos) {
-      std::string_view query = rest.substr(q + 1);
-      if (query.substr(0, 3) != "db=" || !ParseInt(query.substr(3), &out.db) || out.db < 0) {
-        return BadUri(uri, "the only query parameter is db=N");
-      }
-    }
-    return out;
-  }
-  if (!starts("redis://")) return BadUri(uri, "expected redis://[user:password@]host:port/db or unix://PATH");
-  size_t at = rest.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view credentials = rest.substr(0, at);
-    rest.remove_prefix(at + 1);
-    size_t colon = credentials.find(':');
-    std::string_view user = credentials.substr(0, colon);
-    if (!util::PercentDecode(user, &out.user)) return BadUri(uri, "bad percent-encoding in the user");
-    if (colon != std::string_view::npos) {
-      if (!util::PercentDecode(credentials.substr(colon + 1), &out.password)) {
-        return BadUri(uri, "bad percent-encoding in the password");
-      }
-      out.has_password = true;
-    } else if (!out.user.empty()) {
-      // redis://password@host is how many clients write a password without a user.
-      out.password = out.user;
-      out.user.clear();
-      out.has_password = true;
-    }
-  }
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return BadUri(uri, "unclosed '[' in the host");
-    out.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return BadUri(uri, "expected ':PORT' after the host");
-      port_text = after.substr(1);
-    }
-  } else {
-    size_t colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (out.host.empty()) return BadUri(uri, "no host");
-  if (!port_text.empty() || authority.find(':') != std::string_view::npos) {
-    if (!ParseInt(port_text, &out.port) || out.port < 1 || out.port > 65535) {
-      return BadUri(uri, "the port must be 1..65535");
-    }
-  }
-  if (!path.empty() && (!ParseInt(path, &out.db) || out.db < 0)) {
-    return BadUri(uri, "the path must be a database number (/0, /1, ...)");
-  }
-  return out;
-}
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
-
-// What a failed call tells the driver to do.
-enum class Failure { kNone, kIo, kAuth, kOther };
-
-struct Outcome {
-  Failure failure = Failure::kNone;
-  std::string message;
-};
-
-struct Opened {
-  Context c;
-  Outcome outcome;
-};
-
-Opened Failed(Failure failure, std::string message) { return Opened{nullptr, Outcome{failure, std::move(message)}}; }
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
-Reply Command(redisContext* c, const std::vector<std::string_view>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (std::string_view a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
-}
-
-// Opens one connection: connect, AUTH, SELECT, each bounded by `timeout`.
-Opened Open(const RedisUri& uri, std::chrono::milliseconds timeout) {
-  const timeval tv = ToTimeval(timeout);
-  Context c(uri.unix_socket ? redisConnectUnixWithTimeout(uri.host.c_str(), tv)
-                            : redisConnectWithTimeout(uri.host.c_str(), uri.port, tv));
-  if (!c) return Failed(Failure::kIo, "out of memory");
-  if (c->err) return Failed(Failure::kIo, c->errstr);
-  redisSetTimeout(c.get(), tv);
-  if (!uri.unix_socket) redisEnableKeepAlive(c.get());
-  if (uri.has_password) {
-    Reply r = uri.user.empty() ? Command(c.get(), {"AUTH", uri.password})
-                               : Command(c.get(), {"AUTH", uri.user, uri.password});
-    if (!r) return Failed(Failure::kIo, c->errstr);
-    // The reply names neither the user nor the password; it is safe to show.
-    if (r->type == REDIS_REPLY_ERROR) return Failed(Failure::kAuth, std::string(r->str, r->len));
-  }
-  if (uri.db != 0) {
-    std::string db = std::to_string(uri.db);
-    Reply r = Command(c.get(), {"SELECT", db});
-    if (!r) return Failed(Failure::kIo, c->errstr);
-    if (r->type == REDIS_REPLY_ERROR) {
-      std::string message(r->str, r->len);
-      bool auth = message.rfind("NOAUTH", 0) == 0 || message.rfind("NOPERM", 0) == 0;
-      return Failed(auth ? Failure::kAuth : Failure::kOther, "SELECT " + db + ": " + message);
-    }
-  }
-  return Opened{std::move(c), {}};
-}
-
-std::string_view ReplyText(const redisReply* r) { return std::string_view(r->str, r->len); }
 
 // The scopes of a key: "", and the key up to its first and its second '/'.
 std::array<std::string, 3> ScopesOf(const std::string& key) {
@@ -666,21 +501,6 @@ class RedisCache : public CacheDriver {
 
 }  // namespace
 
-std::string MaskedRedisUri(std::string_view uri) {
-  size_t scheme = uri.find("://");
-  if (scheme == std::string_view::npos) return std::string(uri);
-  std::string_view rest = uri.substr(scheme + 3);
-  // The credentials end at the last '@' (a password may hold a raw one).
-  size_t at = rest.rfind('@');
-  if (at == std::string_view::npos) return std::string(uri);
-  std::string_view credentials = rest.substr(0, at);
-  size_t colon = credentials.find(':');
-  std::string shown = colon == std::string_view::npos ? "***" : std::string(credentials.substr(0, colon)) + ":***";
-  return std::string(uri.substr(0, scheme + 3)) + shown + std::string(rest.substr(at));
-}
-
-Status ValidateRedisUri(const std::string& uri) { return ParseRedisUri(uri).status(); }
-
 std::string RedisKeyPrefix(std::string_view database_prefix) {
   while (!database_prefix.empty() && database_prefix.front() == '/') database_prefix.remove_prefix(1);
   while (!database_prefix.empty() && database_prefix.back() == '/') database_prefix.remove_suffix(1);
@@ -689,7 +509,7 @@ std::string RedisKeyPrefix(std::string_view database_prefix) {
 
 Result<std::unique_ptr<CacheDriver>> NewRedisCache(const CacheOptions& options, CacheEventFn on_event) {
   if (Status s = plugins::ValidateCacheBounds(options); !s.ok()) return s;
-  Result<RedisUri> uri = ParseRedisUri(options.uri);
+  Result<RedisUri> uri = plugins::ParseRedisUri(options.uri);
   if (!uri.ok()) return uri.status();
   if (options.timeout.count() <= 0) return Status(ErrorCode::kInvalidArgument, "cache: timeout must be positive");
   CacheOptions o = options;
