@@ -5,7 +5,8 @@
 # each TARGET (default: all) for N seconds (default 60), J at a time (default 1), on a copy of
 # its seed corpus and regressions: the committed corpus never grows by itself. Fails when any
 # target crashes, hangs (-timeout=10 per input) or runs out of memory (-rss_limit_mb=2048);
-# the input that did it is kept under build/fuzz/runs/ and printed.
+# the input that did it is kept under build/fuzz/runs/ and printed. The ten latest runs are
+# kept, and every run that found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +49,11 @@ cmake --build --preset fuzz -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 
 runs="build/fuzz/runs/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$runs"
+# The ten latest runs are kept (each holds copies of the corpora, which grow as they fuzz);
+# older ones go, except a run that found something, kept until its folder is removed by hand.
+for old in $(ls -1d build/fuzz/runs/*/ 2>/dev/null | sort -r | tail -n +11); do
+  if [ -z "$(find "$old" -path '*/found/*' -type f -print -quit)" ]; then rm -rf "$old"; fi
+done
 
 # One target: its own copy of the inputs, its log, and what it found.
 fuzz_one() {
