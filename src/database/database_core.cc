@@ -72,7 +72,7 @@ void DatabaseCore::LoadCatalog() {
   if (JsonTextTooDeep(got->body)) {
     throw Corruption("the catalog " + layout_.Catalog() + " is " + TooDeepText());
   }
-  Json doc = Json::parse(got->body, nullptr, /*allow_exceptions=*/false);
+  Json doc = ParseJsonOrDiscarded(got->body);
   if (doc.is_discarded()) throw Corruption("the catalog " + layout_.Catalog() + " is not valid JSON");
   InstallCatalog(std::move(doc), got->info.etag);
 }

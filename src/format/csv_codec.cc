@@ -85,7 +85,7 @@ std::variant<Json, std::string> CellValue(const std::string& text, bool quoted, 
       return Json(text);
     case CsvCellType::kAny: {
       if (!quoted || !text.empty()) {
-        Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+        Json parsed = ParseJsonOrDiscarded(text);
         if (!parsed.is_discarded()) return parsed;
       }
       return Json(text);
@@ -97,12 +97,12 @@ std::variant<Json, std::string> CellValue(const std::string& text, bool quoted, 
       break;
     }
     case CsvCellType::kNumber: {
-      Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      Json parsed = ParseJsonOrDiscarded(text);
       if (!parsed.is_discarded() && parsed.is_number()) return parsed;
       break;
     }
     case CsvCellType::kJson: {
-      Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      Json parsed = ParseJsonOrDiscarded(text);
       if (!parsed.is_discarded()) return parsed;
       break;
     }

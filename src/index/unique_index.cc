@@ -6,6 +6,7 @@
 
 #include "format/value_codec.h"
 #include "s3db/errors.h"
+#include "s3db/json_limits.h"
 #include "util/crypto_hash.h"
 #include "util/text.h"
 
@@ -80,7 +81,7 @@ UniqueIndex::Claim UniqueIndex::Acquire(const std::string& path, const Json& val
     Result<GetResult> got = store_.Get(claim.key);
     if (got.code() == ErrorCode::kNotFound) continue;  // removed meanwhile (a drop): create again
     if (!got.ok()) ThrowError(got.code(), subject + " could not be read: " + got.status().message(), resource_, id);
-    const Json body = Json::parse(got->body, nullptr, /*allow_exceptions=*/false);
+    const Json body = ParseJsonOrDiscarded(got->body);
     std::optional<std::string> holder;
     std::string state = "free";
     int64_t at = 0;
@@ -142,7 +143,7 @@ void UniqueIndex::Release(const std::string& path, const Json& value, const std:
   const std::string key = KeyFor(path, value);
   Result<GetResult> got = store_.Get(key);
   if (!got.ok()) return;
-  const Json body = Json::parse(got->body, nullptr, false);
+  const Json body = ParseJsonOrDiscarded(got->body);
   if (!body.is_object() || body.value("id", Json()) != Json(id)) return;  // not ours (any more)
   (void)Write(key, std::nullopt, "free", got->info.etag);                 // a lost race leaves it to its new holder
 }

@@ -94,7 +94,7 @@ std::optional<GetResult> DecodeCachedObject(std::string_view bytes) {
   bytes.remove_prefix(kObjectMagic.size());
   size_t eol = bytes.find('\n');
   if (eol == std::string_view::npos) return std::nullopt;
-  Json h = Json::parse(bytes.substr(0, eol), nullptr, /*allow_exceptions=*/false);
+  Json h = ParseJsonOrDiscarded(bytes.substr(0, eol));
   std::string_view body = bytes.substr(eol + 1);
   if (!h.is_object() || !h["key"].is_string() || !h["etag"].is_string() || !h["lm"].is_number_integer() ||
       !h["size"].is_number_unsigned() || !h["ct"].is_string() || !h["meta"].is_object() ||
@@ -287,8 +287,7 @@ Json CachePlugin::GetJson(const std::string& key, const std::function<Json()>& l
   CacheRead read = Get(key);
   if (read.value) {
     // A shared cache holds what other processes wrote: read only what is safe to handle.
-    Json cached = JsonTextTooDeep(*read.value) ? Json(Json::value_t::discarded)
-                                               : Json::parse(*read.value, nullptr, /*allow_exceptions=*/false);
+    Json cached = JsonTextTooDeep(*read.value) ? Json(Json::value_t::discarded) : ParseJsonOrDiscarded(*read.value);
     if (!cached.is_discarded()) return cached;
     read.ticket = Invalidated(key, false);
     if (std::shared_ptr<CacheDriver> d = driver(); d && !d->Invalidate(key).ok()) Failed(key, false);

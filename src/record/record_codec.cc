@@ -393,7 +393,7 @@ Json DecodeRecord(const Metadata& metadata, const std::string& body, const Versi
     if (overflow) Corrupt(resource, id, "its overflow marker and body disagree");
   } else {
     if (JsonTextTooDeep(body)) Corrupt(resource, id, "its body is " + TooDeepText());
-    Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    Json parsed = ParseJsonOrDiscarded(body);
     if (!parsed.is_object() || !parsed.contains("w")) Corrupt(resource, id, "its body is not an s3db record body");
     if (overflow != parsed.contains("f")) Corrupt(resource, id, "its overflow marker and body disagree");
     if (overflow) {

@@ -3,6 +3,7 @@
 #include "exec/parallel_lister.h"
 #include "format/key_layout.h"
 #include "resource/bulk_item_error.h"
+#include "schema/rule_messages.h"
 #include "util/parallel.h"
 #include "util/time_format.h"
 
@@ -107,7 +108,10 @@ std::map<std::string, std::string> RecordAccess::PrepareInsert(const VersionSpec
       // becomes its text (the id lives in the object key).
       *id = ValidateIdValue(spec.schema, *it, &id_errors).value_or("");
     } else if (!it->is_string()) {
-      throw InvalidArgument("resource '" + name + "': the id must be a string, got " + it->dump(), name);
+      // The value shortened: an id given as a 100 MB array must not come back whole in the message.
+      throw InvalidArgument(
+          "resource '" + name + "': the id must be a string, got " + rules::KindOf(*it) + ", " + rules::Shorten(*it),
+          name);
     } else {
       *id = it->get<std::string>();
     }

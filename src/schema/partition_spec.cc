@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "s3db/errors.h"
+#include "schema/rule_messages.h"
 
 namespace s3db::core {
 namespace {
@@ -142,9 +143,9 @@ format::PartitionSegments ValueSegments(const std::string& resource, const Parti
     if (it == values.end()) break;
     std::optional<std::string> text = PartitionSegment(field, *it);
     if (!text) {
-      throw InvalidArgument(
-          subject + "the value of '" + field.path + "' must be a string, number or boolean, got " + it->dump(),
-          resource);
+      throw InvalidArgument(subject + "the value of '" + field.path + "' must be a string, number or boolean, got " +
+                                rules::KindOf(*it) + ", " + rules::Shorten(*it),
+                            resource);
     }
     segments.emplace_back(field.path, std::move(*text));
   }

@@ -100,6 +100,23 @@ Result<bool> ParseBool(const QueryParam& param) {
   return Invalid("'" + param.name + "' must be true or false");
 }
 
+// A NUL would end a path where the C library reads it (file:///tmp/a%00b is /tmp/a, a
+// directory the user never named), and no other control character belongs in a path, a
+// prefix or a bucket name a user typed (nor in the keys made of them): refused, naming the
+// byte and where it is, not echoing it.
+Status RefuseControlCharacters(std::string_view text, std::string_view what) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char byte[5];
+      std::snprintf(byte, sizeof(byte), "0x%02X", c);
+      return Invalid(std::string(what) + " holds a control character, " + std::string(byte) + ", at byte " +
+                     std::to_string(i) + (c == 0 ? " (a NUL would cut it short)" : ""));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> DecodePrefix(std::string_view raw) {
   Result<std::string> prefix = Decode(raw, "prefix");
   if (!prefix.ok()) return prefix;
@@ -109,6 +126,7 @@ Result<std::string> DecodePrefix(std::string_view raw) {
   size_t last = text.find_last_not_of('/');
   text = text.substr(first, last - first + 1);
   if (!util::IsValidUtf8(text)) return Invalid("the prefix is not valid UTF-8");
+  if (Status s = RefuseControlCharacters(text, "the prefix"); !s.ok()) return s;
   return prefix;
 }
 
@@ -261,6 +279,7 @@ Result<StoreUri> ParseMemory(std::string_view head, const std::vector<QueryParam
   if (parts->bucket.find('/') != std::string::npos) {
     return Invalid("a memory bucket name cannot contain '/'");
   }
+  if (Status s = RefuseControlCharacters(parts->bucket, "the memory bucket name"); !s.ok()) return s;
   if (!params.empty()) return UnknownParam(params.front().name, "memory", "");
   StoreUri uri;
   uri.scheme = StoreScheme::kMemory;
@@ -273,18 +292,7 @@ Result<StoreUri> ParseFile(std::string_view head, const std::vector<QueryParam>&
   Result<std::string> path = Decode(head, "path");
   if (!path.ok()) return path.status();
   if (path->empty()) return Invalid("file:// needs a directory: file:///abs/dir or file://./rel/dir");
-  // A NUL would end the path where the C library reads it (file:///tmp/a%00b is /tmp/a, a
-  // directory the user never named), and no other control character belongs in a path a
-  // user typed: refused, naming the byte and where it is, not echoing it.
-  for (size_t i = 0; i < path->size(); ++i) {
-    const auto c = static_cast<unsigned char>((*path)[i]);
-    if (c < 0x20 || c == 0x7F) {
-      char byte[5];
-      std::snprintf(byte, sizeof(byte), "0x%02X", c);
-      return Invalid("the file:// path holds a control character, " + std::string(byte) + ", at byte " +
-                     std::to_string(i) + (c == 0 ? " (a NUL would cut the path short)" : ""));
-    }
-  }
+  if (Status s = RefuseControlCharacters(*path, "the file:// path"); !s.ok()) return s;
   while (path->size() > 1 && path->back() == '/') path->pop_back();
   StoreUri uri;
   uri.scheme = StoreScheme::kFile;

@@ -49,4 +49,9 @@ size_t JsonValueDepth(const nlohmann::json& value, size_t limit) {
   return deepest;
 }
 
+nlohmann::json ParseJsonOrDiscarded(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 }  // namespace s3db

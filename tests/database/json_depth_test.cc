@@ -43,6 +43,15 @@ TEST(JsonLimitsTest, ValueDepthNeedsNoStackHoweverDeep) {
   EXPECT_EQ(JsonValueDepth(deep), kMaxJsonDepth + 1);
 }
 
+// nlohmann's parser alone takes a NUL for the end of the input and accepts what came before.
+TEST(JsonLimitsTest, ATextWithANulByteIsDiscarded) {
+  EXPECT_FALSE(Json::parse(std::string("{\"a\":1}\0garbage", 15), nullptr, false).is_discarded());
+  EXPECT_TRUE(ParseJsonOrDiscarded(std::string("{\"a\":1}\0garbage", 15)).is_discarded());
+  EXPECT_TRUE(ParseJsonOrDiscarded(std::string("\0", 1)).is_discarded());
+  EXPECT_TRUE(ParseJsonOrDiscarded("{\"a\":").is_discarded());
+  EXPECT_EQ(ParseJsonOrDiscarded(R"({"a":"\u0000"})"), Json({{"a", std::string("\0", 1)}}));
+}
+
 class JsonDepthTest : public ::testing::TestWithParam<Backend> {
  protected:
   StoreFactory stores_{GetParam()};
@@ -111,6 +120,31 @@ TEST_P(JsonDepthTest, ADeepRecordStoredByAnotherWriterIsCorruptionNotACrash) {
   } catch (const Corruption& e) {
     EXPECT_NE(std::string(e.what()).find("n1"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("nested deeper than 100 levels"), std::string::npos) << e.what();
+  }
+}
+
+// A body that is a record up to a NUL byte, then anything: corrupt, not the record before it.
+TEST_P(JsonDepthTest, ABodyWithANulByteStoredByAnotherWriterIsCorruption) {
+  auto db = stores_.Connect();
+  Resource& notes = db->CreateResource(Def("notes", {{"body", "any|optional"}}));
+  notes.Insert({{"id", "n1"}, {"body", std::string(3000, 'x')}});  // over 2 KB: the field is in the body
+  ListRequest all;
+  all.prefix = "db/";
+  auto page = db->store().List(all);
+  ASSERT_TRUE(page.ok());
+  std::string key;
+  for (const ObjectInfo& object : page->objects) {
+    if (object.key.find("n1") != std::string::npos) key = object.key;
+  }
+  ASSERT_FALSE(key.empty());
+  auto got = db->store().Get(key);
+  ASSERT_TRUE(got.ok());
+  testing::MustPut(db->store(), key, got->body + std::string("\0{\"f\":{}}", 8), got->info.metadata);
+  try {
+    notes.Get("n1");
+    FAIL() << "a body with a NUL byte and more after it was read as a record";
+  } catch (const Corruption& e) {
+    EXPECT_NE(std::string(e.what()).find("n1"), std::string::npos) << e.what();
   }
 }
 

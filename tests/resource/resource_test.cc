@@ -128,6 +128,22 @@ TEST_P(ResourceTest, BadIdsAreRejectedBeforeAnyWrite) {
   EXPECT_EQ(users_.Count(), 0u);
 }
 
+// An id that is not a string is named by its kind and a short quote, never copied whole.
+TEST_P(ResourceTest, ANonStringIdIsQuotedShortInTheError) {
+  Json data = Ada();
+  data["id"] = Json::array();
+  for (int i = 0; i < 100000; ++i) data["id"].push_back("element-" + std::to_string(i));
+  try {
+    users_.Insert(data);
+    FAIL() << "an array id was accepted";
+  } catch (const InvalidArgument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("the id must be a string, got an array, [\"element-0\""), std::string::npos) << message;
+    EXPECT_LT(message.size(), 200u) << message.substr(0, 300);
+  }
+  EXPECT_EQ(users_.Count(), 0u);
+}
+
 TEST_P(ResourceTest, UnusualIdsRoundTrip) {
   for (std::string id : {"with space", "ünïcødé-日本", "100%", "a=b&c", "-starts-with-dash", "~tilde"}) {
     Json data = Ada();

@@ -32,9 +32,19 @@ std::string ParseProblem(const s3db::Json::exception& error) {
   return problem;
 }
 
-// Parsed only when not nested too deep for what handles it next (s3db/json_limits.h).
+// Why JSON text is refused before the parser sees it, or empty: nested too deep for what
+// handles it next, or a NUL byte, which the parser would take for the end of the input
+// (s3db/json_limits.h).
+std::string RefusedBeforeParsing(const std::string& text) {
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    return "a NUL byte at byte " + std::to_string(nul + 1);
+  }
+  if (s3db::JsonTextTooDeep(text)) return s3db::TooDeepText();
+  return "";
+}
+
 s3db::Json ParseBounded(const std::string& text) {
-  if (s3db::JsonTextTooDeep(text)) throw s3db::InvalidArgument(s3db::TooDeepText());
+  if (std::string why = RefusedBeforeParsing(text); !why.empty()) throw s3db::InvalidArgument(why);
   return s3db::Json::parse(text);
 }
 
@@ -109,8 +119,8 @@ std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
     Line line;
     line.line_number = line_number_;
     try {
-      if (s3db::JsonTextTooDeep(text)) {
-        line.problem = "invalid JSON: " + s3db::TooDeepText();
+      if (std::string why = RefusedBeforeParsing(text); !why.empty()) {
+        line.problem = "invalid JSON: " + why;
       } else if (keep_value) {
         line.value = s3db::Json::parse(text);
         if (!line.value.is_object()) line.problem = ObjectExpected(line.value);
