@@ -54,6 +54,19 @@ TEST(JsonLimitsTest, ATextWithANulByteIsDiscarded) {
 
 class JsonDepthTest : public ::testing::TestWithParam<Backend> {
  protected:
+  // The object key of the record `id` (the only one whose key holds it), or "" when none.
+  static std::string KeyOfRecord(Database& db, const std::string& id) {
+    ListRequest all;
+    all.prefix = "db/";
+    auto page = db.store().List(all);
+    EXPECT_TRUE(page.ok());
+    if (!page.ok()) return "";
+    for (const ObjectInfo& object : page->objects) {
+      if (object.key.find(id) != std::string::npos) return object.key;
+    }
+    return "";
+  }
+
   StoreFactory stores_{GetParam()};
 };
 
@@ -102,14 +115,7 @@ TEST_P(JsonDepthTest, ADeepRecordStoredByAnotherWriterIsCorruptionNotACrash) {
   Resource& notes = db->CreateResource(Def("notes", {{"body", "any|optional"}}));
   notes.Insert({{"id", "n1"}, {"body", "short"}});
   // Another writer (any program with bucket access) replaces the body with deep JSON.
-  ListRequest all;
-  all.prefix = "db/";
-  auto page = db->store().List(all);
-  ASSERT_TRUE(page.ok());
-  std::string key;
-  for (const ObjectInfo& object : page->objects) {
-    if (object.key.find("n1") != std::string::npos) key = object.key;
-  }
+  const std::string key = KeyOfRecord(*db, "n1");
   ASSERT_FALSE(key.empty());
   auto head = db->store().Head(key);
   ASSERT_TRUE(head.ok());
@@ -128,14 +134,7 @@ TEST_P(JsonDepthTest, ABodyWithANulByteStoredByAnotherWriterIsCorruption) {
   auto db = stores_.Connect();
   Resource& notes = db->CreateResource(Def("notes", {{"body", "any|optional"}}));
   notes.Insert({{"id", "n1"}, {"body", std::string(3000, 'x')}});  // over 2 KB: the field is in the body
-  ListRequest all;
-  all.prefix = "db/";
-  auto page = db->store().List(all);
-  ASSERT_TRUE(page.ok());
-  std::string key;
-  for (const ObjectInfo& object : page->objects) {
-    if (object.key.find("n1") != std::string::npos) key = object.key;
-  }
+  const std::string key = KeyOfRecord(*db, "n1");
   ASSERT_FALSE(key.empty());
   auto got = db->store().Get(key);
   ASSERT_TRUE(got.ok());
