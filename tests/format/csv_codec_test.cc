@@ -77,9 +77,12 @@ TEST(CsvWriter, WritesAHeaderAndQuotesOnlyWhatNeedsIt) {
 }
 
 TEST(CsvCodec, EveryAwkwardStringRoundTrips) {
-  const std::vector<std::string> strings = {"plain",   "a,b",      "\"",    "\"\"",      "x\"y", "line\nbreak",
-                                            "cr\rlf",  "crlf\r\n", " pad ", "",          ",",    "\n",
-                                            "ünï©ødé", "42",       "true",  "{\"a\":1}", "null", "\"quoted\""};
+  const std::vector<std::string> strings = {
+      "plain", "a,b", "\"", "\"\"", "x\"y", "line\nbreak", "cr\rlf", "crlf\r\n", " pad ", "", ",", "\n", "ünï©ødé",
+      "42", "true", "{\"a\":1}", "null", "\"quoted\"",
+      // JSON up to a NUL byte, which the parser alone would take
+      // for the end ("12" and "{}"): strings, both ways.
+      std::string("12\0x", 4), std::string("{}\0", 3), std::string("12\0\x98", 4)};
   for (CsvCellType type : {CsvCellType::kString, CsvCellType::kAny}) {
     const std::vector<CsvColumn> columns = {{"id", CsvCellType::kString}, {"s", type}};
     std::vector<Json> records;

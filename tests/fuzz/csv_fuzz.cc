@@ -106,7 +106,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(again.size() == expected.size(), "written records do not all read back: " + out.str());
   for (size_t i = 0; i < expected.size(); ++i) {
     if (!s3db_fuzz::SameJson(expected[i], again[i])) {
-      s3db_fuzz::Broken("a record changed on the way out and back: " + expected[i].dump() + " -> " + again[i].dump());
+      s3db_fuzz::Broken("a record changed on the way out and back: " +
+                        expected[i].dump(-1, ' ', false, Json::error_handler_t::replace) + " -> " +
+                        again[i].dump(-1, ' ', false, Json::error_handler_t::replace));
     }
   }
   return 0;

@@ -52,6 +52,9 @@ std::string ObjectExpected(const s3db::Json& value) {
   return std::string("expected a JSON object, got ") + value.type_name();
 }
 
+// The parser skips a UTF-8 BOM at the start of each text it is given, on every line.
+bool StartsWithBom(const std::string& text) { return text.rfind("\xEF\xBB\xBF", 0) == 0; }
+
 bool IsBlank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
 }  // namespace
@@ -114,7 +117,7 @@ std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
   while (std::getline(in_, text)) {
     bytes_read_ += text.size() + 1;
     ++line_number_;
-    if (line_number_ == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+    if (line_number_ == 1 && StartsWithBom(text)) text.erase(0, 3);
     if (IsBlank(text)) continue;
     Line line;
     line.line_number = line_number_;
@@ -126,7 +129,7 @@ std::optional<JsonLineReader::Line> JsonLineReader::NextLine(bool keep_value) {
         if (!line.value.is_object()) line.problem = ObjectExpected(line.value);
       } else if (!s3db::Json::accept(text)) {
         line.value = s3db::Json::parse(text);  // throws the parse error that names the problem
-      } else if (text[text.find_first_not_of(" \t\r")] != '{') {
+      } else if (text[text.find_first_not_of(" \t\r", StartsWithBom(text) ? 3 : 0)] != '{') {
         line.problem = ObjectExpected(s3db::Json::parse(text));
       }
     } catch (const s3db::Json::exception& error) {  // parse_error; out_of_range for 1e999
