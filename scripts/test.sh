@@ -68,7 +68,6 @@ for preset in "${presets[@]}"; do
   if [ "$preset" = tsan ]; then
     cmake --build --preset "$preset" -j "$jobs" --target "${tsan_targets[@]}"
     echo "== $preset: test (labels $tsan_labels)" >&2
-    # The fault run's 10,000 operations are the default build's; here a tenth finds races.
     ctest --preset "$preset" -j "$jobs" -L "$tsan_labels" -LE '^(cli|crash)$'
   elif [ "$preset" = asan ]; then
     cmake --build --preset "$preset" -j "$jobs"

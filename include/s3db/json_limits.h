@@ -31,11 +31,12 @@ S3DB_EXPORT size_t JsonTextDepth(std::string_view text, size_t limit = kMaxJsonD
 S3DB_EXPORT size_t JsonValueDepth(const nlohmann::json& value, size_t limit = kMaxJsonDepth);
 
 inline bool JsonTextTooDeep(std::string_view text) { return JsonTextDepth(text) > kMaxJsonDepth; }
-
-// nlohmann::json::parse(text, nullptr, false), except that a text holding a NUL byte is
-// discarded too: JSON never holds a raw NUL (in a string it is written \u0000), but the parser
-// takes one for the end of the input and accepts "{}\0anything", the rest unread.
-S3DB_EXPORT nlohmann::json ParseJsonOrDiscarded(std::string_view text);
 inline bool JsonValueTooDeep(const nlohmann::json& value) { return JsonValueDepth(value) > kMaxJsonDepth; }
+
+// JSON never holds a raw NUL byte (in a string it is written \u0000), but nlohmann's parser
+// takes one for the end of the input and accepts "{}\0anything", the rest unread. These two
+// are its parse and accept with that fixed: a text holding a NUL is discarded, not accepted.
+S3DB_EXPORT nlohmann::json ParseJsonOrDiscarded(std::string_view text);
+S3DB_EXPORT bool JsonTextAccepted(std::string_view text);
 
 }  // namespace s3db

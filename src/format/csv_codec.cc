@@ -164,9 +164,9 @@ void CsvWriter::WriteCell(const Json* value, const CsvColumn& column) {
     const std::string& text = value->get_ref<const std::string&>();
     // In a kAny column a string that reads as JSON goes as JSON string text, so it reads
     // back as this string; in a kJson column every string does (its cells are JSON text).
-    // "Reads as JSON" as the reader decides it: a text with a NUL byte never does.
-    const bool reads_as_json = !text.empty() && text.find('\0') == std::string::npos && Json::accept(text);
-    if ((column.type == CsvCellType::kAny && reads_as_json) || column.type == CsvCellType::kJson) {
+    // "Reads as JSON" as the reader decides it (a text with a NUL byte never does).
+    if ((column.type == CsvCellType::kAny && !text.empty() && JsonTextAccepted(text)) ||
+        column.type == CsvCellType::kJson) {
       WriteText(out_, value->dump(-1, ' ', false, Json::error_handler_t::replace));
     } else {
       WriteText(out_, text);

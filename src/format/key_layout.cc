@@ -21,7 +21,6 @@ int Base36DigitValue(char c) {
   return -1;
 }
 
-bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7F; }
 bool IsUtf8Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 // A name or id for an error message: quoted, control characters (and, when the text is not
@@ -38,7 +37,7 @@ std::string QuoteNameForMessage(std::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < keep; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (IsControl(c) || (!utf8 && c >= 0x80)) {
+    if (util::IsAsciiControl(c) || (!utf8 && c >= 0x80)) {
       out += fmt::format("\\x{:02X}", c);
     } else {
       if (c == '"' || c == '\\') out.push_back('\\');
@@ -135,7 +134,7 @@ Status ValidateId(std::string_view id) {
   }
   if (!util::IsValidUtf8(id)) return InvalidId(id, "is not valid UTF-8");
   for (char c : id) {
-    if (IsControl(static_cast<unsigned char>(c))) {
+    if (util::IsAsciiControl(static_cast<unsigned char>(c))) {
       return InvalidId(id, "contains a control character (below 0x20, or 0x7F)");
     }
     if (c == '/') return InvalidId(id, "contains '/'");

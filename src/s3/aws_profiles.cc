@@ -3,7 +3,6 @@
 #include "util/text.h"
 
 namespace s3db::s3 {
-namespace {}  // namespace
 
 std::map<std::string, ProfileSettings> ParseIniSections(std::string_view contents) {
   std::map<std::string, ProfileSettings> sections;

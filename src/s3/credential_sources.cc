@@ -15,9 +15,6 @@
 namespace s3db::s3 {
 namespace {
 
-// The source could not give credentials: the caller cannot authenticate.
-Status Unavailable(std::string message) { return Status(ErrorCode::kAccessDenied, std::move(message)); }
-
 std::string StringMember(const nlohmann::json& object, const char* name) {
   auto it = object.find(name);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -46,11 +43,11 @@ Result<HttpResponse> SendWithAttempts(HttpClient& http, const HttpRequest& reque
 Result<TimedCredentials> ParseCredentialsJson(std::string_view text, std::string_view token_field,
                                               const std::string& where, bool require_version_1) {
   nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return Unavailable(where + " did not answer a JSON object");
+  if (!parsed.is_object()) return CredentialsUnavailable(where + " did not answer a JSON object");
   if (require_version_1) {
     auto version = parsed.find("Version");
     if (version == parsed.end() || !version->is_number_integer() || version->get<int64_t>() != 1) {
-      return Unavailable(where + " printed JSON without \"Version\": 1");
+      return CredentialsUnavailable(where + " printed JSON without \"Version\": 1");
     }
   }
   TimedCredentials timed;
@@ -58,12 +55,12 @@ Result<TimedCredentials> ParseCredentialsJson(std::string_view text, std::string
   timed.credentials.secret_access_key = StringMember(parsed, "SecretAccessKey");
   timed.credentials.session_token = StringMember(parsed, std::string(token_field).c_str());
   if (timed.credentials.access_key_id.empty() || timed.credentials.secret_access_key.empty()) {
-    return Unavailable(where + " gave no AccessKeyId and SecretAccessKey");
+    return CredentialsUnavailable(where + " gave no AccessKeyId and SecretAccessKey");
   }
   std::string expiration = StringMember(parsed, "Expiration");
   if (!expiration.empty()) {
     std::optional<int64_t> ms = util::ParseIso8601Ms(expiration);
-    if (!ms) return Unavailable(where + " gave an Expiration that is not ISO 8601: '" + expiration + "'");
+    if (!ms) return CredentialsUnavailable(where + " gave an Expiration that is not ISO 8601: '" + expiration + "'");
     timed.expiration = ExpirationFromMillis(*ms);
   }
   return timed;
@@ -79,15 +76,17 @@ Result<std::unique_ptr<HttpClient>> CredentialServiceClient() {
 
 Result<TimedCredentials> ProcessCredentialSource::Fetch() {
   FILE* pipe = ::popen(command_.c_str(), "r");
-  if (pipe == nullptr) return Unavailable(description_ + ": cannot start the command");
+  if (pipe == nullptr) return CredentialsUnavailable(description_ + ": cannot start the command");
   std::string output;
   char buffer[4096];
   size_t n;
   while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
   int status = ::pclose(pipe);
-  if (status == -1 || !WIFEXITED(status)) return Unavailable(description_ + ": the command did not exit normally");
+  if (status == -1 || !WIFEXITED(status))
+    return CredentialsUnavailable(description_ + ": the command did not exit normally");
   if (WEXITSTATUS(status) != 0) {
-    return Unavailable(description_ + ": the command exited with status " + std::to_string(WEXITSTATUS(status)));
+    return CredentialsUnavailable(description_ + ": the command exited with status " +
+                                  std::to_string(WEXITSTATUS(status)));
   }
   return ParseCredentialsJson(output, "SessionToken", description_, /*require_version_1=*/true);
 }
@@ -113,18 +112,20 @@ Result<TimedCredentials> ContainerCredentialSource::Fetch() {
   std::string token = token_;
   if (!token_file_.empty()) {
     std::optional<std::string> read = ReadWholeFile(token_file_);
-    if (!read) return Unavailable(description_ + ": cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file_);
+    if (!read)
+      return CredentialsUnavailable(description_ + ": cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " +
+                                    token_file_);
     token = *read;
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   }
   if (token.find_first_of("\r\n") != std::string::npos) {
-    return Unavailable(description_ + ": the authorization token holds a line break");
+    return CredentialsUnavailable(description_ + ": the authorization token holds a line break");
   }
   if (!token.empty()) request.headers.emplace_back("Authorization", token);
   Result<HttpResponse> response = SendWithAttempts(*http_, request, attempts_);
-  if (!response.ok()) return Unavailable(description_ + ": " + response.status().message());
+  if (!response.ok()) return CredentialsUnavailable(description_ + ": " + response.status().message());
   if (response->status != 200) {
-    return Unavailable(description_ + ": HTTP " + std::to_string(response->status));
+    return CredentialsUnavailable(description_ + ": HTTP " + std::to_string(response->status));
   }
   return ParseCredentialsJson(response->body, "Token", description_);
 }
@@ -145,10 +146,10 @@ Result<HttpResponse> ImdsCredentialSource::Send(HttpRequest request, const std::
   Result<HttpResponse> response = SendWithAttempts(*http_, request, attempts_);
   std::string where = Describe() + ", " + what;
   if (!response.ok()) {
-    return Unavailable(where + ": " + response.status().message() + " after " + std::to_string(attempts_) +
-                       " attempts (not on EC2? set AWS_EC2_METADATA_DISABLED=true to skip it)");
+    return CredentialsUnavailable(where + ": " + response.status().message() + " after " + std::to_string(attempts_) +
+                                  " attempts (not on EC2? set AWS_EC2_METADATA_DISABLED=true to skip it)");
   }
-  if (response->status != 200) return Unavailable(where + ": HTTP " + std::to_string(response->status));
+  if (response->status != 200) return CredentialsUnavailable(where + ": HTTP " + std::to_string(response->status));
   return response;
 }
 
@@ -173,13 +174,13 @@ Result<TimedCredentials> ImdsCredentialSource::Fetch() {
   if (!roles.ok()) return roles.status();
   std::string role = roles->body.substr(0, roles->body.find('\n'));
   while (!role.empty() && (role.back() == '\r' || role.back() == ' ')) role.pop_back();
-  if (role.empty()) return Unavailable(Describe() + ": the instance has no IAM role attached");
+  if (role.empty()) return CredentialsUnavailable(Describe() + ": the instance has no IAM role attached");
   request.url = base + util::PercentEncode(role);
   Result<HttpResponse> credentials = Send(request, "the credentials of role " + role);
   if (!credentials.ok()) return credentials.status();
   nlohmann::json parsed = nlohmann::json::parse(credentials->body, nullptr, false);
   if (parsed.is_object() && parsed.contains("Code") && StringMember(parsed, "Code") != "Success") {
-    return Unavailable(Describe() + ": role " + role + " answered Code " + StringMember(parsed, "Code"));
+    return CredentialsUnavailable(Describe() + ": role " + role + " answered Code " + StringMember(parsed, "Code"));
   }
   return ParseCredentialsJson(credentials->body, "Token", Describe() + " (role " + role + ")");
 }

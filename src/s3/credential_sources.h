@@ -14,11 +14,18 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "s3/credential_provider.h"
 #include "s3/http_client.h"
 
 namespace s3db::s3 {
+
+// A credential source could not give credentials: the caller cannot authenticate
+// (AccessDenied, with `message` saying which source and why).
+inline Status CredentialsUnavailable(std::string message) {
+  return Status(ErrorCode::kAccessDenied, std::move(message));
+}
 
 // The JSON the credential_process, container and IMDS endpoints print: AccessKeyId,
 // SecretAccessKey, the token under `token_field` ("SessionToken" or "Token"), Expiration

@@ -14,8 +14,6 @@
 namespace s3db::s3 {
 namespace {
 
-Status StsDenied(std::string message) { return Status(ErrorCode::kAccessDenied, std::move(message)); }
-
 // Finds the first element of that name anywhere under `node` (STS wraps its answers in
 // <XResponse><XResult>, RGW sometimes with a namespace, sometimes not).
 pugi::xml_node Descendant(const pugi::xml_node& node, const char* name) {
@@ -71,7 +69,7 @@ Result<TimedCredentials> Call(HttpClient& http, const StsOptions& options,
     context.service = "sts";
     context.time = std::chrono::system_clock::now();
     Result<SignedRequest> signed_request = SignV4(signing, context);
-    if (!signed_request.ok()) return StsDenied(where + ": " + signed_request.status().message());
+    if (!signed_request.ok()) return CredentialsUnavailable(where + ": " + signed_request.status().message());
     for (const auto& header : signed_request->headers_to_add) request.headers.push_back(header);
   }
   Result<HttpResponse> response = http.Send(request);
@@ -91,20 +89,20 @@ Result<TimedCredentials> ParseStsResponse(int http_status, std::string_view body
     std::string text = where + ": HTTP " + std::to_string(http_status);
     if (!code.empty()) text += " " + code;
     if (!message.empty()) text += ": " + message;
-    return StsDenied(text);
+    return CredentialsUnavailable(text);
   }
   pugi::xml_node credentials = parsed ? Descendant(doc, "Credentials") : pugi::xml_node();
-  if (!credentials) return StsDenied(where + ": the answer has no <Credentials>");
+  if (!credentials) return CredentialsUnavailable(where + ": the answer has no <Credentials>");
   TimedCredentials timed;
   timed.credentials.access_key_id = Descendant(credentials, "AccessKeyId").text().get();
   timed.credentials.secret_access_key = Descendant(credentials, "SecretAccessKey").text().get();
   timed.credentials.session_token = Descendant(credentials, "SessionToken").text().get();
   if (timed.credentials.access_key_id.empty() || timed.credentials.secret_access_key.empty()) {
-    return StsDenied(where + ": the answer's <Credentials> has no AccessKeyId and SecretAccessKey");
+    return CredentialsUnavailable(where + ": the answer's <Credentials> has no AccessKeyId and SecretAccessKey");
   }
   std::string expiration = Descendant(credentials, "Expiration").text().get();
   std::optional<int64_t> ms = util::ParseIso8601Ms(expiration);
-  if (!ms) return StsDenied(where + ": the answer's Expiration is not ISO 8601: '" + expiration + "'");
+  if (!ms) return CredentialsUnavailable(where + ": the answer's Expiration is not ISO 8601: '" + expiration + "'");
   timed.expiration = ExpirationFromMillis(*ms);
   return timed;
 }
@@ -147,12 +145,13 @@ Result<std::unique_ptr<WebIdentitySource>> WebIdentitySource::Create(StsOptions 
 
 Result<TimedCredentials> WebIdentitySource::Fetch() {
   std::optional<std::string> token = ReadWholeFile(options_.token_file);
-  if (!token) return StsDenied(description_ + ": cannot read the web identity token file " + options_.token_file);
+  if (!token)
+    return CredentialsUnavailable(description_ + ": cannot read the web identity token file " + options_.token_file);
   while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) {
     token->pop_back();
   }
   if (token->empty())
-    return StsDenied(description_ + ": the web identity token file " + options_.token_file + " is empty");
+    return CredentialsUnavailable(description_ + ": the web identity token file " + options_.token_file + " is empty");
   std::vector<std::pair<std::string, std::string>> form = {
       {"Action", "AssumeRoleWithWebIdentity"},
       {"Version", "2011-06-15"},

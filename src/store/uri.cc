@@ -107,7 +107,7 @@ Result<bool> ParseBool(const QueryParam& param) {
 Status RefuseControlCharacters(std::string_view text, std::string_view what) {
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) {
+    if (util::IsAsciiControl(c)) {
       char byte[5];
       std::snprintf(byte, sizeof(byte), "0x%02X", c);
       return Invalid(std::string(what) + " holds a control character, " + std::string(byte) + ", at byte " +

@@ -49,9 +49,17 @@ size_t JsonValueDepth(const nlohmann::json& value, size_t limit) {
   return deepest;
 }
 
+namespace {
+
+bool HoldsNul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
+}  // namespace
+
 nlohmann::json ParseJsonOrDiscarded(std::string_view text) {
-  if (text.find('\0') != std::string_view::npos) return nlohmann::json(nlohmann::json::value_t::discarded);
+  if (HoldsNul(text)) return nlohmann::json(nlohmann::json::value_t::discarded);
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
+
+bool JsonTextAccepted(std::string_view text) { return !HoldsNul(text) && nlohmann::json::accept(text); }
 
 }  // namespace s3db

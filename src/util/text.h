@@ -50,6 +50,8 @@ std::string ToLower(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
+// A C0 control character or DEL: never part of a name, id, path or prefix a user typed.
+inline bool IsAsciiControl(unsigned char c) { return c < 0x20 || c == 0x7F; }
 // `s` without leading and trailing spaces, tabs, CRs and LFs.
 std::string_view TrimAsciiWhitespace(std::string_view s);
 
