@@ -64,7 +64,11 @@ for preset in "${presets[@]}"; do
   # the build takes a quarter less time (docs/TESTING.md).
   debug_info=()
   if [ "$preset" = asan ] || [ "$preset" = tsan ]; then debug_info=(-DCMAKE_CXX_FLAGS_DEBUG=-g1); fi
-  cmake --preset "$preset" -DS3DB_WERROR=ON -DCMAKE_UNITY_BUILD=ON "${debug_info[@]}" >/dev/null
+  # The default build compiles the tests' own code (not the library) without optimisation or debug
+  # information: 2.6x faster to compile, and the tests spend their time in the library.
+  test_code_flags=()
+  if [ "$preset" = default ]; then test_code_flags=(-DS3DB_TEST_CODE_FLAGS="-O0;-g0"); fi
+  cmake --preset "$preset" -DS3DB_WERROR=ON -DCMAKE_UNITY_BUILD=ON "${debug_info[@]}" "${test_code_flags[@]}" >/dev/null
   if [ "$preset" = tsan ]; then
     cmake --build --preset "$preset" -j "$jobs" --target "${tsan_targets[@]}"
     echo "== $preset: test (labels $tsan_labels)" >&2
