@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,8 +84,8 @@ class S3DB_EXPORT S3dbJsDatabase {
   S3dbJsDatabase(const S3dbJsDatabase&) = delete;
   S3dbJsDatabase& operator=(const S3dbJsDatabase&) = delete;
 
-  const std::string& s3db_version() const;   // "21.6.2"
-  std::vector<std::string> ResourceNames() const;  // sorted
+  const std::string& s3db_version() const;                            // "21.6.2"
+  std::vector<std::string> ResourceNames() const;                     // sorted
   const S3dbJsResourceInfo& resource(const std::string& name) const;  // NotFound
 
   // Up to `max` ids (1..1000) in key order after `start_after` (an id; "" from the first).
@@ -113,14 +114,17 @@ struct S3DB_EXPORT S3dbJsMigrationError {
 
 struct S3DB_EXPORT S3dbJsResourceSummary {
   std::string name;
-  bool migrated = false;             // the resource exists here and its records were copied
-  size_t source_records = 0;         // records read from s3db.js (this run)
-  size_t copied = 0;                 // inserted by this run
-  size_t already_present = 0;        // found here equal (an earlier run copied them)
-  size_t failed = 0;                 // reported as errors
-  size_t verified = 0;               // --verify: equal on both sides
-  size_t mismatched = 0;             // --verify: different or missing here
-  bool resumed = false;              // continued from a checkpoint
+  bool migrated = false;       // the resource exists here and its records were copied
+  size_t source_records = 0;   // records read from s3db.js (this run)
+  size_t copied = 0;           // inserted by this run
+  size_t already_present = 0;  // found here equal (an earlier run copied them)
+  size_t failed = 0;           // reported as errors
+  size_t verified = 0;         // --verify: equal on both sides
+  size_t mismatched = 0;       // --verify: different or missing here
+  bool resumed = false;        // continued from a checkpoint
+  // Fields records carried that the s3db.js schema does not declare (s3db.js's update()
+  // leaks some, such as "metadata.updatedAt"): left out, path -> records that had it.
+  std::map<std::string, size_t> undeclared_dropped;
   std::vector<S3dbJsUntranslatable> untranslatable;
   Json ToJson() const;
 };
@@ -139,17 +143,17 @@ struct S3DB_EXPORT S3dbJsMigrationProgress {
 };
 
 struct S3DB_EXPORT S3dbJsMigrationOptions {
-  std::string from;  // the s3db.js bucket (connection string)
-  std::string to;    // the s3db database (connection string); may be the same bucket, another prefix
+  std::string from;                    // the s3db.js bucket (connection string)
+  std::string to;                      // the s3db database (connection string); may be the same bucket, another prefix
   std::vector<std::string> resources;  // empty: every resource of the catalog
   std::string from_passphrase = "secret";  // s3db.js's
   std::string to_passphrase;               // s3db's, for secret fields (DatabaseOptions::passphrase)
   // Leave the untranslatable fields out (still reported); without it a resource that has
   // any is not migrated.
   bool drop_untranslatable = false;
-  bool copy = true;     // false: only --verify
-  bool verify = false;  // re-read both sides and compare record by record
-  int ranges = 8;       // key ranges copied in parallel per resource (1..64)
+  bool copy = true;               // false: only --verify
+  bool verify = false;            // re-read both sides and compare record by record
+  int ranges = 8;                 // key ranges copied in parallel per resource (1..64)
   size_t checkpoint_every = 100;  // records per range between checkpoints
   // Called from worker threads, one call at a time.
   std::function<void(const S3dbJsMigrationError&)> on_error;

@@ -48,7 +48,7 @@ std::vector<RangeState> SplitRanges(int count) {
 // The checkpoint of one resource: its ranges, read and written as one object.
 class Checkpoint {
  public:
-  Checkpoint(ObjectStore& store, std::string key, std::string source) 
+  Checkpoint(ObjectStore& store, std::string key, std::string source)
       : store_(store), key_(std::move(key)), source_(std::move(source)) {}
 
   // Loads the ranges of an earlier run, or starts `count` new ones. True when resumed.
@@ -136,6 +136,10 @@ class Reporter {
     std::lock_guard<std::mutex> lock(mutex_);
     ++(summary_->*field);
   }
+  void Dropped(const std::vector<std::string>& paths) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const std::string& path : paths) ++summary_->undeclared_dropped[path];
+  }
   void Progress(size_t done, bool finished) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (options_.on_progress) options_.on_progress({summary_->name, done, finished});
@@ -183,6 +187,33 @@ Json TargetData(const S3dbJsResourceInfo& info, const S3dbJsRecord& record) {
   return data;
 }
 
+// Takes out of `data` the fields `attributes` does not declare (at any depth of nested
+// objects), adding their dotted paths to `dropped`. s3db.js's get() returns such fields
+// when its update() leaked bookkeeping into the record ("metadata", "metadata_updatedat");
+// s3db's schema refuses them, so they are left out and counted, never renamed.
+void DropUndeclared(const Json& attributes, const std::string& prefix, bool top, bool timestamps, Json* data,
+                    std::vector<std::string>* dropped) {
+  for (auto it = data->begin(); it != data->end();) {
+    const std::string& key = it.key();
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (top && timestamps && (key == "createdAt" || key == "updatedAt")) {
+      ++it;
+      continue;
+    }
+    auto rule = attributes.find(key);
+    if (rule == attributes.end()) {
+      dropped->push_back(path);
+      it = data->erase(it);
+      continue;
+    }
+    // A nested object of fields (not a rule object, which has "type").
+    if (rule->is_object() && !rule->contains("type") && it->is_object()) {
+      DropUndeclared(*rule, path, false, false, &*it, dropped);
+    }
+    ++it;
+  }
+}
+
 // Runs `work(range index)` on one thread per range and waits; the first exception wins.
 void ForEachRange(size_t count, const std::function<void(size_t)>& work) {
   std::vector<std::thread> threads;
@@ -204,8 +235,8 @@ void ForEachRange(size_t count, const std::function<void(size_t)>& work) {
 
 // Calls `each(id)` for every id of the range after `from`, a page at a time; `page_done(last
 // id)` after each page.
-void WalkRange(const S3dbJsDatabase& source, const std::string& name, const RangeState& range,
-               const std::string& from, size_t page_size, const std::function<void(const std::string&)>& each,
+void WalkRange(const S3dbJsDatabase& source, const std::string& name, const RangeState& range, const std::string& from,
+               size_t page_size, const std::function<void(const std::string&)>& each,
                const std::function<void(const std::string&, bool)>& page_done) {
   std::string after = std::max(from, range.start);
   for (;;) {
@@ -242,7 +273,8 @@ Json S3dbJsMigrationError::ToJson() const {
 
 Json S3dbJsResourceSummary::ToJson() const {
   Json untranslated = Json::array();
-  for (const auto& u : untranslatable) untranslated.push_back({{"path", u.path}, {"rule", u.rule}, {"reason", u.reason}});
+  for (const auto& u : untranslatable)
+    untranslated.push_back({{"path", u.path}, {"rule", u.rule}, {"reason", u.reason}});
   return Json{{"resource", name},
               {"migrated", migrated},
               {"resumed", resumed},
@@ -252,6 +284,7 @@ Json S3dbJsResourceSummary::ToJson() const {
               {"failed", failed},
               {"verified", verified},
               {"mismatched", mismatched},
+              {"undeclared_dropped", undeclared_dropped},
               {"untranslatable", untranslated}};
 }
 
@@ -349,6 +382,9 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
               if (record) {
                 report.Count(&S3dbJsResourceSummary::source_records);
                 Json data = TargetData(info, *record);
+                std::vector<std::string> dropped;
+                DropUndeclared(info.translated.attributes, "", true, info.translated.timestamps, &data, &dropped);
+                if (!dropped.empty()) report.Dropped(dropped);
                 Json with_id = data;
                 with_id["id"] = id;
                 try {
@@ -392,7 +428,9 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
               try {
                 std::optional<S3dbJsRecord> record = source->Get(name, id);
                 if (!record) return;  // deleted since
-                const Json data = TargetData(info, *record);
+                Json data = TargetData(info, *record);
+                std::vector<std::string> dropped;
+                DropUndeclared(info.translated.attributes, "", true, info.translated.timestamps, &data, &dropped);
                 std::optional<Record> here = resource.TryGet(id);
                 if (!here) {
                   report.Mismatch(id, "record '" + id + "' is missing in the target");

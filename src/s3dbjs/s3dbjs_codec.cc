@@ -60,15 +60,21 @@ const std::map<std::string, std::string>& ExactCodes() {
 
 const std::map<std::string, std::string>& PrefixCodes() {
   static const auto* codes = new std::map<std::string, std::string>{
-      {"@1", "/api/v1/"},     {"@2", "/api/v2/"},
-      {"@3", "/api/v3/"},     {"@a", "/api/"},
+      {"@1", "/api/v1/"},
+      {"@2", "/api/v2/"},
+      {"@3", "/api/v3/"},
+      {"@a", "/api/"},
       {"@A", "https://api.example.com/"},
-      {"@H", "https://api."}, {"@W", "https://www."},
-      {"@h", "https://"},     {"@t", "http://"},
+      {"@H", "https://api."},
+      {"@W", "https://www."},
+      {"@h", "https://"},
+      {"@t", "http://"},
       {"@s", "https://s3.amazonaws.com/"},
-      {"@S", "https://s3-"},  {"@L", "http://localhost:"},
+      {"@S", "https://s3-"},
+      {"@L", "http://localhost:"},
       {"@l", "http://localhost"},
-      {"@v", "/v1/"},         {"@u", "/users/"},
+      {"@v", "/v1/"},
+      {"@u", "/users/"},
       {"@p", "/products/"},
   };
   return *codes;
@@ -202,11 +208,10 @@ std::optional<std::string> DecryptSecret(std::string_view stored, std::string_vi
   if (!util::Base64Decode(stored, &blob)) return std::nullopt;
   if (blob.size() < kSaltBytes + util::kGcmNonceBytes + util::kGcmTagBytes) return std::nullopt;
   const std::string_view all(blob);
-  std::string key = util::Pbkdf2HmacSha256(passphrase, all.substr(0, kSaltBytes), kPbkdf2Iterations,
-                                           util::kAes256KeyBytes);
-  std::optional<std::string> plain =
-      util::Aes256GcmOpen(key, all.substr(kSaltBytes, util::kGcmNonceBytes), "",
-                          all.substr(kSaltBytes + util::kGcmNonceBytes));
+  std::string key =
+      util::Pbkdf2HmacSha256(passphrase, all.substr(0, kSaltBytes), kPbkdf2Iterations, util::kAes256KeyBytes);
+  std::optional<std::string> plain = util::Aes256GcmOpen(key, all.substr(kSaltBytes, util::kGcmNonceBytes), "",
+                                                         all.substr(kSaltBytes + util::kGcmNonceBytes));
   util::Wipe(&key);
   return plain;
 }

@@ -95,9 +95,9 @@ struct S3dbJsDatabase::Impl {
     const std::string text = source.value.get<std::string>();
     const bool named = source.from == Source::From::kNamedBody;
     auto corrupt = [&](const std::string& what) {
-      return Corruption("s3db.js resource '" + resource + "', record '" + id + "', field '" + path + "' (" +
-                            spec.rule + "): " + what,
-                        resource, id);
+      return Corruption(
+          "s3db.js resource '" + resource + "', record '" + id + "', field '" + path + "' (" + spec.rule + "): " + what,
+          resource, id);
     };
     switch (kind) {
       case FieldKind::kNumber:
@@ -298,7 +298,8 @@ std::unique_ptr<S3dbJsDatabase> S3dbJsDatabase::Open(std::unique_ptr<ObjectStore
   }
   ThrowIfError(got.status());
   std::optional<Json> catalog = ParseJsonText(got->body);
-  if (!catalog || !catalog->is_object()) throw Corruption("the s3db.js catalog '" + catalog_key + "' is not a JSON object");
+  if (!catalog || !catalog->is_object())
+    throw Corruption("the s3db.js catalog '" + catalog_key + "' is not a JSON object");
 
   // s3db.js 21 reads keys as base36 registry indexes; older versions used other key maps.
   const Json version = catalog->value("s3dbVersion", Json());

@@ -1,0 +1,216 @@
+// Reading and migrating what the real s3db.js 21.6.2 wrote (tests/s3dbjs/s3dbjs_fixture.h):
+// on the file store (s3db.js writes memory://, its objects are copied byte for byte into a
+// file store, since s3db.js's own file:// layout is not an S3 bucket's) and on the real S3
+// server, where s3db.js writes directly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "s3db/database.h"
+#include "s3db/resource.h"
+#include "s3db/s3dbjs.h"
+#include "s3db/stores.h"
+#include "s3dbjs_fixture.h"
+#include "support/test_stores.h"
+
+namespace s3db {
+namespace {
+
+using s3dbjs_testing::LoadS3dbJsDump;
+using s3dbjs_testing::RunS3dbJsFixture;
+using s3dbjs_testing::S3dbJsExpectedRecord;
+using s3dbjs_testing::S3dbJsFixtureRun;
+
+constexpr int kBulkRecords = 300;
+constexpr const char* kFixturePassphrase = "fixture-passphrase";  // the script's default
+
+// The one memory:// run of s3db.js this binary uses for its file store cases.
+const S3dbJsFixtureRun& MemoryFixture() {
+  static const S3dbJsFixtureRun run = RunS3dbJsFixture("memory://fixture/pre", kBulkRecords, /*dump=*/true);
+  return run;
+}
+
+// Every key and ETag of a file store directory, to show the source was not written.
+std::map<std::string, std::string> Snapshot(ObjectStore& store) {
+  std::map<std::string, std::string> out;
+  ListRequest request;
+  for (;;) {
+    Result<ListPage> page = store.List(request);
+    EXPECT_TRUE(page.ok());
+    if (!page.ok()) break;
+    for (const ObjectInfo& o : page->objects) out[o.key] = o.etag;
+    if (!page->truncated) break;
+    request.continuation_token = page->next_continuation_token;
+  }
+  return out;
+}
+
+// The untranslatable fields (devices.addr) read as stored; everything else as s3db.js reads it.
+Json WithoutUntranslatable(const std::string& resource, Json data) {
+  if (resource == "devices") data.erase("addr");
+  return data;
+}
+
+#define ADD_FAILURE_IF_NOT_DEVICES(e) \
+  if ((e).resource != "devices") ADD_FAILURE() << (e).ToJson().dump()
+
+class S3dbJsMigrateFileStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const S3dbJsFixtureRun& run = MemoryFixture();
+    ASSERT_TRUE(run.ok) << run.error;
+    FileStoreOptions options;
+    options.root = (dir_.path() / "source").string();
+    options.fsync = false;
+    auto store = NewFileStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    source_store_ = std::move(store).value();
+    LoadS3dbJsDump(run.dump, *source_store_, "pre/");
+    source_uri_ = "file://" + (dir_.path() / "source").string();
+    target_uri_ = "file://" + (dir_.path() / "target").string();
+  }
+
+  S3dbJsMigrationOptions Options() const {
+    S3dbJsMigrationOptions options;
+    options.from = source_uri_;
+    options.to = target_uri_;
+    options.from_passphrase = kFixturePassphrase;
+    options.to_passphrase = "target-passphrase";
+    return options;
+  }
+
+  std::unique_ptr<Database> Target() const {
+    DatabaseOptions options;
+    options.uri = target_uri_;
+    options.passphrase = "target-passphrase";
+    return Database::Connect(options);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ObjectStore> source_store_;
+  std::string source_uri_;
+  std::string target_uri_;
+};
+
+TEST_F(S3dbJsMigrateFileStore, ReadsEveryRecordAsS3dbJsGetReturnsIt) {
+  auto source = S3dbJsDatabase::Open({source_uri_, kFixturePassphrase});
+  EXPECT_EQ(source->s3db_version(), "21.6.2");
+  EXPECT_EQ(source->ResourceNames(),
+            (std::vector<std::string>{"bulk", "devices", "events", "notes_body_only", "notes_body_overflow",
+                                      "notes_enforce_limits", "notes_truncate_data", "notes_user_managed", "people"}));
+  const S3dbJsFixtureRun& run = MemoryFixture();
+  for (const S3dbJsExpectedRecord& want : run.expected) {
+    std::optional<S3dbJsRecord> got = source->Get(want.resource, want.id);
+    ASSERT_TRUE(got) << want.resource << "/" << want.id;
+    EXPECT_EQ(WithoutUntranslatable(want.resource, got->data), WithoutUntranslatable(want.resource, want.data))
+        << want.resource << "/" << want.id;
+  }
+  EXPECT_FALSE(source->Get("people", "no-such-id"));
+  EXPECT_THROW(source->Get("no_such_resource", "x"), NotFound);
+
+  // Every id, in key order, a page at a time.
+  std::vector<std::string> ids;
+  for (std::string after;;) {
+    std::vector<std::string> page = source->ListIds("bulk", after, 64);
+    if (page.empty()) break;
+    ids.insert(ids.end(), page.begin(), page.end());
+    after = page.back();
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kBulkRecords));
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+}
+
+TEST_F(S3dbJsMigrateFileStore, TranslatesTheSchemaAndReportsWhatItCannot) {
+  auto source = S3dbJsDatabase::Open({source_uri_, kFixturePassphrase});
+  const S3dbJsResourceInfo& people = source->resource("people");
+  EXPECT_EQ(people.translated.attributes["visits"], "number|integer:true|optional");
+  EXPECT_EQ(people.translated.attributes["apiKey"], "secret|optional");
+  EXPECT_EQ(people.translated.partitions, Json::parse(R"({"byRegion": {"fields": {"region": "string"}}})"));
+  EXPECT_TRUE(people.untranslatable.empty());
+  const S3dbJsResourceInfo& devices = source->resource("devices");
+  ASSERT_EQ(devices.untranslatable.size(), 1u);
+  EXPECT_EQ(devices.untranslatable[0].path, "addr");
+  EXPECT_EQ(devices.untranslatable[0].rule, "ip4|optional");
+  EXPECT_EQ(source->resource("notes_body_only").translated.behavior, "body-only");
+  EXPECT_TRUE(source->resource("events").translated.timestamps);
+}
+
+TEST_F(S3dbJsMigrateFileStore, MigratesEveryRecordWithoutWritingTheSource) {
+  const auto before = Snapshot(*source_store_);
+  std::vector<S3dbJsMigrationError> errors;
+  S3dbJsMigrationOptions options = Options();
+  options.on_error = [&](const S3dbJsMigrationError& e) { errors.push_back(e); };
+  const S3dbJsMigrationResult result = MigrateFromS3dbJs(options);
+  EXPECT_EQ(Snapshot(*source_store_), before);
+
+  // devices has an untranslatable field: reported, not migrated, not guessed.
+  for (const auto& e : errors) ADD_FAILURE_IF_NOT_DEVICES(e);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].resource, "devices");
+  EXPECT_EQ(errors[0].stage, "schema");
+  EXPECT_NE(errors[0].message.find("addr"), std::string::npos) << errors[0].message;
+  EXPECT_EQ(result.errors, 1u);
+
+  auto target = Target();
+  EXPECT_FALSE(target->ResourceExists("devices"));
+  size_t compared = 0;
+  for (const S3dbJsExpectedRecord& want : MemoryFixture().expected) {
+    if (want.resource == "devices") continue;
+    Record got = target->resource(want.resource).Get(want.id);
+    Json data = want.data;
+    if (want.id == "ev-1") {  // s3db.js's update() leaked these; they are not in its schema
+      EXPECT_EQ(data.erase("metadata") + data.erase("metadata_updatedat"), 2u);
+    }
+    EXPECT_EQ(got.data, data) << want.resource << "/" << want.id;
+    ++compared;
+  }
+  EXPECT_EQ(compared, MemoryFixture().expected.size() - 1);
+  for (const S3dbJsResourceSummary& r : result.resources) {
+    if (r.name == "devices") {
+      EXPECT_FALSE(r.migrated);
+      continue;
+    }
+    EXPECT_TRUE(r.migrated) << r.name;
+    if (r.name == "events") {
+      EXPECT_EQ(r.undeclared_dropped, (std::map<std::string, size_t>{{"metadata", 1}, {"metadata_updatedat", 1}}));
+    } else {
+      EXPECT_TRUE(r.undeclared_dropped.empty()) << r.name;
+    }
+    EXPECT_EQ(r.copied, r.source_records) << r.name;
+    EXPECT_EQ(r.failed, 0u) << r.name;
+  }
+
+  // Partitions rebuilt from the records, as s3db.js had them.
+  ListOptions br;
+  br.partition = "byRegion";
+  br.partition_values = {{"region", "br"}};
+  std::vector<std::string> in_br = target->resource("people").ListIds(br);
+  std::sort(in_br.begin(), in_br.end());
+  EXPECT_EQ(in_br, (std::vector<std::string>{"user-1", "user-7"}));
+  ListOptions g1;
+  g1.partition = "byGroup";
+  g1.partition_values = {{"group", "g1"}};
+  EXPECT_EQ(target->resource("bulk").ListIds(g1).size(), static_cast<size_t>(kBulkRecords / 4));
+
+  // Secrets re-encrypted under the target's passphrase: never stored as plain text.
+  FileStoreOptions raw_options;
+  raw_options.root = (dir_.path() / "target").string();
+  auto raw = NewFileStore(raw_options);
+  ASSERT_TRUE(raw.ok());
+  size_t objects = 0;
+  for (const auto& [key, etag] : Snapshot(**raw)) {
+    Result<GetResult> got = (*raw)->Get(key);
+    ASSERT_TRUE(got.ok()) << key;
+    std::string all = got->body;
+    for (const auto& [k, v] : got->info.metadata) all += v;
+    EXPECT_EQ(all.find("sk-live-123"), std::string::npos) << key;
+    ++objects;
+  }
+  EXPECT_GT(objects, static_cast<size_t>(kBulkRecords));
+}
+
+}  // namespace
+}  // namespace s3db
