@@ -107,7 +107,7 @@ struct S3DB_EXPORT S3dbJsMigrationError {
   std::string resource;
   std::string id;     // empty for a resource-wide problem
   std::string stage;  // "schema", "read", "write", "verify"
-  std::string code;   // ErrorCode name ("Validation", "Corruption", "Mismatch", ...)
+  std::string code;   // ErrorCodeName ("validation", "corruption", ...) or "mismatch" (--verify)
   std::string message;
   Json ToJson() const;  // {"resource", "id", "stage", "code", "message"}
 };
@@ -133,6 +133,7 @@ struct S3DB_EXPORT S3dbJsMigrationResult {
   std::string s3db_version;  // of the source catalog
   std::vector<S3dbJsResourceSummary> resources;
   size_t errors = 0;
+  bool interrupted = false;  // should_stop said so: a re-run resumes
   Json ToJson() const;
 };
 
@@ -155,6 +156,9 @@ struct S3DB_EXPORT S3dbJsMigrationOptions {
   bool verify = false;            // re-read both sides and compare record by record
   int ranges = 8;                 // key ranges copied in parallel per resource (1..64)
   size_t checkpoint_every = 100;  // records per range between checkpoints
+  // Polled before each record: true stops the copy there, checkpoints what is done and
+  // returns with `interrupted` set (the CLI's Ctrl-C); a re-run resumes.
+  std::function<bool()> should_stop;
   // Called from worker threads, one call at a time.
   std::function<void(const S3dbJsMigrationError&)> on_error;
   std::function<void(const S3dbJsMigrationProgress&)> on_progress;

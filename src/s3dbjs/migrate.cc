@@ -148,7 +148,7 @@ class Reporter {
     std::lock_guard<std::mutex> lock(mutex_);
     ++result_->errors;
     ++summary_->mismatched;
-    if (options_.on_error) options_.on_error({summary_->name, id, "verify", "Mismatch", message});
+    if (options_.on_error) options_.on_error({summary_->name, id, "verify", "mismatch", message});
   }
 
  private:
@@ -237,7 +237,7 @@ void ForEachRange(size_t count, const std::function<void(size_t)>& work) {
 // id)` after each page.
 void WalkRange(const S3dbJsDatabase& source, const std::string& name, const RangeState& range, const std::string& from,
                size_t page_size, const std::function<void(const std::string&)>& each,
-               const std::function<void(const std::string&, bool)>& page_done) {
+               const std::function<void(const std::string&, bool)>& page_done, const std::function<bool()>& stop) {
   std::string after = std::max(from, range.start);
   for (;;) {
     std::vector<std::string> ids = source.ListIds(name, after, page_size);
@@ -248,6 +248,7 @@ void WalkRange(const S3dbJsDatabase& source, const std::string& name, const Rang
         finished = true;
         break;
       }
+      if (stop && stop()) return;  // the checkpoint keeps what is done
       each(id);
       last = id;
     }
@@ -291,7 +292,7 @@ Json S3dbJsResourceSummary::ToJson() const {
 Json S3dbJsMigrationResult::ToJson() const {
   Json list = Json::array();
   for (const auto& r : resources) list.push_back(r.ToJson());
-  return Json{{"s3dbjs_version", s3db_version}, {"errors", errors}, {"resources", list}};
+  return Json{{"s3dbjs_version", s3db_version}, {"errors", errors}, {"interrupted", interrupted}, {"resources", list}};
 }
 
 S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
@@ -331,7 +332,7 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
 
     if (!info.untranslatable.empty() && !options.drop_untranslatable) {
       for (const auto& u : info.untranslatable) {
-        report.Error("", "schema", "Unsupported",
+        report.Error("", "schema", "unsupported",
                      "field '" + u.path + "' (" + u.rule + ") is not translated: " + u.reason +
                          "; the resource is not migrated (--drop-untranslatable leaves the field out)");
       }
@@ -342,14 +343,14 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
       if (target->ResourceExists(name)) {
         const ResourceDefinition here = target->resource(name).definition();
         if (here.DefinitionHash() != info.translated.DefinitionHash()) {
-          report.Error("", "schema", "AlreadyExists",
+          report.Error("", "schema", "already_exists",
                        "a resource '" + name + "' with another definition already exists in the target; not touched");
           continue;
         }
       } else if (options.copy) {
         target->CreateResource(info.translated);
       } else {
-        report.Error("", "verify", "NotFound", "resource '" + name + "' does not exist in the target");
+        report.Error("", "verify", "not_found", "resource '" + name + "' does not exist in the target");
         continue;
       }
     } catch (const Error& e) {
@@ -365,11 +366,13 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
       summary.resumed = checkpoint.Load(options.ranges);
       std::vector<RangeState> ranges = checkpoint.ranges();
       std::atomic<size_t> done{0};
+      std::vector<std::string> stopped_after(ranges.size());  // each range's last id when stopped
       ForEachRange(ranges.size(), [&](size_t index) {
         const RangeState& range = ranges[index];
         if (range.done) return;
         size_t since_checkpoint = 0;
-        std::string last_done = range.after;
+        std::string& last_done = stopped_after[index];
+        last_done = range.after;
         WalkRange(
             *source, name, range, range.after, std::min<size_t>(options.checkpoint_every, 1000),
             [&](const std::string& id) {
@@ -396,7 +399,7 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
                   if (here && here->data == data) {
                     report.Count(&S3dbJsResourceSummary::already_present);
                   } else {
-                    report.Error(id, "write", "AlreadyExists",
+                    report.Error(id, "write", "already_exists",
                                  "a different record '" + id + "' already exists in the target; left as it is (" +
                                      (here ? Difference(data, here->data) : std::string("unreadable")) + ")");
                   }
@@ -413,8 +416,19 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
             },
             [&](const std::string& last, bool finished) {
               if (finished) checkpoint.Advance(index, last.empty() ? last_done : last, true);
-            });
+            },
+            options.should_stop);
       });
+      // Stopped: what the ranges finished since their last checkpoint is recorded too.
+      if (options.should_stop && options.should_stop()) {
+        result.interrupted = true;
+        for (size_t index = 0; index < ranges.size(); ++index) {
+          if (!ranges[index].done && !stopped_after[index].empty()) {
+            checkpoint.Advance(index, stopped_after[index], false);
+          }
+        }
+        return result;
+      }
       report.Progress(done, true);
     }
 
@@ -444,8 +458,12 @@ S3dbJsMigrationResult MigrateFromS3dbJs(const S3dbJsMigrationOptions& options) {
               }
               report.Progress(++seen, false);
             },
-            [](const std::string&, bool) {});
+            [](const std::string&, bool) {}, options.should_stop);
       });
+      if (options.should_stop && options.should_stop()) {
+        result.interrupted = true;
+        return result;
+      }
       report.Progress(seen, true);
     }
   }

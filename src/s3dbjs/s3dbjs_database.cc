@@ -18,6 +18,14 @@ using s3dbjs::JsValue;
 
 constexpr int kOldestMajor = 21;
 
+// Ceph RGW turns '_' into '-' in metadata names, so s3db.js's "_v" written there reads back
+// as "-v" (s3db's own keys are escaped against that: src/s3/s3_headers.h).
+constexpr char kRgwUnderscore = '-';
+
+// s3db.js's own metadata ("_v", "_map", "_overflow", the "_etag"... its update() leaks),
+// which its reader drops; s3db.js's field keys are base36 and never start so.
+bool IsBookkeeping(const std::string& key) { return !key.empty() && (key[0] == '_' || key[0] == kRgwUnderscore); }
+
 std::string Base36(int64_t n) {
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   if (n == 0) return "0";
@@ -207,7 +215,9 @@ struct S3dbJsDatabase::Impl {
     // (body-only records carry it).
     const std::map<std::string, std::string>* reverse = &reverse_maps.at(name);
     std::map<std::string, std::string> own_map;
-    if (auto it = object.metadata.find("_map"); it != object.metadata.end()) {
+    auto map_it = object.metadata.find("_map");
+    if (map_it == object.metadata.end()) map_it = object.metadata.find(kRgwUnderscore + std::string("map"));
+    if (auto it = map_it; it != object.metadata.end()) {
       JsValue text = s3dbjs::DecodeMetadataValue(it->second);
       if (auto parsed = ParseJsonText(text.text); parsed && parsed->is_object()) {
         for (const auto& [path, key] : parsed->items()) {
@@ -224,7 +234,7 @@ struct S3dbJsDatabase::Impl {
     // {...body, ...metadata}: metadata wins, the body fills in what it lacks.
     std::map<std::string, Source> fields;  // path -> value
     for (const auto& [key, stored] : object.metadata) {
-      if (util::StartsWith(key, "_")) continue;  // s3db.js's bookkeeping
+      if (IsBookkeeping(key)) continue;
       JsValue value = s3dbjs::DecodeMetadataValue(stored);
       Source source;
       source.from = Source::From::kMetadata;
@@ -235,7 +245,7 @@ struct S3dbJsDatabase::Impl {
     if (!got->body.empty()) {
       if (auto body = ParseJsonText(got->body); body && body->is_object()) {
         for (const auto& [key, value] : body->items()) {
-          if (util::StartsWith(key, "_")) continue;
+          if (IsBookkeeping(key)) continue;  // "-v" too: update() writes back what get() returned
           const bool mapped = reverse->count(key) > 0;
           const std::string path = path_of(key);
           if (fields.count(path)) continue;

@@ -212,5 +212,63 @@ TEST_F(S3dbJsMigrateFileStore, MigratesEveryRecordWithoutWritingTheSource) {
   EXPECT_GT(objects, static_cast<size_t>(kBulkRecords));
 }
 
+// s3db.js writes straight to the real S3 server (Ceph RGW), which renames its "_v"-style
+// metadata keys ("-v"); the migration reads it there and writes to another prefix.
+class S3dbJsMigrateOnS3 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::TestS3Uri().empty()) GTEST_SKIP() << "no S3 server ($S3DB_TEST_S3_URI unset)";
+    static const std::string tag = "s3dbjs-" + std::to_string(::getpid()) + "-" + testing::StoreFactory::RandomTag();
+    base_ = testing::TestS3Uri() + "/" + tag;
+  }
+  // One s3db.js run per process, shared by the cases (it takes seconds).
+  const S3dbJsFixtureRun& Fixture() {
+    static const S3dbJsFixtureRun run = RunS3dbJsFixture(base_ + "/source", 120, /*dump=*/false);
+    return run;
+  }
+  std::string base_;
+};
+
+TEST_F(S3dbJsMigrateOnS3, ReadsAndMigratesWhatS3dbJsWroteThere) {
+  const S3dbJsFixtureRun& run = Fixture();
+  ASSERT_TRUE(run.ok) << run.error;
+  auto source = S3dbJsDatabase::Open({base_ + "/source", kFixturePassphrase});
+  for (const S3dbJsExpectedRecord& want : run.expected) {
+    std::optional<S3dbJsRecord> got = source->Get(want.resource, want.id);
+    ASSERT_TRUE(got) << want.resource << "/" << want.id;
+    Json got_data = WithoutUntranslatable(want.resource, got->data);
+    Json want_data = WithoutUntranslatable(want.resource, want.data);
+    if (want.id == "ev-1") {
+      // The key update() leaked, "metadata_updatedat", is "metadata-updatedat" on RGW, and
+      // s3db's S3 store reads a foreign "-u" as its escape of '_' ("metadata_pdatedat"). It
+      // is not in the schema, so the migration leaves it out whatever its name.
+      EXPECT_EQ(want_data.erase("metadata-updatedat"), 1u);
+      EXPECT_EQ(got_data.erase("metadata_pdatedat"), 1u);
+    }
+    EXPECT_EQ(got_data, want_data) << want.resource << "/" << want.id;
+  }
+
+  S3dbJsMigrationOptions options;
+  options.from = base_ + "/source";
+  options.to = base_ + "/target";
+  options.from_passphrase = kFixturePassphrase;
+  options.to_passphrase = "target-passphrase";
+  options.drop_untranslatable = true;
+  options.verify = true;
+  const S3dbJsMigrationResult result = MigrateFromS3dbJs(options);
+  EXPECT_EQ(result.errors, 0u) << result.ToJson().dump();
+  size_t verified = 0;
+  for (const auto& r : result.resources) verified += r.verified;
+  EXPECT_EQ(verified, run.expected.size());
+
+  DatabaseOptions target_options;
+  target_options.uri = base_ + "/target";
+  target_options.passphrase = "target-passphrase";
+  auto target = Database::Connect(target_options);
+  EXPECT_EQ(target->resource("devices").Get("d1").data, Json::parse(R"({"label": "router"})"));
+  EXPECT_EQ(target->resource("people").Get("user-3").data["apiKey"], "ключ-секрет");
+  EXPECT_EQ(target->resource("notes_body_only").Get("big").data["body"].get<std::string>().size(), 2500u);
+}
+
 }  // namespace
 }  // namespace s3db
