@@ -212,6 +212,138 @@ TEST_F(S3dbJsMigrateFileStore, MigratesEveryRecordWithoutWritingTheSource) {
   EXPECT_GT(objects, static_cast<size_t>(kBulkRecords));
 }
 
+TEST_F(S3dbJsMigrateFileStore, RefusesS3dbJsBefore21NamingTheVersion) {
+  Result<GetResult> catalog = source_store_->Get("s3db.json");
+  ASSERT_TRUE(catalog.ok());
+  Json doc = Json::parse(catalog->body);
+  for (const char* version : {"20.3.1", ""}) {
+    if (*version) {
+      doc["s3dbVersion"] = version;
+    } else {
+      doc.erase("s3dbVersion");
+    }
+    PutRequest put;
+    put.key = "s3db.json";
+    put.body = doc.dump();
+    ASSERT_TRUE(source_store_->Put(put).ok());
+    try {
+      S3dbJsDatabase::Open({source_uri_, kFixturePassphrase});
+      ADD_FAILURE() << "opened a catalog of s3db.js '" << version << "'";
+    } catch (const S3dbJsVersionUnsupported& e) {
+      EXPECT_EQ(e.found_version(), version);
+      EXPECT_NE(std::string(e.what()).find(*version ? "s3db.js 20.3.1" : "no s3dbVersion"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("21"), std::string::npos) << e.what();
+    }
+  }
+  // The migration refuses before writing anything.
+  EXPECT_THROW(MigrateFromS3dbJs(Options()), S3dbJsVersionUnsupported);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "target" / "s3db.json"));
+}
+
+TEST_F(S3dbJsMigrateFileStore, AWrongPassphraseFailsEachSecretRecordAndNamesNoSecret) {
+  std::vector<S3dbJsMigrationError> errors;
+  S3dbJsMigrationOptions options = Options();
+  options.from_passphrase = "not-the-passphrase";
+  options.resources = {"people"};
+  options.on_error = [&](const S3dbJsMigrationError& e) { errors.push_back(e); };
+  const S3dbJsMigrationResult result = MigrateFromS3dbJs(options);
+  std::set<std::string> failed;
+  for (const S3dbJsMigrationError& e : errors) {
+    EXPECT_EQ(e.stage, "read");
+    EXPECT_EQ(e.code, "access_denied");
+    EXPECT_NE(e.message.find("apiKey"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find("not-the-passphrase"), std::string::npos) << e.message;
+    failed.insert(e.id);
+  }
+  // The records whose apiKey s3db.js encrypted; the others are copied.
+  EXPECT_TRUE(failed.count("user-1") && failed.count("user-3") && failed.count("user-4")) << errors.size();
+  ASSERT_EQ(result.resources.size(), 1u);
+  EXPECT_EQ(result.resources[0].failed, failed.size());
+  EXPECT_EQ(result.resources[0].copied + failed.size(), 8u);
+  EXPECT_FALSE(Target()->resource("people").TryGet("user-1"));
+}
+
+TEST_F(S3dbJsMigrateFileStore, StopsAtACheckpointAndResumes) {
+  S3dbJsMigrationOptions options = Options();
+  options.resources = {"bulk"};
+  options.ranges = 4;
+  options.checkpoint_every = 10;
+  std::atomic<size_t> seen{0};
+  options.on_progress = [&](const S3dbJsMigrationProgress& p) {
+    if (!p.finished) ++seen;
+  };
+  options.should_stop = [&] { return seen.load() >= 100; };
+  const S3dbJsMigrationResult first = MigrateFromS3dbJs(options);
+  EXPECT_TRUE(first.interrupted);
+  ASSERT_EQ(first.resources.size(), 1u);
+  const size_t copied_first = first.resources[0].copied;
+  EXPECT_GE(copied_first, 100u);
+  EXPECT_LT(copied_first, static_cast<size_t>(kBulkRecords));
+
+  options.should_stop = nullptr;
+  options.verify = true;
+  const S3dbJsMigrationResult second = MigrateFromS3dbJs(options);
+  EXPECT_FALSE(second.interrupted);
+  EXPECT_TRUE(second.resources[0].resumed);
+  // Each range went on after its checkpoint: nothing copied twice, nothing missed.
+  EXPECT_EQ(second.resources[0].already_present, 0u);
+  EXPECT_EQ(copied_first + second.resources[0].copied, static_cast<size_t>(kBulkRecords));
+  EXPECT_EQ(second.resources[0].verified, static_cast<size_t>(kBulkRecords));
+  EXPECT_EQ(second.errors, 0u);
+  EXPECT_EQ(Target()->resource("bulk").Count(), static_cast<size_t>(kBulkRecords));
+
+  // A third run finds every range done.
+  options.verify = false;
+  const S3dbJsMigrationResult third = MigrateFromS3dbJs(options);
+  EXPECT_EQ(third.resources[0].copied + third.resources[0].already_present, 0u);
+}
+
+TEST_F(S3dbJsMigrateFileStore, VerifyReportsRecordsThatDiffer) {
+  S3dbJsMigrationOptions options = Options();
+  options.resources = {"bulk", "notes_body_only"};
+  ASSERT_EQ(MigrateFromS3dbJs(options).errors, 0u);
+  auto target = Target();
+  std::vector<std::string> ids = target->resource("bulk").ListIds();
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kBulkRecords));
+  target->resource("bulk").Update(ids[3], {{"label", "changed here"}});
+  target->resource("bulk").Delete(ids[7]);
+
+  std::vector<S3dbJsMigrationError> errors;
+  options.copy = false;
+  options.verify = true;
+  options.on_error = [&](const S3dbJsMigrationError& e) { errors.push_back(e); };
+  const S3dbJsMigrationResult result = MigrateFromS3dbJs(options);
+  ASSERT_EQ(errors.size(), 2u);
+  std::map<std::string, std::string> by_id;
+  for (const auto& e : errors) {
+    EXPECT_EQ(e.stage, "verify");
+    EXPECT_EQ(e.code, "mismatch");
+    by_id[e.id] = e.message;
+  }
+  EXPECT_NE(by_id[ids[3]].find("label"), std::string::npos) << by_id[ids[3]];
+  EXPECT_NE(by_id[ids[7]].find("missing"), std::string::npos) << by_id[ids[7]];
+  EXPECT_EQ(result.resources[0].verified, static_cast<size_t>(kBulkRecords) - 2);
+  EXPECT_EQ(result.resources[0].mismatched, 2u);
+  EXPECT_EQ(result.resources[1].verified, 3u);
+}
+
+TEST_F(S3dbJsMigrateFileStore, LeavesAnExistingResourceOfAnotherDefinitionAlone) {
+  auto target = Target();
+  ResourceDefinition other;
+  other.name = "bulk";
+  other.attributes = {{"n", "number"}};
+  target->CreateResource(other);
+  std::vector<S3dbJsMigrationError> errors;
+  S3dbJsMigrationOptions options = Options();
+  options.resources = {"bulk"};
+  options.on_error = [&](const S3dbJsMigrationError& e) { errors.push_back(e); };
+  MigrateFromS3dbJs(options);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "already_exists");
+  EXPECT_EQ(Target()->resource("bulk").Count(), 0u);
+}
+
 // s3db.js writes straight to the real S3 server (Ceph RGW), which renames its "_v"-style
 // metadata keys ("-v"); the migration reads it there and writes to another prefix.
 class S3dbJsMigrateOnS3 : public ::testing::Test {
