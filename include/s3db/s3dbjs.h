@@ -1,7 +1,7 @@
 // Reading a bucket written by s3db.js 21.x (the JavaScript library s3db rebuilds) and
 // bringing it over to s3db's own format: S3dbJsDatabase reads one read-only, record by record
 // as s3db.js's own get() returns them; MigrateFromS3dbJs copies resources into a Database
-// (docs/FROM_S3DBJS.md "Migrating an s3db.js bucket", `s3db migrate from-s3dbjs`).
+// (docs/MIGRATE.md, `s3db migrate from-s3dbjs`).
 //
 // Nothing here ever writes to the s3db.js bucket.
 #pragma once
@@ -164,7 +164,7 @@ struct S3DB_EXPORT S3dbJsMigrationOptions {
   std::function<void(const S3dbJsMigrationProgress&)> on_progress;
 };
 
-// Copies the s3db.js resources into s3db (docs/FROM_S3DBJS.md): creates each resource with
+// Copies the s3db.js resources into s3db (docs/MIGRATE.md): creates each resource with
 // the translated definition (or uses the one an earlier run created), inserts every record
 // with its id, createdAt and updatedAt, re-encrypting secrets under to_passphrase. Resumable:
 // progress is checkpointed under the target prefix, and a record already present is left

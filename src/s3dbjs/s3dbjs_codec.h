@@ -1,7 +1,7 @@
 // The value encodings of s3db.js 21.x, read-only: what its S3 client does to every metadata
 // value (metadataDecode: the "null"/"undefined" literals, "u:", "b:", the "d:" dictionary),
 // its base62 numbers, its '|'-joined arrays, and its AES-GCM secrets. The facts come from
-// s3db.js 21.6.2 (docs/FROM_S3DBJS.md "Reading an s3db.js bucket"); none of its code.
+// s3db.js 21.6.2 (docs/MIGRATE.md "How an s3db.js bucket is read"); none of its code.
 //
 // May call: util/, the public headers.
 #pragma once

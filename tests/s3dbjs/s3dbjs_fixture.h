@@ -84,6 +84,15 @@ inline S3dbJsFixtureRun RunS3dbJsFixture(const std::string& uri, int bulk, bool 
   return run;
 }
 
+inline constexpr int kBulkRecords = 300;
+inline constexpr const char* kFixturePassphrase = "fixture-passphrase";  // the script's default
+
+// The one memory:// run of s3db.js a test binary uses for its file store cases.
+inline const S3dbJsFixtureRun& MemoryS3dbJsFixture() {
+  static const S3dbJsFixtureRun run = RunS3dbJsFixture("memory://fixture/pre", kBulkRecords, /*dump=*/true);
+  return run;
+}
+
 // Puts the dumped objects into `store`, with `strip` taken off the front of each key.
 inline void LoadS3dbJsDump(const std::vector<Json>& dump, ObjectStore& store, const std::string& strip) {
   for (const Json& object : dump) {

@@ -24,14 +24,10 @@ using s3dbjs_testing::RunS3dbJsFixture;
 using s3dbjs_testing::S3dbJsExpectedRecord;
 using s3dbjs_testing::S3dbJsFixtureRun;
 
-constexpr int kBulkRecords = 300;
-constexpr const char* kFixturePassphrase = "fixture-passphrase";  // the script's default
+using s3dbjs_testing::kBulkRecords;
+using s3dbjs_testing::kFixturePassphrase;
 
-// The one memory:// run of s3db.js this binary uses for its file store cases.
-const S3dbJsFixtureRun& MemoryFixture() {
-  static const S3dbJsFixtureRun run = RunS3dbJsFixture("memory://fixture/pre", kBulkRecords, /*dump=*/true);
-  return run;
-}
+const S3dbJsFixtureRun& MemoryFixture() { return s3dbjs_testing::MemoryS3dbJsFixture(); }
 
 // Every key and ETag of a file store directory, to show the source was not written.
 std::map<std::string, std::string> Snapshot(ObjectStore& store) {

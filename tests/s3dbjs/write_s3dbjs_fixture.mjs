@@ -110,7 +110,7 @@ const bigUnicode = 'ção '.repeat(700);
 for (const behavior of ['user-managed', 'body-overflow', 'body-only', 'truncate-data', 'enforce-limits']) {
   const name = 'notes_' + behavior.replace('-', '_');
   // Attribute order matters for truncate-data in 21.6.2: the big field must be the
-  // numerically last metadata key, else its insert never returns (docs/FROM_S3DBJS.md).
+  // numerically last metadata key, else its insert never returns (docs/MIGRATE.md).
   const notes = await db.createResource({
     name,
     behavior,

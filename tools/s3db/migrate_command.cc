@@ -122,6 +122,8 @@ ExitCode MigrateFromS3dbJsCommand(const CommandLine& line, const std::optional<s
     std::signal(SIGINT, previous_int);
     std::signal(SIGTERM, previous_term);
     progress.Line(DescribeError(error));
+    // A bucket of an s3db.js this cannot read is the input's fault, not the storage's.
+    if (dynamic_cast<const s3db::S3dbJsVersionUnsupported*>(&error)) return ExitCode::kInvalidInput;
     return ExitCodeFor(error);
   }
   return code;
