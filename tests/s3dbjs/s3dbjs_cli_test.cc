@@ -26,21 +26,22 @@ using clitest::RunResult;
 class S3dbJsMigrateCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto& run = s3dbjs_testing::MemoryS3dbJsFixture();
-    ASSERT_TRUE(run.ok) << run.error;
-    FileStoreOptions options;
-    options.root = (dir_.path() / "source").string();
-    options.fsync = false;
-    auto store = NewFileStore(options);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    s3dbjs_testing::LoadS3dbJsDump(run.dump, **store, "pre/");
+    std::unique_ptr<ObjectStore> source;
+    s3dbjs_testing::OpenFileStoreWithS3dbJsFixture((dir_.path() / "source").string(), &source);
+    if (HasFatalFailure()) return;
     clitest::WriteFile((dir_.path() / "pass").string(), s3dbjs_testing::kFixturePassphrase);
   }
 
   std::vector<std::string> Migrate(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"--passphrase-file", (dir_.path() / "pass").string(), "migrate", "from-s3dbjs",
-                                     "--from", "file://" + (dir_.path() / "source").string(), "--to",
-                                     "file://" + (dir_.path() / "target").string(), "--errors",
+    std::vector<std::string> args = {"--passphrase-file",
+                                     (dir_.path() / "pass").string(),
+                                     "migrate",
+                                     "from-s3dbjs",
+                                     "--from",
+                                     "file://" + (dir_.path() / "source").string(),
+                                     "--to",
+                                     "file://" + (dir_.path() / "target").string(),
+                                     "--errors",
                                      (dir_.path() / "errors.jsonl").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
@@ -125,8 +126,7 @@ TEST_F(S3dbJsMigrateCli, KilledInTheMiddleItResumesWhereItStopped) {
 TEST_F(S3dbJsMigrateCli, CtrlCStopsAtACheckpointThatTheNextRunContinues) {
   RunResult stopped = RunAndSignal(SIGINT);
   ASSERT_EQ(stopped.exit_code, clitest::kStorage) << Describe(stopped);
-  EXPECT_NE(stopped.err.find("interrupted; run the same command again to resume"), std::string::npos)
-      << stopped.err;
+  EXPECT_NE(stopped.err.find("interrupted; run the same command again to resume"), std::string::npos) << stopped.err;
   const Json first = Json::parse(stopped.out);
   EXPECT_TRUE(first["interrupted"].get<bool>());
   const size_t copied_first = first["resources"][0]["copied"];

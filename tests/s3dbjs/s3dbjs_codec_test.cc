@@ -1,5 +1,5 @@
 // The s3db.js 21.6.2 value encodings, against values s3db.js itself stored (the research
-// dump, docs/FROM_S3DBJS.md) and a secret sealed independently with node:crypto.
+// dump of the s3db.js research notes) and a secret sealed independently with node:crypto.
 #include "s3dbjs/s3dbjs_codec.h"
 
 #include <gtest/gtest.h>

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 
 #include "s3db/object_store.h"
 #include "s3db/record.h"
+#include "s3db/stores.h"
 #include "util/crypto_hash.h"
 
 namespace s3db::s3dbjs_testing {
@@ -108,6 +110,20 @@ inline void LoadS3dbJsDump(const std::vector<Json>& dump, ObjectStore& store, co
     Result<ObjectInfo> written = store.Put(put);
     ASSERT_TRUE(written.ok()) << key << ": " << written.status().ToString();
   }
+}
+
+// A file store at `root` holding what s3db.js wrote on memory:// (MemoryS3dbJsFixture), its
+// keys without the "pre/" prefix (file:// URIs have none); in `*store`.
+inline void OpenFileStoreWithS3dbJsFixture(const std::string& root, std::unique_ptr<ObjectStore>* store) {
+  const S3dbJsFixtureRun& run = MemoryS3dbJsFixture();
+  ASSERT_TRUE(run.ok) << run.error;
+  FileStoreOptions options;
+  options.root = root;
+  options.fsync = false;
+  auto opened = NewFileStore(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  *store = std::move(opened).value();
+  LoadS3dbJsDump(run.dump, **store, "pre/");
 }
 
 }  // namespace s3db::s3dbjs_testing

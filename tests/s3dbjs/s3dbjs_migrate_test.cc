@@ -19,7 +19,6 @@
 namespace s3db {
 namespace {
 
-using s3dbjs_testing::LoadS3dbJsDump;
 using s3dbjs_testing::RunS3dbJsFixture;
 using s3dbjs_testing::S3dbJsExpectedRecord;
 using s3dbjs_testing::S3dbJsFixtureRun;
@@ -56,15 +55,8 @@ Json WithoutUntranslatable(const std::string& resource, Json data) {
 class S3dbJsMigrateFileStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    const S3dbJsFixtureRun& run = MemoryFixture();
-    ASSERT_TRUE(run.ok) << run.error;
-    FileStoreOptions options;
-    options.root = (dir_.path() / "source").string();
-    options.fsync = false;
-    auto store = NewFileStore(options);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    source_store_ = std::move(store).value();
-    LoadS3dbJsDump(run.dump, *source_store_, "pre/");
+    s3dbjs_testing::OpenFileStoreWithS3dbJsFixture((dir_.path() / "source").string(), &source_store_);
+    if (HasFatalFailure()) return;
     source_uri_ = "file://" + (dir_.path() / "source").string();
     target_uri_ = "file://" + (dir_.path() / "target").string();
   }
