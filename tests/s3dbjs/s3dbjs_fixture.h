@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -89,9 +91,50 @@ inline S3dbJsFixtureRun RunS3dbJsFixture(const std::string& uri, int bulk, bool 
 inline constexpr int kBulkRecords = 300;
 inline constexpr const char* kFixturePassphrase = "fixture-passphrase";  // the script's default
 
-// The one memory:// run of s3db.js a test binary uses for its file store cases.
+inline std::string S3dbJsReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The memory:// run of s3db.js the file store cases use. ctest runs each case in a process of
+// its own, so the run is kept in the temp directory under a name made of the script's and
+// s3db.js's text (a changed script or s3db.js makes a new one) and made once, not per case;
+// it is written to a directory of its own and renamed into place, so a process never reads
+// half of one.
 inline const S3dbJsFixtureRun& MemoryS3dbJsFixture() {
-  static const S3dbJsFixtureRun run = RunS3dbJsFixture("memory://fixture/pre", kBulkRecords, /*dump=*/true);
+  static const S3dbJsFixtureRun run = [] {
+    const std::string source = S3DB_SOURCE_DIR;
+    const size_t key = std::hash<std::string>{}(
+        S3dbJsReadWhole(source + "/tests/s3dbjs/write_s3dbjs_fixture.mjs") +
+        S3dbJsReadWhole(S3dbJsPeerDir() + "/node_modules/s3db.js/package.json") + std::to_string(kBulkRecords));
+    const auto cached = std::filesystem::temp_directory_path() / ("s3dbjs-fixture-cache-" + std::to_string(key));
+    S3dbJsFixtureRun out;
+    if (std::filesystem::exists(cached / "complete")) {
+      for (const Json& line : ReadS3dbJsLines(cached / "expected.jsonl")) {
+        out.expected.push_back({line["resource"], line["id"], line["data"]});
+      }
+      out.dump = ReadS3dbJsLines(cached / "dump.jsonl");
+      out.ok = !out.expected.empty() && !out.dump.empty();
+      if (out.ok) return out;
+    }
+    out = RunS3dbJsFixture("memory://fixture/pre", kBulkRecords, /*dump=*/true);
+    if (!out.ok) return out;
+    const auto partial = cached.string() + ".partial-" + std::to_string(::getpid());
+    std::filesystem::create_directories(partial);
+    {
+      std::ofstream expected(partial + "/expected.jsonl");
+      for (const S3dbJsExpectedRecord& r : out.expected) {
+        expected << Json{{"resource", r.resource}, {"id", r.id}, {"data", r.data}}.dump() << "\n";
+      }
+      std::ofstream dump(partial + "/dump.jsonl");
+      for (const Json& object : out.dump) dump << object.dump() << "\n";
+      std::ofstream(partial + "/complete") << "ok\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, cached, ec);  // another process may have been first
+    if (ec) std::filesystem::remove_all(partial, ec);
+    return out;
+  }();
   return run;
 }
 
