@@ -332,6 +332,32 @@ TEST_F(S3dbJsMigrateFileStore, LeavesAnExistingResourceOfAnotherDefinitionAlone)
   EXPECT_EQ(Target()->resource("bulk").Count(), 0u);
 }
 
+// What the migration inserts through: a record's own timestamps kept, checked as ISO 8601.
+TEST(S3dbJsInsertKeepingTimestamps, KeepsValidTimestampsAndStampsMissingOnes) {
+  testing::TempDir dir;
+  DatabaseOptions options;
+  options.uri = "file://" + dir.path().string();
+  auto db = Database::Connect(options);
+  ResourceDefinition definition;
+  definition.name = "stamped";
+  definition.attributes = {{"n", "number"}};
+  definition.timestamps = true;
+  Resource& resource = db->CreateResource(definition);
+  Record kept = resource.InsertKeepingTimestamps(
+      {{"id", "a"}, {"n", 1}, {"createdAt", "2020-01-02T03:04:05.678Z"}, {"updatedAt", "2021-01-02T03:04:05.678Z"}});
+  EXPECT_EQ(kept.data["createdAt"], "2020-01-02T03:04:05.678Z");
+  EXPECT_EQ(resource.Get("a").data["updatedAt"], "2021-01-02T03:04:05.678Z");
+  Record stamped = resource.InsertKeepingTimestamps({{"id", "b"}, {"n", 2}, {"createdAt", "2020-01-02T03:04:05.678Z"}});
+  EXPECT_EQ(stamped.data["createdAt"], "2020-01-02T03:04:05.678Z");
+  EXPECT_NE(stamped.data["updatedAt"], "2020-01-02T03:04:05.678Z");  // now
+  EXPECT_THROW(resource.InsertKeepingTimestamps({{"id", "c"}, {"n", 3}, {"createdAt", "yesterday"}}), ValidationError);
+  EXPECT_THROW(resource.InsertKeepingTimestamps({{"id", "d"}, {"n", 4}, {"updatedAt", 12}}), ValidationError);
+  EXPECT_FALSE(resource.TryGet("c"));
+  // Insert itself still stamps now, whatever the data says.
+  Record plain = resource.Insert(Json{{"id", "e"}, {"n", 5}, {"createdAt", "2020-01-02T03:04:05.678Z"}});
+  EXPECT_NE(plain.data["createdAt"], "2020-01-02T03:04:05.678Z");
+}
+
 // s3db.js writes straight to the real S3 server (Ceph RGW), which renames its "_v"-style
 // metadata keys ("-v"); the migration reads it there and writes to another prefix.
 class S3dbJsMigrateOnS3 : public ::testing::Test {
