@@ -37,6 +37,11 @@ if [ -z "${S3DB_TEST_REDIS_URI:-}" ] && [ "${S3DB_TEST_REDIS:-1}" != 0 ]; then
   eval "$redis_env"
 fi
 
+# The s3dbjs tests drive the real s3db.js (the reference implementation) through node to
+# write the buckets `s3db migrate from-s3dbjs` reads: bench/peer/install.sh installs it (and
+# node where it can), doing nothing when it is already in place.
+bash bench/peer/install.sh
+
 # Compiled through ccache where it is installed (bootstrap installs it): the package build of
 # scripts/check-install.sh compiles the same sources with the same flags as the default build,
 # so it takes them from the cache. The paths are hashed relative to the checkout and without

@@ -205,6 +205,11 @@ class S3DB_EXPORT Resource {
   // a temporary or std::move saves copying the record.
   Record Insert(Json&& data);
 
+  // Insert for a record that already has a history (a migration, a restore): on a resource
+  // with timestamps, a createdAt and updatedAt the data gives are kept (and validated as
+  // ISO 8601 text) instead of stamped with now; one it lacks is stamped as Insert does.
+  Record InsertKeepingTimestamps(const Json& data);
+
   // Checks `data` as Insert would, without a request and without writing: the schema (every
   // failing field, ValidationError), the id (InvalidArgument), partition reference key lengths
   // and the metadata budget (MetadataTooLarge under enforce-limits). What it cannot know
@@ -351,8 +356,9 @@ class S3DB_EXPORT Resource {
 
  private:
   // Insert once the input's depth is checked (each public Insert checks it once).
-  Record InsertChecked(Json&& input, const std::string& given_id);
-  Record DoInsert(Json data);  // takes the caller's copy: Insert already made one for its hooks
+  Record InsertChecked(Json&& input, const std::string& given_id, bool keep_timestamps = false);
+  Record DoInsert(Json data,
+                  bool keep_timestamps = false);  // takes the caller's copy: Insert already made one for its hooks
   Record DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options);
   void DoDelete(const std::string& id);
   std::vector<std::string> DoListIds(const ListOptions& options);

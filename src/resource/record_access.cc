@@ -99,7 +99,7 @@ void RecordAccess::Validate(const VersionSpec& spec, Json& data, const std::stri
 }
 
 std::map<std::string, std::string> RecordAccess::PrepareInsert(const VersionSpec& spec, Json& data, std::string* id,
-                                                               bool* generated) const {
+                                                               bool* generated, bool keep_timestamps) const {
   *generated = true;
   std::vector<FieldError> id_errors;
   if (auto it = data.find("id"); it != data.end()) {
@@ -122,9 +122,21 @@ std::map<std::string, std::string> RecordAccess::PrepareInsert(const VersionSpec
   }
   if (id_errors.empty()) CheckId(*id);  // before any work
   if (spec.definition.timestamps) {
-    std::string now = util::FormatIso8601Ms(util::NowMs());
-    data["createdAt"] = now;
-    data["updatedAt"] = std::move(now);
+    const std::string now = util::FormatIso8601Ms(util::NowMs());
+    for (const char* field : {"createdAt", "updatedAt"}) {
+      auto given = data.find(field);
+      // A kept one must be what we would have written: canonical ISO 8601 with milliseconds.
+      if (keep_timestamps && given != data.end()) {
+        if (!given->is_string() || !util::IsCanonicalIso8601Ms(given->get<std::string>())) {
+          throw ValidationError("resource '" + name + "': " + field + " must be ISO 8601 text (" + now + ")",
+                                {FieldError{field, "timestamp", "ISO 8601 text such as " + now, rules::KindOf(*given),
+                                            std::string(field) + " is not an ISO 8601 time"}},
+                                name, *id);
+        }
+        continue;
+      }
+      data[field] = now;
+    }
   }
   Validate(spec, data, *generated ? "" : *id, std::move(id_errors));
   // A redrawn id has the same length, so the check holds for it; its keys are made anew.

@@ -90,10 +90,11 @@ struct RecordAccess {
 
   // The pre-write steps of an insert, before any request, on a JSON object (the callers check
   // that first, before the catalog is read): takes the id out of `data` (or
-  // draws one; `generated` says which), stamps timestamps, validates under `spec` and checks
-  // the partition reference keys (returned, partition -> key).
+  // draws one; `generated` says which), stamps timestamps (keeping the ones the data gives
+  // when `keep_timestamps`), validates under `spec` and checks the partition reference keys
+  // (returned, partition -> key).
   std::map<std::string, std::string> PrepareInsert(const VersionSpec& spec, Json& data, std::string* id,
-                                                   bool* generated) const;
+                                                   bool* generated, bool keep_timestamps = false) const;
 
   // Reading or writing record data of a resource with secret fields needs the key; say so
   // before any request rather than half way through a listing.

@@ -123,14 +123,20 @@ Record Resource::Insert(Json&& input) {
   return InsertChecked(std::move(input), given_id);
 }
 
-Record Resource::InsertChecked(Json&& input, const std::string& given_id) {
+Record Resource::InsertKeepingTimestamps(const Json& input) {
+  const std::string given_id = GivenIdOf(input);
+  RefuseTooDeep(name_, given_id, input);
+  return InsertChecked(Json(input), given_id, /*keep_timestamps=*/true);
+}
+
+Record Resource::InsertChecked(Json&& input, const std::string& given_id, bool keep_timestamps) {
   return Guarded("insert", given_id, [&] {
     if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
     Json data = std::move(input);
     hooks_.RunPreInsert(data);  // may change the data, or abort before anything is written
     Record record = [&] {
       try {
-        return DoInsert(std::move(data));
+        return DoInsert(std::move(data), keep_timestamps);
       } catch (const Conflict& e) {
         InvalidateCached(e.id());  // an insert undone after its write
         throw;
@@ -145,7 +151,7 @@ Record Resource::InsertChecked(Json&& input, const std::string& given_id) {
   });
 }
 
-Record Resource::DoInsert(Json data) {
+Record Resource::DoInsert(Json data, bool keep_timestamps) {
   core::RecordAccess ctx{context_, name_, references_.get()};
   if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
@@ -153,7 +159,7 @@ Record Resource::DoInsert(Json data) {
   ctx.RequireKeysFor(*state);
   std::string id;
   bool generated = true;
-  std::map<std::string, std::string> reference_keys = ctx.PrepareInsert(spec, data, &id, &generated);
+  std::map<std::string, std::string> reference_keys = ctx.PrepareInsert(spec, data, &id, &generated, keep_timestamps);
   const std::string checked_id = id;
   const auto uniques = core::RecordAccess::UniqueValues(spec, data);
   core::UniqueIndex index = ctx.Index();

@@ -354,6 +354,31 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
         ->check(CLI::IsMember({kCrudWorkload, kCachedGetWorkload}));
     Select(bench, line, CommandId::kBench);
 
+    CLI::App* migrate = app.add_subcommand("migrate", "Bring data over from another database");
+    migrate->require_subcommand(1);
+    CLI::App* from_s3dbjs = migrate->add_subcommand(
+        "from-s3dbjs",
+        "Copy the resources of an s3db.js 21.x bucket into s3db (read-only on the source, resumable); prints a "
+        "JSON summary, writes failed records to --errors (docs/MIGRATE.md)");
+    from_s3dbjs->add_option("--from", line.migrate.from, "The s3db.js bucket, as a connection string")->required();
+    from_s3dbjs->add_option("--to", line.migrate.to, "The s3db database to fill, as a connection string")->required();
+    from_s3dbjs->add_option("--resources", line.migrate.resources, "Only these resources (a,b,c; default all)")
+        ->delimiter(',');
+    from_s3dbjs->add_option("--from-passphrase-file", line.migrate.from_passphrase_file,
+                            "File holding s3db.js's security.passphrase, when it is not s3db's (default: "
+                            "--passphrase-file's, else s3db.js's default \"secret\")");
+    from_s3dbjs->add_option("--errors", line.migrate.errors_path,
+                            "Append each failed record to this JSON-lines file (default s3db-migrate-errors.jsonl)");
+    from_s3dbjs->add_flag("--verify", line.migrate.verify,
+                          "After copying, re-read both sides and compare every record");
+    from_s3dbjs->add_flag("--verify-only", line.migrate.verify_only, "Only compare both sides; copy nothing");
+    from_s3dbjs->add_flag("--drop-untranslatable", line.migrate.drop_untranslatable,
+                          "Migrate resources with fields s3db cannot represent, leaving those fields out (still "
+                          "reported)");
+    from_s3dbjs->add_option("--parallel", line.migrate.ranges, "Key ranges copied at once per resource (default 8)")
+        ->check(CLI::Range(1, 64));
+    Select(from_s3dbjs, line, CommandId::kMigrateFromS3dbJs);
+
     CLI::App* cache = app.add_subcommand("cache", "The cache named by --cache");
     cache->require_subcommand(1);
     CLI::App* stats =

@@ -43,6 +43,20 @@ enum class CommandId {
   kCacheStats,
   kCacheClear,
   kConfig,
+  kMigrateFromS3dbJs,
+};
+
+// `migrate from-s3dbjs` (docs/MIGRATE.md).
+struct MigrateArguments {
+  std::string from;                    // --from: the s3db.js bucket
+  std::string to;                      // --to: the s3db database
+  std::vector<std::string> resources;  // --resources a,b (empty: all)
+  std::string from_passphrase_file;    // --from-passphrase-file; else the target's passphrase, else "secret"
+  std::string errors_path = "s3db-migrate-errors.jsonl";  // --errors FILE
+  bool verify = false;                                    // --verify: copy, then compare both sides
+  bool verify_only = false;                               // --verify-only: compare, copy nothing
+  bool drop_untranslatable = false;                       // --drop-untranslatable
+  int ranges = 8;                                         // --parallel N key ranges per resource
 };
 
 // Everything one command line says. Each command reads only the fields it declares.
@@ -84,6 +98,7 @@ struct CommandLine {
   bool resume = false;                  // rotate-key --resume
   size_t bench_n = 1000;                // bench --n
   std::string bench_workload = "crud";  // bench --workload
+  MigrateArguments migrate;
 };
 
 enum class Grammar {

@@ -649,7 +649,8 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return ExitCode::kOk;
     }
     case CommandId::kShell:
-    case CommandId::kWhoami:  // main.cc runs these two without a database
+    case CommandId::kWhoami:  // main.cc runs these without a database
+    case CommandId::kMigrateFromS3dbJs:
     case CommandId::kConfig:
     case CommandId::kNone:
       break;

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "config_file.h"
 #include "json_input.h"
+#include "migrate_command.h"
 #include "output.h"
 #include "s3db/cache.h"
 #include "s3db/plugin.h"
@@ -247,6 +248,9 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   }
 
   if (line.command == CommandId::kWhoami) return Whoami(options.uri, diagnostics);
+  if (line.command == CommandId::kMigrateFromS3dbJs) {
+    return MigrateFromS3dbJsCommand(line, options.passphrase, diagnostics);
+  }
   // A cache: a CachePlugin the cache commands can reach. A time to live given on the command
   // line needs a cache; one from the environment or the file is the default for when one is used.
   if (settings.cache_ttl && !settings.cache && settings.cache_ttl->source == "--cache-ttl") {
