@@ -3,6 +3,7 @@
 // GETs), keys name their generation, and listing between fences equals one sequential
 // listing whatever changed between the fences since they were taken.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <string>
 #include <vector>
@@ -56,6 +57,37 @@ TEST(ScanSnapshotFormatTest, SegmentsComeBackAsWrittenAndDamageIsRefused) {
   std::vector<SnapshotEntry> unordered = entries;
   std::swap(unordered[3], unordered[4]);
   EXPECT_FALSE(DecodeSegment(EncodeSegment(unordered)).has_value());
+}
+
+// `stored` unpacked, its first `from.size()` bytes replaced by `to`, and packed again as
+// EncodeSegment packs (docs/FORMAT.md "Segment"): what another format version might write.
+std::string RepackedWithHeader(const std::string& stored, const std::string& from, const std::string& to) {
+  uint64_t raw_size = 0;
+  for (int i = 7; i >= 0; --i) raw_size = (raw_size << 8) | static_cast<unsigned char>(stored[static_cast<size_t>(i)]);
+  std::string raw(raw_size, '\0');
+  uLongf got = static_cast<uLongf>(raw_size);
+  EXPECT_EQ(uncompress(reinterpret_cast<Bytef*>(raw.data()), &got, reinterpret_cast<const Bytef*>(stored.data() + 8),
+                       static_cast<uLong>(stored.size() - 8)),
+            Z_OK);
+  EXPECT_EQ(raw.compare(0, from.size(), from), 0);
+  raw = to + raw.substr(from.size());
+  uLongf bound = compressBound(static_cast<uLong>(raw.size()));
+  std::string out(8 + bound, '\0');
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((raw.size() >> (8 * i)) & 0xFF);
+  EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(out.data() + 8), &bound, reinterpret_cast<const Bytef*>(raw.data()),
+                      static_cast<uLong>(raw.size()), 6),
+            Z_OK);
+  out.resize(8 + bound);
+  return out;
+}
+
+TEST(ScanSnapshotFormatTest, ASegmentOfAnotherFormatVersionIsRefused) {
+  const std::string stored = EncodeSegment(SampleEntries());
+  const std::string header = "s3db-snapshot-segment 1\n";
+  // The repacking itself is faithful: the same header gives a segment that decodes.
+  ASSERT_TRUE(DecodeSegment(RepackedWithHeader(stored, header, header)).has_value());
+  EXPECT_FALSE(DecodeSegment(RepackedWithHeader(stored, header, "s3db-snapshot-segment 0\n")).has_value());
+  EXPECT_FALSE(DecodeSegment(RepackedWithHeader(stored, header, "s3db-snapshot-segment 2\n")).has_value());
 }
 
 SnapshotManifest SampleManifest() {

@@ -308,7 +308,7 @@ TEST_P(ScanSnapshotTest, EightConcurrentWritersNeverMakeAScanReturnWhatNoWriteSt
             std::lock_guard lock(mu);
             written[wrote->etag] = wrote->data;
           }
-        } catch (const NotFound&) {     // deleted by another writer
+        } catch (const NotFound&) {       // deleted by another writer
         } catch (const AlreadyExists&) {  // inserted by another writer
         } catch (const Conflict&) {       // an update that kept losing its If-Match race
         }
@@ -414,8 +414,7 @@ TEST_P(ScanSnapshotTest, ABackendWhoseEtagsAreNotBodyMd5GetsNoSnapshotAndScansSt
   options.passphrase = "scan snapshot test passphrase";
   auto opaque_counts = std::make_shared<RequestCounts>();
   auto opaque = Database::Open(
-      std::make_unique<CountingStore>(std::make_unique<OpaqueEtagStore>(stores_.Open()), opaque_counts), "db",
-      options);
+      std::make_unique<CountingStore>(std::make_unique<OpaqueEtagStore>(stores_.Open()), opaque_counts), "db", options);
   Resource& items = opaque->resource("snapitems");
   try {
     items.Compact();
