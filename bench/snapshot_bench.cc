@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
       prefix, options);
   s3db::ResourceDefinition def;
   def.name = "users";
-  def.attributes = {{"name", "string"}, {"email", "string"}, {"age", "number"}, {"country", "string"},
-                    {"active", "boolean"}};
+  def.attributes = {
+      {"name", "string"}, {"email", "string"}, {"age", "number"}, {"country", "string"}, {"active", "boolean"}};
   s3db::Resource& users = db->CreateResource(def);
 
   auto t0 = std::chrono::steady_clock::now();

@@ -236,8 +236,7 @@ std::string SnapshotPrefix(const format::KeyLayout& layout, const std::string& r
 
 std::string ManifestKey(const format::KeyLayout& layout, const std::string& resource, uint64_t generation) {
   // Inverted, so the newest manifest is the first one listed.
-  return SnapshotPrefix(layout, resource) + "manifest=" +
-         Padded(std::numeric_limits<uint64_t>::max() - generation, 20);
+  return SnapshotPrefix(layout, resource) + "manifest=" + Padded(std::numeric_limits<uint64_t>::max() - generation, 20);
 }
 
 std::optional<uint64_t> GenerationOfSnapshotKey(const std::string& snapshot_prefix, const std::string& key) {
@@ -362,8 +361,7 @@ bool ScanSnapshot::Visit(const std::string& encoded_id, const std::string& etag,
 // ---- listing -----------------------------------------------------------------------------------
 
 Result<std::vector<ListedRecordKey>> ListRecordKeysWithFences(ObjectStore& store, const std::string& record_prefix,
-                                                              const std::vector<std::string>& fences,
-                                                              int concurrency) {
+                                                              const std::vector<std::string>& fences, int concurrency) {
   const size_t ranges = fences.size() + 1;
   std::vector<std::vector<ListedRecordKey>> found(ranges);
   std::vector<Status> errors(ranges);

@@ -156,8 +156,7 @@ struct ListedRecordKey {
 // LIST (S3 has no end key; the keys a page brings past the end are dropped). The same result
 // as one sequential listing, whatever changed since the fences were taken.
 Result<std::vector<ListedRecordKey>> ListRecordKeysWithFences(ObjectStore& store, const std::string& record_prefix,
-                                                              const std::vector<std::string>& fences,
-                                                              int concurrency);
+                                                              const std::vector<std::string>& fences, int concurrency);
 
 // ---- writing ----------------------------------------------------------------------------------
 

@@ -20,10 +20,10 @@ CompactResult Resource::Compact() {
     if (!md5.ok()) ctx.Fail(md5.status(), "", "probing the ETags of");
     if (!*md5) {
       throw Unsupported("resource '" + name_ + "': " + store.Describe() +
-                           " gives ETags that are not the MD5 of the body (SSE-KMS, SSE-C or S3 Express), so a "
-                           "listing cannot tell whether a record changed; no snapshot was written, and scans read "
-                           "every record with a GET",
-                       name_);
+                            " gives ETags that are not the MD5 of the body (SSE-KMS, SSE-C or S3 Express), so a "
+                            "listing cannot tell whether a record changed; no snapshot was written, and scans read "
+                            "every record with a GET",
+                        name_);
     }
     std::vector<core::RecordAccess::ListedRecord> listed = ctx.ListRecords(0, std::nullopt);
     std::vector<core::ListedRecordKey> keys;
