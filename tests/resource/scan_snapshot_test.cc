@@ -104,6 +104,11 @@ class ScanSnapshotTest : public ::testing::TestWithParam<Backend> {
     std::vector<Record> window(truth.begin() + std::min<size_t>(100, truth.size()),
                                truth.begin() + std::min<size_t>(250, truth.size()));
     ExpectSameRecords(items_.Page(page).items, window, when + ": page");
+    // A window of List: listed page by page from the offset, records from the snapshot.
+    ListOptions some;
+    some.offset = 100;
+    some.limit = 150;
+    ExpectSameRecords(items_.List(some), window, when + ": list with offset and limit");
   }
 
   uint64_t Requests(const std::string& kind) const { return counts_->get(kind); }
