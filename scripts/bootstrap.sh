@@ -8,7 +8,7 @@ packages=(
   ccache  # scripts/test.sh: the package build reuses the default build's objects
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev libcli11-dev libfmt-dev
-  libre2-dev libtomlplusplus-dev
+  libre2-dev libtomlplusplus-dev zlib1g-dev
   libboost-dev  # Boost.Asio (header-only): bench/latency_proxy.cc, s3db serve
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw

@@ -106,6 +106,19 @@ struct S3DB_EXPORT ReEncryptResult {
   std::vector<BulkItemError> errors;  // records that could not be rewritten (the rest were)
 };
 
+// What Resource::Compact did: the scan snapshot it published (docs/FORMAT.md "Scan snapshots").
+struct S3DB_EXPORT CompactResult {
+  std::string resource;
+  uint64_t generation = 0;  // of the new snapshot; the previous one is kept for readers still on it
+  size_t records = 0;       // records the snapshot holds
+  size_t reused = 0;        // of those, taken from the previous snapshot (no GET)
+  size_t fetched = 0;       // read with a GET
+  size_t skipped = 0;       // listed but left out: deleted before the GET, or an ETag not its body's MD5
+  size_t segments = 0;
+  uint64_t bytes = 0;          // of the segments, compressed
+  size_t deleted_objects = 0;  // objects of older snapshots removed
+};
+
 // A partition reference that could not be written or removed (in the background for an
 // asyncPartitions resource, or by RepairPartitions). The record itself was written.
 struct S3DB_EXPORT PartitionFailure {
@@ -322,6 +335,7 @@ class S3DB_EXPORT Resource {
   PartitionFlushResult FlushPartitions(const CallOptions& call);
   PartitionRepairResult RepairPartitions(const PartitionRepairOptions& options, const CallOptions& call);
   ReEncryptResult ReEncrypt(const CallOptions& call);
+  CompactResult Compact(const CallOptions& call);
 
   // This resource's events: "insert", "update", "delete", "get", "error", "hookError",
   // kExceedsLimitEvent and kPartitionErrorEvent (events.h lists the payloads; records in them
@@ -339,6 +353,17 @@ class S3DB_EXPORT Resource {
   // interrupted). Each record keeps its data and schema version and is rewritten with
   // If-Match, so concurrent updates are not lost. Needs the passphrase (AccessDenied).
   ReEncryptResult ReEncrypt();
+
+  // Writes a new scan snapshot of the resource (docs/FORMAT.md "Scan snapshots"): every
+  // record object, compressed into a few segment objects, so that GetAll, List, Page, Query
+  // and Scan of the whole resource take each record from it with no GET when the listing
+  // shows the same ETag, and GET only the records written since. Reads with a GET only the
+  // records the previous snapshot does not hold as they are now. Run it after loading data and
+  // whenever enough records changed that scans GET many again (`s3db compact`); scans stay
+  // exact without it. Safe while others write; Conflict when another compaction of the
+  // resource published at the same moment (its snapshot stands). Unsupported on a backend
+  // whose ETags are not the MD5 of the body (SSE-KMS, S3 Express), where scans keep GETting.
+  CompactResult Compact();
 
   // Internal: emits `event` on events() and on the plugins' resource emitter, building the
   // payload (which names the resource) only when one of them has a listener. A template, so
@@ -360,6 +385,9 @@ class S3DB_EXPORT Resource {
   Record DoInsert(Json data,
                   bool keep_timestamps = false);  // takes the caller's copy: Insert already made one for its hooks
   Record DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options);
+  // The records of a listing of the whole resource (List and GetAll without a partition):
+  // from the scan snapshot where it holds them as listed, else a GET each.
+  std::vector<Record> ReadListing(const ListOptions& options);
   void DoDelete(const std::string& id);
   std::vector<std::string> DoListIds(const ListOptions& options);
   // Runs `op`; an s3db::Error it throws is emitted as an "error" event first (only by the

@@ -18,12 +18,12 @@ struct Range {
 // The keys of one range: all of them, or (when it holds more than a page and may split) its
 // first page, with `split` set.
 struct RangeResult {
-  std::vector<std::string> keys;
+  std::vector<ListedObject> keys;
   bool split = false;
   Status status;
 };
 
-RangeResult ListRange(ObjectStore& store, const Range& range, bool may_split, size_t* requests) {
+RangeResult ListRange(ObjectStore& store, const Range& range, bool may_split, bool etags, size_t* requests) {
   RangeResult out;
   ListRequest request;
   request.prefix = range.prefix;
@@ -35,7 +35,7 @@ RangeResult ListRange(ObjectStore& store, const Range& range, bool may_split, si
       out.status = page.status();
       return out;
     }
-    for (auto& o : page->objects) out.keys.push_back(std::move(o.key));
+    for (auto& o : page->objects) out.keys.push_back({std::move(o.key), etags ? std::move(o.etag) : std::string()});
     if (!page->truncated) return out;
     if (may_split && !out.keys.empty()) {  // more than a page: list the rest in parallel
       out.split = true;
@@ -62,14 +62,13 @@ void AddRest(const Range& range, const std::string& last, const std::string& alp
   }
 }
 
-}  // namespace
-
-Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
-                                                    const std::string& alphabet, ParallelListStats* stats) {
+// Both listings; `etags` says whether to keep them (a count does not need them).
+Result<std::vector<ListedObject>> ListInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
+                                                 const std::string& alphabet, ParallelListStats* stats, bool etags) {
   // A key longer than S3's 1024 bytes cannot exist, so splitting stops there; past that
   // depth a range is walked page by page.
   constexpr size_t kMaxKeyBytes = 1024;
-  std::vector<std::string> keys;
+  std::vector<ListedObject> keys;
   std::vector<Range> level{{prefix, ""}};
   std::atomic<size_t> requests{0};
   size_t levels = 0;
@@ -84,7 +83,7 @@ Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const st
     util::ParallelFor(level.size(), concurrency, [&](size_t i) {
       size_t made = 0;
       const bool may_split = concurrency > 1 && !level[i].walk && level[i].prefix.size() < kMaxKeyBytes;
-      results[i] = ListRange(store, level[i], may_split, &made);
+      results[i] = ListRange(store, level[i], may_split, etags, &made);
       requests += made;
     });
     size_t empty = 0;
@@ -96,7 +95,7 @@ Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const st
     std::vector<Range> next;
     for (size_t i = 0; i < level.size(); ++i) {
       if (results[i].split) {
-        const std::string& last = results[i].keys.back();
+        const std::string& last = results[i].keys.back().key;
         if (skewed) {
           next.push_back({level[i].prefix, last, /*walk=*/true});
         } else {
@@ -108,12 +107,30 @@ Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const st
     }
     level = std::move(next);
   }
-  std::sort(keys.begin(), keys.end());
+  std::sort(keys.begin(), keys.end(), [](const ListedObject& a, const ListedObject& b) { return a.key < b.key; });
   if (stats) {
     stats->requests = requests;
     stats->levels = levels;
   }
   return keys;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
+                                                    const std::string& alphabet, ParallelListStats* stats) {
+  Result<std::vector<ListedObject>> listed = ListInParallel(store, prefix, concurrency, alphabet, stats, false);
+  if (!listed.ok()) return listed.status();
+  std::vector<std::string> keys;
+  keys.reserve(listed->size());
+  for (auto& o : *listed) keys.push_back(std::move(o.key));
+  return keys;
+}
+
+Result<std::vector<ListedObject>> ListObjectsInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
+                                                        const std::string& alphabet, ParallelListStats* stats,
+                                                        bool etags) {
+  return ListInParallel(store, prefix, concurrency, alphabet, stats, etags);
 }
 
 }  // namespace s3db::exec

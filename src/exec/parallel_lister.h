@@ -37,4 +37,16 @@ struct ParallelListStats {
 Result<std::vector<std::string>> ListKeysInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
                                                     const std::string& alphabet, ParallelListStats* stats = nullptr);
 
+// A listed key and the ETag the listing gave it.
+struct ListedObject {
+  std::string key;
+  std::string etag;
+};
+
+// ListKeysInParallel, with each key's ETag when `etags` (a scan compares it with its
+// snapshot's; a count does not need it, and an ETag costs an allocation per key).
+Result<std::vector<ListedObject>> ListObjectsInParallel(ObjectStore& store, const std::string& prefix, int concurrency,
+                                                        const std::string& alphabet, ParallelListStats* stats = nullptr,
+                                                        bool etags = true);
+
 }  // namespace s3db::exec

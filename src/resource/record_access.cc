@@ -12,7 +12,8 @@ namespace {
 
 // The failures of reading ids[i] in parallel: each reported to `on_error` when given, in order
 // (the records read are kept), else the first is thrown.
-void ReportOrThrow(const std::vector<std::exception_ptr>& failures, const std::vector<std::string>& ids,
+template <typename IdAt>
+void ReportOrThrow(const std::vector<std::exception_ptr>& failures, const IdAt& id_at,
                    const std::function<void(const BulkItemError&)>* on_error, size_t first_index) {
   for (size_t i = 0; i < failures.size(); ++i) {
     if (!failures[i]) continue;
@@ -20,7 +21,7 @@ void ReportOrThrow(const std::vector<std::exception_ptr>& failures, const std::v
     try {
       std::rethrow_exception(failures[i]);
     } catch (const std::exception& e) {
-      (*on_error)(ItemError(first_index + i, ids[i], e));
+      (*on_error)(ItemError(first_index + i, id_at(i), e));
     }
   }
 }
@@ -309,36 +310,106 @@ std::vector<UniqueIndex::Claim> RecordAccess::Claim(UniqueIndex& index,
 }
 
 std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size_t> limit) const {
+  std::vector<ListedRecord> listed = ListRecords(offset, limit, /*etags=*/false);
   std::vector<std::string> ids;
+  ids.reserve(listed.size());
+  for (auto& r : listed) ids.push_back(std::move(r.id));
+  return ids;
+}
+
+std::vector<RecordAccess::ListedRecord> RecordAccess::ListRecords(size_t offset, std::optional<size_t> limit,
+                                                                  bool etags) const {
+  std::vector<ListedRecord> out;
   ListRequest request;
   request.prefix = context->layout().RecordPrefix(name);
   if (offset == 0 && !limit && context->settings().concurrency > 1) {
     // The whole listing: many ranges at once (exec/parallel_lister.h), same result.
-    Result<std::vector<std::string>> keys = exec::ListKeysInParallel(
-        context->store(), request.prefix, context->settings().concurrency, exec::kEncodedIdAlphabet);
+    Result<std::vector<exec::ListedObject>> keys = exec::ListObjectsInParallel(
+        context->store(), request.prefix, context->settings().concurrency, exec::kEncodedIdAlphabet, nullptr, etags);
     if (!keys.ok()) Fail(keys.status(), "", "listing");
-    for (const auto& key : *keys) {
-      if (auto id = context->layout().IdFromRecordKey(name, key)) ids.push_back(std::move(*id));
+    out.reserve(keys->size());
+    for (auto& object : *keys) {
+      if (auto id = context->layout().IdFromRecordKey(name, object.key)) {
+        out.push_back({std::move(*id), std::move(object.etag)});
+      }
     }
-    return ids;
+    return out;
   }
   size_t skipped = 0;
   while (true) {
     Result<ListPage> page = context->store().List(request);
     if (!page.ok()) Fail(page.status(), "", "listing");
-    for (const auto& object : page->objects) {
+    for (auto& object : page->objects) {
       auto id = context->layout().IdFromRecordKey(name, object.key);
       if (!id) continue;  // not a record key (nothing else should live here)
       if (skipped < offset) {
         ++skipped;
         continue;
       }
-      if (limit && ids.size() >= *limit) return ids;
-      ids.push_back(std::move(*id));
+      if (limit && out.size() >= *limit) return out;
+      out.push_back({std::move(*id), etags ? std::move(object.etag) : std::string()});
     }
-    if (!page->truncated) return ids;
+    if (!page->truncated) return out;
     request.continuation_token = page->next_continuation_token;
   }
+}
+
+RecordAccess::ScanListing RecordAccess::ListForScan(size_t offset, std::optional<size_t> limit) const {
+  ScanListing out;
+  if (offset != 0 || limit) {
+    out.records = ListRecords(offset, limit);
+    out.snapshot = SnapshotFor(out.records.size());
+    return out;
+  }
+  ListRequest request;
+  request.prefix = context->layout().RecordPrefix(name);
+  Result<ListPage> first = context->store().List(request);
+  if (!first.ok()) Fail(first.status(), "", "listing");
+  if (!first->truncated) {  // one page: the whole resource
+    for (auto& object : first->objects) {
+      if (auto id = context->layout().IdFromRecordKey(name, object.key)) {
+        out.records.push_back({std::move(*id), std::move(object.etag)});
+      }
+    }
+    out.snapshot = SnapshotFor(out.records.size());
+    return out;
+  }
+  out.snapshot = SnapshotFor(kSnapshotMinRecords);
+  if (!out.snapshot) {
+    out.records = ListRecords(0, std::nullopt);
+    return out;
+  }
+  Result<std::vector<ListedRecordKey>> keys = ListRecordKeysWithFences(
+      context->store(), request.prefix, out.snapshot->manifest().fences, context->settings().concurrency);
+  if (!keys.ok()) Fail(keys.status(), "", "listing");
+  out.records.reserve(keys->size());
+  for (auto& key : *keys) {
+    if (auto id = context->layout().IdFromRecordKey(name, request.prefix + key.encoded_id)) {
+      out.records.push_back({std::move(*id), std::move(key.etag)});
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<ScanSnapshot> RecordAccess::SnapshotFor(size_t listed, size_t max_resident) const {
+  if (listed < kSnapshotMinRecords) return nullptr;
+  return ScanSnapshot::Open(context->store(), context->layout(), name, max_resident);
+}
+
+std::optional<Record> RecordAccess::ReadListed(const ListedRecord& listed, ScanSnapshot* snapshot, bool cached,
+                                               const std::shared_ptr<const ResourceState>& state) const {
+  if (snapshot && !listed.etag.empty()) {
+    std::optional<Record> taken;
+    std::optional<SnapshotEntry> copy;  // only for a record that cannot be decoded in place
+    const bool held = snapshot->Visit(format::EncodeIdForKey(listed.id), listed.etag, [&](const SnapshotEntry& e) {
+      taken = DecodeInPlace(listed.id, e.info, e.body, *state);
+      if (!taken) copy = e;
+    });
+    if (taken) return taken;
+    // Decoded from a copy, as TryGet does: it may re-read the catalog, and reports the error.
+    if (held && copy) return Decode(listed.id, copy->info, copy->body, {}, state);
+  }
+  return TryGet(listed.id, cached);
 }
 
 std::map<std::string, std::string> RecordAccess::ReferenceKeys(const VersionSpec& spec, const Json& data,
@@ -485,9 +556,8 @@ RecordAccess::ScanResult RecordAccess::ScanPartition(const PartitionTarget& targ
           failures[i] = std::current_exception();
         }
       });
-      std::vector<std::string> ids(n);
-      for (size_t i = 0; i < n; ++i) ids[i] = candidates[start + i].second;
-      ReportOrThrow(failures, ids, on_error, start);
+      ReportOrThrow(
+          failures, [&](size_t i) -> const std::string& { return candidates[start + i].second; }, on_error, start);
       for (auto& record : verified) {
         if (!record) continue;
         if (out.matched++ < offset || full()) continue;
@@ -528,18 +598,30 @@ std::vector<std::string> RecordAccess::ListReferencedIds(const PartitionTarget& 
 std::vector<Record> RecordAccess::ReadAll(const std::vector<std::string>& ids, bool cached,
                                           const std::function<void(const BulkItemError&)>* on_error,
                                           size_t first_index) const {
-  std::vector<std::optional<Record>> slots(ids.size());
-  std::vector<std::exception_ptr> failures(ids.size());
-  util::ParallelFor(ids.size(), context->settings().concurrency, [&](size_t i) {
+  std::vector<ListedRecord> listed;
+  listed.reserve(ids.size());
+  for (const std::string& id : ids) listed.push_back({id, ""});
+  return ReadAll(listed, nullptr, cached, on_error, first_index);
+}
+
+std::vector<Record> RecordAccess::ReadAll(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached,
+                                          const std::function<void(const BulkItemError&)>* on_error,
+                                          size_t first_index) const {
+  std::vector<std::optional<Record>> slots(listed.size());
+  std::vector<std::exception_ptr> failures(listed.size());
+  std::shared_ptr<const ResourceState> state = snapshot ? State() : nullptr;
+  if (state) RequireKeysFor(*state);
+  util::ParallelFor(listed.size(), context->settings().concurrency, [&](size_t i) {
     try {
-      slots[i] = TryGet(ids[i], cached);
+      slots[i] = snapshot ? ReadListed(listed[i], snapshot, cached, state) : TryGet(listed[i].id, cached);
     } catch (...) {
       failures[i] = std::current_exception();
     }
   });
-  ReportOrThrow(failures, ids, on_error, first_index);
+  ReportOrThrow(
+      failures, [&](size_t i) -> const std::string& { return listed[i].id; }, on_error, first_index);
   std::vector<Record> out;
-  out.reserve(ids.size());
+  out.reserve(listed.size());
   for (auto& s : slots) {
     if (s) out.push_back(std::move(*s));
   }

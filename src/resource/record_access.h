@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "index/partition_index.h"
+#include "index/scan_snapshot.h"
 #include "index/unique_index.h"
 #include "record/record_codec.h"
 #include "resource/resource_context.h"
@@ -147,6 +148,42 @@ struct RecordAccess {
   // Ids of the resource in key order, from `offset`, at most `limit` of them.
   std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit) const;
 
+  // ---- scans (index/scan_snapshot.h) --------------------------------------------------------
+
+  // A record key as listed: its id and the ETag the listing showed (empty when not asked for).
+  struct ListedRecord {
+    std::string id;
+    std::string etag;
+  };
+
+  // Scans of fewer records read them with GETs: a snapshot costs at least three requests (its
+  // manifest's LIST and GET, a segment) and a segment's few MB.
+  static constexpr size_t kSnapshotMinRecords = 100;
+
+  // ListIds, keeping each record's ETag when `etags`.
+  std::vector<ListedRecord> ListRecords(size_t offset, std::optional<size_t> limit, bool etags = true) const;
+
+  // The newest scan snapshot of the resource when a scan of `listed` records is worth one;
+  // nullptr when it is not, or there is none this version can use (then every record is a
+  // GET). `max_resident`: ScanSnapshot::Open's; a scan reads in key order, so two suffice.
+  std::shared_ptr<ScanSnapshot> SnapshotFor(size_t listed, size_t max_resident = 2) const;
+
+  struct ScanListing {
+    std::vector<ListedRecord> records;
+    std::shared_ptr<ScanSnapshot> snapshot;  // may be nullptr
+  };
+
+  // The records of a scan in key order, from `offset`, at most `limit`, with ETags, and the
+  // scan snapshot to read them from (SnapshotFor). The whole listing of a resource of more
+  // than a page is listed between the snapshot's fences when it has one (about one LIST per
+  // 1000 keys, in parallel), else by the parallel lister.
+  ScanListing ListForScan(size_t offset, std::optional<size_t> limit) const;
+
+  // The record as the listing saw it: from `snapshot` when it holds the write with the listed
+  // ETag, else TryGet (nullopt when it was deleted since). `state` is State(), its keys required.
+  std::optional<Record> ReadListed(const ListedRecord& listed, ScanSnapshot* snapshot, bool cached,
+                                   const std::shared_ptr<const ResourceState>& state) const;
+
   // ---- partitions ---------------------------------------------------------------------------
 
   // Partition name -> reference key of `data` under spec's partitions.
@@ -210,6 +247,10 @@ struct RecordAccess {
   // `on_error`, one that cannot be read is reported (index: `first_index` + its position) and
   // skipped; without, its error is thrown.
   std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false,
+                              const std::function<void(const BulkItemError&)>* on_error = nullptr,
+                              size_t first_index = 0) const;
+  // The same for listed records, each through ReadListed with `snapshot` (may be nullptr).
+  std::vector<Record> ReadAll(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached = false,
                               const std::function<void(const BulkItemError&)>* on_error = nullptr,
                               size_t first_index = 0) const;
 };

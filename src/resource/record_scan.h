@@ -33,6 +33,7 @@ namespace core {
 struct ScanCandidate {
   std::string id;
   std::string key;
+  std::string etag;  // as listed
 };
 
 // What a scan reads. Both functions throw s3db::Error on failure.

@@ -153,11 +153,19 @@ DeleteRecordsResult Resource::DeleteMany(const std::vector<std::string>& ids) {
 }
 
 std::vector<Record> Resource::GetAll() {
-  return Guarded("getAll", "", [&] {
-    core::RecordAccess ctx{context_, name_, references_.get()};
-    ctx.State();
-    return ctx.ReadAll(ListIds(), /*cached=*/true);
-  });
+  return Guarded("getAll", "", [&] { return ReadListing({}); });
+}
+
+std::vector<Record> Resource::ReadListing(const ListOptions& options) {
+  core::RecordAccess ctx{context_, name_, references_.get()};
+  ctx.State();
+  if (ReadCache* cache = context_->cache(); cache && cache->caches_queries()) {
+    // The cached id listing, as before snapshots: the cache already spares the LISTs.
+    return ctx.ReadAll(ListIds(options), /*cached=*/true, &options.on_error, options.offset);
+  }
+  // With ETags, so records the scan snapshot holds as they are need no GET.
+  const core::RecordAccess::ScanListing listing = ctx.ListForScan(options.offset, options.limit);
+  return ctx.ReadAll(listing.records, listing.snapshot.get(), /*cached=*/true, &options.on_error, options.offset);
 }
 
 size_t Resource::DeleteAll() {
@@ -240,7 +248,7 @@ std::vector<Record> Resource::List(const ListOptions& options) {
                          /*filter=*/nullptr, &options.on_error)
           .records;
     }
-    return ctx.ReadAll(ListIds(options), /*cached=*/true, &options.on_error, options.offset);
+    return ReadListing(options);
   });
 }
 
@@ -266,16 +274,20 @@ PageResult Resource::Page(const PageOptions& options) {
     out.items = std::move(scan.records);
     return out;
   }
-  std::vector<std::string> ids;
+  core::RecordAccess::ScanListing listing;
   if (options.skip_count) {
-    ids = ctx.ListIds(options.offset, options.size);
+    listing = ctx.ListForScan(options.offset, options.size);
   } else {
-    std::vector<std::string> all = ctx.ListIds(0, std::nullopt);  // one listing gives both
+    listing = ctx.ListForScan(0, std::nullopt);  // one listing gives both
+    std::vector<core::RecordAccess::ListedRecord>& all = listing.records;
     out.total_items = all.size();
     out.total_pages = (all.size() + options.size - 1) / options.size;
-    for (size_t i = options.offset; i < all.size() && ids.size() < options.size; ++i) ids.push_back(all[i]);
+    const size_t from = std::min(options.offset, all.size());
+    all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(from));
+    if (all.size() > options.size) all.resize(options.size);
+    if (all.size() < core::RecordAccess::kSnapshotMinRecords) listing.snapshot.reset();
   }
-  out.items = ctx.ReadAll(ids, /*cached=*/true);
+  out.items = ctx.ReadAll(listing.records, listing.snapshot.get(), /*cached=*/true);
   return out;
 }
 
@@ -308,14 +320,18 @@ std::vector<Record> Resource::Query(const Json& filter, const ListOptions& optio
     ctx.RequireKeysFor(*state);
     return ctx.ScanPartition(*target, options.offset, options.limit, true, false, &filter, &options.on_error).records;
   }
-  std::vector<std::string> ids = ctx.ListIds(0, std::nullopt);
+  const core::RecordAccess::ScanListing listing = ctx.ListForScan(0, std::nullopt);
+  const std::vector<core::RecordAccess::ListedRecord>& listed = listing.records;
+  const std::shared_ptr<core::ScanSnapshot>& snapshot = listing.snapshot;
   std::vector<Record> out;
   size_t skipped = 0;
-  const size_t batch = static_cast<size_t>(context_->settings().concurrency) * 4;
-  for (size_t start = 0; start < ids.size(); start += batch) {
-    std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(start),
-                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + batch)));
-    for (auto& record : ctx.ReadAll(chunk, /*cached=*/true, &options.on_error, start)) {
+  // From a snapshot a batch is decoding, not GETs: larger batches keep the threads busy.
+  const size_t batch = static_cast<size_t>(context_->settings().concurrency) * (snapshot ? 64 : 4);
+  for (size_t start = 0; start < listed.size(); start += batch) {
+    std::vector<core::RecordAccess::ListedRecord> chunk(
+        listed.begin() + static_cast<std::ptrdiff_t>(start),
+        listed.begin() + static_cast<std::ptrdiff_t>(std::min(listed.size(), start + batch)));
+    for (auto& record : ctx.ReadAll(chunk, snapshot.get(), /*cached=*/true, &options.on_error, start)) {
       if (!core::MatchesFilter(record, filter)) continue;
       if (skipped < options.offset) {
         ++skipped;

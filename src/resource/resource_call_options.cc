@@ -109,5 +109,9 @@ ReEncryptResult Resource::ReEncrypt(const CallOptions& call) {
   CallScope scope(call);
   return ReEncrypt();
 }
+CompactResult Resource::Compact(const CallOptions& call) {
+  CallScope scope(call);
+  return Compact();
+}
 
 }  // namespace s3db

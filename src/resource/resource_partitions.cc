@@ -218,7 +218,10 @@ RecordScan Resource::Scan(const ScanOptions& options) {
                             : context_->layout().RecordPrefix(name_);
     core::ScanSource source;
     source.page_size = static_cast<size_t>(request.max_keys);
-    source.next_page = [context = context_, name = name_, target, state, request,
+    // The scan snapshot, looked up once the first page shows the scan is worth one; set by
+    // the lister before it hands out that page's candidates, read by the readers after.
+    auto snapshot = std::make_shared<std::shared_ptr<core::ScanSnapshot>>();
+    source.next_page = [context = context_, name = name_, target, state, request, snapshot, first = true,
                         more = true]() mutable -> std::optional<std::vector<core::ScanCandidate>> {
       if (!more) return std::nullopt;
       core::RecordAccess ctx{context, name, nullptr};
@@ -230,23 +233,27 @@ RecordScan Resource::Scan(const ScanOptions& options) {
       for (const auto& object : page->objects) {
         if (target) {
           if (auto parts = context->layout().ParsePartitionKey(name, object.key)) {
-            candidates.push_back({std::move(parts->id), object.key});
+            candidates.push_back({std::move(parts->id), object.key, ""});
           }
         } else if (auto id = context->layout().IdFromRecordKey(name, object.key)) {
-          candidates.push_back({std::move(*id), object.key});
+          candidates.push_back({std::move(*id), object.key, object.etag});
         }
       }
+      if (first && !target && (page->truncated || candidates.size() >= core::RecordAccess::kSnapshotMinRecords)) {
+        *snapshot = ctx.SnapshotFor(core::RecordAccess::kSnapshotMinRecords);
+      }
+      first = false;
       more = page->truncated;
       request.continuation_token = page->next_continuation_token;
       return candidates;
     };
     // The store, not the cache: a scan over everything must not evict a cache's working set.
     // Through a partition, reading the record is the check that it still belongs there.
-    source.read = [context = context_, name = name_, target,
-                   state](const core::ScanCandidate& c) -> std::optional<Record> {
+    source.read = [context = context_, name = name_, target, state,
+                   snapshot](const core::ScanCandidate& c) -> std::optional<Record> {
       core::RecordAccess ctx{context, name, nullptr};
       if (target) return ctx.Verify(*target->partition, c.key, c.id, /*full=*/true, nullptr);
-      return ctx.TryGet(c.id, /*cached=*/false);
+      return ctx.ReadListed({c.id, c.etag}, snapshot->get(), /*cached=*/false, state);
     };
     const int concurrency = std::max(1, context_->settings().concurrency);
     const size_t prefetch = options.prefetch ? options.prefetch : 4 * static_cast<size_t>(concurrency);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "store/metadata_rules.h"
+#include "util/crypto_hash.h"
 
 namespace s3db::store {
 namespace {
@@ -40,6 +41,17 @@ Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) 
   if (!if_none_match.ok()) return if_none_match.status();
   if (!if_match.ok()) return if_match.status();
   return *if_none_match && *if_match;
+}
+
+Result<bool> ProbeEtagIsBodyMd5(ObjectStore& store, const std::string& key) {
+  PutRequest put;
+  put.key = key;
+  put.body = "s3db etag probe " + util::RandomAlnum(16);
+  Result<ObjectInfo> written = store.Put(put);
+  if (!written.ok()) return written.status();
+  Status cleanup = store.Delete(key);
+  (void)cleanup;  // a probe object left behind is harmless
+  return EtagsMatch(written->etag, ComputeEtag(put.body));
 }
 
 namespace {

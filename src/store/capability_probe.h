@@ -20,6 +20,11 @@ namespace s3db::store {
 // is (wrong credentials, a missing bucket, an unreachable server, ...).
 Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key);
 
+// Whether the ETag of a single-part PUT is the MD5 of its body, as on S3 with no encryption
+// or SSE-S3; not under SSE-KMS or SSE-C, nor on S3 Express One Zone. Scan snapshots rely on
+// it (index/scan_snapshot.h). PUTs `key` and deletes it; errors as they come.
+Result<bool> ProbeEtagIsBodyMd5(ObjectStore& store, const std::string& key);
+
 // For a backend that ignores conditional headers (s3rver): checks the condition with a HEAD
 // first, then writes unconditionally. Not atomic (two writers can both pass the check), so
 // the first one made in a process warns on stderr, naming the store (Describe(), masked).

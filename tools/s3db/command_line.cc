@@ -208,6 +208,13 @@ void DefineReadCommands(CLI::App& app, CommandLine& line) {
           },
           "DURATION"));
   Select(repair, line, CommandId::kRepair);
+
+  CLI::App* compact =
+      app.add_subcommand("compact",
+                         "Write a new scan snapshot of a resource, so list, query and export take unchanged records "
+                         "from a few segment objects instead of a GET each; prints a JSON summary");
+  AddResourceName(compact, line);
+  Select(compact, line, CommandId::kCompact);
 }
 
 // --format of import and export: jsonl or csv.

@@ -37,6 +37,7 @@ enum class CommandId {
   kExport,
   kRotateKey,
   kRepair,
+  kCompact,
   kBench,
   kShell,
   kWhoami,

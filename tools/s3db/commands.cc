@@ -481,6 +481,21 @@ ExitCode Repair(const CommandLine& line, Session& session, Output& out) {
   return ReportPartitionFailures(session, r.resource, r.failures);
 }
 
+// compact: prints a JSON summary of the snapshot written.
+ExitCode Compact(const CommandLine& line, Session& session, Output& out) {
+  const s3db::CompactResult r = session.database().resource(line.resource).Compact();
+  out.Json({{"resource", r.resource},
+            {"generation", r.generation},
+            {"records", r.records},
+            {"reused", r.reused},
+            {"fetched", r.fetched},
+            {"skipped", r.skipped},
+            {"segments", r.segments},
+            {"bytes", r.bytes},
+            {"deletedObjects", r.deleted_objects}});
+  return ExitCode::kOk;
+}
+
 // Commands that write records end by waiting for the partition references an asyncPartitions
 // resource writes in the background, so their failures are reported before the exit.
 ExitCode WithFlushedPartitions(const CommandLine& line, Session& session, ExitCode code) {
@@ -629,6 +644,8 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return RotateKey(line, session, out);
     case CommandId::kRepair:
       return Repair(line, session, out);
+    case CommandId::kCompact:
+      return Compact(line, session, out);
     case CommandId::kBench: {
       BenchOptions bench;
       bench.uri = session.options().uri;
