@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libpugixml-dev libcli11-dev libfmt-dev
   libre2-dev libtomlplusplus-dev
+  libboost-dev  # s3db serve: Boost.Beast and Asio (header-only)
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ceph-mon ceph-osd radosgw
   dpkg-dev file

@@ -296,11 +296,13 @@ std::vector<UniqueIndex::Claim> RecordAccess::Claim(UniqueIndex& index,
   return claims;
 }
 
-std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size_t> limit) const {
+std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size_t> limit,
+                                               const std::string& start_after) const {
   std::vector<std::string> ids;
   ListRequest request;
   request.prefix = context->layout().RecordPrefix(name);
-  if (offset == 0 && !limit && context->settings().concurrency > 1) {
+  if (!start_after.empty()) request.start_after = Key(start_after);
+  if (offset == 0 && !limit && start_after.empty() && context->settings().concurrency > 1) {
     // The whole listing: many ranges at once (exec/parallel_lister.h), same result.
     Result<std::vector<std::string>> keys = exec::ListKeysInParallel(
         context->store(), request.prefix, context->settings().concurrency, exec::kEncodedIdAlphabet);

@@ -144,7 +144,9 @@ struct RecordAccess {
                                         const std::string& id) const;
 
   // Ids of the resource in key order, from `offset`, at most `limit` of them.
-  std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit) const;
+  // Ids in key order; after `start_after` (an id) when it is not empty.
+  std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit,
+                                   const std::string& start_after = {}) const;
 
   // ---- partitions ---------------------------------------------------------------------------
 

@@ -649,8 +649,9 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
       return ExitCode::kOk;
     }
     case CommandId::kShell:
-    case CommandId::kWhoami:  // main.cc runs these two without a database
+    case CommandId::kWhoami:  // main.cc runs these without a Session
     case CommandId::kConfig:
+    case CommandId::kServe:
     case CommandId::kNone:
       break;
   }
