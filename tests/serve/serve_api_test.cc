@@ -4,9 +4,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -16,6 +19,31 @@
 
 namespace s3db::serve_testing {
 namespace {
+
+// Runs the OpenAPI 3.1 validator (openapi-spec-validator, Python, installed on the project's
+// machines) on `document`; its verdict and output. `available` false when it is not installed.
+struct OpenApiVerdictForServe {
+  bool available = true;
+  bool valid = false;
+  std::string output;
+};
+
+OpenApiVerdictForServe ValidateOpenApi(const Json& document) {
+  OpenApiVerdictForServe verdict;
+  testing::TempDir dir;
+  const std::filesystem::path file = dir.path() / "openapi.json";
+  WriteFile(file, document.dump(2));
+  const std::string command = "python3 -m openapi_spec_validator '" + file.string() + "' 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return {false, false, "popen failed"};
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) verdict.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  verdict.valid = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  verdict.available =
+      verdict.output.find("No module named") == std::string::npos && !(WIFEXITED(status) && WEXITSTATUS(status) == 127);
+  return verdict;
+}
 
 // Sends `bytes` on a fresh connection and returns what comes back before the server closes it
 // (or `wait` passes).
@@ -36,9 +64,8 @@ std::string RawExchange(uint16_t port, const std::string& bytes, std::chrono::mi
   if (closed_by_server) *closed_by_server = false;
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
-    const int left =
-        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
-                             .count());
+    const int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
     if (::poll(&p, 1, std::max(left, 1)) <= 0) break;
     char buffer[4096];
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
@@ -156,20 +183,18 @@ TEST_P(ServeApiTest, RecordsFollowHttpConditionsOnTheLibrarysConditionalWrites) 
   EXPECT_EQ(client_->Call("PATCH", "/v1/users/ada", R"({"id":"other"})").status, 400);
 
   // PUT replaces the whole record; If-None-Match: * creates only.
-  EXPECT_EQ(client_->Call("PUT", "/v1/users/ada", R"({"name":"Ada L","email":"a@example.com"})",
-                          {"If-None-Match: *"})
-                .status,
-            412);
-  Reply replaced = client_->Call("PUT", "/v1/users/ada", R"({"name":"Ada L","email":"a@example.com"})",
-                                 {"If-Match: " + etag2});
+  EXPECT_EQ(
+      client_->Call("PUT", "/v1/users/ada", R"({"name":"Ada L","email":"a@example.com"})", {"If-None-Match: *"}).status,
+      412);
+  Reply replaced =
+      client_->Call("PUT", "/v1/users/ada", R"({"name":"Ada L","email":"a@example.com"})", {"If-Match: " + etag2});
   ASSERT_EQ(replaced.status, 200) << replaced.body;
   EXPECT_EQ(replaced.json(), Json::parse(R"({"id":"ada","name":"Ada L","email":"a@example.com"})"));
-  EXPECT_EQ(client_->Call("PUT", "/v1/users/ada", R"({"name":"Old","email":"o@example.com"})",
-                          {"If-Match: " + etag2})
-                .status,
-            412);
-  Reply created = client_->Call("PUT", "/v1/users/bob", R"({"name":"Bob","email":"bob@example.com"})",
-                                {"If-None-Match: *"});
+  EXPECT_EQ(
+      client_->Call("PUT", "/v1/users/ada", R"({"name":"Old","email":"o@example.com"})", {"If-Match: " + etag2}).status,
+      412);
+  Reply created =
+      client_->Call("PUT", "/v1/users/bob", R"({"name":"Bob","email":"bob@example.com"})", {"If-None-Match: *"});
   EXPECT_EQ(created.status, 201) << created.body;
   Reply upserted = client_->Call("PUT", "/v1/users/bob", R"({"name":"Bobby","email":"bob@example.com"})");
   EXPECT_EQ(upserted.status, 200);
@@ -226,8 +251,8 @@ TEST_P(ServeApiTest, MalformedAndOversizedRequestsAreRefusedAndTheServerStaysUp)
       RawExchange(served_->port(), "GET / HTTP/1.1\r\nX: " + std::string(40000, 'a'), std::chrono::seconds(5));
   EXPECT_EQ(endless.rfind("HTTP/1.1 431", 0), 0u);
   // A 100-continue client gets its go-ahead.
-  Reply continued = client_->Call("POST", "/v1/users", R"({"name":"Zed","email":"z@example.com"})",
-                                  {"Expect: 100-continue"});
+  Reply continued =
+      client_->Call("POST", "/v1/users", R"({"name":"Zed","email":"z@example.com"})", {"Expect: 100-continue"});
   EXPECT_EQ(continued.status, 201);
   EXPECT_EQ(client_->Call("GET", "/healthz").status, 200);
 }
@@ -362,11 +387,22 @@ TEST_P(ServeApiTest, HealthMetricsAndOpenApiDescribeTheServer) {
             Json::parse(R"({"type":"string","format":"email"})"));
   EXPECT_EQ(document["components"]["schemas"]["Record_users"]["properties"]["age"],
             Json::parse(R"({"type":"number"})"));
+
+  // Valid per a real validator; and the validator is shown to refuse a broken copy, so a pass
+  // means something. Once (on memory): the document does not depend on the store, and the
+  // validator takes seconds to start.
+  if (GetParam() != testing::Backend::kMemory) return;
+  const OpenApiVerdictForServe verdict = ValidateOpenApi(document);
+  if (!verdict.available) GTEST_SKIP() << "openapi-spec-validator is not installed: " << verdict.output;
+  EXPECT_TRUE(verdict.valid) << verdict.output;
+  Json broken = document;
+  broken["info"].erase("version");
+  broken["paths"]["/v1/users/{id}"]["get"]["responses"]["200"].erase("description");
+  EXPECT_FALSE(ValidateOpenApi(broken).valid);
 }
 
 TEST_P(ServeApiTest, ConcurrentIfMatchPatchesOfOneCounterLoseNothing) {
-  ASSERT_EQ(client_->Call("POST", "/v1/resources", R"({"name":"counters","attributes":{"n":"number"}})").status,
-            201);
+  ASSERT_EQ(client_->Call("POST", "/v1/resources", R"({"name":"counters","attributes":{"n":"number"}})").status, 201);
   Reply created = client_->Call("POST", "/v1/counters", R"({"id":"c","n":0})");
   ASSERT_EQ(created.status, 201);
   const int attempts = testing::ScaledForSanitizers(1000, 100);
@@ -388,8 +424,7 @@ TEST_P(ServeApiTest, ConcurrentIfMatchPatchesOfOneCounterLoseNothing) {
         }
         const std::string etag = current.header("etag");
         const int n = current.json()["n"].get<int>();
-        Reply patched =
-            client.Call("PATCH", "/v1/counters/c", Json{{"n", n + 1}}.dump(), {"If-Match: " + etag});
+        Reply patched = client.Call("PATCH", "/v1/counters/c", Json{{"n", n + 1}}.dump(), {"If-Match: " + etag});
         if (patched.status / 100 == 2) {
           ++successes;
           std::lock_guard<std::mutex> lock(mutex);

@@ -25,12 +25,11 @@ class ServeAuthTest : public ::testing::Test {
   }
 
   serve::AuthConfig KeysAndHmac() {
-    const Json document{
-        {"apiKeys",
-         {{{"name", "reader"}, {"sha256", serve::Sha256Hex(kReaderKey)}, {"scopes", {"read:users"}}},
-          {{"name", "writer"}, {"sha256", serve::Sha256Hex(kWriterKey)}, {"scopes", {"write:users"}}},
-          {{"name", "admin"}, {"sha256", serve::Sha256Hex(kAdminKey)}, {"scopes", {"admin:*"}}}}},
-        {"jwt", {{"algorithm", "HS256"}, {"secretFile", "hs256.secret"}, {"audience", "s3db"}}}};
+    const Json document{{"apiKeys",
+                         {{{"name", "reader"}, {"sha256", serve::Sha256Hex(kReaderKey)}, {"scopes", {"read:users"}}},
+                          {{"name", "writer"}, {"sha256", serve::Sha256Hex(kWriterKey)}, {"scopes", {"write:users"}}},
+                          {{"name", "admin"}, {"sha256", serve::Sha256Hex(kAdminKey)}, {"scopes", {"admin:*"}}}}},
+                        {"jwt", {{"algorithm", "HS256"}, {"secretFile", "hs256.secret"}, {"audience", "s3db"}}}};
     WriteFile(dir_.path() / "hs256.secret", kHmacSecret + "\n");
     return serve::AuthConfig::FromJson(document, dir_.path().string());
   }
@@ -55,16 +54,16 @@ TEST_F(ServeAuthTest, ApiKeysCarryScopesPerResource) {
   EXPECT_EQ(client.Call("GET", "/v1/resources", "", {"Authorization: Basic YTpi"}).status, 401);
   EXPECT_EQ(client.Call("GET", "/healthz").status, 200);  // liveness needs no credentials
 
-  EXPECT_EQ(client.Call("POST", "/v1/resources", R"({"name":"users","attributes":{"name":"string"}})",
-                        {"X-API-Key: " + kWriterKey})
+  EXPECT_EQ(client
+                .Call("POST", "/v1/resources", R"({"name":"users","attributes":{"name":"string"}})",
+                      {"X-API-Key: " + kWriterKey})
                 .status,
             403);
-  ASSERT_EQ(client.Call("POST", "/v1/resources", R"({"name":"users","attributes":{"name":"string"}})", {admin})
-                .status,
+  ASSERT_EQ(client.Call("POST", "/v1/resources", R"({"name":"users","attributes":{"name":"string"}})", {admin}).status,
             201);
-  ASSERT_EQ(client.Call("POST", "/v1/resources", R"({"name":"secrets","attributes":{"name":"string"}})", {admin})
-                .status,
-            201);
+  ASSERT_EQ(
+      client.Call("POST", "/v1/resources", R"({"name":"secrets","attributes":{"name":"string"}})", {admin}).status,
+      201);
 
   Reply written = client.Call("POST", "/v1/users", R"({"id":"a","name":"Ada"})", {"X-API-Key: " + kWriterKey});
   EXPECT_EQ(written.status, 201);
@@ -88,8 +87,9 @@ TEST_F(ServeAuthTest, Hs256TokensAreCheckedForSignatureAlgorithmTimeAndAudience)
   options.auth = KeysAndHmac();
   ServedDatabase served(testing::Backend::kMemory, options);
   HttpClient client(served.base());
-  ASSERT_EQ(client.Call("POST", "/v1/resources", R"({"name":"users","attributes":{"name":"string"}})",
-                        {"X-API-Key: " + kAdminKey})
+  ASSERT_EQ(client
+                .Call("POST", "/v1/resources", R"({"name":"users","attributes":{"name":"string"}})",
+                      {"X-API-Key: " + kAdminKey})
                 .status,
             201);
   const Json header{{"alg", "HS256"}, {"typ", "JWT"}};
@@ -116,8 +116,7 @@ TEST_F(ServeAuthTest, Hs256TokensAreCheckedForSignatureAlgorithmTimeAndAudience)
   EXPECT_EQ(call(HmacJwt(header, other_audience, kHmacSecret)).status, 401);
   EXPECT_EQ(call(HmacJwt(header, good, kHmacSecret + "x")).status, 401);  // wrong key
   // alg none, and a token that names another algorithm, are refused whatever they carry.
-  const std::string unsigned_token =
-      Base64UrlOf(Json{{"alg", "none"}}.dump()) + "." + Base64UrlOf(good.dump()) + ".";
+  const std::string unsigned_token = Base64UrlOf(Json{{"alg", "none"}}.dump()) + "." + Base64UrlOf(good.dump()) + ".";
   EXPECT_EQ(call(unsigned_token).status, 401);
   EXPECT_EQ(call(HmacJwt({{"alg", "HS512"}}, good, kHmacSecret)).status, 401);
   // Tampered payload: the signature no longer verifies.
@@ -152,8 +151,9 @@ TEST_F(ServeAuthTest, Rs256TokensVerifyWithThePublicKey) {
       client.Call("GET", "/v1/resources", "", {"Authorization: Bearer " + keys_->SignJwt(header, other_issuer)}).status,
       401);
   // An HS256 token "signed" with the public key's text (the algorithm-confusion attack).
-  EXPECT_EQ(client.Call("GET", "/v1/resources", "",
-                        {"Authorization: Bearer " + HmacJwt({{"alg", "HS256"}}, claims, keys_->PublicPem())})
+  EXPECT_EQ(client
+                .Call("GET", "/v1/resources", "",
+                      {"Authorization: Bearer " + HmacJwt({{"alg", "HS256"}}, claims, keys_->PublicPem())})
                 .status,
             401);
   std::string tampered = token;

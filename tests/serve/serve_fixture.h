@@ -161,8 +161,7 @@ class TestKeys {
     EVP_MD_CTX* context = EVP_MD_CTX_new();
     size_t length = 0;
     EVP_DigestSignInit(context, nullptr, EVP_sha256(), nullptr, key_);
-    EVP_DigestSign(context, nullptr, &length, reinterpret_cast<const unsigned char*>(signing.data()),
-                   signing.size());
+    EVP_DigestSign(context, nullptr, &length, reinterpret_cast<const unsigned char*>(signing.data()), signing.size());
     std::string signature(length, '\0');
     EVP_DigestSign(context, reinterpret_cast<unsigned char*>(signature.data()), &length,
                    reinterpret_cast<const unsigned char*>(signing.data()), signing.size());
@@ -187,15 +186,13 @@ inline void WriteFile(const std::filesystem::path& path, const std::string& text
 }
 
 inline int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // A database on one backend, served on a loopback port by a Server in this process.
 class ServedDatabase {
  public:
-  explicit ServedDatabase(testing::Backend backend, serve::ServeOptions options = {})
-      : factory_(backend) {
+  explicit ServedDatabase(testing::Backend backend, serve::ServeOptions options = {}) : factory_(backend) {
     costs_ = std::make_shared<CostsPlugin>();
     DatabaseOptions database_options;
     database_options.plugins.push_back(costs_);
@@ -227,10 +224,10 @@ class ServedDatabase {
   uint16_t port_ = 0;
 };
 
-// The backends the HTTP tests run on: memory always (the file store's conditional writes are
-// the library's tests' business), the real S3 server when one is configured.
+// The backends the HTTP tests run on: memory and the file store always, the real S3 server
+// when one is configured.
 inline std::vector<testing::Backend> ServeBackends() {
-  std::vector<testing::Backend> backends{testing::Backend::kMemory};
+  std::vector<testing::Backend> backends{testing::Backend::kMemory, testing::Backend::kFile};
   if (!testing::TestS3Uri().empty()) backends.push_back(testing::Backend::kS3);
   return backends;
 }
