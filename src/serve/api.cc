@@ -143,8 +143,8 @@ bool FromBase64Url(const std::string& text, std::string& out) {
 }
 
 // A whole number query parameter within [min, max]; `fallback` when absent.
-bool NumberParameter(const HttpRequest& request, const char* name, size_t fallback, size_t min, size_t max,
-                     size_t& out, HttpResponse& problem) {
+bool NumberParameter(const HttpRequest& request, const char* name, size_t fallback, size_t min, size_t max, size_t& out,
+                     HttpResponse& problem) {
   const std::string* text = request.Query(name);
   if (text == nullptr) {
     out = fallback;
@@ -334,10 +334,10 @@ HttpResponse Api::Handle(HttpRequest& request) {
   // CORS: the allowed origin, and the headers a script may read.
   const std::string origin = request.Header("origin");
   if (!origin.empty() && !options_.cors_origins.empty()) {
-    const bool any = std::find(options_.cors_origins.begin(), options_.cors_origins.end(), "*") !=
-                     options_.cors_origins.end();
-    if (any || std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) !=
-                   options_.cors_origins.end()) {
+    const bool any =
+        std::find(options_.cors_origins.begin(), options_.cors_origins.end(), "*") != options_.cors_origins.end();
+    if (any ||
+        std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) != options_.cors_origins.end()) {
       response.SetHeader("Access-Control-Allow-Origin", any ? "*" : origin);
       if (!any) response.SetHeader("Vary", "Origin");
       response.SetHeader("Access-Control-Expose-Headers", "ETag, Location, Retry-After");
@@ -395,8 +395,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
   } else if (route.kind == Kind::kResource && !reads) {
     needed = Access::kAdmin;
   }
-  const bool any_principal = route.kind == Kind::kMetrics || route.kind == Kind::kOpenApi ||
-                             (route.kind == Kind::kResources && reads);
+  const bool any_principal =
+      route.kind == Kind::kMetrics || route.kind == Kind::kOpenApi || (route.kind == Kind::kResources && reads);
   if (principal && !any_principal && !principal->Allows(needed, scope_resource)) {
     static const char* kNames[] = {"", "read", "write", "admin"};
     return ServerProblem(403, "'" + principal->name + "' has no " + kNames[static_cast<int>(needed)] +
@@ -448,8 +448,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         std::optional<Json> body = ParseBody(request.body, problem, "the resource definition");
         if (!body) return problem;
         if (body->contains("name") && (*body)["name"] != route.resource) {
-          return ServerProblem(400, "the definition's \"name\" differs from the path's resource '" + route.resource +
-                                        "'");
+          return ServerProblem(400,
+                               "the definition's \"name\" differs from the path's resource '" + route.resource + "'");
         }
         Json definition = *body;
         definition.erase("name");
@@ -571,7 +571,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
     }
     case Kind::kBulk: {
       const std::string mode = request.Query("mode") ? *request.Query("mode") : "insert";
-      if (mode != "insert" && mode != "upsert") return ServerProblem(400, "query parameter 'mode' must be insert or upsert");
+      if (mode != "insert" && mode != "upsert")
+        return ServerProblem(400, "query parameter 'mode' must be insert or upsert");
       // Each line is a record; a line that is not one is answered on its own line.
       std::vector<Json> results;
       std::vector<Json> items;
@@ -589,9 +590,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
           record.reset();
         }
         if (!record) {
-          results.push_back({{"line", line_number},
-                             {"status", line_problem.status},
-                             {"problem", Json::parse(line_problem.body)}});
+          results.push_back(
+              {{"line", line_number}, {"status", line_problem.status}, {"problem", Json::parse(line_problem.body)}});
           continue;
         }
         item_result.push_back(results.size());
@@ -656,7 +656,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
       }
       HttpResponse response;
       response.SetHeader("Content-Type", "application/x-ndjson");
-      for (const Json& result : results) response.body += result.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+      for (const Json& result : results)
+        response.body += result.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
       return response;
     }
     case Kind::kRecord:

@@ -113,8 +113,7 @@ bool Base64UrlDecode(std::string_view text, std::string& out) {
 }
 
 int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -257,7 +256,8 @@ AuthOutcome Authenticator::VerifyJwt(const std::string& token) const {
     if (!nbf->is_number()) return {std::nullopt, "JWT \"nbf\" is not a number"};
     if (now + leeway < nbf->get<double>()) return {std::nullopt, "JWT is not valid yet (nbf)"};
   }
-  if (!jwt.issuer.empty() && payload.value("iss", "") != jwt.issuer) return {std::nullopt, "JWT issuer is not accepted"};
+  if (!jwt.issuer.empty() && payload.value("iss", "") != jwt.issuer)
+    return {std::nullopt, "JWT issuer is not accepted"};
   if (!jwt.audience.empty()) {
     const Json aud = payload.value("aud", Json());
     bool found = aud.is_string() && aud.get<std::string>() == jwt.audience;

@@ -191,11 +191,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                               std::to_string(server_->options.max_header_bytes) + " bytes"),
              false, true);
     } else if (ec == http::error::body_limit) {
-      Answer(server_->error_response(413, "the request body is over " +
-                                              std::to_string(server_->options.max_body_bytes) + " bytes"),
+      Answer(server_->error_response(
+                 413, "the request body is over " + std::to_string(server_->options.max_body_bytes) + " bytes"),
              false, true);
-    } else if (ec.category() == make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
-               ec != http::error::partial_message) {
+    } else if (ec.category() == make_error_code(http::error::bad_target).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
       Answer(server_->error_response(400, "malformed HTTP request: " + ec.message()), false, true);
     } else {
       Close();  // end of stream, timeout, reset
@@ -209,8 +209,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     const auto& header = parser_->get();
     const auto length = parser_->content_length();
     if (length && *length > server_->options.max_body_bytes) {
-      return Answer(server_->error_response(413, "the request body is over " +
-                                                     std::to_string(server_->options.max_body_bytes) + " bytes"),
+      return Answer(server_->error_response(
+                        413, "the request body is over " + std::to_string(server_->options.max_body_bytes) + " bytes"),
                     false, true);
     }
     auto expect = header.find(http::field::expect);
@@ -250,9 +250,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     const auto remote = Lowest().socket().remote_endpoint(ignored);
     if (!ignored) request->remote_address = remote.address().to_string();
     keep_alive_ = message.keep_alive();
-    const bool query_ok =
-        question == std::string::npos ||
-        ParseQueryString(std::string_view(request->target).substr(question + 1), request->query);
+    const bool query_ok = question == std::string::npos ||
+                          ParseQueryString(std::string_view(request->target).substr(question + 1), request->query);
     server_->workers->Post([self = this->shared_from_this(), request, query_ok] {
       HttpResponse response;
       if (!query_ok) {
@@ -288,19 +287,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // On the connection's strand.
   void Answer(HttpResponse response, bool keep_alive_wanted, bool refused) {
     busy_ = true;
-    auto message = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), 11);
+    auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
     const bool keep_alive = !refused && KeepAlive(keep_alive_wanted, response);
     SetHeaders(*message, response, keep_alive);
     message->body() = std::move(response.body);
     message->prepare_payload();
     Lowest().expires_after(server_->options.write_timeout);
-    http::async_write(stream_, *message,
-                      [self = this->shared_from_this(), message, keep_alive](ErrorCodeT ec, size_t) {
-                        self->busy_ = false;
-                        if (ec || !keep_alive) return self->Close();
-                        self->ReadHeader();
-                      });
+    http::async_write(stream_, *message, [self = this->shared_from_this(), message, keep_alive](ErrorCodeT ec, size_t) {
+      self->busy_ = false;
+      if (ec || !keep_alive) return self->Close();
+      self->ReadHeader();
+    });
   }
 
   // Runs on the worker thread: each write is posted to the strand and waited for, so the body
@@ -342,9 +339,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     SetHeaders(head, response, keep_alive);
     head.chunked(true);
     http::response_serializer<http::empty_body> serializer(head);
-    bool ok = WaitFor([&](auto done) {
-      http::async_write_header(stream_, serializer, [done](ErrorCodeT ec, size_t) { done(ec); });
-    });
+    bool ok = WaitFor(
+        [&](auto done) { http::async_write_header(stream_, serializer, [done](ErrorCodeT ec, size_t) { done(ec); }); });
     Sink sink(this);
     if (ok) {
       try {

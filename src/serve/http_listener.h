@@ -22,7 +22,7 @@ struct ListenOptions {
   uint16_t port = 8080;            // 0: any free port (HttpListener::Start returns it)
   std::string tls_cert_file;       // PEM chain; with tls_key_file, serve HTTPS only
   std::string tls_key_file;
-  size_t max_header_bytes = 16 * 1024;      // request line and headers: 431 beyond
+  size_t max_header_bytes = 16 * 1024;       // request line and headers: 431 beyond
   size_t max_body_bytes = 16 * 1024 * 1024;  // request body: 413 beyond
   // To receive one whole request, from the moment the connection is ready for one (so an idle
   // keep-alive connection and a client that sends slowly are both cut off after it).

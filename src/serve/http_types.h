@@ -14,11 +14,11 @@
 namespace s3db::serve {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-encoded, without the query
+  std::string method;                                      // "GET", "POST", ...
+  std::string target;                                      // as sent: path and query
+  std::string path;                                        // percent-encoded, without the query
   std::vector<std::pair<std::string, std::string>> query;  // decoded
-  std::map<std::string, std::string> headers;               // names in lower case
+  std::map<std::string, std::string> headers;              // names in lower case
   std::string body;
   std::string remote_address;
   bool tls = false;

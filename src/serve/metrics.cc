@@ -55,15 +55,14 @@ std::string Metrics::Render(Database& database, const CostsPlugin* costs, const 
         << "# TYPE s3db_http_request_duration_seconds histogram\n";
     for (const auto& [route, histogram] : latency_) {
       for (size_t i = 0; i < kBuckets.size(); ++i) {
-        out << "s3db_http_request_duration_seconds_bucket{route=\"" << Label(route) << "\",le=\""
-            << Number(kBuckets[i]) << "\"} " << histogram.buckets[i] << "\n";
+        out << "s3db_http_request_duration_seconds_bucket{route=\"" << Label(route) << "\",le=\"" << Number(kBuckets[i])
+            << "\"} " << histogram.buckets[i] << "\n";
       }
       out << "s3db_http_request_duration_seconds_bucket{route=\"" << Label(route) << "\",le=\"+Inf\"} "
           << histogram.count << "\n";
       out << "s3db_http_request_duration_seconds_sum{route=\"" << Label(route) << "\"} " << Number(histogram.sum)
           << "\n";
-      out << "s3db_http_request_duration_seconds_count{route=\"" << Label(route) << "\"} " << histogram.count
-          << "\n";
+      out << "s3db_http_request_duration_seconds_count{route=\"" << Label(route) << "\"} " << histogram.count << "\n";
     }
   }
   out << "# HELP s3db_http_requests_in_flight Requests being handled now.\n"

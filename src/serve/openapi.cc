@@ -16,8 +16,8 @@ std::vector<std::string> SplitRule(const std::string& text) {
 }
 
 Json TypeSchema(const std::string& type) {
-  if (type == "string" || type == "secret" || type == "email" || type == "url" || type == "uuid" ||
-      type == "date" || type == "currency") {
+  if (type == "string" || type == "secret" || type == "email" || type == "url" || type == "uuid" || type == "date" ||
+      type == "currency") {
     Json schema{{"type", "string"}};
     if (type == "email") schema["format"] = "email";
     if (type == "url") schema["format"] = "uri";
@@ -94,8 +94,8 @@ namespace {
 std::string ComponentName(const std::string& resource, std::set<std::string>& taken) {
   std::string name = "Record_";
   for (char c : resource) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     name.push_back(ok ? c : '_');
   }
   std::string unique = name;
@@ -131,9 +131,9 @@ Json Answer(const std::string& description, const Json& schema = Json()) {
 Json ProblemAnswers(std::initializer_list<int> statuses) {
   Json answers = Json::object();
   for (int status : statuses) {
-    answers[std::to_string(status)] = Json{
-        {"description", "a problem (RFC 9457)"},
-        {"content", {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+    answers[std::to_string(status)] =
+        Json{{"description", "a problem (RFC 9457)"},
+             {"content", {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
   }
   return answers;
 }
@@ -173,7 +173,8 @@ Json OpenApiDocument(Database& database, bool secured) {
                                          {"partitions", {{"type", "object"}}},
                                          {"asyncPartitions", {{"type", "boolean"}}}}}};
   const Json text_plain{{"text/plain", {{"schema", {{"type", "string"}}}}}};
-  paths["/healthz"]["get"] = Json{{"summary", "Liveness"}, {"security", Json::array()},
+  paths["/healthz"]["get"] = Json{{"summary", "Liveness"},
+                                  {"security", Json::array()},
                                   {"responses", {{"200", Answer("the server is up", {{"type", "object"}})}}}};
   paths["/metrics"]["get"] =
       Json{{"summary", "Prometheus metrics"},
@@ -188,19 +189,21 @@ Json OpenApiDocument(Database& database, bool secured) {
             {{"required", true}, {"content", JsonContent({{"$ref", "#/components/schemas/ResourceDefinition"}})}}},
            {"responses", Merge({{"201", Answer("created", {{"type", "object"}})}}, ProblemAnswers({400, 409, 422}))}};
   const Json name_parameter = Parameter("name", "path", true, {{"type", "string"}}, "the resource");
-  paths["/v1/resources/{name}"] = Json{
-      {"parameters", Json::array({name_parameter})},
-      {"get", {{"summary", "A resource's definition and version"},
-               {"responses", Merge({{"200", Answer("the definition", {{"type", "object"}})}}, ProblemAnswers({404}))}}},
-      {"put",
-       {{"summary", "Create a resource, or record a new version of its definition"},
-        {"requestBody",
-         {{"required", true}, {"content", JsonContent({{"$ref", "#/components/schemas/ResourceDefinition"}})}}},
-        {"responses", Merge({{"200", Answer("unchanged or a new version", {{"type", "object"}})},
-                             {"201", Answer("created", {{"type", "object"}})}},
-                            ProblemAnswers({400, 422}))}}},
-      {"delete", {{"summary", "Drop a resource and every record"},
-                  {"responses", Merge({{"204", Answer("dropped")}}, ProblemAnswers({404}))}}}};
+  paths["/v1/resources/{name}"] =
+      Json{{"parameters", Json::array({name_parameter})},
+           {"get",
+            {{"summary", "A resource's definition and version"},
+             {"responses", Merge({{"200", Answer("the definition", {{"type", "object"}})}}, ProblemAnswers({404}))}}},
+           {"put",
+            {{"summary", "Create a resource, or record a new version of its definition"},
+             {"requestBody",
+              {{"required", true}, {"content", JsonContent({{"$ref", "#/components/schemas/ResourceDefinition"}})}}},
+             {"responses", Merge({{"200", Answer("unchanged or a new version", {{"type", "object"}})},
+                                  {"201", Answer("created", {{"type", "object"}})}},
+                                 ProblemAnswers({400, 422}))}}},
+           {"delete",
+            {{"summary", "Drop a resource and every record"},
+             {"responses", Merge({{"204", Answer("dropped")}}, ProblemAnswers({404}))}}}};
 
   std::set<std::string> taken;
   for (const std::string& name : database.ResourceNames()) {
@@ -219,9 +222,9 @@ Json OpenApiDocument(Database& database, bool secured) {
     }
     schemas[component] = record;
     const Json ref{{"$ref", "#/components/schemas/" + component}};
-    const Json list_schema{{"type", "object"},
-                           {"properties",
-                            {{"items", {{"type", "array"}, {"items", ref}}}, {"next", {{"type", {"string", "null"}}}}}}};
+    const Json list_schema{
+        {"type", "object"},
+        {"properties", {{"items", {{"type", "array"}, {"items", ref}}}, {"next", {{"type", {"string", "null"}}}}}}};
     const std::string base = "/v1/" + PathSegment(name);
     const Json etag_header{{"ETag", {{"description", "the record's S3 ETag"}, {"schema", {{"type", "string"}}}}}};
     Json created = Answer("inserted", ref);
@@ -232,40 +235,41 @@ Json OpenApiDocument(Database& database, bool secured) {
     paths[base] = Json{
         {"get",
          {{"summary", "List " + name},
-          {"parameters", Json::array({Parameter("limit", "query", false, {{"type", "integer"}, {"minimum", 1}},
-                                                "records per page (default 100, at most 1000)"),
-                                      Parameter("cursor", "query", false, {{"type", "string"}},
-                                                "the previous page's \"next\""),
-                                      Parameter("partition", "query", false, {{"type", "string"}}, "a partition"),
-                                      Parameter("values", "query", false, {{"type", "string"}},
-                                                "the partition's values as a JSON object")})},
+          {"parameters",
+           Json::array(
+               {Parameter("limit", "query", false, {{"type", "integer"}, {"minimum", 1}},
+                          "records per page (default 100, at most 1000)"),
+                Parameter("cursor", "query", false, {{"type", "string"}}, "the previous page's \"next\""),
+                Parameter("partition", "query", false, {{"type", "string"}}, "a partition"),
+                Parameter("values", "query", false, {{"type", "string"}}, "the partition's values as a JSON object")})},
           {"responses", Merge({{"200", Answer("a page", list_schema)}}, ProblemAnswers({400, 404}))}}},
         {"post",
          {{"summary", "Insert into " + name},
           {"requestBody", {{"required", true}, {"content", JsonContent(ref)}}},
           {"responses", Merge({{"201", created}}, ProblemAnswers({400, 404, 409, 422}))}}}};
-    paths[base + "/{id}"] = Json{
-        {"parameters", Json::array({Parameter("id", "path", true, {{"type", "string"}}, "the record's id")})},
-        {"get", {{"summary", "Get a record of " + name},
-                 {"responses", Merge({{"200", found}, {"304", Answer("not modified")}}, ProblemAnswers({404}))}}},
-        {"head", {{"summary", "Whether the record exists"},
-                  {"responses", {{"200", Answer("it exists")}, {"404", Answer("it does not")}}}}},
-        {"patch",
-         {{"summary", "Merge a patch into a record"},
-          {"parameters", Json::array({if_match})},
-          {"requestBody", {{"required", true}, {"content", JsonContent({{"type", "object"}})}}},
-          {"responses", Merge({{"200", found}}, ProblemAnswers({400, 404, 409, 412, 422}))}}},
-        {"put",
-         {{"summary", "Replace (or create) a record"},
-          {"parameters",
-           Json::array({if_match, Parameter("If-None-Match", "header", false, {{"type", "string"}},
-                                            "\"*\": create only")})},
-          {"requestBody", {{"required", true}, {"content", JsonContent(ref)}}},
-          {"responses", Merge({{"200", found}, {"201", created}}, ProblemAnswers({400, 404, 409, 412, 422}))}}},
-        {"delete",
-         {{"summary", "Delete a record"},
-          {"parameters", Json::array({if_match})},
-          {"responses", Merge({{"204", Answer("deleted")}}, ProblemAnswers({404, 412}))}}}};
+    paths[base + "/{id}"] =
+        Json{{"parameters", Json::array({Parameter("id", "path", true, {{"type", "string"}}, "the record's id")})},
+             {"get",
+              {{"summary", "Get a record of " + name},
+               {"responses", Merge({{"200", found}, {"304", Answer("not modified")}}, ProblemAnswers({404}))}}},
+             {"head",
+              {{"summary", "Whether the record exists"},
+               {"responses", {{"200", Answer("it exists")}, {"404", Answer("it does not")}}}}},
+             {"patch",
+              {{"summary", "Merge a patch into a record"},
+               {"parameters", Json::array({if_match})},
+               {"requestBody", {{"required", true}, {"content", JsonContent({{"type", "object"}})}}},
+               {"responses", Merge({{"200", found}}, ProblemAnswers({400, 404, 409, 412, 422}))}}},
+             {"put",
+              {{"summary", "Replace (or create) a record"},
+               {"parameters", Json::array({if_match, Parameter("If-None-Match", "header", false, {{"type", "string"}},
+                                                               "\"*\": create only")})},
+               {"requestBody", {{"required", true}, {"content", JsonContent(ref)}}},
+               {"responses", Merge({{"200", found}, {"201", created}}, ProblemAnswers({400, 404, 409, 412, 422}))}}},
+             {"delete",
+              {{"summary", "Delete a record"},
+               {"parameters", Json::array({if_match})},
+               {"responses", Merge({{"204", Answer("deleted")}}, ProblemAnswers({404, 412}))}}}};
     paths[base + "/count"]["get"] =
         Json{{"summary", "Count " + name},
              {"responses", Merge({{"200", Answer("the count", {{"type", "object"}})}}, ProblemAnswers({400, 404}))}};
@@ -275,9 +279,10 @@ Json OpenApiDocument(Database& database, bool secured) {
              {"responses", Merge({{"200", Answer("matches", {{"type", "object"}})}}, ProblemAnswers({400, 404}))}};
     const Json ndjson{{"application/x-ndjson", {{"schema", {{"type", "string"}}}}}};
     Json bulk_results{{"description", "one result per line (NDJSON)"}, {"content", ndjson}};
-    paths[base + "/_bulk"]["post"] = Json{{"summary", "Insert or upsert NDJSON records"},
-                                          {"requestBody", {{"required", true}, {"content", ndjson}}},
-                                          {"responses", Merge(Json{{"200", bulk_results}}, ProblemAnswers({400, 404}))}};
+    paths[base + "/_bulk"]["post"] =
+        Json{{"summary", "Insert or upsert NDJSON records"},
+             {"requestBody", {{"required", true}, {"content", ndjson}}},
+             {"responses", Merge(Json{{"200", bulk_results}}, ProblemAnswers({400, 404}))}};
     Json export_content = ndjson;
     export_content["text/csv"] = Json{{"schema", {{"type", "string"}}}};
     Json exported{{"description", "NDJSON or CSV"}, {"content", export_content}};
@@ -293,9 +298,9 @@ Json OpenApiDocument(Database& database, bool secured) {
                 {"paths", paths},
                 {"components", {{"schemas", schemas}}}};
   if (secured) {
-    document["components"]["securitySchemes"] = Json{
-        {"apiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}},
-        {"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}};
+    document["components"]["securitySchemes"] =
+        Json{{"apiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}},
+             {"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}};
     document["security"] = Json::array({Json{{"apiKey", Json::array()}}, Json{{"bearer", Json::array()}}});
   }
   return document;

@@ -22,8 +22,8 @@ struct ServeOptions {
   // Serve without authentication on an address other than loopback. Without it that is
   // refused (InvalidArgument): an open database on the network must be asked for by name.
   bool insecure = false;
-  std::shared_ptr<CostsPlugin> costs;   // the database's, for /metrics; may be null
-  std::shared_ptr<CachePlugin> cache;   // likewise
+  std::shared_ptr<CostsPlugin> costs;  // the database's, for /metrics; may be null
+  std::shared_ptr<CachePlugin> cache;  // likewise
 };
 
 // True for 127.0.0.0/8 and ::1.

@@ -39,10 +39,10 @@ ExitCode RunServe(const CommandLine& line, const s3db::DatabaseOptions& options,
     const bool tls = !serve.listen.tls_cert_file.empty();
     const std::string host =
         serve.listen.host.find(':') == std::string::npos ? serve.listen.host : "[" + serve.listen.host + "]";
-    std::cout << DumpJson({{"listening", std::string(tls ? "https" : "http") + "://" + host + ":" +
-                                             std::to_string(port)},
-                           {"store", database->Describe()},
-                           {"auth", server.api().auth_enabled()}})
+    std::cout << DumpJson(
+                     {{"listening", std::string(tls ? "https" : "http") + "://" + host + ":" + std::to_string(port)},
+                      {"store", database->Describe()},
+                      {"auth", server.api().auth_enabled()}})
               << std::endl;
     const int signal = s3db::serve::WaitForTerminationSignal();
     diagnostics.Line(std::string("serve: ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
