@@ -11,6 +11,7 @@
 #include "s3db/csv.h"
 #include "s3db/json_limits.h"
 #include "s3db/record_stream.h"
+#include "text_codec.h"
 
 namespace s3db::serve {
 
@@ -55,23 +56,6 @@ HttpResponse Empty(int status) {
   return response;
 }
 
-std::string EncodeSegment(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                       c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 // A JSON request body: the parsed value, or a 400 problem in `problem`.
 std::optional<Json> ParseBody(const std::string& body, HttpResponse& problem, const char* what) {
   if (JsonTextTooDeep(body)) {
@@ -94,52 +78,6 @@ HttpResponse RecordAnswer(int status, const Record& record, bool meta) {
   HttpResponse response = JsonAnswer(status, record.ToJson(meta));
   response.SetHeader("ETag", record.etag);
   return response;
-}
-
-std::string Base64Url(const std::string& bytes) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(buffer >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
-  return out;
-}
-
-bool FromBase64Url(const std::string& text, std::string& out) {
-  out.clear();
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int value;
-    if (c >= 'A' && c <= 'Z') {
-      value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      value = c - '0' + 52;
-    } else if (c == '-') {
-      value = 62;
-    } else if (c == '_') {
-      value = 63;
-    } else {
-      return false;
-    }
-    buffer = (buffer << 6) | static_cast<uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  return true;
 }
 
 // A whole number query parameter within [min, max]; `fallback` when absent.
@@ -423,7 +361,7 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         definition.erase("name");
         Resource& created = database_.CreateResource(ResourceDefinition::FromJson(name, definition));
         HttpResponse response = JsonAnswer(201, created.ExportSchema());
-        response.SetHeader("Location", "/v1/resources/" + EncodeSegment(name));
+        response.SetHeader("Location", "/v1/resources/" + PercentEncodeSegment(name));
         return response;
       }
       Json list = Json::array();
@@ -458,7 +396,7 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         Json answer = result.resource->ExportSchema();
         answer["reason"] = result.reason;
         HttpResponse response = JsonAnswer(result.created ? 201 : 200, answer);
-        if (result.created) response.SetHeader("Location", "/v1/resources/" + EncodeSegment(route.resource));
+        if (result.created) response.SetHeader("Location", "/v1/resources/" + PercentEncodeSegment(route.resource));
         return response;
       }
       return JsonAnswer(200, database_.resource(route.resource).ExportSchema());
@@ -478,7 +416,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         if (!body) return problem;
         Record record = resource.Insert(std::move(*body));
         HttpResponse response = RecordAnswer(201, record, meta);
-        response.SetHeader("Location", "/v1/" + EncodeSegment(route.resource) + "/" + EncodeSegment(record.id));
+        response.SetHeader("Location",
+                           "/v1/" + PercentEncodeSegment(route.resource) + "/" + PercentEncodeSegment(record.id));
         return response;
       }
       size_t limit = 0;
@@ -490,7 +429,7 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
       list.limit = limit;
       if (const std::string* cursor = request.Query("cursor")) {
         std::string decoded;
-        Json position = FromBase64Url(*cursor, decoded) ? ParseJsonOrDiscarded(decoded) : Json();
+        Json position = Base64UrlDecode(*cursor, decoded) ? ParseJsonOrDiscarded(decoded) : Json();
         if (!position.is_object() || (position.contains("after") && !position["after"].is_string()) ||
             (position.contains("offset") && !position["offset"].is_number_unsigned()) ||
             position.value("partition", "") != list.partition) {
@@ -507,7 +446,7 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         Json position = list.partition.empty()
                             ? Json{{"after", records.back().id}}
                             : Json{{"offset", list.offset + records.size()}, {"partition", list.partition}};
-        next = Base64Url(position.dump());
+        next = Base64UrlEncode(position.dump());
       }
       return JsonAnswer(200, {{"items", items}, {"next", next}});
     }

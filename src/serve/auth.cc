@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "s3db/errors.h"
+#include "text_codec.h"
 
 namespace s3db::serve {
 
@@ -81,35 +82,6 @@ std::vector<Scope> ScopesOf(const Json& list, const std::string& owner) {
     scopes.push_back(*scope);
   }
   return scopes;
-}
-
-bool Base64UrlDecode(std::string_view text, std::string& out) {
-  out.clear();
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int value;
-    if (c >= 'A' && c <= 'Z') {
-      value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      value = c - '0' + 52;
-    } else if (c == '-') {
-      value = 62;
-    } else if (c == '_') {
-      value = 63;
-    } else {
-      return false;  // padding and the standard alphabet are not JWT's
-    }
-    buffer = (buffer << 6) | static_cast<uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  return bits < 6;  // a lone trailing character is malformed
 }
 
 int64_t NowSeconds() {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "s3db/version.h"
+#include "text_codec.h"
 
 namespace s3db::serve {
 namespace {
@@ -101,23 +102,6 @@ std::string ComponentName(const std::string& resource, std::set<std::string>& ta
   std::string unique = name;
   for (int n = 2; !taken.insert(unique).second; ++n) unique = name + "_" + std::to_string(n);
   return unique;
-}
-
-std::string PathSegment(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                       c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 Json JsonContent(const Json& schema) { return Json{{"application/json", {{"schema", schema}}}}; }
@@ -225,7 +209,7 @@ Json OpenApiDocument(Database& database, bool secured) {
     const Json list_schema{
         {"type", "object"},
         {"properties", {{"items", {{"type", "array"}, {"items", ref}}}, {"next", {{"type", {"string", "null"}}}}}}};
-    const std::string base = "/v1/" + PathSegment(name);
+    const std::string base = "/v1/" + PercentEncodeSegment(name);
     const Json etag_header{{"ETag", {{"description", "the record's S3 ETag"}, {"schema", {{"type", "string"}}}}}};
     Json created = Answer("inserted", ref);
     created["headers"] = etag_header;

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "serve/server.h"
+#include "serve/text_codec.h"
 #include "support/test_stores.h"
 
 namespace s3db::serve_testing {
@@ -98,22 +99,7 @@ class HttpClient {
   CURL* curl_;
 };
 
-inline std::string Base64UrlOf(const std::string& bytes) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(buffer >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
-  return out;
-}
+inline std::string Base64UrlOf(const std::string& bytes) { return serve::Base64UrlEncode(bytes); }
 
 inline std::string HmacJwt(const Json& header, const Json& payload, const std::string& secret) {
   const std::string signing = Base64UrlOf(header.dump()) + "." + Base64UrlOf(payload.dump());
