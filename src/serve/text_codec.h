@@ -1,5 +1,6 @@
 // The text encodings the API shares: base64url (JWTs, listing cursors) and percent-encoding of
-// one path segment (Location headers, the OpenAPI document's paths).
+// one path segment (Location headers, the OpenAPI document's paths). The library has its own
+// percent-encoder in src/util, but the server uses only the public API (include/s3db/).
 #pragma once
 
 #include <string>
