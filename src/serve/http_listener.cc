@@ -119,6 +119,10 @@ class HttpListener::Impl {
   std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
   std::optional<net::ssl::context> tls;
   net::io_context io;
+  // Keeps io.run() from returning when, during Shutdown, no operation is pending for a moment
+  // (the acceptor closed, every connection in a worker): the I/O threads must still be there to
+  // write the answers the workers post and to close the connections. Reset by Shutdown.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   tcp::acceptor acceptor;
   std::vector<std::thread> io_threads;
   std::unique_ptr<WorkerPool> workers;
@@ -408,6 +412,7 @@ uint16_t HttpListener::Impl::Start() {
   }
   const uint16_t port = acceptor.local_endpoint().port();
   workers = std::make_unique<WorkerPool>(std::max(1, options.workers));
+  keep_running.emplace(io.get_executor());
   Accept();
   for (int i = 0; i < std::max(1, options.io_threads); ++i) io_threads.emplace_back([this] { io.run(); });
   started = true;
@@ -458,6 +463,7 @@ void HttpListener::Impl::Shutdown() {
   }
   lock.unlock();
   workers->Stop();  // requests already handed over finish
+  keep_running.reset();
   io.stop();
   for (auto& t : io_threads) t.join();
   io_threads.clear();
