@@ -39,11 +39,26 @@ struct S3DB_EXPORT UpdateOptions {
   // Write only if the record still has this ETag (optimistic concurrency); on a mismatch
   // throw PreconditionFailed instead of re-reading and re-applying.
   std::optional<std::string> if_match = std::nullopt;
+  // Write `patch` as the whole record (an HTTP PUT) instead of merging it into the stored one:
+  // fields it does not name are removed. createdAt is kept when the resource has timestamps.
+  bool replace = false;
+};
+
+struct S3DB_EXPORT DeleteOptions {
+  // Delete only if the record still has this ETag; PreconditionFailed otherwise. The ETag is
+  // compared with the one the delete reads first: the stores have no conditional DELETE, so a
+  // write landing between that read and the DELETE is not detected (docs/SERVE.md).
+  std::optional<std::string> if_match = std::nullopt;
 };
 
 struct S3DB_EXPORT ListOptions {
   size_t offset = 0;
   std::optional<size_t> limit = std::nullopt;  // none: all
+  // ListIds, Count and List: only ids after this one in key order (S3's start-after: the
+  // LIST starts there, however far into the resource), then `offset` is skipped from there.
+  // Pages a listing without re-reading what came before (`s3db serve`'s cursors). Not with
+  // `partition` (InvalidArgument): a partition's listing pages with offset. Query ignores it.
+  std::string start_after = {};
   // Only the records of this partition whose fields equal `partition_values` ({"region":
   // "eu"}; values go through the partition's rules, so a date may be given whole). The
   // values name the partition's fields in order: all of them, or a leading run (the first
@@ -241,6 +256,8 @@ class S3DB_EXPORT Resource {
   Record Upsert(const std::string& id, const Json& data);
   // NotFound when absent.
   void Delete(const std::string& id);
+  // The same, PreconditionFailed when options.if_match does not match the record's ETag.
+  void Delete(const std::string& id, const DeleteOptions& options);
 
   InsertManyResult InsertMany(const std::vector<Json>& items);
   GetManyResult GetMany(const std::vector<std::string>& ids);
@@ -388,7 +405,7 @@ class S3DB_EXPORT Resource {
   // The records of a listing of the whole resource (List and GetAll without a partition):
   // from the scan snapshot where it holds them as listed, else a GET each.
   std::vector<Record> ReadListing(const ListOptions& options);
-  void DoDelete(const std::string& id);
+  void DoDelete(const std::string& id, const DeleteOptions& options);
   std::vector<std::string> DoListIds(const ListOptions& options);
   // Runs `op`; an s3db::Error it throws is emitted as an "error" event first (only by the
   // outermost guarded call of a thread, so Upsert's inner attempts stay quiet).

@@ -309,8 +309,9 @@ std::vector<UniqueIndex::Claim> RecordAccess::Claim(UniqueIndex& index,
   return claims;
 }
 
-std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size_t> limit) const {
-  std::vector<ListedRecord> listed = ListRecords(offset, limit, /*etags=*/false);
+std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size_t> limit,
+                                               const std::string& start_after) const {
+  std::vector<ListedRecord> listed = ListRecords(offset, limit, /*etags=*/false, start_after);
   std::vector<std::string> ids;
   ids.reserve(listed.size());
   for (auto& r : listed) ids.push_back(std::move(r.id));
@@ -318,11 +319,12 @@ std::vector<std::string> RecordAccess::ListIds(size_t offset, std::optional<size
 }
 
 std::vector<RecordAccess::ListedRecord> RecordAccess::ListRecords(size_t offset, std::optional<size_t> limit,
-                                                                  bool etags) const {
+                                                                  bool etags, const std::string& start_after) const {
   std::vector<ListedRecord> out;
   ListRequest request;
   request.prefix = context->layout().RecordPrefix(name);
-  if (offset == 0 && !limit && context->settings().concurrency > 1) {
+  if (!start_after.empty()) request.start_after = Key(start_after);
+  if (offset == 0 && !limit && start_after.empty() && context->settings().concurrency > 1) {
     // The whole listing: many ranges at once (exec/parallel_lister.h), same result.
     Result<std::vector<exec::ListedObject>> keys = exec::ListObjectsInParallel(
         context->store(), request.prefix, context->settings().concurrency, exec::kEncodedIdAlphabet, nullptr, etags);
@@ -354,10 +356,11 @@ std::vector<RecordAccess::ListedRecord> RecordAccess::ListRecords(size_t offset,
   }
 }
 
-RecordAccess::ScanListing RecordAccess::ListForScan(size_t offset, std::optional<size_t> limit) const {
+RecordAccess::ScanListing RecordAccess::ListForScan(size_t offset, std::optional<size_t> limit,
+                                                    const std::string& start_after) const {
   ScanListing out;
-  if (offset != 0 || limit) {
-    out.records = ListRecords(offset, limit);
+  if (offset != 0 || limit || !start_after.empty()) {
+    out.records = ListRecords(offset, limit, /*etags=*/true, start_after);
     out.snapshot = SnapshotFor(out.records.size());
     return out;
   }

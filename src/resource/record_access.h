@@ -146,7 +146,9 @@ struct RecordAccess {
                                         const std::string& id) const;
 
   // Ids of the resource in key order, from `offset`, at most `limit` of them.
-  std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit) const;
+  // Ids in key order; after `start_after` (an id) when it is not empty.
+  std::vector<std::string> ListIds(size_t offset, std::optional<size_t> limit,
+                                   const std::string& start_after = {}) const;
 
   // ---- scans (index/scan_snapshot.h) --------------------------------------------------------
 
@@ -161,7 +163,8 @@ struct RecordAccess {
   static constexpr size_t kSnapshotMinRecords = 100;
 
   // ListIds, keeping each record's ETag when `etags`.
-  std::vector<ListedRecord> ListRecords(size_t offset, std::optional<size_t> limit, bool etags = true) const;
+  std::vector<ListedRecord> ListRecords(size_t offset, std::optional<size_t> limit, bool etags = true,
+                                        const std::string& start_after = {}) const;
 
   // The newest scan snapshot of the resource when a scan of `listed` records is worth one;
   // nullptr when it is not, or there is none this version can use (then every record is a
@@ -176,8 +179,9 @@ struct RecordAccess {
   // The records of a scan in key order, from `offset`, at most `limit`, with ETags, and the
   // scan snapshot to read them from (SnapshotFor). The whole listing of a resource of more
   // than a page is listed between the snapshot's fences when it has one (about one LIST per
-  // 1000 keys, in parallel), else by the parallel lister.
-  ScanListing ListForScan(size_t offset, std::optional<size_t> limit) const;
+  // 1000 keys, in parallel), else by the parallel lister. After `start_after` (an id) when
+  // it is not empty.
+  ScanListing ListForScan(size_t offset, std::optional<size_t> limit, const std::string& start_after = {}) const;
 
   // The record as the listing saw it: from `snapshot` when it holds the write with the listed
   // ETag, else TryGet (nullopt when it was deleted since). `state` is State(), its keys required.

@@ -292,7 +292,13 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
     Json data = current->data;
     Json changes = patch;
     changes.erase("id");
-    core::DeepMerge(data, changes);
+    if (options.replace) {
+      const Json* created = core::FindPath(current->data, "createdAt");
+      data = std::move(changes);
+      if (spec.definition.timestamps && created && !data.contains("createdAt")) data["createdAt"] = *created;
+    } else {
+      core::DeepMerge(data, changes);
+    }
     if (spec.definition.timestamps) {
       if (!data.contains("createdAt")) data["createdAt"] = util::FormatIso8601Ms(current->last_modified_ms);
       data["updatedAt"] = util::FormatIso8601Ms(util::NowMs());
@@ -390,22 +396,40 @@ Record Resource::Upsert(const std::string& id, const Json& data) {
   });
 }
 
-void Resource::Delete(const std::string& id) {
+void Resource::Delete(const std::string& id) { Delete(id, DeleteOptions{}); }
+
+void Resource::Delete(const std::string& id, const DeleteOptions& options) {
   Guarded("delete", id, [&] {
     hooks_.RunPreDelete(id);
-    DoDelete(id);
+    DoDelete(id, options);
     InvalidateCached(id);
     hooks_.RunAfterDelete(id, hook_relay_);
     EmitEvent(events::kDelete, [&] { return Json{{"resource", name_}, {"id", id}}; });
   });
 }
 
-void Resource::DoDelete(const std::string& id) {
+void Resource::DoDelete(const std::string& id, const DeleteOptions& options) {
   core::RecordAccess ctx{context_, name_, references_.get()};
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
+  const auto check_etag = [&](const std::string& etag) {
+    if (options.if_match && !store::EtagsMatch(*options.if_match, etag)) {
+      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " + etag +
+                                   ", expected " + *options.if_match + ")",
+                               name_, id);
+    }
+  };
   if (spec.schema.UniqueFields().empty() && spec.partitions.empty()) {
-    if (!Exists(id)) throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
+    if (options.if_match) {
+      Result<ObjectInfo> head = context_->store().Head(ctx.Key(id));
+      if (head.code() == ErrorCode::kNotFound) {
+        throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
+      }
+      if (!head.ok()) ctx.Fail(head.status(), id, "checking");
+      check_etag(head->etag);
+    } else if (!Exists(id)) {
+      throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
+    }
     Status deleted = context_->store().Delete(ctx.Key(id));
     if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
     return;
@@ -416,12 +440,13 @@ void Resource::DoDelete(const std::string& id) {
   if (got.code() == ErrorCode::kNotFound) {
     throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
   }
-  core::DecodeOptions options;
-  options.skip_secrets = true;  // no passphrase needed to delete
+  if (got.ok()) check_etag(got->info.etag);
+  core::DecodeOptions decode;
+  decode.skip_secrets = true;  // no passphrase needed to delete
   Record record;
   try {
     if (!got.ok()) ctx.Fail(got.status(), id, "reading");
-    record = ctx.Decode(id, *got, options);
+    record = ctx.Decode(id, *got, decode);
   } catch (const Corruption&) {
     // What it references and claims is unknown, so only the object goes: its partition
     // references are orphans that reads skip and repair removes, and a unique value it held

@@ -164,7 +164,7 @@ std::vector<Record> Resource::ReadListing(const ListOptions& options) {
     return ctx.ReadAll(ListIds(options), /*cached=*/true, &options.on_error, options.offset);
   }
   // With ETags, so records the scan snapshot holds as they are need no GET.
-  const core::RecordAccess::ScanListing listing = ctx.ListForScan(options.offset, options.limit);
+  const core::RecordAccess::ScanListing listing = ctx.ListForScan(options.offset, options.limit, options.start_after);
   return ctx.ReadAll(listing.records, listing.snapshot.get(), /*cached=*/true, &options.on_error, options.offset);
 }
 
@@ -215,6 +215,7 @@ std::vector<std::string> Resource::ListIds(const ListOptions& options) {
     ReadCache* cache = context_->cache();
     if (!cache || !cache->caches_queries()) return DoListIds(options);
     const Json params{{"offset", options.offset},
+                      {"startAfter", options.start_after},
                       {"limit", options.limit ? Json(*options.limit) : Json()},
                       {"partition", options.partition},
                       {"values", options.partition_values},
@@ -229,10 +230,15 @@ std::vector<std::string> Resource::DoListIds(const ListOptions& options) {
   core::RecordAccess ctx{context_, name_, references_.get()};
   auto state = ctx.State();
   if (auto target = ctx.Target(state->current(), options.partition, options.partition_values)) {
+    if (!options.start_after.empty()) {
+      throw InvalidArgument("resource '" + name_ + "': start_after lists the whole resource, not partition '" +
+                                options.partition + "' (page a partition with offset)",
+                            name_);
+    }
     if (!options.verify) return ctx.ListReferencedIds(*target, options.offset, options.limit);
     return ctx.ScanPartition(*target, options.offset, options.limit, /*keep_records=*/false, /*count_all=*/false).ids;
   }
-  return ctx.ListIds(options.offset, options.limit);
+  return ctx.ListIds(options.offset, options.limit, options.start_after);
 }
 
 size_t Resource::Count(const ListOptions& options) { return ListIds(options).size(); }

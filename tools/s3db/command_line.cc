@@ -412,6 +412,25 @@ void DefineCommandLine(CLI::App& app, CommandLine& line, Grammar grammar) {
         "Print, as JSON, each setting the command would use (uri, concurrency, passphrase, cache, cache_ttl) and "
         "where it comes from: a flag, the environment, the config file or the default; secrets masked");
     Select(config, line, CommandId::kConfig);
+
+    CLI::App* serve = app.add_subcommand(
+        "serve",
+        "Serve the database over HTTP/JSON (docs/SERVE.md) until SIGTERM or SIGINT; prints one JSON line with the "
+        "address once it listens");
+    serve->add_option("--listen", line.listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free one)");
+    serve->add_option("--tls-cert", line.tls_cert, "PEM certificate chain: serve HTTPS (needs --tls-key)");
+    serve->add_option("--tls-key", line.tls_key, "PEM private key of --tls-cert");
+    serve->add_option("--auth-file", line.auth_file,
+                      "JSON file of API keys (SHA-256 digests, scopes) and JWT settings; without it no "
+                      "authentication, allowed on loopback only");
+    serve->add_flag("--insecure", line.insecure, "Allow serving without authentication on a non-loopback address");
+    serve->add_option("--cors-origin", line.cors_origins, "An origin browsers may call from (repeatable; * for any)");
+    serve->add_option("--max-body", line.max_body_bytes, "Largest request body in bytes (default 16 MiB)")
+        ->check(WholeNumberAtLeast(1));
+    serve->add_option("--read-timeout", line.read_timeout,
+                      "Time to receive one whole request, idle keep-alive included (default 30s)");
+    serve->add_option("--workers", line.workers, "Requests handled at once (default 32)")->check(CLI::Range(1, 4096));
+    Select(serve, line, CommandId::kServe);
   }
 }
 

@@ -45,6 +45,7 @@ enum class CommandId {
   kCacheClear,
   kConfig,
   kMigrateFromS3dbJs,
+  kServe,
 };
 
 // `migrate from-s3dbjs` (docs/MIGRATE.md).
@@ -89,17 +90,27 @@ struct CommandLine {
   // --value FIELD=V, as given (each checked to have a FIELD); ListOptionsOf builds
   // list.partition_values from them.
   std::vector<std::string> partition_values;
-  bool dry_run = false;                 // repair --dry-run
-  std::string temp_max_age = "15m";     // repair --temp-max-age DURATION
-  bool yes = false;                     // delete-all --yes
-  bool upsert = false;                  // import --upsert
-  std::string if_match;                 // update --if-match ETAG
-  bool if_not_exists = false;           // resource create --if-not-exists
-  std::string new_passphrase_file;      // rotate-key; else $S3DB_NEW_PASSPHRASE
-  bool resume = false;                  // rotate-key --resume
+  bool dry_run = false;              // repair --dry-run
+  std::string temp_max_age = "15m";  // repair --temp-max-age DURATION
+  bool yes = false;                  // delete-all --yes
+  bool upsert = false;               // import --upsert
+  std::string if_match;              // update --if-match ETAG
+  bool if_not_exists = false;        // resource create --if-not-exists
+  std::string new_passphrase_file;   // rotate-key; else $S3DB_NEW_PASSPHRASE
+  bool resume = false;               // rotate-key --resume
+  // serve (docs/SERVE.md)
+  std::string listen = "127.0.0.1:8080";     // --listen HOST:PORT
+  std::string tls_cert;                      // --tls-cert FILE
+  std::string tls_key;                       // --tls-key FILE
+  std::string auth_file;                     // --auth-file FILE
+  bool insecure = false;                     // --insecure: no authentication off loopback
+  std::vector<std::string> cors_origins;     // --cors-origin ORIGIN (repeatable; "*": any)
+  size_t max_body_bytes = 16 * 1024 * 1024;  // --max-body BYTES
+  std::string read_timeout = "30s";          // --read-timeout DURATION
+  int workers = 32;                          // --workers N
+  MigrateArguments migrate;
   size_t bench_n = 1000;                // bench --n
   std::string bench_workload = "crud";  // bench --workload
-  MigrateArguments migrate;
 };
 
 enum class Grammar {

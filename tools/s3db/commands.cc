@@ -669,6 +669,7 @@ ExitCode RunCommand(const CommandLine& line, Session& session) {
     case CommandId::kWhoami:  // main.cc runs these without a database
     case CommandId::kMigrateFromS3dbJs:
     case CommandId::kConfig:
+    case CommandId::kServe:
     case CommandId::kNone:
       break;
   }

@@ -23,6 +23,7 @@
 #include "s3db/stores.h"
 #include "s3db/version.h"
 #include "self_description.h"
+#include "serve_command.h"
 #include "shell.h"
 
 namespace s3db_cli {
@@ -241,8 +242,9 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
   }
   if (options.passphrase) diagnostics.AddSecret(*options.passphrase);
   // --costs: every store request of the command (connect included) passes through it.
+  // serve: always, for its /metrics.
   std::shared_ptr<s3db::CostsPlugin> costs;
-  if (line.costs) {
+  if (line.costs || line.command == CommandId::kServe) {
     costs = std::make_shared<s3db::CostsPlugin>();
     options.plugins.push_back(costs);
   }
@@ -261,6 +263,7 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
     diagnostics.Line("'cache' commands need --cache URI (see --help)");
     return ExitCode::kUsage;
   }
+  std::shared_ptr<s3db::CachePlugin> cache_plugin;
   if (settings.cache) {
     s3db::Result<s3db::CacheOptions> cache = s3db::CacheOptionsFromUri(settings.cache->value);
     const std::string ttl_text = settings.cache_ttl ? settings.cache_ttl->value : "";
@@ -275,12 +278,15 @@ ExitCode Main(const std::vector<std::string>& args, Diagnostics& diagnostics) {
     if (ttl) cache->ttl = *ttl;
     cache->connections = static_cast<size_t>(options.concurrency);
     try {
-      options.plugins.push_back(std::make_shared<s3db::CachePlugin>(*cache));
+      cache_plugin = std::make_shared<s3db::CachePlugin>(*cache);
+      options.plugins.push_back(cache_plugin);
     } catch (const std::exception& error) {
       diagnostics.Line(DescribeError(error));
       return ExitCodeFor(error);
     }
   }
+
+  if (line.command == CommandId::kServe) return RunServe(line, options, costs, cache_plugin, diagnostics);
 
   const bool shell = line.command == CommandId::kShell;
   ExitCode code;
