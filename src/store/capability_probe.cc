@@ -72,6 +72,10 @@ class CheckThenWriteStore : public ForwardingStore {
     plain.if_match.reset();
     return inner().Put(plain);
   }
+  // Reads are the inner store's, events loop and all.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
+    inner().GetEachFrom(next_key, options, visit);
+  }
   Capabilities capabilities() const override {
     Capabilities c = inner().capabilities();
     c.conditional_writes = false;
