@@ -1,5 +1,6 @@
 #include "s3/s3_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -167,7 +168,9 @@ bool S3Client::NeedsAnotherAttempt(const Result<HttpResponse>& response) const {
 
 HttpEngine* S3Client::Engine() {
   std::call_once(engine_->once, [&] {
-    Result<std::unique_ptr<HttpEngine>> made = HttpEngine::Create(http_->options(), HttpEngine::kMaxInFlightLimit);
+    // As many in flight as the blocking pool has connections (maxSockets): the same bound.
+    Result<std::unique_ptr<HttpEngine>> made = HttpEngine::Create(
+        http_->options(), std::clamp(http_->options().max_connections, 1, HttpEngine::kMaxInFlightLimit));
     if (made.ok()) {
       engine_->engine = std::move(made).value();
     } else {

@@ -126,16 +126,15 @@ void S3Store::GetEachFrom(const KeySource& next_key, const GetEachOptions& optio
     }
     S3Call call = GetCall(*key);
     const auto sent = std::chrono::steady_clock::now();
-    client_.Submit(call, context.priority, deadline,
-                   [&, index, call, deadline, sent](SentAttempt attempt) {
-                     if (options.after_request) {
-                       options.after_request(std::chrono::steady_clock::now() - sent, CodeOf(attempt.response));
-                     }
-                     std::lock_guard lock(mu);
-                     --unanswered;
-                     answers.push_back(Answer{index, std::move(call), deadline, std::move(attempt)});
-                     changed.notify_all();
-                   });
+    client_.Submit(call, context.priority, deadline, [&, index, call, deadline, sent](SentAttempt attempt) {
+      if (options.after_request) {
+        options.after_request(std::chrono::steady_clock::now() - sent, CodeOf(attempt.response));
+      }
+      std::lock_guard lock(mu);
+      --unanswered;
+      answers.push_back(Answer{index, std::move(call), deadline, std::move(attempt)});
+      changed.notify_all();
+    });
   }
   {
     std::lock_guard lock(mu);

@@ -53,9 +53,11 @@ void ObjectStore::GetEach(const std::vector<std::string>& keys, const GetEachOpt
   size_t next = 0;
   GetEachOptions bounded = options;
   // No more threads than keys.
-  bounded.concurrency = static_cast<int>(std::min<size_t>(keys.size(), static_cast<size_t>(std::max(1, options.concurrency))));
-  GetEachFrom([&]() -> std::optional<std::string> { return next < keys.size() ? std::optional(keys[next++]) : std::nullopt; },
-          bounded, visit);
+  bounded.concurrency =
+      static_cast<int>(std::min<size_t>(keys.size(), static_cast<size_t>(std::max(1, options.concurrency))));
+  GetEachFrom(
+      [&]() -> std::optional<std::string> { return next < keys.size() ? std::optional(keys[next++]) : std::nullopt; },
+      bounded, visit);
 }
 
 }  // namespace s3db

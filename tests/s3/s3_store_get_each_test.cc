@@ -40,7 +40,8 @@ int ThreadsNowForGetEach() {
   return count;
 }
 
-ScriptedReply GetEachReply(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+ScriptedReply GetEachReply(int status, std::string body,
+                           std::vector<std::pair<std::string, std::string>> headers = {}) {
   ScriptedReply reply;
   reply.status = status;
   reply.body = std::move(body);
@@ -52,8 +53,11 @@ std::string GetEachErrorXml(const std::string& code) {
   return "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>scripted</Message></Error>";
 }
 
-std::unique_ptr<ObjectStore> OpenGetEachStore(const LoopbackHttpServer& server, RequestObserver observer = nullptr) {
+// `connections`: the store's bound on requests in flight (S3StoreOptions::concurrency).
+std::unique_ptr<ObjectStore> OpenGetEachStore(const LoopbackHttpServer& server, RequestObserver observer = nullptr,
+                                              int connections = 16) {
   S3StoreOptions options;
+  options.concurrency = connections;
   options.uri = *ParseStoreUri("http://AKIDLOOP:loopSECRET@127.0.0.1:" + std::to_string(server.port()) + "/bucket");
   options.probe = false;
   options.retry_base_delay = milliseconds(5);
@@ -101,7 +105,7 @@ TEST(S3GetEachTest, HundredsInFlightOnAFewThreads) {
     --at_server;
     return GetEachReply(200, GetEachKeyOf(request), {{"ETag", "\"e\""}});
   });
-  auto store = OpenGetEachStore(server);
+  auto store = OpenGetEachStore(server, nullptr, kKeys);
   ASSERT_NE(store, nullptr);
   std::vector<std::string> keys;
   for (int i = 0; i < kKeys; ++i) keys.push_back("k" + std::to_string(i));
@@ -232,6 +236,29 @@ TEST(S3GetEachTest, TheRequestHooksGateAndObserveEachRequest) {
 }
 
 // Under the executor, its slots are the bound on requests in flight, and each request counts.
+// The store's own bound (its connections, maxSockets) holds whatever a call asks for.
+TEST(S3GetEachTest, TheStoresConnectionsBoundTheRequestsInFlight) {
+  std::atomic<int> at_server{0}, most{0};
+  LoopbackHttpServer server([&](const ReceivedRequest&) {
+    const int now = ++at_server;
+    for (int seen = most.load(); seen < now && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+    --at_server;
+    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
+  });
+  auto store = OpenGetEachStore(server, nullptr, 3);
+  ASSERT_NE(store, nullptr);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 30; ++i) keys.push_back("k" + std::to_string(i));
+  GetEachSeen seen;
+  GetEachOptions options;
+  options.concurrency = 64;
+  store->GetEach(keys, options, seen.Visitor());
+  ASSERT_EQ(seen.visits, 30);
+  EXPECT_EQ(most.load(), 3);
+}
+
 TEST(S3GetEachTest, TheExecutorsSlotsBoundTheRequestsInFlight) {
   std::atomic<int> at_server{0}, most{0};
   LoopbackHttpServer server([&](const ReceivedRequest&) {

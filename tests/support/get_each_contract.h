@@ -34,19 +34,20 @@ inline std::vector<GetEachVisit> CollectGetEach(ObjectStore& store, const std::v
   std::mutex mu;
   GetEachOptions options;
   options.concurrency = concurrency;
-  store.GetEach(keys, options, [&](size_t index, const Status& status, const ObjectInfo& info, const std::string& body) {
-    std::lock_guard lock(mu);
-    if (index >= seen.size()) {
-      ADD_FAILURE() << "index " << index << " out of range";
-      return;
-    }
-    GetEachVisit& v = seen[index];
-    v.status = status;
-    v.etag = info.etag;
-    v.body = body;
-    v.metadata = info.metadata;
-    ++v.visits;
-  });
+  store.GetEach(keys, options,
+                [&](size_t index, const Status& status, const ObjectInfo& info, const std::string& body) {
+                  std::lock_guard lock(mu);
+                  if (index >= seen.size()) {
+                    ADD_FAILURE() << "index " << index << " out of range";
+                    return;
+                  }
+                  GetEachVisit& v = seen[index];
+                  v.status = status;
+                  v.etag = info.etag;
+                  v.body = body;
+                  v.metadata = info.metadata;
+                  ++v.visits;
+                });
   return seen;
 }
 
@@ -64,7 +65,7 @@ inline void CheckGetEachContract(ObjectStore& store, const std::string& prefix) 
     put.metadata = {{"n", std::to_string(i)}};
     ASSERT_TRUE(store.Put(put).ok());
   }
-  keys.push_back("");  // invalid
+  keys.push_back("");       // invalid
   keys.push_back(keys[0]);  // the same key twice is read twice
   for (const std::string& key : keys) expected.emplace(key, store.Get(key));
   for (int concurrency : {1, 7, 64}) {
