@@ -37,10 +37,10 @@ TEST(ServeConsoleFilesTest, EachFileIsServedAsInTheSourceTreeWithItsTypeAndHeade
   ServedDatabase served(testing::Backend::kMemory);
   HttpClient client(served.base());
   const std::vector<std::pair<std::string, std::string>> files{{"/", "index.html"},
-                                                              {"/console/", "index.html"},
-                                                              {"/console/index.html", "index.html"},
-                                                              {"/console/app.js", "app.js"},
-                                                              {"/console/style.css", "style.css"}};
+                                                               {"/console/", "index.html"},
+                                                               {"/console/index.html", "index.html"},
+                                                               {"/console/app.js", "app.js"},
+                                                               {"/console/style.css", "style.css"}};
   for (const auto& [path, name] : files) {
     SCOPED_TRACE(path);
     const std::string source = ConsoleSourceFile(name);
@@ -52,10 +52,10 @@ TEST(ServeConsoleFilesTest, EachFileIsServedAsInTheSourceTreeWithItsTypeAndHeade
     EXPECT_EQ(reply.header("cache-control"), "no-cache");
     EXPECT_EQ(reply.header("content-security-policy"), serve::kConsoleContentSecurityPolicy);
     EXPECT_EQ(reply.header("x-content-type-options"), "nosniff");
-    const std::string type = reply.header("content-type");
-    if (name == "index.html") EXPECT_EQ(type, "text/html; charset=utf-8");
-    if (name == "app.js") EXPECT_EQ(type, "text/javascript; charset=utf-8");
-    if (name == "style.css") EXPECT_EQ(type, "text/css; charset=utf-8");
+    const std::map<std::string, std::string> types{{"index.html", "text/html; charset=utf-8"},
+                                                   {"app.js", "text/javascript; charset=utf-8"},
+                                                   {"style.css", "text/css; charset=utf-8"}};
+    EXPECT_EQ(reply.header("content-type"), types.at(name));
   }
 }
 
@@ -114,7 +114,8 @@ TEST(ServeConsoleFilesTest, UnknownFilesAre404AndOnlyGetAndHeadAreAllowed) {
 TEST(ServeConsoleFilesTest, ThePageNeedsNoCredentialsButTheApiItCallsDoes) {
   serve::ServeOptions options;
   options.auth = serve::AuthConfig::FromJson(
-      Json{{"apiKeys", {{{"name", "console"}, {"sha256", serve::Sha256Hex("console-key-0123456789")}, {"scopes", {"read"}}}}}},
+      Json{{"apiKeys",
+            {{{"name", "console"}, {"sha256", serve::Sha256Hex("console-key-0123456789")}, {"scopes", {"read"}}}}}},
       "");
   ServedDatabase served(testing::Backend::kMemory, options);
   HttpClient client(served.base());

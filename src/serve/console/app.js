@@ -1,6 +1,6 @@
 // The s3db web console (docs/SERVE.md, "Web console"): a small single-page app over the JSON
-// API of `s3db serve`. Every value shown is put in the page as text (textContent, never
-// innerHTML), and the server's Content-Security-Policy allows no inline script, so a record
+// API of `s3db serve`. Every value shown is put in the page as a text node, never parsed as
+// markup, and the server's Content-Security-Policy allows no inline script, so a record
 // holding markup stays text. The API key, when the server asks for one, is kept in
 // sessionStorage only (gone when the tab closes).
 'use strict';
@@ -220,7 +220,7 @@ async function loadResources() {
 function renderSidebar(current) {
   const items = state.resources.map((resource) => el('li', {},
     el('a', { href: hrefResource(resource.name), class: resource.name === current ? 'current' : null },
-      el('span', {}, resource.name), el('span', { class: 'version' }, resource.version))));
+      el('span', {}, resource.name), el('span', { class: 'version' }, `v${resource.version}`))));
   if (!items.length) items.push(el('li', { class: 'muted' }, 'none yet'));
   $('#resource-list').replaceChildren(...items);
 }
@@ -232,7 +232,7 @@ function showHome() {
       el('p', { class: 'muted' }, `${state.resources.length} resource(s) in this database`))),
     el('div', { class: 'grid' }, state.resources.map((resource) =>
       el('a', { class: 'card resource-card', href: hrefResource(resource.name) },
-        el('h3', {}, resource.name), el('span', { class: 'pill' }, resource.version)))));
+        el('h3', {}, resource.name), el('span', { class: 'pill' }, `version ${resource.version}`)))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +358,8 @@ async function renderRecords(schema, slot) {
     el('tbody', {}, items.map((record) => el('tr', { 'data-id': record.id },
       columns.map((column) => column === 'id'
         ? el('td', {}, el('a', { href: hrefRecord(name, record.id), class: 'record-link' }, record.id))
-        : el('td', { 'data-column': column }, showValue(record[column])))))));
+        : el('td', { 'data-column': column, title: typeof record[column] === 'string' ? record[column] : null },
+          showValue(record[column])))))));
   const pageNumber = listing.cursors.length;
   const pager = el('div', { class: 'pager' },
     el('span', { class: 'muted', id: 'page-info' },
@@ -546,8 +547,8 @@ async function showForm(name, id) {
         showFieldErrors(error);
       } else if (error instanceof ApiError && error.status === 412) {
         status.replaceChildren(el('div', { class: 'banner conflict', role: 'alert', id: 'conflict-banner' },
-          el('strong', {}, 'Changed by someone else'), ': this record changed since you opened it, so your edit was not saved. ',
-          'Reload to see the new version.',
+          el('span', {}, el('strong', {}, 'Changed by someone else'),
+            ': this record changed since you opened it, so your edit was not saved. Reload to see the new version.'),
           el('button', { id: 'reload-record', type: 'button', onclick: () => reload().catch(fail) }, 'Reload')));
       } else {
         status.replaceChildren(errorBanner(error));

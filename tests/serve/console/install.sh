@@ -23,6 +23,8 @@ esac
 
 command -v node >/dev/null && command -v npm >/dev/null ||
   die "node and npm are needed (Debian: apt-get install nodejs npm; bench/peer/install.sh installs them)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "playwright-core 1.65 needs node >= 20, found $(node --version)"
 
 want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
 if [ $force = 0 ] && [ -f node_modules/.install-stamp ] && [ "$(cat node_modules/.install-stamp)" = "$want" ] &&
