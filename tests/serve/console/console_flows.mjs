@@ -117,7 +117,14 @@ const text = (selector) => page.locator(selector).first().textContent();
 const rowIds = () => page.$$eval('#records tbody tr', (rows) => rows.map((row) => row.dataset.id));
 // Waits until the table's first row is `id` (the table re-renders after each click).
 const waitFirstRow = (id) => page.waitForFunction((want) => document.querySelector('#records tbody tr')?.dataset.id === want, id);
-const waitText = (selector, want) => page.waitForFunction(([s, w]) => (document.querySelector(s)?.textContent || '').includes(w), [selector, want]);
+async function waitText(selector, want) {
+  try {
+    await page.waitForFunction(([s, w]) => (document.querySelector(s)?.textContent || '').includes(w), [selector, want]);
+  } catch (error) {
+    const shown = await page.evaluate((s) => document.querySelector(s)?.textContent ?? '(no such element)', selector);
+    throw new Error(`${selector} never showed ${JSON.stringify(want)}; it shows ${JSON.stringify(shown)}`);
+  }
+}
 const fieldError = (field) => page.locator(`[data-field="${field}"] .field-error`);
 
 let failed = false;
@@ -305,6 +312,26 @@ try {
     assert.equal((await call('GET', '/v1/users/new-user')).status, 404);
     assert.ok(!(await rowIds()).includes('new-user'));
     await shot('after-delete');
+  });
+
+  await step('insert in another resource: numbers and booleans as typed', async () => {
+    await page.click('#resource-list a:has-text("orders")');
+    await page.click('#new-record');
+    await page.locator('#field-qty').waitFor();
+    assert.equal(await page.locator('select#field-paid').count(), 1, 'a boolean is a choice');
+    await page.fill('#field-id', 'order-2');
+    await page.fill('#field-item', 'Coffee');
+    await page.fill('#field-qty', '3');
+    await page.selectOption('#field-paid', 'false');
+    await page.click('#save-record');
+    await waitText('#record-id', 'order-2');
+    const order = (await call('GET', '/v1/orders/order-2')).json;
+    assert.equal(order.qty, 3);
+    assert.equal(order.paid, false);
+    // The dark colour scheme, for the record.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('dark-scheme-record');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   await step('no script errors and no CSP violation in the page', async () => {
