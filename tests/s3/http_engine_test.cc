@@ -4,7 +4,6 @@
 // transport failures as values, and a destructor that lets every request finish.
 #include "s3/http_engine.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "loopback_http_server.h"
+#include "support/process_threads.h"
 #include "util/parallel.h"
 
 namespace s3db::s3 {
@@ -86,17 +86,6 @@ class ConcurrencyGauge {
   std::atomic<int> most_{0};
 };
 
-int ThreadsOfThisProcess() {
-  int count = 0;
-  if (DIR* dir = ::opendir("/proc/self/task")) {
-    while (dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] != '.') ++count;
-    }
-    ::closedir(dir);
-  }
-  return count;
-}
-
 TEST(HttpEngineTest, SendsAsHttpClientDoesAndCapturesTheResponse) {
   LoopbackHttpServer server([](const ReceivedRequest& request) {
     ScriptedReply reply;
@@ -132,7 +121,7 @@ TEST(HttpEngineTest, HundredsInFlightOnOneLoopThread) {
     gauge.Leave();
     return ScriptedReply{};
   });
-  const int threads_before = ThreadsOfThisProcess();
+  const int threads_before = s3db::testing::ThreadsOfThisProcess();
   auto engine = MakeEngine(128);
   CompletionCounter counter;
   for (int i = 0; i < 128; ++i)
@@ -140,7 +129,7 @@ TEST(HttpEngineTest, HundredsInFlightOnOneLoopThread) {
   // While all of them are at the server: the process holds the server's threads (one per
   // open connection, LoopbackHttpServer's design) and the engine's one loop thread.
   for (int i = 0; i < 2000 && gauge.current() < 128; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  const int threads_during = ThreadsOfThisProcess();
+  const int threads_during = s3db::testing::ThreadsOfThisProcess();
   const int server_threads = server.open_connections();
   ASSERT_TRUE(counter.WaitFor(128));
   EXPECT_EQ(counter.failed(), 0);

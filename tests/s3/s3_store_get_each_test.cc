@@ -3,7 +3,6 @@
 // handful of threads, retries and the request observer as Get has them, the request hooks,
 // and the executor's slots bounding the requests in flight. The contract itself (same answers
 // as Get) runs on a real server in s3_store_real_test.cc.
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +19,7 @@
 #include "loopback_http_server.h"
 #include "s3_test_helpers.h"
 #include "s3db/stores.h"
+#include "support/process_threads.h"
 
 namespace s3db::s3 {
 namespace {
@@ -28,17 +28,6 @@ using s3db::testing::LoopbackHttpServer;
 using s3db::testing::ReceivedRequest;
 using s3db::testing::ScriptedReply;
 using std::chrono::milliseconds;
-
-int ThreadsNowForGetEach() {
-  int count = 0;
-  if (DIR* dir = ::opendir("/proc/self/task")) {
-    while (dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] != '.') ++count;
-    }
-    ::closedir(dir);
-  }
-  return count;
-}
 
 ScriptedReply GetEachReply(int status, std::string body,
                            std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -75,6 +64,28 @@ std::string GetEachKeyOf(const ReceivedRequest& request) {
   return request.target.rfind(prefix, 0) == 0 ? request.target.substr(prefix.size()) : request.target;
 }
 
+// Requests at the server now, and the most at once so far.
+struct GetEachGauge {
+  std::atomic<int> now{0}, most{0};
+  void Enter() {
+    const int at = ++now;
+    for (int seen = most.load(); seen < at && !most.compare_exchange_weak(seen, at);) {
+    }
+  }
+  void Leave() { --now; }
+};
+
+// A server that holds each GET 20 ms and counts how many it holds at once.
+struct GetEachSlowServer {
+  GetEachGauge gauge;
+  LoopbackHttpServer server{[this](const ReceivedRequest&) {
+    gauge.Enter();
+    std::this_thread::sleep_for(milliseconds(20));
+    gauge.Leave();
+    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
+  }};
+};
+
 struct GetEachSeen {
   std::mutex mu;
   std::map<size_t, Status> status;
@@ -93,34 +104,32 @@ struct GetEachSeen {
 
 TEST(S3GetEachTest, HundredsInFlightOnAFewThreads) {
   constexpr int kKeys = 128;
-  std::atomic<int> at_server{0}, most{0};
+  GetEachGauge gauge;
   // Each answer waits until all requests are at the server (at most 10 s): only a store that
-  // keeps all of them in flight at once lets `most` reach kKeys.
+  // keeps all of them in flight at once lets the gauge reach kKeys.
   LoopbackHttpServer server([&](const ReceivedRequest& request) {
-    const int now = ++at_server;
-    for (int seen = most.load(); seen < now && !most.compare_exchange_weak(seen, now);) {
-    }
-    for (int i = 0; i < 2000 && most.load() < kKeys; ++i) std::this_thread::sleep_for(milliseconds(5));
+    gauge.Enter();
+    for (int i = 0; i < 2000 && gauge.most.load() < kKeys; ++i) std::this_thread::sleep_for(milliseconds(5));
     std::this_thread::sleep_for(milliseconds(100));  // for the thread count below
-    --at_server;
+    gauge.Leave();
     return GetEachReply(200, GetEachKeyOf(request), {{"ETag", "\"e\""}});
   });
   auto store = OpenGetEachStore(server, nullptr, kKeys);
   ASSERT_NE(store, nullptr);
   std::vector<std::string> keys;
   for (int i = 0; i < kKeys; ++i) keys.push_back("k" + std::to_string(i));
-  const int threads_before = ThreadsNowForGetEach();
+  const int threads_before = s3db::testing::ThreadsOfThisProcess();
   GetEachSeen seen;
   std::thread caller([&] {
     GetEachOptions options;
     options.concurrency = kKeys;
     store->GetEach(keys, options, seen.Visitor());
   });
-  for (int i = 0; i < 2000 && at_server.load() < kKeys; ++i) std::this_thread::sleep_for(milliseconds(5));
-  const int threads_during = ThreadsNowForGetEach();
+  for (int i = 0; i < 2000 && gauge.now.load() < kKeys; ++i) std::this_thread::sleep_for(milliseconds(5));
+  const int threads_during = s3db::testing::ThreadsOfThisProcess();
   const int server_threads = server.open_connections();
   caller.join();
-  EXPECT_EQ(most.load(), kKeys) << "every request was in flight at once";
+  EXPECT_EQ(gauge.most.load(), kKeys) << "every request was in flight at once";
   // The caller, the event loop and three drainers, whatever the concurrency.
   EXPECT_LE(threads_during - threads_before - server_threads, 5)
       << "before " << threads_before << ", during " << threads_during << ", server connections " << server_threads;
@@ -235,18 +244,10 @@ TEST(S3GetEachTest, TheRequestHooksGateAndObserveEachRequest) {
   EXPECT_EQ(observed.load(), 20);
 }
 
-// Under the executor, its slots are the bound on requests in flight, and each request counts.
 // The store's own bound (its connections, maxSockets) holds whatever a call asks for.
 TEST(S3GetEachTest, TheStoresConnectionsBoundTheRequestsInFlight) {
-  std::atomic<int> at_server{0}, most{0};
-  LoopbackHttpServer server([&](const ReceivedRequest&) {
-    const int now = ++at_server;
-    for (int seen = most.load(); seen < now && !most.compare_exchange_weak(seen, now);) {
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-    --at_server;
-    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
-  });
+  GetEachSlowServer slow;
+  LoopbackHttpServer& server = slow.server;
   auto store = OpenGetEachStore(server, nullptr, 3);
   ASSERT_NE(store, nullptr);
   std::vector<std::string> keys;
@@ -256,19 +257,13 @@ TEST(S3GetEachTest, TheStoresConnectionsBoundTheRequestsInFlight) {
   options.concurrency = 64;
   store->GetEach(keys, options, seen.Visitor());
   ASSERT_EQ(seen.visits, 30);
-  EXPECT_EQ(most.load(), 3);
+  EXPECT_EQ(slow.gauge.most.load(), 3);
 }
 
+// Under the executor, its slots are the bound on requests in flight, and each request counts.
 TEST(S3GetEachTest, TheExecutorsSlotsBoundTheRequestsInFlight) {
-  std::atomic<int> at_server{0}, most{0};
-  LoopbackHttpServer server([&](const ReceivedRequest&) {
-    const int now = ++at_server;
-    for (int seen = most.load(); seen < now && !most.compare_exchange_weak(seen, now);) {
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-    --at_server;
-    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
-  });
+  GetEachSlowServer slow;
+  LoopbackHttpServer& server = slow.server;
   auto inner = OpenGetEachStore(server);
   ASSERT_NE(inner, nullptr);
   ExecutorOptions executor;
@@ -282,7 +277,7 @@ TEST(S3GetEachTest, TheExecutorsSlotsBoundTheRequestsInFlight) {
   store.GetEach(keys, options, seen.Visitor());
   ASSERT_EQ(seen.visits, 40);
   for (auto& [index, status] : seen.status) EXPECT_TRUE(status.ok()) << status.ToString();
-  EXPECT_LE(most.load(), 4);
+  EXPECT_LE(slow.gauge.most.load(), 4);
   EXPECT_EQ(store.stats().requests, 40u);
   EXPECT_LE(store.stats().peak_in_flight, 4);
   EXPECT_EQ(store.stats().in_flight, 0);
