@@ -15,7 +15,8 @@
 # $S3DB_SERVE_ROUNDS (default 1). The server runs with --workers C and --concurrency C, as
 # the in-process run has C threads and --concurrency C. s3db.js's ApiPlugin is not in the
 # table: it does not install from npm (BENCHMARKS.md, "s3db serve"). JSON lines are kept in
-# $S3DB_SERVE_OUT (default build/bench/serve-<time>.jsonl). Needs build/default/s3db.
+# $S3DB_SERVE_OUT (default build/bench/serve-<time>.jsonl). Needs build/default/s3db, or the
+# s3db binary $S3DB_BIN names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 s3db=${S3DB_BIN:-build/default/s3db}
