@@ -14,6 +14,7 @@ packages=(
   curl ceph-mon ceph-osd radosgw
   dpkg-dev file
   awscli zsh
+  wrk  # bench/serve_compare.sh: HTTP load on s3db serve
   redis-server libhiredis-dev
   chromium  # the web console's browser tests (tests/serve/console/), driven headless
 )

@@ -202,6 +202,10 @@ using RequestObserver = std::function<void(const SentRequest&)>;
 // What a backend can do; S3Store probes it at connect, the local stores know it.
 struct S3DB_EXPORT Capabilities {
   bool conditional_writes = true;  // If-None-Match: * and If-Match honoured
+  // DeleteIfMatch is one atomic request. False where the store cannot do it (the default
+  // DeleteIfMatch) or the server ignores If-Match on DELETE (Ceph RGW before 20, probed by
+  // the S3 store at its first conditional delete; false until then).
+  bool conditional_deletes = false;
   size_t metadata_limit = 2048;    // bytes of UTF-8 key+value
   // GetEach sends its requests from an event loop (a handful of threads, whatever the
   // concurrency) and honours GetEachOptions' request hooks; false: the default GetEach, a
@@ -299,6 +303,16 @@ class S3DB_EXPORT ObjectStore {
     (void)options;
     return StaleTemporaryResult{};
   }
+
+  // Deletes `key` only if its ETag (quoted or not) is `etag`, in one step atomic with respect
+  // to every other writer: kPreconditionFailed when it differs, kNotFound when the key is
+  // absent. A store that cannot do this atomically returns kUnsupported (this default), and
+  // the caller decides what to do instead; a decorator must forward it (ForwardingStore does).
+  virtual Status DeleteIfMatch(const std::string& key, const std::string& etag) {
+    (void)etag;
+    return Status(ErrorCode::kUnsupported,
+                  "conditional delete of '" + key + "': " + Describe() + " cannot delete only at an ETag");
+  }
 };
 
 }  // namespace s3db
@@ -323,6 +337,9 @@ class S3DB_EXPORT ForwardingStore : public ObjectStore {
   std::string Describe() const override { return inner_->Describe(); }
   Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
     return inner_->RemoveStaleTemporaries(options);
+  }
+  Status DeleteIfMatch(const std::string& key, const std::string& etag) override {
+    return inner_->DeleteIfMatch(key, etag);
   }
 
  protected:

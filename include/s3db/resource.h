@@ -45,9 +45,13 @@ struct S3DB_EXPORT UpdateOptions {
 };
 
 struct S3DB_EXPORT DeleteOptions {
-  // Delete only if the record still has this ETag; PreconditionFailed otherwise. The ETag is
-  // compared with the one the delete reads first: the stores have no conditional DELETE, so a
-  // write landing between that read and the DELETE is not detected (docs/SERVE.md).
+  // Delete only if the record still has this ETag; PreconditionFailed otherwise, NotFound
+  // when it is gone. One conditional DELETE (ObjectStore::DeleteIfMatch) on the memory and
+  // file stores and on S3 servers that honour If-Match on DELETE, so a concurrent write
+  // either lands first (the delete fails) or finds the record gone. On a server that ignores
+  // it (Ceph RGW 16: Capabilities::conditional_deletes false) the ETag is compared with the
+  // one a read returns just before a plain DELETE, and a write landing between the two is
+  // deleted (docs/SERVE.md).
   std::optional<std::string> if_match = std::nullopt;
 };
 

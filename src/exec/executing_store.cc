@@ -184,6 +184,11 @@ Result<DeleteManyResult> ExecutingStore::DeleteMany(const std::vector<std::strin
 Result<ListPage> ExecutingStore::List(const ListRequest& request) {
   return Run(true, [&] { return inner_->List(request); });
 }
+// Not retried here, as conditional puts: an attempt whose answer was lost may have deleted
+// the object, and a retry would then report kNotFound. The S3 store retries it itself.
+Status ExecutingStore::DeleteIfMatch(const std::string& key, const std::string& etag) {
+  return Run(false, [&] { return inner_->DeleteIfMatch(key, etag); });
+}
 
 void ExecutingStore::GetEachFrom(const KeySource& next_key, const GetEachOptions& options,
                                  const GetEachVisitor& visit) {

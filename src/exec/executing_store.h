@@ -45,6 +45,7 @@ class ExecutingStore : public ObjectStore {
   Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
     return inner_->RemoveStaleTemporaries(options);
   }
+  Status DeleteIfMatch(const std::string& key, const std::string& etag) override;
 
   ExecutorStats stats() const;
   ObjectStore& inner() { return *inner_; }

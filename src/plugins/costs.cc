@@ -244,6 +244,12 @@ class CostingStore : public ObjectStore {
   Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
     return inner_->RemoveStaleTemporaries(options);
   }
+  Status DeleteIfMatch(const std::string& key, const std::string& etag) override {
+    Status status = inner_->DeleteIfMatch(key, etag);
+    // Refused before any request: nothing was sent, nothing to count.
+    if (status.code() != ErrorCode::kUnsupported) Count(RequestKind::kDelete, key, 0, 0);
+    return status;
+  }
 
  private:
   void Count(RequestKind kind, std::string_view key, uint64_t bytes_out, uint64_t bytes_in) {

@@ -412,35 +412,63 @@ void Resource::DoDelete(const std::string& id, const DeleteOptions& options) {
   core::RecordAccess ctx{context_, name_, references_.get()};
   auto state = ctx.State();
   const core::VersionSpec& spec = state->current();
+  ObjectStore& store = context_->store();
+  const std::string key = ctx.Key(id);
+  const auto not_found = [&] {
+    throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
+  };
+  const auto changed = [&](const std::string& etag) {
+    throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " + etag +
+                                 ", expected " + *options.if_match + ")",
+                             name_, id);
+  };
   const auto check_etag = [&](const std::string& etag) {
-    if (options.if_match && !store::EtagsMatch(*options.if_match, etag)) {
-      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (ETag " + etag +
-                                   ", expected " + *options.if_match + ")",
+    if (options.if_match && !store::EtagsMatch(*options.if_match, etag)) changed(etag);
+  };
+  // The record's DELETE at `etag`: one conditional request where the store has one
+  // (ObjectStore::DeleteIfMatch). Where it has none (kUnsupported: Ceph RGW 16 ignores
+  // If-Match on DELETE), the plain DELETE after the caller's own read-and-compare, with the
+  // window between the two that DeleteOptions::if_match describes.
+  const auto delete_record = [&](const std::optional<std::string>& etag) {
+    if (!etag) return store.Delete(key);
+    Status deleted = store.DeleteIfMatch(key, *etag);
+    return deleted.code() == ErrorCode::kUnsupported ? store.Delete(key) : deleted;
+  };
+  const auto lost_race = [&](const Status& deleted) {
+    if (deleted.code() == ErrorCode::kNotFound) not_found();
+    if (deleted.code() == ErrorCode::kPreconditionFailed) {
+      throw PreconditionFailed("record '" + id + "' of resource '" + name_ + "' has changed (expected ETag " +
+                                   *options.if_match + "): " + deleted.message(),
                                name_, id);
     }
   };
+
   if (spec.schema.UniqueFields().empty() && spec.partitions.empty()) {
     if (options.if_match) {
-      Result<ObjectInfo> head = context_->store().Head(ctx.Key(id));
-      if (head.code() == ErrorCode::kNotFound) {
-        throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
+      Status deleted = store.DeleteIfMatch(key, *options.if_match);
+      if (deleted.code() != ErrorCode::kUnsupported) {
+        lost_race(deleted);
+        if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
+        return;
       }
+      Result<ObjectInfo> head = store.Head(key);
+      if (head.code() == ErrorCode::kNotFound) not_found();
       if (!head.ok()) ctx.Fail(head.status(), id, "checking");
       check_etag(head->etag);
     } else if (!Exists(id)) {
-      throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
+      not_found();
     }
-    Status deleted = context_->store().Delete(ctx.Key(id));
+    Status deleted = store.Delete(key);
     if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
     return;
   }
   // A GET instead of the HEAD: the record's unique values are freed once it is gone, and its
   // partition references removed before.
-  Result<GetResult> got = context_->store().Get(ctx.Key(id));
-  if (got.code() == ErrorCode::kNotFound) {
-    throw NotFound("record '" + id + "' of resource '" + name_ + "' does not exist", name_, id);
-  }
+  Result<GetResult> got = store.Get(key);
+  if (got.code() == ErrorCode::kNotFound) not_found();
   if (got.ok()) check_etag(got->info.etag);
+  // With If-Match, the DELETE holds only at the ETag just read, which the check matched.
+  const std::optional<std::string> at = options.if_match && got.ok() ? std::optional(got->info.etag) : std::nullopt;
   core::DecodeOptions decode;
   decode.skip_secrets = true;  // no passphrase needed to delete
   Record record;
@@ -451,12 +479,14 @@ void Resource::DoDelete(const std::string& id, const DeleteOptions& options) {
     // What it references and claims is unknown, so only the object goes: its partition
     // references are orphans that reads skip and repair removes, and a unique value it held
     // is taken over by the next writer (its holder no longer has it).
-    Status deleted = context_->store().Delete(ctx.Key(id));
+    Status deleted = delete_record(at);
+    lost_race(deleted);
     if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
     return;
   }
   const std::vector<std::string> references = core::KeysOf(ctx.ReferenceKeys(spec, record.data, id));
-  if (!references.empty() && !spec.definition.async_partitions) {
+  const bool sync_references = !references.empty() && !spec.definition.async_partitions;
+  if (sync_references) {
     // Before the record, so no reference ever points at nothing; nothing can bring these
     // keys back meanwhile (an insert of this id fails while the record exists).
     const core::ReferenceOutcome outcome =
@@ -470,7 +500,21 @@ void Resource::DoDelete(const std::string& id, const DeleteOptions& options) {
                  name_, id);
     }
   }
-  Status deleted = context_->store().Delete(ctx.Key(id));
+  Status deleted = delete_record(at);
+  if (!deleted.ok() && at && sync_references &&
+      (deleted.code() == ErrorCode::kPreconditionFailed || deleted.code() == ErrorCode::kNotFound)) {
+    // A write won the record after its references went: give back the ones it needs now.
+    // Should this fail too, reads through the partition miss it until repair rebuilds them;
+    // the caller still learns that its delete lost, which is what it asked.
+    try {
+      if (std::optional<std::set<std::string>> needed = ctx.CurrentReferenceKeys(id); needed && !needed->empty()) {
+        core::ApplyReferenceChange(ctx.Io(context_->settings().concurrency),
+                                   {id, std::vector<std::string>(needed->begin(), needed->end()), {}, false});
+      }
+    } catch (const Error&) {
+    }
+  }
+  lost_race(deleted);
   if (!deleted.ok()) ctx.Fail(deleted, id, "deleting");
   if (!references.empty() && spec.definition.async_partitions) {
     // In the background the references go after the record; the restore step keeps those a

@@ -1,11 +1,14 @@
 #include "s3/s3_store.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "s3/s3_xml.h"
+#include "store/capability_probe.h"
 #include "util/crypto_hash.h"
 #include "util/text.h"
 
@@ -208,6 +211,55 @@ Status S3Store::Delete(const std::string& key) {
     if (error && error->code == "NoSuchKey") return Status::Ok();
   }
   return client_.Failure(call, *reply);
+}
+
+Status S3Store::SendDeleteIfMatch(const std::string& key, const std::string& etag) {
+  S3Call call;
+  call.method = "DELETE";
+  call.key = key;
+  call.what = "DELETE " + Quoted(key) + " (If-Match " + etag + ")";
+  call.headers.emplace_back("If-Match", BareEtag(etag));  // bare, as for PUT
+  Result<Reply> reply = client_.Execute(call);
+  if (!reply.ok()) return reply.status();
+  if (IsSuccess(reply->response.status)) return Status::Ok();
+  if (reply->response.status == 404) {
+    // After a retry, the absence may be our own earlier attempt's work, its answer lost:
+    // the object is gone either way, as asked.
+    if (reply->attempts > 1) return Status::Ok();
+    return store::CheckDeletePrecondition(key, etag, nullptr);  // kNotFound, worded as every store words it
+  }
+  return client_.Failure(call, *reply);
+}
+
+Status S3Store::DeleteIfMatch(const std::string& key, const std::string& etag) {
+  if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+  if (conditional_deletes_.load(std::memory_order_acquire) == kNotProbed) {
+    std::string probe_key = ".s3db-probe-" + util::RandomAlnum(16);
+    if (!uri_.prefix.empty()) probe_key = uri_.prefix + "/" + probe_key;
+    Result<bool> honoured = store::ProbeConditionalDeletes(
+        *this, probe_key, [this](const std::string& k, const std::string& e) { return SendDeleteIfMatch(k, e); });
+    if (!honoured.ok()) {
+      return Status(honoured.code(), "conditional delete of " + Quoted(key) +
+                                         ": probing whether the server honours If-Match on DELETE failed: " +
+                                         honoured.status().message());
+    }
+    conditional_deletes_.store(*honoured ? kHonoured : kIgnored, std::memory_order_release);
+    static std::atomic<bool> warned{false};
+    if (!*honoured && !warned.exchange(true)) {
+      // As for conditional writes (store/capability_probe.h): the caller falls back to a read
+      // and a plain DELETE, and a write between the two is lost; say so once per process.
+      std::fprintf(stderr,
+                   "s3db: warning: %s ignores If-Match on DELETE; deletes at an ETag fall back to "
+                   "read-then-delete, so a write landing between the two is deleted\n",
+                   Describe().c_str());
+    }
+  }
+  if (conditional_deletes_.load(std::memory_order_acquire) == kIgnored) {
+    return Status(ErrorCode::kUnsupported, "conditional delete of " + Quoted(key) + ": " + Describe() +
+                                               " ignores If-Match on DELETE (probed), so it cannot delete only "
+                                               "at an ETag");
+  }
+  return SendDeleteIfMatch(key, etag);
 }
 
 Result<DeleteManyResult> S3Store::DeleteMany(const std::vector<std::string>& keys) {

@@ -10,6 +10,7 @@
 // May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -42,9 +43,15 @@ class S3Store final : public ObjectStore {
     capabilities.conditional_writes = true;  // else NewS3Store wraps it in the fallback
     capabilities.metadata_limit = kUserMetadataLimit;
     capabilities.asynchronous_reads = true;
+    capabilities.conditional_deletes = conditional_deletes_.load(std::memory_order_acquire) == kHonoured;
     return capabilities;
   }
   std::string Describe() const override { return uri_.ToString(); }
+  // DELETE with If-Match. Whether the server honours it is probed at the first call
+  // (store::ProbeConditionalDeletes: a PUT, a DELETE, a HEAD and a DELETE of a probe object);
+  // a server that ignores it (Ceph RGW 16) gets kUnsupported from then on, never an
+  // unconditional delete.
+  Status DeleteIfMatch(const std::string& key, const std::string& etag) override;
 
  private:
   static S3Call GetCall(const std::string& key);
@@ -57,8 +64,13 @@ class S3Store final : public ObjectStore {
   // a retryable "outcome unknown" failure when the object cannot be read.
   Result<ObjectInfo> SettleByWriteTag(const std::string& key, const std::string& tag, Status failure);
 
+  // The DELETE with If-Match itself, whatever the server makes of it.
+  Status SendDeleteIfMatch(const std::string& key, const std::string& etag);
+
   const StoreUri uri_;
   S3Client client_;
+  enum : int { kNotProbed, kHonoured, kIgnored };
+  std::atomic<int> conditional_deletes_{kNotProbed};  // two first calls may both probe: harmless
 };
 
 }  // namespace s3db::s3

@@ -552,10 +552,10 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         std::vector<bool> failed(items.size(), false);
         for (const BulkItemError& error : done.errors) {
           failed[error.index] = true;
-          const int status = HttpStatusFor(error.code);
+          const int status = HttpStatusOf(error.code);
           Json line_problem{{"status", status},
                             {"code", ErrorCodeName(error.code)},
-                            {"exitCode", ExitCodeFor(error.code)},
+                            {"exitCode", ExitCodeOf(error.code)},
                             {"detail", error.message}};
           if (!error.fields.empty()) {
             Json fields = Json::array();

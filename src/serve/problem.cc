@@ -1,62 +1,9 @@
 #include "problem.h"
 
+#include "s3db/error_mapping.h"
 #include "s3db/record.h"
 
 namespace s3db::serve {
-
-int HttpStatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kOk:
-      return 200;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kPreconditionFailed:
-      return 412;
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kValidation:
-    case ErrorCode::kInvalidSchema:
-    case ErrorCode::kMetadataTooLarge:
-      return 422;
-    case ErrorCode::kSlowDown:
-      return 503;
-    case ErrorCode::kTimeout:
-      return 504;
-    case ErrorCode::kNetwork:
-    case ErrorCode::kIOError:
-    case ErrorCode::kAccessDenied:  // the store refused the server's credentials or passphrase
-      return 502;
-    case ErrorCode::kUnsupported:
-      return 501;
-    case ErrorCode::kCorruption:
-    case ErrorCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
-int ExitCodeFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kOk:
-      return 0;
-    case ErrorCode::kNotFound:
-      return 3;
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kValidation:
-    case ErrorCode::kInvalidSchema:
-    case ErrorCode::kMetadataTooLarge:
-      return 4;
-    case ErrorCode::kAlreadyExists:
-    case ErrorCode::kPreconditionFailed:
-    case ErrorCode::kConflict:
-      return 5;
-    default:
-      return 6;
-  }
-}
 
 namespace {
 
@@ -100,7 +47,7 @@ const char* TitleFor(int status) {
 }
 
 Json ProblemJson(int status, const std::string& code_name, int exit_code, const std::string& detail) {
-  return Json{{"type", "urn:s3db:problem:" + code_name},
+  return Json{{"type", ProblemTypeOf(code_name)},
               {"title", TitleFor(status)},
               {"status", status},
               {"detail", detail},
@@ -126,8 +73,8 @@ HttpResponse Problem(int status, const std::string& code_name, int exit_code, co
 HttpResponse ProblemFor(const std::exception& error) {
   const auto* coded = dynamic_cast<const Error*>(&error);
   if (coded == nullptr) return ServerProblem(500, std::string("internal error: ") + error.what());
-  const int status = HttpStatusFor(coded->code());
-  Json problem = ProblemJson(status, ErrorCodeName(coded->code()), ExitCodeFor(coded->code()), coded->what());
+  const int status = HttpStatusOf(coded->code());
+  Json problem = ProblemJson(status, ErrorCodeName(coded->code()), ExitCodeOf(coded->code()), coded->what());
   if (!coded->resource().empty()) problem["resource"] = coded->resource();
   if (!coded->id().empty()) problem["id"] = coded->id();
   if (const auto* invalid = dynamic_cast<const ValidationError*>(coded)) {
@@ -145,23 +92,23 @@ HttpResponse ProblemFor(const std::exception& error) {
 
 HttpResponse ServerProblem(int status, const std::string& detail) {
   std::string code = "invalid_argument";
-  int exit_code = 4;
+  int exit_code = exit_codes::kInvalidInput;
   switch (status) {
     case 401:
       code = "unauthenticated";
-      exit_code = 6;
+      exit_code = exit_codes::kStorage;
       break;
     case 403:
       code = "forbidden";
-      exit_code = 6;
+      exit_code = exit_codes::kStorage;
       break;
     case 404:
       code = "not_found";
-      exit_code = 3;
+      exit_code = exit_codes::kNotFound;
       break;
     case 405:
       code = "method_not_allowed";
-      exit_code = 2;
+      exit_code = exit_codes::kUsage;
       break;
     case 413:
     case 431:
@@ -169,12 +116,12 @@ HttpResponse ServerProblem(int status, const std::string& detail) {
       break;
     case 428:
       code = "precondition_required";
-      exit_code = 5;
+      exit_code = exit_codes::kConflict;
       break;
     default:
       if (status >= 500) {
         code = "internal";
-        exit_code = 6;
+        exit_code = exit_codes::kStorage;
       }
   }
   return Problem(status, code, exit_code, detail);

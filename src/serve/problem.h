@@ -1,19 +1,17 @@
 // Errors as RFC 9457 problem documents (application/problem+json): each s3db ErrorCode has one
 // HTTP status and the exit code the CLI gives the same failure (docs/CLI.md, "Exit codes"), so
-// a script reads the same meaning from either.
+// a script reads the same meaning from either. The table is the library's, shared with the
+// CLI: s3db/error_mapping.h.
 #pragma once
 
 #include <exception>
 #include <string>
 
 #include "http_types.h"
+#include "s3db/error_mapping.h"
 #include "s3db/errors.h"
 
 namespace s3db::serve {
-
-int HttpStatusFor(ErrorCode code);
-// The CLI's exit code for the code: 3 not found, 4 invalid input, 5 conflict, 6 storage.
-int ExitCodeFor(ErrorCode code);
 
 // {"type", "title", "status", "detail", "code", "exitCode"} plus "resource", "id" when known.
 HttpResponse Problem(int status, const std::string& code_name, int exit_code, const std::string& detail);

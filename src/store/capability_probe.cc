@@ -43,6 +43,31 @@ Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) 
   return *if_none_match && *if_match;
 }
 
+Result<bool> ProbeConditionalDeletes(ObjectStore& store, const std::string& key,
+                                     const DeleteIfMatchFn& delete_if_match) {
+  PutRequest put;
+  put.key = key;
+  put.body = "s3db conditional delete probe " + util::RandomAlnum(16);
+  Result<ObjectInfo> written = store.Put(put);
+  if (!written.ok()) return written.status();
+  Status deleted = delete_if_match(key, "\"00000000000000000000000000000000\"");
+  Result<bool> honoured = false;
+  if (deleted.code() == ErrorCode::kPreconditionFailed) {
+    Result<ObjectInfo> still = store.Head(key);
+    if (still.ok()) {
+      honoured = true;
+    } else if (still.code() != ErrorCode::kNotFound) {
+      honoured = still.status();
+    }
+  } else if (!deleted.ok() && deleted.code() != ErrorCode::kUnsupported &&
+             deleted.code() != ErrorCode::kInvalidArgument) {
+    honoured = deleted;
+  }
+  Status cleanup = store.Delete(key);
+  (void)cleanup;  // a probe object left behind is harmless; the answer is what matters
+  return honoured;
+}
+
 Result<bool> ProbeEtagIsBodyMd5(ObjectStore& store, const std::string& key) {
   PutRequest put;
   put.key = key;

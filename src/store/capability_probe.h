@@ -6,6 +6,7 @@
 // May call: util/ and the public headers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,16 @@ Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key);
 // or SSE-S3; not under SSE-KMS or SSE-C, nor on S3 Express One Zone. Scan snapshots rely on
 // it (index/scan_snapshot.h). PUTs `key` and deletes it; errors as they come.
 Result<bool> ProbeEtagIsBodyMd5(ObjectStore& store, const std::string& key);
+
+// Whether the server behind `store` honours If-Match on DELETE (AWS since 2024; Ceph RGW 16
+// deletes anyway). PUTs `key`, calls `delete_if_match` on it with an ETag it cannot have, and
+// HEADs it: still there after a kPreconditionFailed is true; gone, or the header refused as
+// unknown (kUnsupported, kInvalidArgument), is false. Deletes the key. Other errors as they
+// come. `delete_if_match` is the store's raw conditional DELETE, since the store's own
+// DeleteIfMatch is what waits for this answer.
+using DeleteIfMatchFn = std::function<Status(const std::string& key, const std::string& etag)>;
+Result<bool> ProbeConditionalDeletes(ObjectStore& store, const std::string& key,
+                                     const DeleteIfMatchFn& delete_if_match);
 
 // For a backend that ignores conditional headers (s3rver): checks the condition with a HEAD
 // first, then writes unconditionally. Not atomic (two writers can both pass the check), so

@@ -181,13 +181,44 @@ class FileStore final : public ObjectStore {
     return page;
   }
 
-  Capabilities capabilities() const override { return Capabilities{}; }
+  Capabilities capabilities() const override {
+    Capabilities capabilities;
+    capabilities.conditional_deletes = true;
+    return capabilities;
+  }
 
   // Percent-encoded like StoreUri::ToString, so the description parses back to this store.
   std::string Describe() const override { return "file://" + util::PercentEncodePath(options_.root); }
 
   Result<StaleTemporaryResult> RemoveStaleTemporaries(const StaleTemporaryOptions& options) override {
     return RemoveStaleTemporariesUnder(root_, options);
+  }
+
+  // Under the key's stripe lock, which every writer of the key holds around its rename (in
+  // any process), so no write lands between the check and the unlink.
+  Status DeleteIfMatch(const std::string& key, const std::string& etag) override {
+    if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+    const std::string path = ObjectPath(key);
+    if (!root_ready_.load(std::memory_order_acquire) && ::access(root_.c_str(), F_OK) != 0 && IsAbsent(errno)) {
+      return store::CheckDeletePrecondition(key, etag, nullptr);  // no store yet, so no object
+    }
+    if (Status status = EnsureRoot(); !status.ok()) return status;
+    {
+      Result<StripeLock> lock = StripeLock::Acquire(LockPathFor(root_, key));
+      if (!lock.ok()) return lock.status();
+      Result<ObjectHeader> current = ReadHeader(path, key);
+      if (!current.ok() && current.code() != ErrorCode::kNotFound) return current.status();
+      if (Status holds = store::CheckDeletePrecondition(key, etag, current.ok() ? &current->etag : nullptr);
+          !holds.ok()) {
+        return holds;
+      }
+      if (::unlink(path.c_str()) != 0) {
+        if (IsAbsent(errno)) return store::CheckDeletePrecondition(key, etag, nullptr);
+        return IoError("cannot delete", path, errno);
+      }
+    }
+    if (options_.fsync) return FsyncDirectory(ParentOf(path));
+    return Status::Ok();
   }
 
  private:

@@ -207,10 +207,27 @@ class MemoryStore final : public ObjectStore {
     return page;
   }
 
-  Capabilities capabilities() const override { return Capabilities{}; }
+  Capabilities capabilities() const override {
+    Capabilities capabilities;
+    capabilities.conditional_deletes = true;
+    return capabilities;
+  }
 
   // Percent-encoded like StoreUri::ToString, so the description parses back to this store.
   std::string Describe() const override { return "memory://" + util::PercentEncode(name_); }
+
+  // Check and erase under the exclusive lock, as a conditional Put checks and writes.
+  Status DeleteIfMatch(const std::string& key, const std::string& etag) override {
+    if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+    std::unique_lock lock(bucket_->mutex);
+    const StoredObject* current = bucket_->Find(key);
+    if (Status holds = store::CheckDeletePrecondition(key, etag, current ? &current->info.etag : nullptr);
+        !holds.ok()) {
+      return holds;
+    }
+    bucket_->Erase(key);
+    return Status::Ok();
+  }
 
  private:
   std::string name_;

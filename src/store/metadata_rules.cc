@@ -145,4 +145,16 @@ Status CheckPrecondition(const PutRequest& request, const std::string* current_e
   return Status::Ok();
 }
 
+Status CheckDeletePrecondition(const std::string& key, const std::string& etag, const std::string* current_etag) {
+  if (current_etag == nullptr) {
+    return Status(ErrorCode::kNotFound,
+                  "object " + Quoted(key) + " not found (conditional delete at ETag " + etag + ")");
+  }
+  if (!EtagsMatch(*current_etag, etag)) {
+    return Status(ErrorCode::kPreconditionFailed,
+                  "object " + Quoted(key) + " has ETag " + *current_etag + ", not " + etag + " (conditional delete)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace s3db::store

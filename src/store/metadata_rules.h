@@ -53,4 +53,8 @@ Result<ValidatedPut> ValidatePut(const PutRequest& request, const Capabilities& 
 // Returns kPreconditionFailed (naming the key) when `request`'s condition does not hold.
 Status CheckPrecondition(const PutRequest& request, const std::string* current_etag);
 
+// The same for ObjectStore::DeleteIfMatch: kNotFound when there is no object (current_etag
+// null), kPreconditionFailed when its ETag is not `etag`; both name the key.
+Status CheckDeletePrecondition(const std::string& key, const std::string& etag, const std::string* current_etag);
+
 }  // namespace s3db::store

@@ -6,6 +6,7 @@
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
 #include "store/capability_probe.h"
+#include "support/raw_objects.h"
 #include "support/test_stores.h"
 
 namespace s3db {
@@ -72,6 +73,52 @@ TEST(CapabilityProbe, FallbackStoreChecksBeforeWriting) {
   EXPECT_TRUE(store->Put(update).ok());
   EXPECT_FALSE(store->capabilities().conditional_writes);
   ClearMemoryBucket("probe-fallback");
+}
+
+TEST(CapabilityProbe, TellsWhetherIfMatchOnDeleteIsHonoured) {
+  auto store = NewMemoryStore("probe-deletes");
+  Result<bool> honoured = store::ProbeConditionalDeletes(
+      *store, "p/probe", [&](const std::string& k, const std::string& e) { return store->DeleteIfMatch(k, e); });
+  ASSERT_TRUE(honoured.ok()) << honoured.status().ToString();
+  EXPECT_TRUE(*honoured);
+  EXPECT_EQ(store->Head("p/probe").code(), ErrorCode::kNotFound);
+  // A server that drops the header deletes anyway (Ceph RGW 16): the plain DELETE stands in.
+  Result<bool> ignored = store::ProbeConditionalDeletes(
+      *store, "p/probe", [&](const std::string& k, const std::string&) { return store->Delete(k); });
+  ASSERT_TRUE(ignored.ok()) << ignored.status().ToString();
+  EXPECT_FALSE(*ignored);
+  // One that rejects the header as unknown.
+  Result<bool> refused = store::ProbeConditionalDeletes(*store, "p/probe", [](const std::string&, const std::string&) {
+    return Status(ErrorCode::kUnsupported, "501 NotImplemented");
+  });
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(*refused);
+  EXPECT_EQ(store->Head("p/probe").code(), ErrorCode::kNotFound);
+  ClearMemoryBucket("probe-deletes");
+}
+
+// What the S3 store finds out at its first conditional delete on the test server: Ceph RGW
+// 16 (Debian 12) deletes whatever the If-Match says, so the store answers kUnsupported and
+// deletes nothing, and capabilities() says so from then on.
+TEST(CapabilityProbe, S3StoreProbesConditionalDeletesAtFirstUse) {
+  const std::string base = testing::TestS3Uri();
+  if (base.empty()) GTEST_SKIP() << "S3DB_TEST_S3_URI is not set: no S3 server to test on";
+  testing::StoreFactory factory(testing::Backend::kS3);
+  std::unique_ptr<ObjectStore> store = factory.Open();
+  EXPECT_FALSE(store->capabilities().conditional_deletes);  // not probed yet
+  ObjectInfo written = testing::MustPut(*store, "k", "one");
+  Status deleted = store->DeleteIfMatch("k", "\"00000000000000000000000000000000\"");
+  if (store->capabilities().conditional_deletes) {
+    // A server that honours it (AWS, a newer RGW): the wrong ETag is refused.
+    EXPECT_EQ(deleted.code(), ErrorCode::kPreconditionFailed) << deleted.ToString();
+    EXPECT_TRUE(store->DeleteIfMatch("k", written.etag).ok());
+  } else {
+    EXPECT_EQ(deleted.code(), ErrorCode::kUnsupported) << deleted.ToString();
+    EXPECT_NE(deleted.message().find("ignores If-Match on DELETE"), std::string::npos) << deleted.message();
+    EXPECT_TRUE(store->Head("k").ok()) << "a refused conditional delete deleted the object";
+    EXPECT_EQ(store->DeleteIfMatch("k", written.etag).code(), ErrorCode::kUnsupported);  // probed once
+    EXPECT_TRUE(store->Delete("k").ok());
+  }
 }
 
 TEST(CapabilityProbe, ConnectOnS3ProbesOnceAndKeepsTheAnswerInTheCatalog) {

@@ -552,6 +552,54 @@ TEST_P(StoreContractTest, DescribesItselfAndItsCapabilities) {
   EXPECT_TRUE(store_->capabilities().conditional_writes);
 }
 
+TEST_P(StoreContractTest, DeleteIfMatchDeletesOnlyAtItsEtag) {
+  EXPECT_TRUE(store_->capabilities().conditional_deletes);
+  ObjectInfo first = MustPut("k", "one");
+  ObjectInfo second = MustPut("k", "two");
+  Status stale = store_->DeleteIfMatch("k", first.etag);
+  EXPECT_EQ(stale.code(), ErrorCode::kPreconditionFailed) << stale.ToString();
+  EXPECT_NE(stale.message().find("'k'"), std::string::npos) << stale.message();
+  ASSERT_TRUE(store_->Head("k").ok());
+
+  // Quoted or bare, as for Put's if_match.
+  std::string bare = second.etag.substr(1, second.etag.size() - 2);
+  ASSERT_TRUE(store_->DeleteIfMatch("k", bare).ok());
+  EXPECT_EQ(store_->Head("k").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteIfMatch("k", second.etag).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteIfMatch("", second.etag).code(), ErrorCode::kInvalidArgument);
+}
+
+// Per ETag, a conditional Put and a conditional delete race; the check and the change are
+// atomic, so exactly one of them wins each round.
+TEST_P(StoreContractTest, DeleteIfMatchRacingAnIfMatchPutHasOneWinner) {
+  constexpr int kRounds = 200;
+  for (int round = 0; round < kRounds; ++round) {
+    ObjectInfo base = MustPut("race", "round " + std::to_string(round));
+    std::latch start(2);
+    Status put_status, delete_status;
+    std::thread writer([&] {
+      PutRequest put;
+      put.key = "race";
+      put.body = "written in round " + std::to_string(round);
+      put.if_match = base.etag;
+      start.arrive_and_wait();
+      put_status = store_->Put(put).status();
+    });
+    std::thread deleter([&] {
+      start.arrive_and_wait();
+      delete_status = store_->DeleteIfMatch("race", base.etag);
+    });
+    writer.join();
+    deleter.join();
+    ASSERT_NE(put_status.ok(), delete_status.ok())
+        << "round " << round << ": put " << put_status.ToString() << ", delete " << delete_status.ToString();
+    // The loser saw the winner's work: the Put an absent key, the delete a new ETag.
+    const Status& loser = put_status.ok() ? delete_status : put_status;
+    EXPECT_EQ(loser.code(), ErrorCode::kPreconditionFailed) << loser.ToString();
+    EXPECT_EQ(store_->Head("race").ok(), put_status.ok()) << "round " << round;
+  }
+}
+
 const StoreCase kStores[] = {
     {"Memory", [](const std::filesystem::path& scratch) { return NewMemoryStore(MemoryBucketFor(scratch)); }},
     {"File",

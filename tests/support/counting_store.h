@@ -78,6 +78,10 @@ class CountingStore : public ObjectStore {
   }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
+  Status DeleteIfMatch(const std::string& k, const std::string& etag) override {
+    Bump("delete");
+    return inner_->DeleteIfMatch(k, etag);
+  }
 
  private:
   void Bump(const std::string& kind) {

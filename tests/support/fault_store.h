@@ -100,6 +100,13 @@ class FaultStore : public ObjectStore {
   }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return "fault(" + inner_->Describe() + ")"; }
+  // A DELETE like any other: counted, and failed by the kDelete rule.
+  Status DeleteIfMatch(const std::string& k, const std::string& etag) override {
+    ++control_->deletes;
+    if (IsReference(k)) ++control_->reference_deletes;
+    if (Fails(Op::kDelete, k)) return Injected("DELETE", k);
+    return inner_->DeleteIfMatch(k, etag);
+  }
 
  private:
   bool Fails(Op op, const std::string& key) {

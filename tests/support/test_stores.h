@@ -83,6 +83,9 @@ class PrefixedStore : public ObjectStore {
   }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe() + "/" + root_; }
+  Status DeleteIfMatch(const std::string& k, const std::string& etag) override {
+    return inner_->DeleteIfMatch(root_ + k, etag);
+  }
 
  private:
   Result<ObjectInfo> Strip(Result<ObjectInfo> info) {

@@ -10,25 +10,8 @@
 
 namespace s3db_cli {
 
-ExitCode ExitCodeFor(s3db::ErrorCode code) {
-  switch (code) {
-    case s3db::ErrorCode::kOk:
-      return ExitCode::kOk;
-    case s3db::ErrorCode::kNotFound:
-      return ExitCode::kNotFound;
-    case s3db::ErrorCode::kInvalidArgument:
-    case s3db::ErrorCode::kValidation:
-    case s3db::ErrorCode::kInvalidSchema:
-    case s3db::ErrorCode::kMetadataTooLarge:
-      return ExitCode::kInvalidInput;
-    case s3db::ErrorCode::kAlreadyExists:
-    case s3db::ErrorCode::kPreconditionFailed:
-    case s3db::ErrorCode::kConflict:
-      return ExitCode::kConflict;
-    default:  // storage, network, corruption, access, unsupported, internal
-      return ExitCode::kStorage;
-  }
-}
+// The library's table (s3db/error_mapping.h), which `s3db serve` answers with too.
+ExitCode ExitCodeFor(s3db::ErrorCode code) { return static_cast<ExitCode>(s3db::ExitCodeOf(code)); }
 
 ExitCode ExitCodeFor(const std::exception& error) {
   if (const auto* s3db_error = dynamic_cast<const s3db::Error*>(&error)) {

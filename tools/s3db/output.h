@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "s3db/error_mapping.h"
 #include "s3db/errors.h"
 #include "s3db/record.h"
 #include "s3db/record_stream.h"
@@ -21,13 +22,14 @@
 
 namespace s3db_cli {
 
+// The library's numbers (s3db/error_mapping.h), as a type of the command's own.
 enum class ExitCode : int {
-  kOk = 0,
-  kUsage = 2,         // the command line itself is wrong
-  kNotFound = 3,      // no such record or resource
-  kInvalidInput = 4,  // the data, JSON, schema or URI is wrong
-  kConflict = 5,      // exists already / precondition / concurrent write
-  kStorage = 6,       // storage, network, or anything unexpected
+  kOk = s3db::exit_codes::kOk,
+  kUsage = s3db::exit_codes::kUsage,                // the command line itself is wrong
+  kNotFound = s3db::exit_codes::kNotFound,          // no such record or resource
+  kInvalidInput = s3db::exit_codes::kInvalidInput,  // the data, JSON, schema or URI is wrong
+  kConflict = s3db::exit_codes::kConflict,          // exists already / precondition / concurrent write
+  kStorage = s3db::exit_codes::kStorage,            // storage, network, or anything unexpected
 };
 
 // A failure the CLI describes itself, with the exit code it maps to.
