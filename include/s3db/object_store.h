@@ -203,6 +203,9 @@ using RequestObserver = std::function<void(const SentRequest&)>;
 struct S3DB_EXPORT Capabilities {
   bool conditional_writes = true;  // If-None-Match: * and If-Match honoured
   size_t metadata_limit = 2048;    // bytes of UTF-8 key+value
+  // A single-part PUT's ETag is the MD5 of its body (S3 unencrypted or SSE-S3, the memory
+  // and file stores); not under SSE-KMS or SSE-C, nor on S3 Express. Scan snapshots need it.
+  bool etag_is_body_md5 = true;
 };
 
 // What ObjectStore::Read shows: the object's info (with its metadata) and body, valid only
