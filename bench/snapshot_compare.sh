@@ -13,15 +13,16 @@
 #  1. s3db.js writes records 0..N-1 of bench/peer's generator under the prefix
 #     $S3DB_SNAPSHOT_JS_PREFIX (default peer-snapshot-N; skipped when it already holds N
 #     records, so a slow load is paid once) with `bench.mjs --workload load`;
-#  2. `s3db migrate from-s3dbjs` copies them under <that prefix>-s3db (afresh each run): the
+#  2. `s3db migrate from-s3dbjs` copies them under <that prefix>-s3db-<time>-<pid>: the
 #     same records (ids, fields, timestamps) in s3db's format, the only way s3db reads
 #     s3db.js's data.
 # Then, through the proxy, each at CONCURRENCY: s3db.js (`bench.mjs --workload scan`: count(),
 # query({active:true}), getAll() written as JSON lines); s3db's `count`, `query` and
 # `export` as separate processes with --costs (the time is the process's, connect included);
 # `compact`; the three again; 1% of the records (every 100th, a new age) upserted straight to
-# URI; the three again; `compact` again. The s3db copy is removed at the end unless
-# $S3DB_SNAPSHOT_KEEP is set; the s3db.js data is kept for the next run.
+# URI; the three again; `compact` again. The s3db copy is dropped at the end unless
+# $S3DB_SNAPSHOT_KEEP is set (its catalog and migration checkpoint, two small objects, stay);
+# the s3db.js data is kept for the next run.
 # Requests are each tool's own count (s3db: CostsPlugin, beneath the retries; s3db.js: the
 # AWS SDK's request handler, bench/peer/README.md "How S3 requests are counted").
 # Needs `ninja -C build/default s3db_cli s3db_latency_proxy` and `bash bench/peer/install.sh`.
@@ -38,7 +39,8 @@ done
 hostport=$(sed -n 's|^https\?://\([^@/]*@\)\?\([^/]*\).*|\2|p' <<< "$uri")
 [ -n "$hostport" ] || { echo "snapshot_compare: cannot find HOST:PORT in the URI" >&2; exit 2; }
 js_prefix=${S3DB_SNAPSHOT_JS_PREFIX:-peer-snapshot-$n}
-ours_prefix=$js_prefix-s3db
+# A prefix of its own each run: a migration checkpoint left there would make migrate resume.
+ours_prefix=$js_prefix-s3db-$(date +%s)-$$
 out=${S3DB_BENCH_OUT:-build/bench/snapshot-compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 mkdir -p "$(dirname "$out")"
 : > "$out"
@@ -71,7 +73,6 @@ if [ "$js_have" != "$n" ]; then
   node bench/peer/bench.mjs --uri "$uri" --prefix "$js_prefix" --n "$n" --concurrency "$c" --workload load > "$work/load.json"
 fi
 # 2. The same records in s3db's format, a fresh copy each run (so "none" has no snapshot).
-"$s3db" --uri "$uri/$ours_prefix" resource drop users > /dev/null 2>&1 || true
 log "s3db migrate from-s3dbjs: $js_prefix -> $ours_prefix"
 "$s3db" migrate from-s3dbjs --from "$uri/$js_prefix" --to "$uri/$ours_prefix" --resources users --parallel "$c" \
   --errors "$work/migrate-errors.jsonl" > "$work/migrate.json"
