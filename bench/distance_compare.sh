@@ -18,8 +18,8 @@
 #   s3db:    the CLI, one process per step, each measured from outside (/usr/bin/time for CPU
 #            and peak RSS, /proc/PID/status sampled every 50 ms for threads), the time the
 #            process's own, connect included: `import` of the same N records (the insertMany),
-#            `list` (getAll), `export`, `count`, `query '{"active": true}'`. The CLI has no
-#            getMany of many ids, so that row is s3db.js's alone.
+#            `list` (getAll), `export`, `count`, `query '{"active": true}'`. No CLI command
+#            reads a list of ids (`s3db bench` has a getMany step), so that row is s3db.js's.
 # Both use s3db.js's definition of `users` (password a plain string, timestamps, byCountry).
 # Requests are each tool's own count (--costs; bench/peer's request handler), per record of
 # the resource (N; for query too, which reads them all). Peak threads: null when the process

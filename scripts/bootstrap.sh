@@ -15,6 +15,7 @@ packages=(
   dpkg-dev file
   awscli zsh
   redis-server libhiredis-dev
+  chromium  # the web console's browser tests (tests/serve/console/), driven headless
 )
 
 missing=()

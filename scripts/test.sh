@@ -41,6 +41,9 @@ fi
 # write the buckets `s3db migrate from-s3dbjs` reads: bench/peer/install.sh installs it (and
 # node where it can), doing nothing when it is already in place.
 bash bench/peer/install.sh
+# The web console's tests drive Debian's chromium (bootstrap installs it) with playwright-core,
+# installed here from the pinned lock, never with a browser of its own.
+bash tests/serve/console/install.sh
 
 # Compiled through ccache where it is installed (bootstrap installs it): the package build of
 # scripts/check-install.sh compiles the same sources with the same flags as the default build,

@@ -206,11 +206,38 @@ struct S3DB_EXPORT Capabilities {
   // A single-part PUT's ETag is the MD5 of its body (S3 unencrypted or SSE-S3, the memory
   // and file stores); not under SSE-KMS or SSE-C, nor on S3 Express. Scan snapshots need it.
   bool etag_is_body_md5 = true;
+  // GetEach sends its requests from an event loop (a handful of threads, whatever the
+  // concurrency) and honours GetEachOptions' request hooks; false: the default GetEach, a
+  // thread per request in flight.
+  bool asynchronous_reads = false;
 };
 
 // What ObjectStore::Read shows: the object's info (with its metadata) and body, valid only
 // during the call.
 using ObjectVisitor = std::function<void(const ObjectInfo& info, const std::string& body)>;
+
+// What ObjectStore::GetEach (and GetEachFrom) shows for each key, by its index in the order the keys came: the
+// object (status ok), or why there is none (info and body empty). info and body are valid only
+// during the call. Called on any thread, several at once, once per key; it may run under a
+// store's lock (the memory store's), so it must not call the store, and must not throw.
+using GetEachVisitor =
+    std::function<void(size_t index, const Status& status, const ObjectInfo& info, const std::string& body)>;
+// The keys GetEach reads, one per call until it returns nullopt. Called by one thread at a
+// time; it may block (a stream that waits for its consumer to catch up).
+using KeySource = std::function<std::optional<std::string>()>;
+
+// How GetEach runs its requests.
+struct S3DB_EXPORT GetEachOptions {
+  int concurrency = 8;  // requests of this call in flight at once, 1..1024
+  // For a decorator that bounds requests (the executor), called around each request of a
+  // store that sends them itself (Capabilities::asynchronous_reads): `before_request` on the
+  // thread that is about to send, which it may block (a non-ok Status: the key fails with it,
+  // unsent); `after_request` once the answer is in, from any thread, and must not block.
+  std::function<Status()> before_request;
+  std::function<void(std::chrono::steady_clock::duration latency, ErrorCode code)> after_request;
+  // Bounds each request (with the calling thread's deadline, whichever comes first).
+  std::optional<std::chrono::milliseconds> request_timeout;
+};
 
 // What ObjectStore::RemoveStaleTemporaries looks at and does.
 struct S3DB_EXPORT StaleTemporaryOptions {
@@ -248,6 +275,15 @@ class S3DB_EXPORT ObjectStore {
     visit(got->info, got->body);
     return Status::Ok();
   }
+  // Many reads at once, `options.concurrency` in flight: `visit` sees each key's object or
+  // failure (GetEachVisitor says how). Returns once every key was visited. This default, right
+  // for every store, runs Read on up to `concurrency` threads; the S3 store sends them all
+  // from one event loop instead. A decorator that changes Get or Read (ForwardingStore's
+  // included) gets this default unless it says otherwise.
+  // The keys come from `next_key`, index = the order it gave them in.
+  virtual void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit);
+  // The same over a list of keys (index = position in `keys`).
+  void GetEach(const std::vector<std::string>& keys, const GetEachOptions& options, const GetEachVisitor& visit);
   // Deleting an absent key succeeds, as on S3.
   virtual Status Delete(const std::string& key) = 0;
   // At most 1000 keys; more is kInvalidArgument.

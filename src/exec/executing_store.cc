@@ -75,17 +75,24 @@ void ExecutingStore::Observe(std::chrono::steady_clock::duration latency, ErrorC
   window_latency_ms_ += std::chrono::duration<double, std::milli>(latency).count();
   window_throttled_ |= code == ErrorCode::kSlowDown;
   if (++window_count_ < options_.autotune.window) return;
-  // AIMD, as TCP does: back off hard when throttled or slow, probe upward gently otherwise.
+  // As TCP does: slow start (double each window) until the first sign of congestion, then
+  // AIMD: back off hard when throttled or slow, probe upward gently otherwise. Without the
+  // slow start, growing from 16 to 256 at +1 per window of 32 requests took ~7,700 requests.
   const auto& tune = options_.autotune;
   int current = slots_.capacity();
   double mean = window_latency_ms_ / window_count_;
+  const double target = static_cast<double>(tune.target_latency.count());
   int next = current;
   if (window_throttled_) {
+    slow_start_ = false;
     next = current * 7 / 10;
-  } else if (mean > 1.5 * static_cast<double>(tune.target_latency.count())) {
+  } else if (mean > 1.5 * target) {
+    slow_start_ = false;
     next = current - 1;
-  } else if (mean < static_cast<double>(tune.target_latency.count())) {
-    next = current + 1;
+  } else if (mean < target) {
+    next = slow_start_ ? current * 2 : current + 1;
+  } else {
+    slow_start_ = false;  // between target and 1.5x: the right neighbourhood; hold
   }
   slots_.SetCapacity(std::clamp(next, tune.min_concurrency, tune.max_concurrency));
   window_count_ = 0;
@@ -176,6 +183,40 @@ Result<DeleteManyResult> ExecutingStore::DeleteMany(const std::vector<std::strin
 }
 Result<ListPage> ExecutingStore::List(const ListRequest& request) {
   return Run(true, [&] { return inner_->List(request); });
+}
+
+void ExecutingStore::GetEachFrom(const KeySource& next_key, const GetEachOptions& options,
+                                 const GetEachVisitor& visit) {
+  if (!inner_->capabilities().asynchronous_reads) {
+    ObjectStore::GetEachFrom(next_key, options, visit);  // Read, through Run, on threads
+    return;
+  }
+  const util::RequestContext context = util::ThreadRequestContext();
+  GetEachOptions gated = options;
+  gated.request_timeout =
+      options.request_timeout ? std::min(*options.request_timeout, options_.timeout) : options_.timeout;
+  gated.before_request = [&, outer = options.before_request]() -> Status {
+    if (outer) {
+      if (Status allowed = outer(); !allowed.ok()) return allowed;
+    }
+    auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    const bool call_deadline = context.deadline && *context.deadline < deadline;
+    if (call_deadline) deadline = *context.deadline;
+    if (slots_.Acquire(context.priority, deadline)) return Status::Ok();
+    failures_++;
+    return Status(ErrorCode::kTimeout, std::string("no request slot came free") +
+                                           (call_deadline ? " before the call's timeout passed"
+                                                          : " within the executor's timeout of " +
+                                                                std::to_string(options_.timeout.count()) + " ms"));
+  };
+  gated.after_request = [&, outer = options.after_request](std::chrono::steady_clock::duration latency,
+                                                           ErrorCode code) {
+    slots_.Release();
+    requests_++;
+    Observe(latency, code);
+    if (outer) outer(latency, code);
+  };
+  inner_->GetEachFrom(next_key, gated, visit);
 }
 
 ExecutorStats ExecutingStore::stats() const {

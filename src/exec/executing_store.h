@@ -34,6 +34,11 @@ class ExecutingStore : public ObjectStore {
   Status Delete(const std::string& key) override;
   Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override;
   Result<ListPage> List(const ListRequest& request) override;
+  // Over a store that sends its reads from an event loop (Capabilities::asynchronous_reads),
+  // the slots gate each request through GetEachOptions' hooks and autotune sees every latency;
+  // retries are that store's own, as its single requests' are. Over any other store, the
+  // default: Read on `concurrency` threads, each read run as Read is.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override;
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
   // Local file maintenance, not a request: no slot, no retry.
@@ -61,6 +66,7 @@ class ExecutingStore : public ObjectStore {
   int window_count_ = 0;
   double window_latency_ms_ = 0;
   bool window_throttled_ = false;
+  bool slow_start_ = true;  // doubling until the first throttle or slow window
 };
 
 }  // namespace s3db::exec

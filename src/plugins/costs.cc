@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <unordered_map>
 
 namespace s3db {
 namespace {
@@ -189,6 +190,33 @@ class CostingStore : public ObjectStore {
     });
     Count(RequestKind::kGet, key, 0, bytes);
     return status;
+  }
+  // Forwarded, so the inner store's event loop still sends them; each key counts as Get does.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
+    std::unordered_map<size_t, std::string> keys;  // of the keys not yet visited, by index
+    size_t next_index = 0;                         // next_key is called by one thread at a time
+    std::mutex keys_mu;
+    inner_->GetEachFrom(
+        [&]() -> std::optional<std::string> {
+          std::optional<std::string> key = next_key();
+          if (key) {
+            std::lock_guard lock(keys_mu);
+            keys.emplace(next_index++, *key);
+          }
+          return key;
+        },
+        options,
+        [&](size_t index, const Status& status, const ObjectInfo& info, const std::string& body) {
+          std::string key;
+          {
+            std::lock_guard lock(keys_mu);
+            auto it = keys.find(index);
+            key = std::move(it->second);
+            keys.erase(it);
+          }
+          visit(index, status, info, body);
+          Count(RequestKind::kGet, key, 0, status.ok() ? body.size() : 0);
+        });
   }
   Result<ObjectInfo> Head(const std::string& key) override {
     Result<ObjectInfo> result = inner_->Head(key);

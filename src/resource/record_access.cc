@@ -1,5 +1,11 @@
 #include "resource/record_access.h"
 
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
 #include "exec/parallel_lister.h"
 #include "format/key_layout.h"
 #include "resource/bulk_item_error.h"
@@ -610,20 +616,184 @@ std::vector<Record> RecordAccess::ReadAll(const std::vector<std::string>& ids, b
   return ReadAll(listed, nullptr, cached, on_error, first_index);
 }
 
-std::vector<Record> RecordAccess::ReadAll(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached,
-                                          const std::function<void(const BulkItemError&)>* on_error,
-                                          size_t first_index) const {
-  std::vector<std::optional<Record>> slots(listed.size());
-  std::vector<std::exception_ptr> failures(listed.size());
-  std::shared_ptr<const ResourceState> state = snapshot ? State() : nullptr;
-  if (state) RequireKeysFor(*state);
-  util::ParallelFor(listed.size(), context->settings().concurrency, [&](size_t i) {
+void RecordAccess::ReadInto(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached,
+                            std::vector<std::optional<Record>>& records,
+                            std::vector<std::exception_ptr>& failures) const {
+  const size_t n = listed.size();
+  records.assign(n, std::nullopt);
+  failures.assign(n, nullptr);
+  const int concurrency = context->settings().concurrency;
+  if (ReadCache* cache = cached ? context->cache() : nullptr; cache && cache->caches_records()) {
+    // Through the cache, one record at a time (a hit needs no request at all).
+    std::shared_ptr<const ResourceState> state = snapshot ? State() : nullptr;
+    if (state) RequireKeysFor(*state);
+    util::ParallelFor(n, concurrency, [&](size_t i) {
+      try {
+        records[i] = snapshot ? ReadListed(listed[i], snapshot, cached, state) : TryGet(listed[i].id, cached);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+    });
+    return;
+  }
+  std::shared_ptr<const ResourceState> state = State();
+  RequireKeysFor(*state);
+  // The snapshot's records first (CPU only: no more threads than cores), then one GetEach for
+  // the rest, so the store sends them all at once from its event loop where it has one.
+  std::vector<char> held(n, 0);
+  std::vector<std::optional<GetResult>> copies(n);  // only for records not decodable in place
+  if (snapshot) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    util::ParallelFor(n, std::min(concurrency, cores), [&](size_t i) {
+      if (listed[i].etag.empty()) return;
+      held[i] = snapshot->Visit(format::EncodeIdForKey(listed[i].id), listed[i].etag, [&](const SnapshotEntry& e) {
+        records[i] = DecodeInPlace(listed[i].id, e.info, e.body, *state);
+        if (!records[i]) copies[i] = GetResult{e.info, e.body};
+      });
+    });
+  }
+  std::vector<size_t> missed;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n; ++i) {
+    if (held[i]) continue;
+    missed.push_back(i);
+    keys.push_back(Key(listed[i].id));
+  }
+  GetEachOptions options;
+  options.concurrency = concurrency;
+  context->store().GetEach(keys, options,
+                           [&](size_t j, const Status& status, const ObjectInfo& info, const std::string& body) {
+                             const size_t i = missed[j];
+                             ObjectRead read = FromVisit(listed[i].id, status, info, body, *state);
+                             records[i] = std::move(read.record);
+                             copies[i] = std::move(read.copy);
+                             failures[i] = read.failure;
+                           });
+  // Off the store's lock: decoding them may re-read the catalog, and reports the error.
+  for (size_t i = 0; i < n; ++i) {
+    if (!copies[i]) continue;
     try {
-      slots[i] = snapshot ? ReadListed(listed[i], snapshot, cached, state) : TryGet(listed[i].id, cached);
+      records[i] = Decode(listed[i].id, *copies[i], {}, state);
     } catch (...) {
       failures[i] = std::current_exception();
     }
-  });
+  }
+}
+
+RecordAccess::ObjectRead RecordAccess::FromVisit(const std::string& id, const Status& status, const ObjectInfo& info,
+                                                 const std::string& body, const ResourceState& state) const noexcept {
+  ObjectRead read;
+  if (status.code() == ErrorCode::kNotFound) return read;  // deleted since it was listed
+  try {
+    if (!status.ok()) Fail(status, id, "reading");
+    // Decoded where the store holds the object when it can, as TryGet does.
+    read.record = DecodeInPlace(id, info, body, state);
+    if (!read.record) read.copy = GetResult{info, body};
+  } catch (...) {
+    read.failure = std::current_exception();
+  }
+  return read;
+}
+
+void RecordAccess::ReadEachListed(const ListedSource& next, const std::function<ScanSnapshot*()>& snapshot_now,
+                                  const std::shared_ptr<const ResourceState>& state, const ListedDone& done) const {
+  struct Deferred {
+    size_t sequence;
+    std::string id;
+    GetResult copy;
+  };
+  std::mutex mu;
+  std::unordered_map<size_t, std::pair<size_t, std::string>> sent;  // GetEach index -> sequence, id
+  size_t next_index = 0;
+  // Objects DecodeInPlace could not take are decoded off the store's lock, on a thread of their
+  // own started at the first one (rare: a version this process has not loaded yet). Not on the
+  // pulling thread: `next` may block until the consumer took the very record waiting here.
+  std::vector<Deferred> deferred;  // guarded by mu
+  bool finished = false;           // guarded by mu
+  std::condition_variable deferred_cv;
+  std::thread decoder;
+  auto decode_deferred = [&] {
+    std::unique_lock lock(mu);
+    while (true) {
+      deferred_cv.wait(lock, [&] { return !deferred.empty() || finished; });
+      if (deferred.empty()) return;
+      std::vector<Deferred> taken;
+      taken.swap(deferred);
+      lock.unlock();
+      for (Deferred& d : taken) {
+        try {
+          done(d.sequence, d.id, Decode(d.id, d.copy, {}, state), nullptr);
+        } catch (...) {
+          done(d.sequence, d.id, std::nullopt, std::current_exception());
+        }
+      }
+      lock.lock();
+    }
+  };
+  GetEachOptions options;
+  options.concurrency = context->settings().concurrency;
+  context->store().GetEachFrom(
+      [&]() -> std::optional<std::string> {
+        while (std::optional<std::pair<size_t, ListedRecord>> item = next()) {
+          auto& [sequence, listed] = *item;
+          ScanSnapshot* snapshot = snapshot_now();
+          if (snapshot && !listed.etag.empty()) {
+            std::optional<Record> taken;
+            std::optional<SnapshotEntry> copy;
+            const bool held =
+                snapshot->Visit(format::EncodeIdForKey(listed.id), listed.etag, [&](const SnapshotEntry& e) {
+                  taken = DecodeInPlace(listed.id, e.info, e.body, *state);
+                  if (!taken) copy = e;
+                });
+            if (held) {
+              try {
+                if (!taken) taken = Decode(listed.id, copy->info, copy->body, {}, state);
+                done(sequence, listed.id, std::move(taken), nullptr);
+              } catch (...) {
+                done(sequence, listed.id, std::nullopt, std::current_exception());
+              }
+              continue;
+            }
+          }
+          std::lock_guard lock(mu);
+          sent.emplace(next_index++, std::make_pair(sequence, listed.id));
+          return Key(listed.id);
+        }
+        return std::nullopt;
+      },
+      options,
+      [&](size_t index, const Status& status, const ObjectInfo& info, const std::string& body) {
+        std::pair<size_t, std::string> target;
+        {
+          std::lock_guard lock(mu);
+          auto it = sent.find(index);
+          target = std::move(it->second);
+          sent.erase(it);
+        }
+        ObjectRead read = FromVisit(target.second, status, info, body, *state);
+        if (read.copy) {
+          std::lock_guard lock(mu);
+          deferred.push_back({target.first, target.second, std::move(*read.copy)});
+          if (!decoder.joinable()) decoder = std::thread(decode_deferred);
+          deferred_cv.notify_one();
+          return;
+        }
+        done(target.first, target.second, std::move(read.record), read.failure);
+      });
+  {
+    std::lock_guard lock(mu);
+    finished = true;
+  }
+  deferred_cv.notify_one();
+  if (decoder.joinable()) decoder.join();
+}
+
+std::vector<Record> RecordAccess::ReadAll(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached,
+                                          const std::function<void(const BulkItemError&)>* on_error,
+                                          size_t first_index) const {
+  std::vector<std::optional<Record>> slots;
+  std::vector<std::exception_ptr> failures;
+  ReadInto(listed, snapshot, cached, slots, failures);
   ReportOrThrow(
       failures, [&](size_t i) -> const std::string& { return listed[i].id; }, on_error, first_index);
   std::vector<Record> out;

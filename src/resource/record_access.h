@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -188,6 +190,28 @@ struct RecordAccess {
   std::optional<Record> ReadListed(const ListedRecord& listed, ScanSnapshot* snapshot, bool cached,
                                    const std::shared_ptr<const ResourceState>& state) const;
 
+  // What one GetEach visit gave for a record: the record, or a copy of the object to decode
+  // off the store's lock (DecodeInPlace could not), or the failure; nothing when it is absent.
+  struct ObjectRead {
+    std::optional<Record> record;
+    std::optional<GetResult> copy;
+    std::exception_ptr failure;
+  };
+  // Never throws: may run under a store's lock (GetEachVisitor).
+  ObjectRead FromVisit(const std::string& id, const Status& status, const ObjectInfo& info, const std::string& body,
+                       const ResourceState& state) const noexcept;
+
+  // A stream of ReadListed, for Resource::Scan: pulls (sequence, listed record) from `next`
+  // until it gives nullopt (it may block), takes each from `snapshot` where it holds it, sends
+  // the GETs of the rest in one GetEachFrom, and calls `done` once per record pulled (from
+  // any thread, several at once) with its record (nullopt: deleted since listed) or failure.
+  using ListedSource = std::function<std::optional<std::pair<size_t, ListedRecord>>()>;
+  using ListedDone =
+      std::function<void(size_t sequence, const std::string& id, std::optional<Record>, std::exception_ptr)>;
+  // `snapshot` is asked after each pull (a scan's lister finds its snapshot with the first page).
+  void ReadEachListed(const ListedSource& next, const std::function<ScanSnapshot*()>& snapshot,
+                      const std::shared_ptr<const ResourceState>& state, const ListedDone& done) const;
+
   // ---- partitions ---------------------------------------------------------------------------
 
   // Partition name -> reference key of `data` under spec's partitions.
@@ -253,6 +277,12 @@ struct RecordAccess {
   std::vector<Record> ReadAll(const std::vector<std::string>& ids, bool cached = false,
                               const std::function<void(const BulkItemError&)>* on_error = nullptr,
                               size_t first_index = 0) const;
+  // Every listed record into `records` (nullopt: deleted since it was listed) or, when it
+  // cannot be read, its error into `failures`, both by position; as ReadListed would, but the
+  // GETs go to the store in one GetEach (its event loop, where it has one). Through the cache
+  // (`cached` and a cache of records), one ReadListed per record instead.
+  void ReadInto(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached,
+                std::vector<std::optional<Record>>& records, std::vector<std::exception_ptr>& failures) const;
   // The same for listed records, each through ReadListed with `snapshot` (may be nullptr).
   std::vector<Record> ReadAll(const std::vector<ListedRecord>& listed, ScanSnapshot* snapshot, bool cached = false,
                               const std::function<void(const BulkItemError&)>* on_error = nullptr,

@@ -14,7 +14,7 @@ RecordScan::Impl::Impl(core::ScanSource source, size_t prefetch, int concurrency
   // The scan's requests run at the priority, and under the deadline, of the thread that
   // created it.
   const util::RequestContext context = util::ThreadRequestContext();
-  const size_t readers = std::min(prefetch_, static_cast<size_t>(std::max(1, concurrency)));
+  const size_t readers = source_.read_each ? 1 : std::min(prefetch_, static_cast<size_t>(std::max(1, concurrency)));
   try {
     threads_.emplace_back([this, context] {
       util::ThreadRequestContext() = context;
@@ -23,7 +23,11 @@ RecordScan::Impl::Impl(core::ScanSource source, size_t prefetch, int concurrency
     for (size_t i = 0; i < readers; ++i) {
       threads_.emplace_back([this, context] {
         util::ThreadRequestContext() = context;
-        ReadRecords();
+        if (source_.read_each) {
+          ReadEach();
+        } else {
+          ReadRecords();
+        }
       });
     }
   } catch (...) {
@@ -77,22 +81,33 @@ void RecordScan::Impl::ListPages() {
   }
 }
 
+std::optional<std::pair<size_t, core::ScanCandidate>> RecordScan::Impl::NextToStart() {
+  std::optional<std::pair<size_t, core::ScanCandidate>> next;
+  {
+    std::unique_lock lock(mu_);
+    work_cv_.wait(lock, [&] {
+      return stop_ || (!unstarted_.empty() && started_ < delivered_ + prefetch_) ||
+             (listing_done_ && unstarted_.empty());
+    });
+    if (stop_ || unstarted_.empty()) return std::nullopt;
+    next.emplace(started_++, std::move(unstarted_.front()));
+    unstarted_.pop_front();
+  }
+  work_cv_.notify_all();  // the lister may be waiting for room
+  return next;
+}
+
+void RecordScan::Impl::Deliver(size_t sequence, Outcome outcome) {
+  {
+    std::lock_guard lock(mu_);
+    done_.emplace(sequence, std::move(outcome));
+  }
+  ready_cv_.notify_all();
+}
+
 void RecordScan::Impl::ReadRecords() {
-  while (true) {
-    core::ScanCandidate candidate;
-    size_t seq = 0;
-    {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] {
-        return stop_ || (!unstarted_.empty() && started_ < delivered_ + prefetch_) ||
-               (listing_done_ && unstarted_.empty());
-      });
-      if (stop_ || unstarted_.empty()) return;
-      candidate = std::move(unstarted_.front());
-      unstarted_.pop_front();
-      seq = started_++;
-    }
-    work_cv_.notify_all();  // the lister may be waiting for room
+  while (std::optional<std::pair<size_t, core::ScanCandidate>> next = NextToStart()) {
+    auto& [seq, candidate] = *next;
     Outcome outcome;
     try {
       outcome.record = source_.read(candidate);
@@ -100,18 +115,35 @@ void RecordScan::Impl::ReadRecords() {
       outcome.error = std::current_exception();
     }
     outcome.id = std::move(candidate.id);
-    {
-      std::lock_guard lock(mu_);
-      done_.emplace(seq, std::move(outcome));
-    }
-    ready_cv_.notify_all();
+    Deliver(seq, std::move(outcome));
   }
+}
+
+void RecordScan::Impl::ReadEach() {
+  auto done = [this](size_t sequence, const std::string& id, std::optional<Record> record, std::exception_ptr error) {
+    Deliver(sequence, Outcome{id, std::move(record), std::move(error)});
+  };
+  try {
+    source_.read_each([this] { return NextToStart(); }, done);
+  } catch (...) {
+    // read_each reports per candidate; a throw here is a failure of the whole read (none
+    // expected): the candidates it pulled and did not deliver would stall the consumer.
+    std::lock_guard lock(mu_);
+    reader_error_ = std::current_exception();
+  }
+  ready_cv_.notify_all();
 }
 
 std::optional<Record> RecordScan::Impl::Next() {
   std::unique_lock lock(mu_);
   while (true) {
     if (finished_) return std::nullopt;
+    if (reader_error_) {
+      const std::exception_ptr error = reader_error_;
+      lock.unlock();
+      Stop();
+      std::rethrow_exception(error);
+    }
     if (auto it = done_.find(delivered_); it != done_.end()) {
       Outcome outcome = std::move(it->second);
       done_.erase(it);

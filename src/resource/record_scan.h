@@ -1,10 +1,10 @@
 // RecordScan::Impl: the bounded, ordered read-ahead behind Resource::Scan (record_stream.h).
 //
 // One lister thread walks the key pages of a ScanSource; up to `concurrency` reader threads
-// read the listed candidates. Every candidate gets a sequence number in listing order, and
-// results are handed to the consumer in that order. A reader starts candidate `seq` only when
-// seq < delivered + prefetch, so at most `prefetch` records are in flight or waiting, however
-// large the resource; the lister keeps less than two pages of candidates not yet started.
+// read the listed candidates (or one, handing them all to the source's read_each). Every candidate gets a sequence
+// number in listing order, and results are handed to the consumer in that order. A reader starts candidate `seq` only
+// when seq < delivered + prefetch, so at most `prefetch` records are in flight or waiting, however large the resource;
+// the lister keeps less than two pages of candidates not yet started.
 //
 // May call: index/, record/, schema/, format/, exec/, store/, util/; the database only
 // through ResourceContext.
@@ -44,6 +44,12 @@ struct ScanSource {
   // The record of a candidate, or nullopt to skip it (deleted meanwhile, no longer in the
   // partition). Called by many threads at once.
   std::function<std::optional<Record>(const ScanCandidate&)> read;
+  // When set, used instead of `read` by one reader thread: pulls (sequence, candidate) from
+  // `next` until it gives nullopt (it blocks while the read-ahead window is full) and calls
+  // `done` once per candidate pulled, from any thread (the store's GetEach sends the reads).
+  using Next = std::function<std::optional<std::pair<size_t, ScanCandidate>>()>;
+  using Done = std::function<void(size_t sequence, const std::string& id, std::optional<Record>, std::exception_ptr)>;
+  std::function<void(const Next& next, const Done& done)> read_each;
   // The lister lists the next page once fewer candidates than this wait to be read.
   size_t page_size = 1000;
 };
@@ -72,6 +78,11 @@ class [[gnu::visibility("hidden")]] RecordScan::Impl {
 
   void ListPages();    // the lister thread
   void ReadRecords();  // a reader thread
+  void ReadEach();     // the one reader thread, with source_.read_each
+  // The next candidate a reader may start, with its sequence number; nullopt once there is
+  // none and will be none (stopped, or listed and all started).
+  std::optional<std::pair<size_t, core::ScanCandidate>> NextToStart();
+  void Deliver(size_t sequence, Outcome outcome);
 
   core::ScanSource source_;
   const size_t prefetch_;
@@ -87,6 +98,7 @@ class [[gnu::visibility("hidden")]] RecordScan::Impl {
   std::map<size_t, Outcome> done_;             // read, not yet taken (at most prefetch_)
   bool listing_done_ = false;
   std::exception_ptr listing_error_;
+  std::exception_ptr reader_error_;  // read_each failed as a whole
   bool stop_ = false;
   bool finished_ = false;  // Next() returns nullopt from now on
 

@@ -96,20 +96,22 @@ GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
   std::vector<char> missing(ids.size(), 0);
   // The cached ones first, in one batch (the redis driver: one round trip); the rest below.
   std::vector<std::optional<GetResult>> cached;
-  if (ReadCache* cache = context_->cache(); cache && cache->caches_records() && ids.size() > 1) {
-    std::vector<std::string> keys;
-    keys.reserve(ids.size());
-    for (const std::string& id : ids) keys.push_back(ReadCache::RecordKey(name_, id));
-    cached = cache->PeekObjects(keys);
-  }
-  util::ParallelFor(ids.size(), context_->settings().concurrency, [&](size_t i) {
-    try {
-      if (i < cached.size() && cached[i]) {
-        auto state = ctx.State();
-        ctx.RequireKeysFor(*state);
-        slots[i] = ctx.Decode(ids[i], *cached[i], {}, std::move(state));
-      } else {
-        slots[i] = ctx.TryGet(ids[i], /*cached=*/true);
+  ReadCache* cache = context_->cache();
+  if (!cache || !cache->caches_records()) {
+    // Without a cache of records: one GetEach (the store's event loop, where it has one).
+    std::vector<core::RecordAccess::ListedRecord> listed;
+    listed.reserve(ids.size());
+    for (const std::string& id : ids) listed.push_back({id, ""});
+    std::vector<std::exception_ptr> failures;
+    ctx.ReadInto(listed, nullptr, /*cached=*/false, slots, failures);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (failures[i]) {
+        try {
+          std::rethrow_exception(failures[i]);
+        } catch (const Error& e) {
+          errors[i] = core::ItemError(i, ids[i], e);
+        }
+        continue;
       }
       missing[i] = !slots[i].has_value();
       if (slots[i]) {
@@ -117,10 +119,33 @@ GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
           return Json{{"resource", name_}, {"id", ids[i]}, {"record", RecordPayload(*slots[i])}};
         });
       }
-    } catch (const Error& e) {
-      errors[i] = core::ItemError(i, ids[i], e);
     }
-  });
+  } else if (ids.size() > 1) {
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const std::string& id : ids) keys.push_back(ReadCache::RecordKey(name_, id));
+    cached = cache->PeekObjects(keys);
+  }
+  if (cache && cache->caches_records())
+    util::ParallelFor(ids.size(), context_->settings().concurrency, [&](size_t i) {
+      try {
+        if (i < cached.size() && cached[i]) {
+          auto state = ctx.State();
+          ctx.RequireKeysFor(*state);
+          slots[i] = ctx.Decode(ids[i], *cached[i], {}, std::move(state));
+        } else {
+          slots[i] = ctx.TryGet(ids[i], /*cached=*/true);
+        }
+        missing[i] = !slots[i].has_value();
+        if (slots[i]) {
+          EmitEvent(events::kGet, [&] {
+            return Json{{"resource", name_}, {"id", ids[i]}, {"record", RecordPayload(*slots[i])}};
+          });
+        }
+      } catch (const Error& e) {
+        errors[i] = core::ItemError(i, ids[i], e);
+      }
+    });
   GetManyResult out;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (slots[i]) out.records.push_back(std::move(*slots[i]));

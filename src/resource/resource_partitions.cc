@@ -255,6 +255,23 @@ RecordScan Resource::Scan(const ScanOptions& options) {
       if (target) return ctx.Verify(*target->partition, c.key, c.id, /*full=*/true, nullptr);
       return ctx.ReadListed({c.id, c.etag}, snapshot->get(), /*cached=*/false, state);
     };
+    if (!target) {
+      // The whole resource: the GETs go to the store's GetEach (its event loop, where it has
+      // one), so the reads in flight need no thread each.
+      source.read_each = [context = context_, name = name_, state, snapshot](const core::ScanSource::Next& next,
+                                                                             const core::ScanSource::Done& done) {
+        core::RecordAccess ctx{context, name, nullptr};
+        ctx.ReadEachListed(
+            [&]() -> std::optional<std::pair<size_t, core::RecordAccess::ListedRecord>> {
+              std::optional<std::pair<size_t, core::ScanCandidate>> candidate = next();
+              if (!candidate) return std::nullopt;
+              return std::make_pair(
+                  candidate->first,
+                  core::RecordAccess::ListedRecord{std::move(candidate->second.id), std::move(candidate->second.etag)});
+            },
+            [&] { return snapshot->get(); }, state, done);
+      };
+    }
     const int concurrency = std::max(1, context_->settings().concurrency);
     const size_t prefetch = options.prefetch ? options.prefetch : 4 * static_cast<size_t>(concurrency);
     return RecordScan(std::make_unique<RecordScan::Impl>(std::move(source), prefetch, concurrency, options.on_error));

@@ -12,12 +12,17 @@
 // May call: exec/ (the retry policy), store/, util/, libcurl, pugixml, OpenSSL.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "exec/retry_policy.h"
 #include "s3/credential_provider.h"
 #include "s3/http_client.h"
+#include "s3/http_engine.h"
 #include "s3/s3_addressing.h"
 #include "s3/sigv4.h"
 #include "s3db/object_store.h"
@@ -40,6 +45,13 @@ struct Reply {
   int attempts = 0;
 };
 
+// The first attempt of a call, sent through the engine (S3Client::Submit): the credentials
+// it was signed with and what came back.
+struct SentAttempt {
+  Credentials credentials;
+  Result<HttpResponse> response{HttpResponse{}};
+};
+
 class S3Client {
  public:
   S3Client(Addressing addressing, std::shared_ptr<CredentialProvider> credentials, std::string region,
@@ -49,6 +61,19 @@ class S3Client {
   // a response (the caller maps it); a transport failure that outlasted the retries as a
   // Status.
   Result<Reply> Execute(const S3Call& call);
+  // The same, taking `first` (already sent and reported) as the first attempt's outcome:
+  // what the engine's answer needs (NeedsAnotherAttempt) is done here, blocking.
+  Result<Reply> Execute(const S3Call& call, SentAttempt first);
+
+  // Sends the first attempt of `call` through the engine (one event loop for every call of
+  // this client, created at the first Submit): signs it on this thread, reports it to the
+  // observer, and calls `done` on the engine's loop thread (short, non-blocking). A failure
+  // before sending (credentials, signing, the engine) comes to `done` at once, on this thread.
+  void Submit(const S3Call& call, int priority, std::optional<std::chrono::steady_clock::time_point> deadline,
+              std::function<void(SentAttempt)> done);
+  // True when Execute would not return `response` as the call's answer as it stands: a
+  // transport failure or status it retries, or credentials it refreshes.
+  bool NeedsAnotherAttempt(const Result<HttpResponse>& response) const;
   // The Status for a non-2xx reply, naming the operation, masked.
   Status Failure(const S3Call& call, const Reply& reply) const;
   // `status` with the credentials' secrets masked.
@@ -56,6 +81,10 @@ class S3Client {
 
  private:
   void Report(const S3Call& call, const Result<HttpResponse>& response) const;
+  // The HTTP request of one attempt, signed now with `credentials`.
+  Result<HttpRequest> Sign(const S3Call& call, const Credentials& credentials) const;
+  Result<Reply> Execute(const S3Call& call, std::optional<SentAttempt> first);
+  HttpEngine* Engine();
 
   const Addressing addressing_;
   const std::shared_ptr<CredentialProvider> credentials_;
@@ -63,6 +92,13 @@ class S3Client {
   std::unique_ptr<HttpClient> http_;
   const exec::RetryPolicy retry_;
   const RequestObserver on_request_;
+  // Created at the first Submit; a holder so the client stays movable.
+  struct EngineHolder {
+    std::once_flag once;
+    std::unique_ptr<HttpEngine> engine;
+    Status failure;  // why it could not be created
+  };
+  std::unique_ptr<EngineHolder> engine_ = std::make_unique<EngineHolder>();
 };
 
 }  // namespace s3db::s3

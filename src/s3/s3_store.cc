@@ -156,15 +156,23 @@ Result<ObjectInfo> S3Store::Put(const PutRequest& request) {
 
 Result<GetResult> S3Store::Get(const std::string& key) {
   if (Status status = store::ValidateObjectKey(key); !status.ok()) return status;
+  const S3Call call = GetCall(key);
+  return GetResultOf(call, client_.Execute(call));
+}
+
+S3Call S3Store::GetCall(const std::string& key) {
   S3Call call;
   call.method = "GET";
   call.key = key;
   call.what = "GET " + Quoted(key);
-  Result<Reply> reply = client_.Execute(call);
+  return call;
+}
+
+Result<GetResult> S3Store::GetResultOf(const S3Call& call, Result<Reply> reply) const {
   if (!reply.ok()) return reply.status();
   if (!IsSuccess(reply->response.status)) return client_.Failure(call, *reply);
   GetResult result;
-  result.info = InfoFromHeaders(key, reply->response, /*keep_write_tag=*/false);
+  result.info = InfoFromHeaders(call.key, reply->response, /*keep_write_tag=*/false);
   result.body = std::move(reply->response.body);
   result.info.size = result.body.size();
   return result;

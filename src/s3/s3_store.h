@@ -31,16 +31,25 @@ class S3Store final : public ObjectStore {
   Status Delete(const std::string& key) override;
   Result<DeleteManyResult> DeleteMany(const std::vector<std::string>& keys) override;
   Result<ListPage> List(const ListRequest& request) override;
+  // From the client's event loop (s3/http_engine.h): one submitting thread (the caller's) and
+  // a few that hand the answers to `visit`, whatever the concurrency. An answer that needs
+  // another attempt (a retryable failure, expired credentials) is finished there as Get
+  // would, blocking that thread. s3_store_get_each.cc.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override;
 
   Capabilities capabilities() const override {
     Capabilities capabilities;
     capabilities.conditional_writes = true;  // else NewS3Store wraps it in the fallback
     capabilities.metadata_limit = kUserMetadataLimit;
+    capabilities.asynchronous_reads = true;
     return capabilities;
   }
   std::string Describe() const override { return uri_.ToString(); }
 
  private:
+  static S3Call GetCall(const std::string& key);
+  // A GET's answer as Get returns it.
+  Result<GetResult> GetResultOf(const S3Call& call, Result<Reply> reply) const;
   Result<ObjectInfo> HeadInternal(const std::string& key, bool keep_write_tag);
   Result<ObjectInfo> PutValidated(const PutRequest& request, const store::ValidatedPut& put);
   // The outcome of a conditional Put whose attempts may have been applied unseen (an answer

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "console.h"
 #include "openapi.h"
 #include "problem.h"
 #include "s3db/csv.h"
@@ -20,6 +21,7 @@ struct Api::Route {
   std::string name = "unmatched";  // the template, for /metrics
   std::string resource;            // decoded
   std::string id;                  // decoded
+  std::string file;                // kConsole: the file's name, "" for the page
   enum class Kind {
     kNone,
     kHealth,
@@ -33,6 +35,7 @@ struct Api::Route {
     kQuery,
     kBulk,
     kExport,
+    kConsole,
   } kind = Kind::kNone;
 };
 
@@ -157,7 +160,11 @@ class ChunkBuffer {
 Api::Route Match(const std::vector<std::string>& segments, const std::string& method) {
   Api::Route route;
   const size_t n = segments.size();
-  if (n == 1 && segments[0] == "healthz") {
+  if (n == 0 || (n <= 2 && segments[0] == "console")) {  // the web console: "/", "/console/<file>"
+    route.kind = Kind::kConsole;
+    route.name = "/console";
+    if (n == 2) route.file = segments[1];
+  } else if (n == 1 && segments[0] == "healthz") {
     route.kind = Kind::kHealth;
     route.name = "/healthz";
   } else if (n == 1 && segments[0] == "metrics") {
@@ -202,6 +209,7 @@ Api::Route Match(const std::vector<std::string>& segments, const std::string& me
 const char* AllowedMethods(Kind kind) {
   switch (kind) {
     case Kind::kHealth:
+    case Kind::kConsole:
     case Kind::kMetrics:
     case Kind::kOpenApi:
     case Kind::kCount:
@@ -309,6 +317,8 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
   }
 
   if (route.kind == Kind::kHealth) return JsonAnswer(200, {{"status", "ok"}});
+  // The console's files hold no data (the page asks for credentials when the API does).
+  if (route.kind == Kind::kConsole) return ConsoleAnswer(route.file, request);
 
   // Who is calling, and may they do this?
   std::optional<Principal> principal;

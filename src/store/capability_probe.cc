@@ -87,6 +87,10 @@ class CheckThenWriteStore : public ForwardingStore {
     plain.if_match.reset();
     return inner().Put(plain);
   }
+  // Reads are the inner store's, events loop and all.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
+    inner().GetEachFrom(next_key, options, visit);
+  }
   Capabilities capabilities() const override {
     Capabilities c = inner().capabilities();
     c.conditional_writes = false;
@@ -99,6 +103,10 @@ std::atomic<bool> warned{false};
 class EtagsNotMd5Store : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
+  // Reads are the inner store's, event loop and all.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
+    inner().GetEachFrom(next_key, options, visit);
+  }
   Capabilities capabilities() const override {
     Capabilities c = inner().capabilities();
     c.etag_is_body_md5 = false;

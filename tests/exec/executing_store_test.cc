@@ -219,6 +219,30 @@ TEST(ExecutingStore, AutotuneShrinksWhenThrottledAndGrowsWhenFast) {
   EXPECT_EQ(h.store->stats().concurrency, 12);  // fast answers: +1 a window, up to the max
 }
 
+// Slow start: fast windows double the slots until the first slow one, then +1 a window.
+TEST(ExecutingStore, AutotuneDoublesUntilTheFirstSlowWindowThenGrowsByOne) {
+  ExecutorOptions options;
+  options.concurrency = 16;
+  options.retries = 0;
+  options.autotune.enabled = true;
+  options.autotune.window = 4;
+  options.autotune.min_concurrency = 1;
+  options.autotune.max_concurrency = 1024;
+  options.autotune.target_latency = std::chrono::milliseconds(20);
+  Harness h(options, "exec-autotune-slow-start");
+  ASSERT_TRUE(h.store->Put(Put("k")).ok());  // the first request of the first window
+  for (int i = 0; i < 3; ++i) (void)h.store->Get("k");
+  EXPECT_EQ(h.store->stats().concurrency, 32);
+  for (int i = 0; i < 8; ++i) (void)h.store->Get("k");
+  EXPECT_EQ(h.store->stats().concurrency, 128);
+  h.flaky->delay = std::chrono::milliseconds(40);  // over 1.5x the target: slow start ends
+  for (int i = 0; i < 4; ++i) (void)h.store->Get("k");
+  EXPECT_EQ(h.store->stats().concurrency, 127);
+  h.flaky->delay = std::chrono::milliseconds(0);
+  for (int i = 0; i < 8; ++i) (void)h.store->Get("k");
+  EXPECT_EQ(h.store->stats().concurrency, 129) << "fast again: +1 a window, no more doubling";
+}
+
 TEST(ExecutingStore, ACallTimeoutEndsTheWaitForASlot) {
   ExecutorOptions options;
   options.concurrency = 1;

@@ -21,6 +21,7 @@
 #include "s3/sigv4.h"
 #include "s3_test_helpers.h"
 #include "s3db/stores.h"
+#include "support/get_each_contract.h"
 #include "support/raw_objects.h"
 #include "util/crypto_hash.h"
 #include "util/parallel.h"
@@ -172,6 +173,13 @@ TEST_F(RealS3Test, PutGetHeadDeleteRoundTrip) {
   EXPECT_EQ(store_->Get(K("users/u1")).code(), ErrorCode::kNotFound);
   EXPECT_EQ(store_->Head(K("users/u1")).code(), ErrorCode::kNotFound);
   EXPECT_TRUE(store_->Delete(K("users/u1")).ok()) << "deleting an absent key succeeds";
+}
+
+// On the event loop (capabilities().asynchronous_reads), with the same answers as Get.
+TEST_F(RealS3Test, GetEachShowsWhatGetReturnsForEveryKeyOnce) {
+  SKIP_WITHOUT_S3();
+  EXPECT_TRUE(store_->capabilities().asynchronous_reads);
+  testing::CheckGetEachContract(*store_, prefix_);
 }
 
 TEST_F(RealS3Test, IfNoneMatchTwiceIsPreconditionFailed) {

@@ -85,7 +85,7 @@ void ExpectFailure(const Status& status, const json& expect) {
       << status.message();
 }
 
-class S3XmlCase : public testing::TestWithParam<XmlCase> {};
+class S3XmlCase : public ::testing::TestWithParam<XmlCase> {};
 
 TEST_P(S3XmlCase, ParsesAsExpected) {
   const XmlCase& c = GetParam();
@@ -145,7 +145,7 @@ TEST_P(S3XmlCase, ParsesAsExpected) {
   }
 }
 
-std::string CaseName(const testing::TestParamInfo<XmlCase>& info) {
+std::string CaseName(const ::testing::TestParamInfo<XmlCase>& info) {
   std::string name = info.param.name;
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -153,7 +153,7 @@ std::string CaseName(const testing::TestParamInfo<XmlCase>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(File, S3XmlCase, testing::ValuesIn(Cases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(File, S3XmlCase, ::testing::ValuesIn(Cases()), CaseName);
 
 // Guards the data file and its reader: a block lost to a format slip must not pass quietly.
 TEST(S3XmlCaseFile, HoldsEveryKind) {
@@ -224,7 +224,8 @@ TEST(DeleteObjectsBody, RefusesKeysXmlCannotCarry) {
         std::string("a\x01"
                     "b"),
         std::string("nul\0", 4), std::string("bad\xC3"), std::string("non-char\xEF\xBF\xBF")}) {
-    EXPECT_EQ(BuildDeleteObjectsBody({"fine", key}).code(), ErrorCode::kInvalidArgument) << testing::PrintToString(key);
+    EXPECT_EQ(BuildDeleteObjectsBody({"fine", key}).code(), ErrorCode::kInvalidArgument)
+        << ::testing::PrintToString(key);
   }
 }
 

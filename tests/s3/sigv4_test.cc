@@ -57,7 +57,7 @@ std::string FindHeader(const HeaderList& headers, const std::string& name) {
   return "<absent>";
 }
 
-class SigV4Vector : public testing::TestWithParam<Vector> {};
+class SigV4Vector : public ::testing::TestWithParam<Vector> {};
 
 TEST_P(SigV4Vector, MatchesPublishedResult) {
   const json& v = GetParam().data;
@@ -103,7 +103,7 @@ TEST_P(SigV4Vector, MatchesPublishedResult) {
             context.credentials.session_token.empty() ? "<absent>" : context.credentials.session_token);
 }
 
-std::string VectorName(const testing::TestParamInfo<Vector>& info) {
+std::string VectorName(const ::testing::TestParamInfo<Vector>& info) {
   std::string name = info.param.data.at("name");
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -111,7 +111,7 @@ std::string VectorName(const testing::TestParamInfo<Vector>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(File, SigV4Vector, testing::ValuesIn(Vectors()), VectorName);
+INSTANTIATE_TEST_SUITE_P(File, SigV4Vector, ::testing::ValuesIn(Vectors()), VectorName);
 
 // Guards the data file itself: losing a line must not pass quietly.
 TEST(SigV4VectorFile, HoldsTheVectorsWeRelyOn) {

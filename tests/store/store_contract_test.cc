@@ -16,6 +16,7 @@
 
 #include "s3db/object_store.h"
 #include "s3db/stores.h"
+#include "support/get_each_contract.h"
 #include "support/raw_objects.h"
 #include "util/crypto_hash.h"
 
@@ -153,6 +154,8 @@ TEST_P(StoreContractTest, ReadShowsWhatGetReturns) {
   EXPECT_EQ(store_->Read("", never).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(visits, 1);
 }
+
+TEST_P(StoreContractTest, GetEachShowsWhatGetReturnsForEveryKeyOnce) { testing::CheckGetEachContract(*store_, ""); }
 
 TEST_P(StoreContractTest, GetOfAbsentKeyIsNotFound) {
   EXPECT_EQ(store_->Get("nope").code(), ErrorCode::kNotFound);

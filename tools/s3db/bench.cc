@@ -1,5 +1,9 @@
 #include "bench.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -52,6 +56,47 @@ void ParallelFor(size_t n, int concurrency, const std::function<void(size_t)>& f
   for (auto& t : threads) t.join();
 }
 
+// The most threads the process ran at once while it watched (itself left out), sampled every
+// 2 ms from /proc/self/task: a bulk call's threads live as long as the call.
+class ThreadPeak {
+ public:
+  ThreadPeak() : sampler_([this] { Sample(); }) {}
+  ~ThreadPeak() {
+    stop_ = true;
+    sampler_.join();
+  }
+  void Reset() { peak_ = 0; }
+  int peak() const { return std::max(0, peak_.load() - 1); }
+
+ private:
+  static int Count() {
+    int count = 0;
+    if (DIR* dir = ::opendir("/proc/self/task")) {
+      while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+      ::closedir(dir);
+    }
+    return count;
+  }
+  void Sample() {
+    while (!stop_) {
+      const int now = Count();
+      for (int seen = peak_.load(); now > seen && !peak_.compare_exchange_weak(seen, now);) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::atomic<int> peak_{0};
+  std::thread sampler_;
+};
+
+double CpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -88,6 +133,8 @@ struct Step {
   size_t calls = 0;
   size_t records = 0;
   size_t errors = 0;
+  double cpu_seconds = 0;
+  int threads = 0;  // the most the process ran at once during the step
 };
 
 // The fields of record i that the get step checks (bench/peer checks the same three), so
@@ -180,15 +227,20 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
     if (first_failure.empty()) first_failure = what;
   };
   // Runs `body` as one timed step and records its requests.
+  ThreadPeak thread_peak;
   auto step = [&](const std::string& step_name, size_t calls, const std::function<size_t(std::atomic<size_t>&)>& body) {
     Step s;
     s.name = step_name;
     s.calls = calls;
     std::atomic<size_t> errors{0};
     const uint64_t before = requests();
+    const double cpu_before = CpuSeconds();
+    thread_peak.Reset();
     const auto start = std::chrono::steady_clock::now();
     s.records = body(errors);
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    s.cpu_seconds = CpuSeconds() - cpu_before;
+    s.threads = thread_peak.peak();
     s.requests = requests() - before;
     s.errors = errors;
     diagnostics.Raw(step_name + ": " + std::to_string(s.seconds) + " s, " + std::to_string(s.requests) + " requests" +
@@ -251,6 +303,23 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
       expect(all.size() == n, "getAll returned " + std::to_string(all.size()), errors);
       return all.size();
     });
+    step("getMany", 1, [&](auto& errors) {
+      std::vector<std::string> ids;
+      ids.reserve(n);
+      for (size_t i = 0; i < n; ++i) ids.push_back(RecordId(i));
+      const s3db::GetManyResult got = users.GetMany(ids);
+      expect(got.records.size() == n && got.errors.empty(),
+             "getMany returned " + std::to_string(got.records.size()) + " records and " +
+                 std::to_string(got.errors.size()) + " errors",
+             errors);
+      return got.records.size();
+    });
+    step("export", 1, [&](auto& errors) {
+      size_t exported = 0;
+      for (const s3db::Record& record : users.Scan({})) exported += !record.id.empty();
+      expect(exported == n, "export (scan) returned " + std::to_string(exported), errors);
+      return exported;
+    });
     step("count", 1, [&](auto& errors) {
       size_t counted = users.Count();
       expect(counted == n, "count returned " + std::to_string(counted), errors);
@@ -310,7 +379,10 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   size_t errors = 0;
   for (const Step& s : steps) {
     line[s.name + "_ops_s"] = std::round(static_cast<double>(s.calls) / s.seconds * 10) / 10;
-    if (s.calls != s.records || s.name == "list" || s.name == "getAll" || s.name == "query") {
+    line[s.name + "_cpu_s"] = std::round(s.cpu_seconds * 1000) / 1000;
+    line[s.name + "_threads"] = s.threads;
+    if (s.calls != s.records || s.name == "list" || s.name == "getAll" || s.name == "query" || s.name == "getMany" ||
+        s.name == "export") {
       line[s.name + "_records_s"] = std::round(static_cast<double>(s.records) / s.seconds * 10) / 10;
     }
     line[s.name + "_seconds"] = std::round(s.seconds * 10000) / 10000;
@@ -327,6 +399,11 @@ ExitCode RunBench(const BenchOptions& options, std::ostream& out, Diagnostics& d
   if (cached_get) {
     line["workload"] = kCachedGetWorkload;
     line["cache"] = cache->options().driver;
+  }
+  {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    line["max_rss_mb"] = std::round(static_cast<double>(usage.ru_maxrss) / 1024 * 10) / 10;  // ru_maxrss is KiB
   }
   line["version"] = "0.1.0";
   line["errors"] = errors;
