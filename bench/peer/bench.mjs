@@ -11,6 +11,7 @@
 // beside this file; keep the two in step.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
@@ -36,14 +37,21 @@ const USAGE = `usage: node bench/peer/bench.mjs --uri URI --n N --concurrency C 
   --sync-partitions  asyncPartitions:false (partition references written before an
                      operation returns) instead of s3db.js's default (true)
   --workload W       crud (default: every step) or cached-get (insert; get uncached; then
-                     with CachePlugin driver redis: get filling the cache, get from it)
+                     with CachePlugin driver redis: get filling the cache, get from it);
+                     bulk (insertMany, getMany, getAll, export, count, query; issue 21);
+                     load (insertMany only, objects kept: the data of a scan run);
+                     scan (count, query, export of the users resource already at --prefix,
+                     written by a load run; nothing written or deleted; issue 24)
   --redis URI        cached-get: redis://[user:password@]host:port[/db] for the CachePlugin
+  --steps A,B        bulk and scan: only these of getMany, getAll, export, count, query
   -h, --help         this text`;
+
+const WORKLOADS = ['crud', 'cached-get', 'bulk', 'load', 'scan'];
 
 function parseArgs(argv) {
   const o = {
     uri: null, n: 1000, concurrency: 1, prefix: null, keep: false, executor: 0,
-    s3dbRetries: false, syncPartitions: false, workload: 'crud', redis: null,
+    s3dbRetries: false, syncPartitions: false, workload: 'crud', redis: null, steps: null,
   };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
@@ -62,6 +70,7 @@ function parseArgs(argv) {
       case '--sync-partitions': o.syncPartitions = true; break;
       case '--workload': o.workload = val(); break;
       case '--redis': o.redis = val(); break;
+      case '--steps': o.steps = val().split(',').filter(Boolean); break;
       case '-h': case '--help': process.stdout.write(USAGE + '\n'); process.exit(0);
       default: die(`unknown argument ${a}\n${USAGE}`);
     }
@@ -70,7 +79,9 @@ function parseArgs(argv) {
   if (!Number.isInteger(o.n) || o.n < 1 || o.n > 999999) die('--n must be an integer in 1..999999');
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) die('--concurrency must be a positive integer');
   if (!Number.isInteger(o.executor) || o.executor < 0) die('--executor must be a non-negative integer');
-  if (o.workload !== 'crud' && o.workload !== 'cached-get') die('--workload must be crud or cached-get');
+  if (!WORKLOADS.includes(o.workload)) die(`--workload must be one of ${WORKLOADS.join(', ')}`);
+  if ((o.workload === 'load' || o.workload === 'scan') && !o.prefix) die(`--workload ${o.workload} needs --prefix`);
+  if (o.workload === 'load' || o.workload === 'scan') o.keep = true;
   if (o.workload === 'cached-get' && !/^redis:\/\//.test(o.redis ?? '')) die('--workload cached-get needs --redis redis://...');
   return o;
 }
@@ -226,6 +237,36 @@ async function drain(db, counter) {
   }
 }
 
+// What a step costs the client (issue 21): CPU seconds (user + system) of this process over
+// the step, its peak thread count, sampled from /proc/self/status every 50 ms (Linux only;
+// null elsewhere), and its peak RSS so far (getrusage's maxrss: the process's high-water
+// mark, which only rises, so a step's figure is the peak of that step and all before it).
+class ProcessSampler {
+  constructor() {
+    this.cpu = process.cpuUsage();
+    this.peakThreads = ProcessSampler.threads();
+    this.timer = setInterval(() => {
+      const t = ProcessSampler.threads();
+      if (t !== null && (this.peakThreads === null || t > this.peakThreads)) this.peakThreads = t;
+    }, 50);
+  }
+  static threads() {
+    try {
+      const m = /^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      return m ? Number(m[1]) : null;
+    } catch {
+      return null;
+    }
+  }
+  stop() {
+    clearInterval(this.timer);
+    const t = ProcessSampler.threads();
+    if (t !== null && (this.peakThreads === null || t > this.peakThreads)) this.peakThreads = t;
+    const d = process.cpuUsage(this.cpu);
+    return { cpuSeconds: (d.user + d.system) / 1e6, peakThreads: this.peakThreads, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  }
+}
+
 // ---------------------------------------------------------------- promise pool
 
 async function runPool(count, concurrency, fn, errs) {
@@ -338,7 +379,10 @@ async function main() {
       `(AWS SDK ${h}, ${C} sockets; s3db.js executor ${db.client.taskExecutor ? 'concurrency ' + db.client.taskExecutor.concurrency : 'off'})`);
   }
 
-  const users = await db.createResource({
+  // scan: the resource a load run wrote (connect() has read its definition from s3db.json).
+  const existing = opt.workload === 'scan' ? db.resources?.users : null;
+  if (opt.workload === 'scan' && !existing) throw new Error(`no resource 'users' under ${maskUri(connectionString)}: write it with --workload load first`);
+  const users = existing ?? await db.createResource({
     name: 'users',
     attributes: {
       name: 'string|required',
@@ -372,14 +416,22 @@ async function main() {
   async function step(name, { calls, records, body }) {
     const errs = [];
     const before = counter.snapshot();
+    const proc = new ProcessSampler();
     const t = performance.now();
     const out = await body(errs);
     await drain(db, counter);
     const secs = (performance.now() - t) / 1000;
+    const used = proc.stop();
+    result[`${name}_cpu_s`] = round(used.cpuSeconds, 3);
+    result[`${name}_peak_threads`] = used.peakThreads;
+    result[`${name}_peak_rss_mb`] = round(used.peakRssMb, 1);
     const req = RequestCounter.diff(before, counter.snapshot());
     const nRecords = typeof records === 'function' ? records(out) : records;
     result[`${name}_ops_s`] = round(calls / secs);
-    if (nRecords !== null && nRecords !== undefined) result[`${name}_records_s`] = round(nRecords / secs);
+    if (nRecords !== null && nRecords !== undefined) {
+      result[`${name}_records_s`] = round(nRecords / secs);
+      result[`${name}_records`] = nRecords;
+    }
     result[`${name}_seconds`] = round(secs, 4);
     result[`${name}_requests`] = req.total;
     if (errs.length) result[`${name}_errors`] = errs.length;
@@ -397,8 +449,9 @@ async function main() {
     if (got !== want) { log(`CHECK FAILED: ${what}: got ${got}, want ${want}`); totalErrors++; }
   };
 
-  // 1. insert N
-  await step('insert', {
+  // 1. insert N (crud and cached-get; the bulk workloads write with insertMany)
+  const perRecordWorkload = opt.workload === 'crud' || opt.workload === 'cached-get';
+  if (perRecordWorkload) await step('insert', {
     calls: N, records: N,
     body: (errs) => runPool(N, C, (i) => users.insert(makeRecord(i)), errs),
   });
@@ -418,7 +471,7 @@ async function main() {
     });
     check(`${name}: records equal to the generated ones`, N * passes - badGets, N * passes);
   };
-  await getStep('get');
+  if (perRecordWorkload) await getStep('get');
 
   if (opt.workload === 'cached-get') {
     // The CachePlugin with its redis driver (ioredis), as the performance guide sets it up,
@@ -453,8 +506,77 @@ async function main() {
     result.workload = 'cached-get';
     result.cache = 'redis';
     try { await cache.driver.clear(); } catch (e) { log(`cache clear failed: ${e.message}`); }
-  } else {
+  } else if (opt.workload === 'crud') {
     await crudSteps();
+  } else {
+    await bulkSteps();
+  }
+
+  // issue 21 and 24: the bulk calls of s3db.js. `bulk` runs all of them on a fresh prefix
+  // (and deletes it, untimed, at the end); `load` only writes, for a later `scan`; `scan`
+  // only reads what a load run left at --prefix (its records unchanged: ages as generated).
+  async function bulkSteps() {
+    const writes = opt.workload !== 'scan';
+    const reads = opt.workload !== 'load';
+    result.workload = opt.workload;
+    const ids = Array.from({ length: N }, (_, i) => recordId(i));
+    const wanted = (name) => !opt.steps || opt.steps.includes(name);
+    if (writes) {
+      // insertMany takes every record at once and keeps C in flight (s3db.js's batch
+      // helper follows maxSockets = C); records are inserted as generated.
+      const inserted = await step('insertMany', {
+        calls: 1, records: N,
+        body: () => users.insertMany(Array.from({ length: N }, (_, i) => makeRecord(i))),
+      });
+      check('insertMany: records returned', inserted?.length ?? 0, N);
+    }
+    if (!reads) return;
+    const sameAsGenerated = (rows) => rows.filter((r) => {
+      const i = Number(String(r.id).slice(1));
+      const want = makeRecord(i);
+      return r.age === want.age && r.email === want.email && r.address?.country === want.address.country;
+    }).length;
+    if (writes && wanted('getMany')) {
+      const many = await step('getMany', {
+        calls: 1, records: (out) => out?.length ?? 0,
+        body: () => users.getMany(ids),
+      });
+      check('getMany: records equal to the generated ones', sameAsGenerated(many), N);
+    }
+    if (writes && wanted('getAll')) {
+      const all = await step('getAll', {
+        calls: 1, records: (out) => out?.length ?? 0,
+        body: () => users.getAll(),
+      });
+      check('getAll: records', all.length, N);
+    }
+    // Export: s3db.js 21.6.2 has no export call (its CLI documents `s3db export` but the
+    // CLI of 21.6.2 has no such command), so a user reads getAll() and writes each record as
+    // a JSON line; the lines go to a byte count here, where a user's would go to a file.
+    let exportedBytes = 0;
+    if (wanted('export')) {
+      const exported = await step('export', {
+        calls: 1, records: (out) => out ?? 0,
+        body: async () => {
+          const rows = await users.getAll();
+          for (const r of rows) exportedBytes += Buffer.byteLength(JSON.stringify(r) + '\n');
+          return rows.length;
+        },
+      });
+      check('export: records', exported, N);
+      result.export_bytes = exportedBytes;
+    }
+    if (wanted('count')) {
+      const counted = await step('count', { calls: 1, records: (out) => out ?? 0, body: () => users.count() });
+      check('count', counted, N);
+    }
+    if (wanted('query')) {
+      const found = await step('query', {
+        calls: 1, records: (out) => out?.length ?? 0,
+        body: () => users.query({ active: true }, { limit: N }),
+      });
+      check('query {active:true}: records', found.length, N - Math.ceil(N / 3));
+    }
   }
   async function crudSteps() {
 

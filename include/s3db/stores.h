@@ -174,7 +174,9 @@ S3DB_EXPORT Result<std::unique_ptr<ObjectStore>> OpenStore(const StoreUri& uri, 
 //    the URI's prefix written with If-None-Match: * twice and once with a wrong If-Match, then
 //    deleted. A server that does not refuse the second and third writes (s3rver) gets
 //    capabilities().conditional_writes == false, a one-time warning on stderr, and conditional
-//    Puts fall back to HEAD-then-PUT, which concurrent writers can race. The probe also fails
+//    Puts fall back to HEAD-then-PUT, which concurrent writers can race. The first probe
+//    PUT's ETag, compared with its body's MD5, sets capabilities().etag_is_body_md5 (false
+//    under SSE-KMS, SSE-C, S3 Express; assumed true without a probe). The probe also fails
 //    fast on wrong credentials or a missing bucket.
 //  - Describe() is the connection string with the secret key and session token masked. No
 //    message, log line or Status ever carries a secret.

@@ -146,7 +146,7 @@ std::unique_ptr<Database> Database::OpenWith(std::unique_ptr<ObjectStore> store,
   core->set_executor(executing);
   // The catalog GET and the probe go through the plugins' decorators: they are counted.
   core->LoadCatalog();
-  if (probe) core->SettleConditionalWrites();
+  if (probe) core->SettleCapabilities();
   core->CheckPassphrase();  // a wrong passphrase fails here, not at the first secret read
   core->database_events().Emit(events::kConnected, Json{{"store", core->store().Describe()}, {"prefix", prefix}});
   plugins::PluginHost& started = core->host();

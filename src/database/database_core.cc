@@ -113,10 +113,7 @@ void DatabaseCore::MutateCatalog(const std::function<void(Json& catalog)>& mutat
       etag = catalog_etag_;
     }
     mutate(catalog);
-    if (probed_conditional_writes_ && !catalog.contains("capabilities")) {
-      catalog["capabilities"] =
-          Json{{"conditionalWrites", *probed_conditional_writes_}, {"probedAt", util::FormatIso8601Ms(util::NowMs())}};
-    }
+    RecordProbedCapabilities(catalog);
     core::CheckCatalog(catalog);
     PutRequest put;
     put.key = layout_.Catalog();
@@ -229,24 +226,51 @@ std::vector<std::string> DatabaseCore::ResourceNames() {
   return names;
 }
 
-void DatabaseCore::SettleConditionalWrites() {
-  std::optional<bool> known;
+void DatabaseCore::SettleCapabilities() {
+  std::optional<bool> conditional_writes;
+  std::optional<bool> etag_is_body_md5;
   {
     std::lock_guard lock(mu_);
     auto caps = catalog_.find("capabilities");
-    if (caps != catalog_.end() && caps->is_object() && caps->contains("conditionalWrites") &&
-        (*caps)["conditionalWrites"].is_boolean()) {
-      known = (*caps)["conditionalWrites"].get<bool>();
-    }
+    auto known = [&](const char* name) -> std::optional<bool> {
+      if (caps == catalog_.end() || !caps->is_object()) return std::nullopt;
+      auto it = caps->find(name);
+      if (it == caps->end() || !it->is_boolean()) return std::nullopt;
+      return it->get<bool>();
+    };
+    conditional_writes = known("conditionalWrites");
+    etag_is_body_md5 = known("etagIsBodyMd5");  // absent in catalogs probed before it existed
   }
-  if (!known) {
-    Result<bool> probed =
-        store::ProbeConditionalWrites(*store_, layout_.Root() + "s3db-probe-" + util::RandomAlnum(12));
+  // A catalog from before etagIsBodyMd5 existed is not probed again for it alone: a probe
+  // at every connect (3 PUTs and a DELETE) until some catalog write recorded it would be a
+  // surprise cost. MD5 ETags are assumed there; that is safe, as compaction checks each
+  // entry's ETag against its body's MD5 and leaves out the ones that differ.
+  if (conditional_writes && !etag_is_body_md5) etag_is_body_md5 = true;
+  if (!conditional_writes || !etag_is_body_md5) {
+    Result<store::ProbedCapabilities> probed =
+        store::ProbeCapabilities(*store_, layout_.Root() + "s3db-probe-" + util::RandomAlnum(12));
     ThrowIfError(probed.status());
-    known = probed_conditional_writes_ = *probed;
+    if (!conditional_writes) conditional_writes = probed_conditional_writes_ = probed->conditional_writes;
+    if (!etag_is_body_md5) etag_is_body_md5 = probed_etag_is_body_md5_ = probed->etag_is_body_md5;
   }
-  if (*known) return;
-  store_ = store::NewCheckThenWriteStore(std::move(store_));  // warns, once per process
+  if (!*etag_is_body_md5) store_ = store::NewEtagsNotMd5Store(std::move(store_));
+  if (!*conditional_writes) store_ = store::NewCheckThenWriteStore(std::move(store_));  // warns, once per process
+}
+
+void DatabaseCore::RecordProbedCapabilities(Json& catalog) const {
+  if (!probed_conditional_writes_ && !probed_etag_is_body_md5_) return;
+  Json& caps = catalog["capabilities"];
+  if (!caps.is_object()) caps = Json::object();
+  bool added = false;
+  if (probed_conditional_writes_ && !caps.contains("conditionalWrites")) {
+    caps["conditionalWrites"] = *probed_conditional_writes_;
+    added = true;
+  }
+  if (probed_etag_is_body_md5_ && !caps.contains("etagIsBodyMd5")) {
+    caps["etagIsBodyMd5"] = *probed_etag_is_body_md5_;
+    added = true;
+  }
+  if (added) caps["probedAt"] = util::FormatIso8601Ms(util::NowMs());
 }
 
 }  // namespace s3db

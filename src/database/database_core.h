@@ -87,13 +87,17 @@ class DatabaseCore : public ResourceContext {
   // At connect: a given passphrase must open the current key. Throws AccessDenied.
   void CheckPassphrase();
 
-  // At connect, for a backend whose support of conditional writes is not known (S3): take
-  // the answer the catalog keeps, or probe once and keep it with the next catalog write.
-  // Without support, warns once and falls back to check-then-write.
-  void SettleConditionalWrites();
+  // At connect, for a backend whose capabilities are not known (S3): whether it honours
+  // conditional writes and gives body-MD5 ETags. Takes the answers the catalog keeps, or
+  // probes once (one probe answers both) and keeps them with the next catalog write.
+  // Without conditional writes, warns once and falls back to check-then-write; without MD5
+  // ETags, the store says so (capabilities()), and compaction and snapshot reads step aside.
+  void SettleCapabilities();
 
  private:
   void InstallCatalog(Json catalog, std::string etag);  // mu_ held
+  // Adds what SettleCapabilities probed to `catalog`'s capabilities, where it is absent.
+  void RecordProbedCapabilities(Json& catalog) const;
 
   std::unique_ptr<plugins::PluginHost> host_;  // outlives the store it stacked
   std::atomic<ReadCache*> cache_{nullptr};     // owned by the host's plugin list
@@ -109,6 +113,7 @@ class DatabaseCore : public ResourceContext {
   std::map<std::string, std::shared_ptr<const core::ResourceState>> states_;
   std::map<std::string, std::unique_ptr<Resource>> resources_;
   std::optional<bool> probed_conditional_writes_;  // to record in the catalog
+  std::optional<bool> probed_etag_is_body_md5_;    // likewise
   std::atomic<uint64_t> crypto_generation_{0};     // bumped (under mu_) when the catalog's crypto section changes
 
   core::Keyring keyring_;

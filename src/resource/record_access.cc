@@ -402,6 +402,9 @@ RecordAccess::ScanListing RecordAccess::ListForScan(size_t offset, std::optional
 
 std::shared_ptr<ScanSnapshot> RecordAccess::SnapshotFor(size_t listed, size_t max_resident) const {
   if (listed < kSnapshotMinRecords) return nullptr;
+  // Listed ETags that are not body MD5s can never be matched against a snapshot's: never
+  // trust one there (nor spend the manifest's LIST and GET on it).
+  if (!context->store().capabilities().etag_is_body_md5) return nullptr;
   return ScanSnapshot::Open(context->store(), context->layout(), name, max_resident);
 }
 

@@ -4,8 +4,6 @@
 #include "index/scan_snapshot.h"
 #include "resource/record_access.h"
 #include "s3db/resource.h"
-#include "store/capability_probe.h"
-#include "util/crypto_hash.h"
 
 namespace s3db {
 
@@ -14,11 +12,10 @@ CompactResult Resource::Compact() {
     core::RecordAccess ctx{context_, name_, references_.get()};
     ctx.State();  // NotFound for a resource that does not exist
     ObjectStore& store = context_->store();
-    // Once per compaction, not once per bucket: a bucket's default encryption can change.
-    Result<bool> md5 = store::ProbeEtagIsBodyMd5(
-        store, core::SnapshotPrefix(context_->layout(), name_) + "probe-" + util::RandomAlnum(12));
-    if (!md5.ok()) ctx.Fail(md5.status(), "", "probing the ETags of");
-    if (!*md5) {
+    // What the capability probe found when the store opened (store/capability_probe.h). A
+    // bucket whose encryption changed since is safe too: entries are checked one by one
+    // when written, and one whose ETag is not its body's MD5 is left out.
+    if (!store.capabilities().etag_is_body_md5) {
       throw Unsupported("resource '" + name_ + "': " + store.Describe() +
                             " gives ETags that are not the MD5 of the body (SSE-KMS, SSE-C or S3 Express), so a "
                             "listing cannot tell whether a record changed; no snapshot was written, and scans read "

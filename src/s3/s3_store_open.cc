@@ -136,15 +136,18 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(const S3StoreOptions& options) {
                       exec::RetryPolicy(RetryOptionsOf(options)), options.on_request);
   std::unique_ptr<ObjectStore> opened = std::make_unique<s3::S3Store>(options.uri, std::move(client));
   bool conditional_writes = options.assume_conditional_writes;
+  bool etag_is_body_md5 = true;  // unprobed: S3 without SSE-KMS/SSE-C, as most buckets are
   if (options.probe) {
     std::string key = ".s3db-probe-" + util::RandomAlnum(16);
     if (!options.uri.prefix.empty()) key = options.uri.prefix + "/" + key;
-    Result<bool> probed = store::ProbeConditionalWrites(*opened, key);
+    Result<store::ProbedCapabilities> probed = store::ProbeCapabilities(*opened, key);
     if (!probed.ok()) {
       return Status(probed.code(), "cannot open " + opened->Describe() + ": " + probed.status().message());
     }
-    conditional_writes = *probed;
+    conditional_writes = probed->conditional_writes;
+    etag_is_body_md5 = probed->etag_is_body_md5;
   }
+  if (!etag_is_body_md5) opened = store::NewEtagsNotMd5Store(std::move(opened));
   if (!conditional_writes) opened = store::NewCheckThenWriteStore(std::move(opened));
   return opened;
 }

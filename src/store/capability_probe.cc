@@ -23,7 +23,7 @@ Result<bool> Refused(const Result<ObjectInfo>& write) {
 
 }  // namespace
 
-Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) {
+Result<ProbedCapabilities> ProbeCapabilities(ObjectStore& store, const std::string& key) {
   PutRequest create;
   create.key = key;
   create.body = "s3db capability probe";
@@ -40,7 +40,22 @@ Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) 
   (void)cleanup;  // a probe object left behind is harmless; the answer is what matters
   if (!if_none_match.ok()) return if_none_match.status();
   if (!if_match.ok()) return if_match.status();
-  return *if_none_match && *if_match;
+  ProbedCapabilities probed;
+  probed.conditional_writes = *if_none_match && *if_match;
+  if (first.ok()) {
+    probed.etag_is_body_md5 = EtagsMatch(first->etag, ComputeEtag(create.body));
+  } else {
+    Result<bool> md5 = ProbeEtagIsBodyMd5(store, key + "-etag");
+    if (!md5.ok()) return md5.status();
+    probed.etag_is_body_md5 = *md5;
+  }
+  return probed;
+}
+
+Result<bool> ProbeConditionalWrites(ObjectStore& store, const std::string& key) {
+  Result<ProbedCapabilities> probed = ProbeCapabilities(store, key);
+  if (!probed.ok()) return probed.status();
+  return probed->conditional_writes;
 }
 
 Result<bool> ProbeConditionalDeletes(ObjectStore& store, const std::string& key,
@@ -110,7 +125,25 @@ class CheckThenWriteStore : public ForwardingStore {
 
 std::atomic<bool> warned{false};
 
+class EtagsNotMd5Store : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  // Reads are the inner store's, event loop and all.
+  void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
+    inner().GetEachFrom(next_key, options, visit);
+  }
+  Capabilities capabilities() const override {
+    Capabilities c = inner().capabilities();
+    c.etag_is_body_md5 = false;
+    return c;
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<ObjectStore> NewEtagsNotMd5Store(std::unique_ptr<ObjectStore> inner) {
+  return std::make_unique<EtagsNotMd5Store>(std::move(inner));
+}
 
 std::unique_ptr<ObjectStore> NewCheckThenWriteStore(std::unique_ptr<ObjectStore> inner) {
   if (!warned.exchange(true)) {

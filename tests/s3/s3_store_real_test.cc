@@ -108,6 +108,14 @@ TEST_F(RealS3Test, ProbeFindsConditionalWrites) {
   ASSERT_TRUE(probed.ok()) << probed.status().ToString();
   EXPECT_TRUE((*probed)->capabilities().conditional_writes)
       << "this server ignores If-None-Match / If-Match (s3rver does; RGW and AWS do not)";
+  // RGW without SSE-KMS gives body-MD5 ETags, and the probe says so; checked by hand too.
+  EXPECT_TRUE((*probed)->capabilities().etag_is_body_md5);
+  PutRequest put;
+  put.key = K("etag-truth");
+  put.body = "a body whose MD5 the ETag should be";
+  Result<ObjectInfo> written = (*probed)->Put(put);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(written->etag, "\"" + util::HexEncode(util::Md5(put.body)) + "\"");
   // The probe cleans up after itself.
   if (!uri_.prefix.empty()) {
     for (const std::string& key : ListAll(uri_.prefix + "/.s3db-probe-")) {

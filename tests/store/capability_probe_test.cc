@@ -6,6 +6,7 @@
 #include "s3db/plugin.h"
 #include "s3db/stores.h"
 #include "store/capability_probe.h"
+#include "support/counting_store.h"
 #include "support/raw_objects.h"
 #include "support/test_stores.h"
 
@@ -53,6 +54,67 @@ TEST(CapabilityProbe, ChecksIfMatchAsWellAsIfNoneMatch) {
   EXPECT_FALSE(*answer);
   EXPECT_EQ(half.Head("p/probe").code(), ErrorCode::kNotFound);
   ClearMemoryBucket("probe-half");
+}
+
+// ETags as SSE-KMS, SSE-C and S3 Express give them: not the MD5 of the body. None of those
+// runs here (RGW gives MD5 ETags), so this wrapper over a real MemoryStore stands in for one.
+class CapabilityProbeOpaqueEtags : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<ObjectInfo> Put(const PutRequest& r) override {
+    Result<ObjectInfo> put = inner().Put(r);
+    if (put.ok()) put->etag = "\"kms-" + std::to_string(++writes_) + "\"";
+    return put;
+  }
+
+ private:
+  int writes_ = 0;
+};
+
+TEST(CapabilityProbe, OneProbeTellsConditionalWritesAndMd5EtagsWithNoExtraRequest) {
+  auto honest_counts = std::make_shared<testing::RequestCounts>();
+  testing::CountingStore honest(NewMemoryStore("probe-md5-honest"), honest_counts);
+  Result<store::ProbedCapabilities> probed = store::ProbeCapabilities(honest, "p/probe");
+  ASSERT_TRUE(probed.ok()) << probed.status().ToString();
+  EXPECT_TRUE(probed->conditional_writes);
+  EXPECT_TRUE(probed->etag_is_body_md5);
+  // The conditional-write probe's own requests: 3 PUTs and the DELETE, nothing more.
+  EXPECT_EQ(honest_counts->get("put"), 3u);
+  EXPECT_EQ(honest_counts->get("delete"), 1u);
+  EXPECT_EQ(honest_counts->get("head") + honest_counts->get("get") + honest_counts->get("list"), 0u);
+
+  CapabilityProbeOpaqueEtags kms(NewMemoryStore("probe-md5-kms"));
+  Result<store::ProbedCapabilities> other = store::ProbeCapabilities(kms, "p/probe");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_TRUE(other->conditional_writes);
+  EXPECT_FALSE(other->etag_is_body_md5);
+  EXPECT_EQ(kms.Head("p/probe").code(), ErrorCode::kNotFound);
+
+  // A probe object left behind (the first create refused): the ETag is probed on its own.
+  PutRequest leftover;
+  leftover.key = "p/left";
+  leftover.body = "left by an earlier probe";
+  ASSERT_TRUE(kms.Put(leftover).ok());
+  Result<store::ProbedCapabilities> after_leftover = store::ProbeCapabilities(kms, "p/left");
+  ASSERT_TRUE(after_leftover.ok()) << after_leftover.status().ToString();
+  EXPECT_FALSE(after_leftover->etag_is_body_md5);
+  leftover.key = "p/left-too";
+  ASSERT_TRUE(honest.Put(leftover).ok());
+  honest_counts->Clear();
+  Result<store::ProbedCapabilities> honest_leftover = store::ProbeCapabilities(honest, "p/left-too");
+  EXPECT_EQ(honest_counts->get("put"), 4u);  // the three conditional PUTs, then the ETag probe's own
+  ASSERT_TRUE(honest_leftover.ok());
+  EXPECT_TRUE(honest_leftover->etag_is_body_md5);
+
+  // What an opening store does with a "no": the same store, saying so.
+  std::unique_ptr<ObjectStore> marked =
+      store::NewEtagsNotMd5Store(std::make_unique<CapabilityProbeOpaqueEtags>(NewMemoryStore("probe-md5-kms")));
+  EXPECT_FALSE(marked->capabilities().etag_is_body_md5);
+  EXPECT_TRUE(marked->capabilities().conditional_writes);
+  EXPECT_EQ(marked->capabilities().metadata_limit, NewMemoryStore("probe-md5-x")->capabilities().metadata_limit);
+  ClearMemoryBucket("probe-md5-honest");
+  ClearMemoryBucket("probe-md5-kms");
+  ClearMemoryBucket("probe-md5-x");
 }
 
 TEST(CapabilityProbe, FallbackStoreChecksBeforeWriting) {
@@ -136,6 +198,8 @@ TEST(CapabilityProbe, ConnectOnS3ProbesOnceAndKeepsTheAnswerInTheCatalog) {
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   Json doc = Json::parse(catalog->body);
   EXPECT_EQ(doc["capabilities"]["conditionalWrites"], true);
+  EXPECT_EQ(doc["capabilities"]["etagIsBodyMd5"], true);  // RGW without SSE-KMS
+  EXPECT_TRUE(db->store().capabilities().etag_is_body_md5);
   // No probe object is left behind.
   ListRequest list;
   list.prefix = prefix + "/s3db-probe";

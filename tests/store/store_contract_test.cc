@@ -550,6 +550,14 @@ TEST_P(StoreContractTest, DescribesItselfAndItsCapabilities) {
   std::string description = store_->Describe();
   EXPECT_TRUE(description.rfind("memory://", 0) == 0 || description.rfind("file://", 0) == 0) << description;
   EXPECT_TRUE(store_->capabilities().conditional_writes);
+  // Scan snapshots trust this flag: it must say what Put really answers.
+  EXPECT_TRUE(store_->capabilities().etag_is_body_md5);
+  PutRequest put;
+  put.key = "etag-truth";
+  put.body = "the body whose MD5 the ETag is";
+  Result<ObjectInfo> written = store_->Put(put);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(written->etag, "\"" + util::HexEncode(util::Md5(put.body)) + "\"");
 }
 
 TEST_P(StoreContractTest, DeleteIfMatchDeletesOnlyAtItsEtag) {
