@@ -47,14 +47,22 @@ Args Parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) Usage(flag + " needs a value");
     const std::string value = argv[++i];
-    if (flag == "--uri") a.uri = value;
-    else if (flag == "--setup-uri") a.setup_uri = value;
-    else if (flag == "--n") a.n = std::stoul(value);
-    else if (flag == "--chunk") a.chunk = std::stoul(value);
-    else if (flag == "--seconds") a.seconds = std::stod(value);
-    else if (flag == "--start") a.start = std::stoi(value);
-    else if (flag == "--max") a.max = std::stoi(value);
-    else if (flag == "--target-ms") a.target_ms = std::stoi(value);
+    if (flag == "--uri")
+      a.uri = value;
+    else if (flag == "--setup-uri")
+      a.setup_uri = value;
+    else if (flag == "--n")
+      a.n = std::stoul(value);
+    else if (flag == "--chunk")
+      a.chunk = std::stoul(value);
+    else if (flag == "--seconds")
+      a.seconds = std::stod(value);
+    else if (flag == "--start")
+      a.start = std::stoi(value);
+    else if (flag == "--max")
+      a.max = std::stoi(value);
+    else if (flag == "--target-ms")
+      a.target_ms = std::stoi(value);
     else if (flag == "--fixed") {
       a.fixed.clear();
       std::stringstream list(value);

@@ -206,7 +206,7 @@ struct S3DB_EXPORT Capabilities {
   // DeleteIfMatch) or the server ignores If-Match on DELETE (Ceph RGW before 20, probed by
   // the S3 store at its first conditional delete; false until then).
   bool conditional_deletes = false;
-  size_t metadata_limit = 2048;    // bytes of UTF-8 key+value
+  size_t metadata_limit = 2048;  // bytes of UTF-8 key+value
   // A single-part PUT's ETag is the MD5 of its body (S3 unencrypted or SSE-S3, the memory
   // and file stores); not under SSE-KMS or SSE-C, nor on S3 Express. Scan snapshots need it.
   bool etag_is_body_md5 = true;
