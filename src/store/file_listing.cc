@@ -53,6 +53,12 @@ Result<std::shared_ptr<const DirListing>> DirCache::Read(const std::string& dir)
     std::string name = it->path().filename().native();
     // symlink_status: never follow a link, which could lead outside the root.
     std::filesystem::file_type type = it->symlink_status(ec).type();
+    if (ec && IsAbsent(ec.value())) {
+      // Gone since the directory was read: a writer's temporary file renamed into place, or
+      // an object deleted. Not an error of the listing (it would fail a scan racing writers).
+      ec.clear();
+      continue;
+    }
     if (ec) break;
     bool is_directory = type == std::filesystem::file_type::directory;
     if (!is_directory && type != std::filesystem::file_type::regular) continue;
