@@ -408,18 +408,26 @@ std::shared_ptr<ScanSnapshot> RecordAccess::SnapshotFor(size_t listed, size_t ma
   return ScanSnapshot::Open(context->store(), context->layout(), name, max_resident);
 }
 
+std::optional<RecordAccess::ObjectRead> RecordAccess::FromSnapshot(const ListedRecord& listed, ScanSnapshot& snapshot,
+                                                                   const ResourceState& state) const {
+  if (listed.etag.empty()) return std::nullopt;
+  ObjectRead read;
+  const bool held = snapshot.Visit(format::EncodeIdForKey(listed.id), listed.etag, [&](const SnapshotEntry& e) {
+    read.record = DecodeInPlace(listed.id, e.info, e.body, state);
+    if (!read.record) read.copy = GetResult{e.info, e.body};
+  });
+  if (!held) return std::nullopt;
+  return read;
+}
+
 std::optional<Record> RecordAccess::ReadListed(const ListedRecord& listed, ScanSnapshot* snapshot, bool cached,
                                                const std::shared_ptr<const ResourceState>& state) const {
-  if (snapshot && !listed.etag.empty()) {
-    std::optional<Record> taken;
-    std::optional<SnapshotEntry> copy;  // only for a record that cannot be decoded in place
-    const bool held = snapshot->Visit(format::EncodeIdForKey(listed.id), listed.etag, [&](const SnapshotEntry& e) {
-      taken = DecodeInPlace(listed.id, e.info, e.body, *state);
-      if (!taken) copy = e;
-    });
-    if (taken) return taken;
-    // Decoded from a copy, as TryGet does: it may re-read the catalog, and reports the error.
-    if (held && copy) return Decode(listed.id, copy->info, copy->body, {}, state);
+  if (snapshot) {
+    if (std::optional<ObjectRead> read = FromSnapshot(listed, *snapshot, *state)) {
+      if (read->record) return std::move(read->record);
+      // Decoded from a copy, as TryGet does: it may re-read the catalog, and reports the error.
+      return Decode(listed.id, *read->copy, {}, state);
+    }
   }
   return TryGet(listed.id, cached);
 }
@@ -645,11 +653,11 @@ void RecordAccess::ReadInto(const std::vector<ListedRecord>& listed, ScanSnapsho
   if (snapshot) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     util::ParallelFor(n, std::min(concurrency, cores), [&](size_t i) {
-      if (listed[i].etag.empty()) return;
-      held[i] = snapshot->Visit(format::EncodeIdForKey(listed[i].id), listed[i].etag, [&](const SnapshotEntry& e) {
-        records[i] = DecodeInPlace(listed[i].id, e.info, e.body, *state);
-        if (!records[i]) copies[i] = GetResult{e.info, e.body};
-      });
+      if (std::optional<ObjectRead> read = FromSnapshot(listed[i], *snapshot, *state)) {
+        held[i] = 1;
+        records[i] = std::move(read->record);
+        copies[i] = std::move(read->copy);
+      }
     });
   }
   std::vector<size_t> missed;
@@ -737,23 +745,16 @@ void RecordAccess::ReadEachListed(const ListedSource& next, const std::function<
         while (std::optional<std::pair<size_t, ListedRecord>> item = next()) {
           auto& [sequence, listed] = *item;
           ScanSnapshot* snapshot = snapshot_now();
-          if (snapshot && !listed.etag.empty()) {
-            std::optional<Record> taken;
-            std::optional<SnapshotEntry> copy;
-            const bool held =
-                snapshot->Visit(format::EncodeIdForKey(listed.id), listed.etag, [&](const SnapshotEntry& e) {
-                  taken = DecodeInPlace(listed.id, e.info, e.body, *state);
-                  if (!taken) copy = e;
-                });
-            if (held) {
-              try {
-                if (!taken) taken = Decode(listed.id, copy->info, copy->body, {}, state);
-                done(sequence, listed.id, std::move(taken), nullptr);
-              } catch (...) {
-                done(sequence, listed.id, std::nullopt, std::current_exception());
-              }
-              continue;
+          std::optional<ObjectRead> read;
+          if (snapshot) read = FromSnapshot(listed, *snapshot, *state);
+          if (read) {
+            try {
+              if (!read->record) read->record = Decode(listed.id, *read->copy, {}, state);
+              done(sequence, listed.id, std::move(read->record), nullptr);
+            } catch (...) {
+              done(sequence, listed.id, std::nullopt, std::current_exception());
             }
+            continue;
           }
           std::lock_guard lock(mu);
           sent.emplace(next_index++, std::make_pair(sequence, listed.id));

@@ -201,6 +201,11 @@ struct RecordAccess {
   ObjectRead FromVisit(const std::string& id, const Status& status, const ObjectInfo& info, const std::string& body,
                        const ResourceState& state) const noexcept;
 
+  // The listed record as `snapshot` holds it (its ETag matching): decoded in place, or a
+  // copy to decode; nullopt when the snapshot does not hold that write.
+  std::optional<ObjectRead> FromSnapshot(const ListedRecord& listed, ScanSnapshot& snapshot,
+                                         const ResourceState& state) const;
+
   // A stream of ReadListed, for Resource::Scan: pulls (sequence, listed record) from `next`
   // until it gives nullopt (it may block), takes each from `snapshot` where it holds it, sends
   // the GETs of the rest in one GetEachFrom, and calls `done` once per record pulled (from
