@@ -23,7 +23,7 @@
 # Both use s3db.js's definition of `users` (password a plain string, timestamps, byCountry).
 # Requests are each tool's own count (--costs; bench/peer's request handler), per record of
 # the resource (N; for query too, which reads them all). Peak threads: null when the process
-# ended before the first sample. Prints a
+# ended before the first sample. $S3DB_BENCH_IMPLS ("s3db.js s3db") picks who runs. Prints a
 # markdown table; the JSON lines go to $S3DB_BENCH_OUT (default
 # build/bench/distance-bulk-<time>.jsonl). $S3DB_BENCH_S3DB names another s3db binary.
 set -euo pipefail
@@ -104,19 +104,23 @@ measure() {
   echo "distance_compare: s3db $step at $c: $(tail -1 "$out")" >&2
 }
 
+impls=" ${S3DB_BENCH_IMPLS:-s3db.js s3db} "
 for c in "${concurrencies[@]}"; do
-  echo "distance_compare: concurrency $c: s3db.js" >&2
-  node bench/peer/bench.mjs --uri "$far" --n "$n" --concurrency "$c" --workload bulk > "$work/js.json" || true
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    if (r.errors) console.error(`distance_compare: s3db.js reported ${r.errors} errors`);
-    for (const step of ["insertMany", "getMany", "getAll", "export", "count", "query"]) {
-      if (r[step + "_seconds"] === undefined) continue;
-      console.log(JSON.stringify({ impl: "s3db.js", concurrency: r.concurrency, n: r.n, step,
-        records: r[step + "_records"], seconds: r[step + "_seconds"], requests: r[step + "_requests"],
-        cpu_s: r[step + "_cpu_s"], peak_rss_mb: r[step + "_peak_rss_mb"], peak_threads: r[step + "_peak_threads"],
-        load: Number(process.argv[2]) }));
-    }' "$work/js.json" "$(cut -d' ' -f1 /proc/loadavg)" >> "$out"
+  if [[ $impls == *" s3db.js "* ]]; then
+    echo "distance_compare: concurrency $c: s3db.js" >&2
+    node bench/peer/bench.mjs --uri "$far" --n "$n" --concurrency "$c" --workload bulk > "$work/js.json" || true
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      if (r.errors) console.error(`distance_compare: s3db.js reported ${r.errors} errors`);
+      for (const step of ["insertMany", "getMany", "getAll", "export", "count", "query"]) {
+        if (r[step + "_seconds"] === undefined) continue;
+        console.log(JSON.stringify({ impl: "s3db.js", concurrency: r.concurrency, n: r.n, step,
+          records: r[step + "_records"], seconds: r[step + "_seconds"], requests: r[step + "_requests"],
+          cpu_s: r[step + "_cpu_s"], peak_rss_mb: r[step + "_peak_rss_mb"], peak_threads: r[step + "_peak_threads"],
+          load: Number(process.argv[2]) }));
+      }' "$work/js.json" "$(cut -d' ' -f1 /proc/loadavg)" >> "$out"
+  fi
+  [[ $impls == *" s3db "* ]] || continue
   echo "distance_compare: concurrency $c: s3db" >&2
   prefix=bench-bulk-$(date +%s)-$$
   "$s3db" --uri "$uri/$prefix" resource create users --schema "$work/users.json" > /dev/null

@@ -214,6 +214,8 @@ struct S3DB_EXPORT Capabilities {
   // concurrency) and honours GetEachOptions' request hooks; false: the default GetEach, a
   // thread per request in flight.
   bool asynchronous_reads = false;
+  // PutEach likewise: its PUTs go from the event loop, gated by the options' hooks.
+  bool asynchronous_writes = false;
 };
 
 // What ObjectStore::Read shows: the object's info (with its metadata) and body, valid only
@@ -242,6 +244,18 @@ struct S3DB_EXPORT GetEachOptions {
   // Bounds each request (with the calling thread's deadline, whichever comes first).
   std::optional<std::chrono::milliseconds> request_timeout;
 };
+
+// PutEach runs its requests the way GetEach does (Capabilities::asynchronous_writes for the
+// hooks).
+using PutEachOptions = GetEachOptions;
+// What ObjectStore::PutEach (and PutEachFrom) reports for each request, by its index in the
+// order the requests came: what Put would have returned. Called on any thread, several at
+// once, once per request; it must not call the store, and must not throw.
+using PutEachVisitor = std::function<void(size_t index, const Result<ObjectInfo>& written)>;
+// The requests PutEach sends, one per call until it returns nullopt. Called by one thread at
+// a time; it may block, and it may do real work (encode the next record): the requests
+// already sent stay in flight meanwhile.
+using PutSource = std::function<std::optional<PutRequest>()>;
 
 // What ObjectStore::RemoveStaleTemporaries looks at and does.
 struct S3DB_EXPORT StaleTemporaryOptions {
@@ -288,6 +302,15 @@ class S3DB_EXPORT ObjectStore {
   virtual void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit);
   // The same over a list of keys (index = position in `keys`).
   void GetEach(const std::vector<std::string>& keys, const GetEachOptions& options, const GetEachVisitor& visit);
+  // Many writes at once, `options.concurrency` in flight: each request is written as Put
+  // would write it (conditions included: a conditional PUT whose answer was lost is settled
+  // as Put settles it), and `visit` gets Put's answer. Returns once every request was
+  // answered. This default, right for every store, runs Put on up to `concurrency` threads;
+  // the S3 store sends them all from its event loop instead. A decorator that changes Put
+  // (ForwardingStore's included) gets this default unless it says otherwise.
+  virtual void PutEachFrom(const PutSource& next, const PutEachOptions& options, const PutEachVisitor& visit);
+  // The same over a list (index = position in `requests`, which are moved out one by one).
+  void PutEach(std::vector<PutRequest> requests, const PutEachOptions& options, const PutEachVisitor& visit);
   // Deleting an absent key succeeds, as on S3.
   virtual Status Delete(const std::string& key) = 0;
   // At most 1000 keys; more is kInvalidArgument.

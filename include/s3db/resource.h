@@ -403,6 +403,9 @@ class S3DB_EXPORT Resource {
  private:
   // Insert once the input's depth is checked (each public Insert checks it once).
   Record InsertChecked(Json&& input, const std::string& given_id, bool keep_timestamps = false);
+  // InsertMany one Insert per item on up to `concurrency` threads: for a resource with unique
+  // fields, whose claims are taken record by record.
+  InsertManyResult InsertEach(const std::vector<Json>& items);
   Record DoInsert(Json data,
                   bool keep_timestamps = false);  // takes the caller's copy: Insert already made one for its hooks
   Record DoUpdate(const std::string& id, const Json& patch, const UpdateOptions& options);

@@ -125,16 +125,9 @@ auto ExecutingStore::Run(bool retryable_call, Call&& call) -> decltype(call()) {
   auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   const bool call_deadline = context.deadline && *context.deadline < deadline;
   if (call_deadline) deadline = *context.deadline;
-  auto timed_out = [&](const char* where) {
-    failures_++;
-    return Status(ErrorCode::kTimeout,
-                  std::string(where) + (call_deadline ? " before the call's timeout passed"
-                                                      : " within the executor's timeout of " +
-                                                            std::to_string(options_.timeout.count()) + " ms"));
-  };
   const int priority = context.priority;
   for (int attempt = 1;; ++attempt) {
-    if (!slots_.Acquire(priority, deadline)) return timed_out("no request slot came free");
+    if (!slots_.Acquire(priority, deadline)) return NoSlot(call_deadline);
     auto start = std::chrono::steady_clock::now();
     auto result = [&] {
       RequestDeadline bounded(deadline);
@@ -190,17 +183,19 @@ Status ExecutingStore::DeleteIfMatch(const std::string& key, const std::string& 
   return Run(false, [&] { return inner_->DeleteIfMatch(key, etag); });
 }
 
-void ExecutingStore::GetEachFrom(const KeySource& next_key, const GetEachOptions& options,
-                                 const GetEachVisitor& visit) {
-  if (!inner_->capabilities().asynchronous_reads) {
-    ObjectStore::GetEachFrom(next_key, options, visit);  // Read, through Run, on threads
-    return;
-  }
-  const util::RequestContext context = util::ThreadRequestContext();
+Status ExecutingStore::NoSlot(bool call_deadline) {
+  failures_++;
+  return Status(ErrorCode::kTimeout, std::string("no request slot came free") +
+                                         (call_deadline ? " before the call's timeout passed"
+                                                        : " within the executor's timeout of " +
+                                                              std::to_string(options_.timeout.count()) + " ms"));
+}
+
+GetEachOptions ExecutingStore::Gated(const GetEachOptions& options, const util::RequestContext& context) {
   GetEachOptions gated = options;
   gated.request_timeout =
       options.request_timeout ? std::min(*options.request_timeout, options_.timeout) : options_.timeout;
-  gated.before_request = [&, outer = options.before_request]() -> Status {
+  gated.before_request = [this, context, outer = options.before_request]() -> Status {
     if (outer) {
       if (Status allowed = outer(); !allowed.ok()) return allowed;
     }
@@ -208,20 +203,33 @@ void ExecutingStore::GetEachFrom(const KeySource& next_key, const GetEachOptions
     const bool call_deadline = context.deadline && *context.deadline < deadline;
     if (call_deadline) deadline = *context.deadline;
     if (slots_.Acquire(context.priority, deadline)) return Status::Ok();
-    failures_++;
-    return Status(ErrorCode::kTimeout, std::string("no request slot came free") +
-                                           (call_deadline ? " before the call's timeout passed"
-                                                          : " within the executor's timeout of " +
-                                                                std::to_string(options_.timeout.count()) + " ms"));
+    return NoSlot(call_deadline);
   };
-  gated.after_request = [&, outer = options.after_request](std::chrono::steady_clock::duration latency,
-                                                           ErrorCode code) {
+  gated.after_request = [this, outer = options.after_request](std::chrono::steady_clock::duration latency,
+                                                              ErrorCode code) {
     slots_.Release();
     requests_++;
     Observe(latency, code);
     if (outer) outer(latency, code);
   };
-  inner_->GetEachFrom(next_key, gated, visit);
+  return gated;
+}
+
+void ExecutingStore::GetEachFrom(const KeySource& next_key, const GetEachOptions& options,
+                                 const GetEachVisitor& visit) {
+  if (!inner_->capabilities().asynchronous_reads) {
+    ObjectStore::GetEachFrom(next_key, options, visit);  // Read, through Run, on threads
+    return;
+  }
+  inner_->GetEachFrom(next_key, Gated(options, util::ThreadRequestContext()), visit);
+}
+
+void ExecutingStore::PutEachFrom(const PutSource& next, const PutEachOptions& options, const PutEachVisitor& visit) {
+  if (!inner_->capabilities().asynchronous_writes) {
+    ObjectStore::PutEachFrom(next, options, visit);  // Put, through Run, on threads
+    return;
+  }
+  inner_->PutEachFrom(next, Gated(options, util::ThreadRequestContext()), visit);
 }
 
 ExecutorStats ExecutingStore::stats() const {

@@ -18,6 +18,7 @@
 #include "exec/retry_policy.h"
 #include "s3db/executor.h"
 #include "s3db/object_store.h"
+#include "util/parallel.h"
 
 namespace s3db::exec {
 
@@ -39,6 +40,9 @@ class ExecutingStore : public ObjectStore {
   // retries are that store's own, as its single requests' are. Over any other store, the
   // default: Read on `concurrency` threads, each read run as Read is.
   void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override;
+  // The same for writes (Capabilities::asynchronous_writes). Unconditional PUTs are retried by
+  // that store as its single Puts are; conditional ones settled by their write tag.
+  void PutEachFrom(const PutSource& next, const PutEachOptions& options, const PutEachVisitor& visit) override;
   Capabilities capabilities() const override { return inner_->capabilities(); }
   std::string Describe() const override { return inner_->Describe(); }
   // Local file maintenance, not a request: no slot, no retry.
@@ -54,6 +58,10 @@ class ExecutingStore : public ObjectStore {
   template <typename Call>
   auto Run(bool retryable_call, Call&& call) -> decltype(call());
   void Observe(std::chrono::steady_clock::duration latency, ErrorCode code);
+  // The timeout a request gets when no slot came free in time (counted as a failure).
+  Status NoSlot(bool call_deadline);
+  // `options` with the slots gating each request of a batch sent by the inner store.
+  GetEachOptions Gated(const GetEachOptions& options, const util::RequestContext& context);
 
   std::unique_ptr<ObjectStore> inner_;
   ExecutorOptions options_;

@@ -47,6 +47,35 @@ Status PutReference(ObjectStore& store, const std::string& key) {
 
 }  // namespace
 
+std::vector<ReferenceOutcome> WriteNewReferences(const ReferenceIo& io, const std::vector<ReferenceChange>& changes) {
+  std::vector<ReferenceOutcome> out(changes.size());
+  std::vector<std::pair<size_t, const std::string*>> sent;  // (change, key) of each PUT, by its index
+  std::vector<PutRequest> puts;
+  for (size_t c = 0; c < changes.size(); ++c) {
+    for (const std::string& key : changes[c].put) {
+      sent.emplace_back(c, &key);
+      PutRequest put;
+      put.key = key;  // an empty object: the key is the whole message
+      puts.push_back(std::move(put));
+    }
+  }
+  std::vector<std::optional<Status>> failed(sent.size());
+  PutEachOptions options;
+  options.concurrency = io.concurrency;
+  io.store.PutEach(std::move(puts), options, [&](size_t index, const Result<ObjectInfo>& written) {
+    if (!written.ok()) failed[index] = written.status();
+  });
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const auto& [c, key] = sent[i];
+    if (failed[i]) {
+      out[c].failures.push_back(Failure(io, changes[c].id, *key, "put", failed[i]->code(), failed[i]->message()));
+    } else {
+      ++out[c].written;
+    }
+  }
+  return out;
+}
+
 ReferenceOutcome ApplyReferenceChange(const ReferenceIo& io, const ReferenceChange& change) {
   ReferenceOutcome out;
   auto put = [&](const std::string& key) { return PutReference(io.store, key); };

@@ -67,6 +67,11 @@ struct ReferenceIo {
 // failed is in the outcome.
 ReferenceOutcome ApplyReferenceChange(const ReferenceIo& io, const ReferenceChange& change);
 
+// The references of many new records (changes with puts only: inserts), all through one
+// PutEach, so they share the store's requests in flight. The outcome of each change, in order;
+// never throws.
+std::vector<ReferenceOutcome> WriteNewReferences(const ReferenceIo& io, const std::vector<ReferenceChange>& changes);
+
 // The background writer of an asyncPartitions resource. Changes of one record are applied in
 // the order they were pushed, one at a time; changes of different records run on up to
 // `workers` threads (started on the first push). Failures go to `on_failure` as they happen

@@ -218,6 +218,38 @@ class CostingStore : public ObjectStore {
           Count(RequestKind::kGet, key, 0, status.ok() ? body.size() : 0);
         });
   }
+  // Forwarded likewise; each request counts as Put does.
+  void PutEachFrom(const PutSource& next, const PutEachOptions& options, const PutEachVisitor& visit) override {
+    struct Sent {
+      std::string key;
+      uint64_t bytes = 0;
+    };
+    std::unordered_map<size_t, Sent> sent;  // of the requests not yet answered, by index
+    size_t next_index = 0;                  // next is called by one thread at a time
+    std::mutex sent_mu;
+    inner_->PutEachFrom(
+        [&]() -> std::optional<PutRequest> {
+          std::optional<PutRequest> request = next();
+          if (request) {
+            std::lock_guard lock(sent_mu);
+            sent.emplace(next_index++,
+                         Sent{request->key, request->body.size() + MetadataValueBytes(request->metadata)});
+          }
+          return request;
+        },
+        options,
+        [&](size_t index, const Result<ObjectInfo>& written) {
+          Sent request;
+          {
+            std::lock_guard lock(sent_mu);
+            auto it = sent.find(index);
+            request = std::move(it->second);
+            sent.erase(it);
+          }
+          visit(index, written);
+          Count(RequestKind::kPut, request.key, request.bytes, 0);
+        });
+  }
   Result<ObjectInfo> Head(const std::string& key) override {
     Result<ObjectInfo> result = inner_->Head(key);
     Count(RequestKind::kHead, key, 0, 0);

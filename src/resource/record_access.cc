@@ -236,45 +236,57 @@ std::optional<Record> RecordAccess::TryGet(const std::string& id, bool cached) c
   return Decode(id, *got, {}, std::move(state));
 }
 
-Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
-                                   const std::string& if_match, const char* operation) const {
+RecordAccess::PreparedWrite RecordAccess::PrepareWrite(const VersionSpec& spec, const std::string& id, const Json& data,
+                                                       bool create_only, const std::string& if_match) const {
   // body-overflow keeps the partition fields (spec.partition_paths) in metadata.
   EncodedRecord encoded =
       EncodeRecord(data, spec, context->settings().metadata_budget, name, id, &context->Keys(), &spec.partition_paths);
-  PutRequest put;
-  put.key = Key(id);
-  put.metadata = std::move(encoded.metadata);
-  put.body = std::move(encoded.body);
-  put.content_type = "application/json";
-  put.if_none_match_star = create_only;
-  if (!if_match.empty()) put.if_match = if_match;
+  PreparedWrite out;
+  out.put.key = Key(id);
+  out.put.metadata = std::move(encoded.metadata);
+  out.put.body = std::move(encoded.body);
+  out.put.content_type = "application/json";
+  out.put.if_none_match_star = create_only;
+  if (!if_match.empty()) out.put.if_match = if_match;
   // truncate-data stored shorter values than it was given: return what was stored.
-  std::optional<Json> stored;
   if (!encoded.truncated_paths.empty()) {
-    stored = DecodeRecord(put.metadata, put.body, spec, name, id, &context->Keys());
+    out.stored = DecodeRecord(out.put.metadata, out.put.body, spec, name, id, &context->Keys());
   }
-  Result<ObjectInfo> written = context->store().Put(put);
-  if (!written.ok()) return written.status();
+  out.truncated_paths = std::move(encoded.truncated_paths);
   if (encoded.exceeded() && spec.behavior == Behavior::kUserManaged) {
+    out.exceeded = Json{{"totalSize", encoded.full_bytes},
+                        {"limit", encoded.budget},
+                        {"excess", encoded.full_bytes - encoded.budget},
+                        {"bodyFields", encoded.body_paths}};
+  }
+  return out;
+}
+
+Record RecordAccess::FinishWrite(const VersionSpec& spec, const std::string& id, Json& data, PreparedWrite& prepared,
+                                 const ObjectInfo& written, const char* operation) const {
+  if (prepared.exceeded) {
     context->ResourceObject(name).EmitEvent(Resource::kExceedsLimitEvent, [&] {
-      return Json{{"resource", name},
-                  {"id", id},
-                  {"operation", operation},
-                  {"behavior", "user-managed"},
-                  {"totalSize", encoded.full_bytes},
-                  {"limit", encoded.budget},
-                  {"excess", encoded.full_bytes - encoded.budget},
-                  {"bodyFields", encoded.body_paths}};
+      Json event{{"resource", name}, {"id", id}, {"operation", operation}, {"behavior", "user-managed"}};
+      event.update(*prepared.exceeded);
+      return event;
     });
   }
   Record r;
   r.id = id;
-  r.data = stored ? std::move(*stored) : std::move(data);
-  r.etag = written->etag;
-  r.last_modified_ms = written->last_modified_ms ? written->last_modified_ms : util::NowMs();
+  r.data = prepared.stored ? std::move(*prepared.stored) : std::move(data);
+  r.etag = written.etag;
+  r.last_modified_ms = written.last_modified_ms ? written.last_modified_ms : util::NowMs();
   r.schema_version = spec.version;
-  r.truncated = std::move(encoded.truncated_paths);
+  r.truncated = std::move(prepared.truncated_paths);
   return r;
+}
+
+Result<Record> RecordAccess::Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
+                                   const std::string& if_match, const char* operation) const {
+  PreparedWrite prepared = PrepareWrite(spec, id, data, create_only, if_match);
+  Result<ObjectInfo> written = context->store().Put(prepared.put);
+  if (!written.ok()) return written.status();
+  return FinishWrite(spec, id, data, prepared, *written, operation);
 }
 
 UniqueIndex RecordAccess::Index() const {
@@ -492,18 +504,43 @@ void RecordAccess::PublishReferences(const VersionSpec& spec, ReferenceChange ch
     references->Push(std::move(change));
     return;
   }
-  const ReferenceOutcome outcome = ApplyReferenceChange(Io(context->settings().concurrency), change);
+  ThrowIfReferencesFailed(change.id, ApplyReferenceChange(Io(context->settings().concurrency), change), done);
+}
+
+std::vector<std::exception_ptr> RecordAccess::PublishNewReferences(const VersionSpec& spec,
+                                                                   std::vector<ReferenceChange> changes,
+                                                                   const std::string& done) const {
+  std::vector<std::exception_ptr> out(changes.size());
+  if (spec.definition.async_partitions) {
+    for (ReferenceChange& change : changes) {
+      if (!change.put.empty()) references->Push(std::move(change));
+    }
+    return out;
+  }
+  const std::vector<ReferenceOutcome> outcomes = WriteNewReferences(Io(context->settings().concurrency), changes);
+  for (size_t i = 0; i < changes.size(); ++i) {
+    try {
+      ThrowIfReferencesFailed(changes[i].id, outcomes[i], done);
+    } catch (...) {
+      out[i] = std::current_exception();
+    }
+  }
+  return out;
+}
+
+void RecordAccess::ThrowIfReferencesFailed(const std::string& id, const ReferenceOutcome& outcome,
+                                           const std::string& done) const {
   if (outcome.failures.empty()) return;
   const PartitionFailure& first = outcome.failures.front();
   // The record exists, so "not found" would mislead: report a storage failure.
   const ErrorCode code = first.code == ErrorCode::kNotFound ? ErrorCode::kIOError : first.code;
   ThrowError(code,
-             "record '" + change.id + "' of resource '" + name + "' was " + done + ", but " +
+             "record '" + id + "' of resource '" + name + "' was " + done + ", but " +
                  std::to_string(outcome.failures.size()) + " of its partition references failed, the first (" +
                  first.operation + " " + first.key + "): " + first.message +
                  "; reads through the partition may miss it until `s3db repair " + name +
                  "` (Resource::RepairPartitions) rebuilds them",
-             name, change.id);
+             name, id);
 }
 
 const PartitionSpec& RecordAccess::PartitionOf(const VersionSpec& spec, const std::string& partition) const {

@@ -135,6 +135,19 @@ struct RecordAccess {
   // `operation` ("insert", "update", "reEncrypt") names the call in the exceedsLimit event.
   Result<Record> Write(const VersionSpec& spec, const std::string& id, Json& data, bool create_only,
                        const std::string& if_match, const char* operation) const;
+  // Write in two halves, for a batch that sends the PUTs itself (InsertMany): the request
+  // with what the record needs afterwards, then the record once the PUT succeeded (emitting
+  // the exceedsLimit event of a user-managed record over the budget, as Write does).
+  struct PreparedWrite {
+    PutRequest put;
+    std::optional<Json> stored;  // truncate-data: what was stored
+    std::vector<std::string> truncated_paths;
+    std::optional<Json> exceeded;  // the exceedsLimit event's sizes, user-managed only
+  };
+  PreparedWrite PrepareWrite(const VersionSpec& spec, const std::string& id, const Json& data, bool create_only,
+                             const std::string& if_match) const;
+  Record FinishWrite(const VersionSpec& spec, const std::string& id, Json& data, PreparedWrite& prepared,
+                     const ObjectInfo& written, const char* operation) const;
 
   // ---- unique values ----------------------------------------------------------------------
 
@@ -238,6 +251,11 @@ struct RecordAccess {
   // resource writes them in the background. A synchronous failure throws: the record stands,
   // and repair rebuilds what is missing.
   void PublishReferences(const VersionSpec& spec, ReferenceChange change, const std::string& done) const;
+  // The same for the references of many new records at once (InsertMany), through one
+  // PutEach: for each change, in order, null or what PublishReferences would have thrown.
+  std::vector<std::exception_ptr> PublishNewReferences(const VersionSpec& spec, std::vector<ReferenceChange> changes,
+                                                       const std::string& done) const;
+  void ThrowIfReferencesFailed(const std::string& id, const ReferenceOutcome& outcome, const std::string& done) const;
 
   // The partition `partition` of `spec`; InvalidArgument naming the ones there are.
   const PartitionSpec& PartitionOf(const VersionSpec& spec, const std::string& partition) const;

@@ -1,5 +1,9 @@
 // RecordWriter (record_stream.h): a bounded queue of records drained by `concurrency` threads
 // that call Resource::Insert or Upsert, so a streamed write behaves exactly as single calls.
+// Inserts into a store that sends its writes from an event loop (the S3 store) are drained
+// instead by two threads that each take what is queued (up to `concurrency` records) and
+// write it with one InsertMany: the same answers per record, with `concurrency` PUTs in
+// flight on a handful of threads; two, so one batch's last answers overlap the next batch.
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -20,12 +24,13 @@ namespace s3db {
 
 class RecordWriter::Impl {
  public:
-  Impl(Resource& resource, const WriterOptions& options, int concurrency)
+  Impl(Resource& resource, const WriterOptions& options, int concurrency, bool asynchronous_writes)
       : resource_(resource),
         mode_(options.mode),
         max_pending_(options.max_pending ? options.max_pending : 4 * static_cast<size_t>(std::max(1, concurrency))),
         on_error_(options.on_error),
-        workers_(static_cast<size_t>(std::max(1, concurrency))),
+        batch_(mode_ == WriteMode::kInsert && asynchronous_writes ? static_cast<size_t>(std::max(1, concurrency)) : 1),
+        workers_(batch_ > 1 ? 2 : static_cast<size_t>(std::max(1, concurrency))),
         context_(util::ThreadRequestContext()) {}  // the writes run at the creator's priority and deadline
   ~Impl() {
     try {
@@ -80,35 +85,61 @@ class RecordWriter::Impl {
   void Work() {
     util::ThreadRequestContext() = context_;
     while (true) {
-      std::pair<size_t, Json> item;
+      std::vector<std::pair<size_t, Json>> items;
       {
         std::unique_lock lock(mu_);
         work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and nothing left
-        item = std::move(queue_.front());
-        queue_.pop_front();
+        while (!queue_.empty() && items.size() < batch_) {
+          items.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
-      std::optional<BulkItemError> error = WriteOne(item.first, std::move(item.second));
-      if (error && on_error_) {
+      std::vector<BulkItemError> errors;
+      if (batch_ > 1) {
+        errors = WriteBatch(items);
+      } else if (std::optional<BulkItemError> error = WriteOne(items[0].first, std::move(items[0].second))) {
+        errors.push_back(std::move(*error));
+      }
+      if (on_error_) {
         std::lock_guard reporting(report_mu_);
-        try {
-          on_error_(*error);
-        } catch (...) {
-          // A reporter that throws must not take a writer thread down with it.
+        for (const BulkItemError& error : errors) {
+          try {
+            on_error_(error);
+          } catch (...) {
+            // A reporter that throws must not take a writer thread down with it.
+          }
         }
       }
       {
         std::lock_guard lock(mu_);
-        if (error) {
-          ++result_.failed;
-          if (!on_error_) result_.errors.push_back(std::move(*error));
-        } else {
-          ++result_.written;
+        result_.failed += errors.size();
+        result_.written += items.size() - errors.size();
+        if (!on_error_) {
+          for (BulkItemError& error : errors) result_.errors.push_back(std::move(error));
         }
-        --pending_;
+        pending_ -= items.size();
       }
       settled_cv_.notify_all();
     }
+  }
+
+  // Inserts a batch with one InsertMany; the failures, indexed as the writer numbered them.
+  std::vector<BulkItemError> WriteBatch(std::vector<std::pair<size_t, Json>>& items) {
+    std::vector<Json> records;
+    records.reserve(items.size());
+    for (auto& [index, record] : items) records.push_back(std::move(record));
+    std::vector<BulkItemError> errors;
+    try {
+      InsertManyResult done = resource_.InsertMany(records);
+      for (BulkItemError& error : done.errors) {
+        error.index = items[error.index].first;
+        errors.push_back(std::move(error));
+      }
+    } catch (const std::exception& e) {  // the batch as a whole (not expected: InsertMany answers per item)
+      for (size_t i = 0; i < items.size(); ++i) errors.push_back(core::ItemError(items[i].first, "", e));
+    }
+    return errors;
   }
 
   // Writes one record; its failure, if any.
@@ -137,6 +168,7 @@ class RecordWriter::Impl {
   const WriteMode mode_;
   const size_t max_pending_;
   const std::function<void(const BulkItemError&)> on_error_;
+  const size_t batch_;  // records a worker writes at once: 1, or `concurrency` with one InsertMany
   const size_t workers_;
   const util::RequestContext context_;
 
@@ -172,7 +204,8 @@ void RecordWriter::Flush() {
 WriterResult RecordWriter::Close() { return impl_ ? impl_->Close() : WriterResult{}; }
 
 RecordWriter Resource::Writer(const WriterOptions& options) {
-  return RecordWriter(std::make_unique<RecordWriter::Impl>(*this, options, context_->settings().concurrency));
+  return RecordWriter(std::make_unique<RecordWriter::Impl>(*this, options, context_->settings().concurrency,
+                                                           context_->store().capabilities().asynchronous_writes));
 }
 
 }  // namespace s3db

@@ -14,21 +14,6 @@
 #include "util/time_format.h"
 
 namespace s3db {
-namespace {
-
-// Checked before the first copy: copying a value nested ~70,000 deep overflows the stack.
-void RefuseTooDeep(const std::string& resource, const std::string& id, const Json& data) {
-  if (!JsonValueTooDeep(data)) return;
-  const std::string subject = id.empty() ? "a new record" : "record '" + id + "'";
-  throw InvalidArgument("resource '" + resource + "': " + subject + " is " + TooDeepText(), resource, id);
-}
-
-std::string GivenIdOf(const Json& input) {
-  if (input.is_object() && input.contains("id") && input["id"].is_string()) return input["id"].get<std::string>();
-  return "";
-}
-
-}  // namespace
 
 Resource::Resource(ResourceContext* context, std::string name)
     : context_(context),
@@ -112,20 +97,20 @@ int Resource::version() const {
 }
 
 Record Resource::Insert(const Json& input) {
-  const std::string given_id = GivenIdOf(input);
-  RefuseTooDeep(name_, given_id, input);  // before the copy
+  const std::string given_id = core::GivenId(input);
+  core::RefuseTooDeep(name_, given_id, input);  // before the copy
   return InsertChecked(Json(input), given_id);
 }
 
 Record Resource::Insert(Json&& input) {
-  const std::string given_id = GivenIdOf(input);
-  RefuseTooDeep(name_, given_id, input);
+  const std::string given_id = core::GivenId(input);
+  core::RefuseTooDeep(name_, given_id, input);
   return InsertChecked(std::move(input), given_id);
 }
 
 Record Resource::InsertKeepingTimestamps(const Json& input) {
-  const std::string given_id = GivenIdOf(input);
-  RefuseTooDeep(name_, given_id, input);
+  const std::string given_id = core::GivenId(input);
+  core::RefuseTooDeep(name_, given_id, input);
   return InsertChecked(Json(input), given_id, /*keep_timestamps=*/true);
 }
 
@@ -196,7 +181,7 @@ Record Resource::DoInsert(Json data, bool keep_timestamps) {
 }
 
 ValidatedRecord Resource::Validate(const Json& input) const {
-  RefuseTooDeep(name_, GivenIdOf(input), input);
+  core::RefuseTooDeep(name_, core::GivenId(input), input);
   core::RecordAccess ctx{context_, name_, references_.get()};
   if (!input.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
   auto state = ctx.State();
@@ -245,7 +230,7 @@ bool Resource::Exists(const std::string& id) {
 }
 
 Record Resource::Update(const std::string& id, const Json& patch, const UpdateOptions& options) {
-  RefuseTooDeep(name_, id, patch);
+  core::RefuseTooDeep(name_, id, patch);
   return Guarded("update", id, [&] {
     if (!patch.is_object()) {
       throw InvalidArgument("resource '" + name_ + "': an update must be a JSON object", name_, id);
@@ -368,7 +353,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
 }
 
 Record Resource::Upsert(const std::string& id, const Json& data) {
-  RefuseTooDeep(name_, id, data);
+  core::RefuseTooDeep(name_, id, data);
   return Guarded("upsert", id, [&] {
     core::RecordAccess ctx{context_, name_, references_.get()};
     if (!data.is_object()) throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_, id);

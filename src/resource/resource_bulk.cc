@@ -70,24 +70,6 @@ ReEncryptResult Resource::ReEncrypt() {
   return out;
 }
 
-InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {
-  std::vector<std::optional<Record>> slots(items.size());
-  std::vector<std::optional<BulkItemError>> errors(items.size());
-  util::ParallelFor(items.size(), context_->settings().concurrency, [&](size_t i) {
-    try {
-      slots[i] = Insert(items[i]);
-    } catch (const std::exception& e) {
-      errors[i] = core::ItemError(i, core::GivenId(items[i]), e);
-    }
-  });
-  InsertManyResult out;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (slots[i]) out.inserted.push_back(std::move(*slots[i]));
-    if (errors[i]) out.errors.push_back(std::move(*errors[i]));
-  }
-  return out;
-}
-
 GetManyResult Resource::GetMany(const std::vector<std::string>& ids) {
   core::RecordAccess ctx{context_, name_, references_.get()};
   ctx.State();

@@ -47,55 +47,78 @@ ObjectInfo InfoFromHeaders(const std::string& key, const HttpResponse& response,
 
 }  // namespace
 
-Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request, const store::ValidatedPut& put) {
+Result<S3Store::PreparedPut> S3Store::PreparePut(PutRequest request) const {
+  for (const auto& [key, value] : request.metadata) {
+    if (util::ToLower(key) == kWriteTagKey) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "metadata key '" + std::string(kWriteTagKey) + "' is reserved by the S3 store (its write tag)");
+    }
+  }
+  Result<store::ValidatedPut> validated = store::ValidatePut(request, capabilities());
+  if (!validated.ok()) return validated.status();
+  // The escaped keys (EncodeMetadataKey) are what S3 counts; the tag is already reserved.
+  size_t wire = WireMetadataSize(validated->metadata);
+  if (wire > kUserMetadataLimit) {
+    return Status(ErrorCode::kMetadataTooLarge,
+                  "metadata is " + std::to_string(wire) +
+                      " bytes on the wire ('-' and '_' in keys are escaped, one extra byte "
+                      "each), over the limit of " +
+                      std::to_string(kUserMetadataLimit));
+  }
+  PreparedPut prepared;
+  prepared.put = std::move(validated).value();
   // Conditions go to the server: one that ignores them sits behind the check-then-write
   // fallback (store/capability_probe.h), which sends none.
-  const bool conditional = request.if_none_match_star || request.if_match.has_value();
-  S3Call call;
+  prepared.conditional = request.if_none_match_star || request.if_match.has_value();
+  S3Call& call = prepared.call;
   call.method = "PUT";
   call.key = request.key;
-  call.body = request.body;
+  call.body = std::move(request.body);
   call.what = "PUT " + Quoted(request.key);
-  call.headers.emplace_back("Content-Type", put.content_type);
-  for (const auto& [key, value] : put.metadata) {
+  call.headers.emplace_back("Content-Type", prepared.put.content_type);
+  for (const auto& [key, value] : prepared.put.metadata) {
     call.headers.emplace_back(std::string(kMetaPrefix) + EncodeMetadataKey(key), value);
   }
-  std::string tag;
-  if (conditional) {
-    tag = util::RandomAlnum(kWriteTagLength);
-    call.headers.emplace_back(std::string(kMetaPrefix) + EncodeMetadataKey(kWriteTagKey), tag);
+  if (prepared.conditional) {
+    prepared.tag = util::RandomAlnum(kWriteTagLength);
+    call.headers.emplace_back(std::string(kMetaPrefix) + EncodeMetadataKey(kWriteTagKey), prepared.tag);
     if (request.if_none_match_star) call.headers.emplace_back("If-None-Match", "*");
     // Ceph RGW matches If-Match only against the bare ETag; AWS accepts both forms.
     if (request.if_match) call.headers.emplace_back("If-Match", BareEtag(*request.if_match));
   }
+  prepared.if_match = request.if_match.has_value();
+  return prepared;
+}
 
-  Result<Reply> reply = client_.Execute(call);
+Result<ObjectInfo> S3Store::PutOutcome(const PreparedPut& prepared, Result<Reply> reply) {
+  const S3Call& call = prepared.call;
   if (!reply.ok()) {
     // Out of attempts on a transport failure or a 5xx: any attempt may have been applied
     // with its answer lost. Only the object can say.
-    if (conditional && reply.code() != ErrorCode::kAccessDenied && reply.code() != ErrorCode::kInvalidArgument) {
-      return SettleByWriteTag(request.key, tag, reply.status());
+    if (prepared.conditional && reply.code() != ErrorCode::kAccessDenied &&
+        reply.code() != ErrorCode::kInvalidArgument) {
+      return SettleByWriteTag(call.key, prepared.tag, reply.status());
     }
     return reply.status();
   }
   if (IsSuccess(reply->response.status)) {
     ObjectInfo info;
-    info.key = request.key;
+    info.key = call.key;
     const std::string* etag = reply->response.Header("etag");
-    info.etag = etag != nullptr ? QuotedEtag(*etag) : put.etag;
+    info.etag = etag != nullptr ? QuotedEtag(*etag) : prepared.put.etag;
     if (const std::string* modified = reply->response.Header("last-modified")) {
       info.last_modified_ms = ParseHttpDate(*modified).value_or(0);
     }
-    info.size = request.body.size();
-    info.content_type = put.content_type;
-    info.metadata = put.metadata;
+    info.size = call.body.size();
+    info.content_type = prepared.put.content_type;
+    info.metadata = prepared.put.metadata;
     return info;
   }
   Status failure = client_.Failure(call, *reply);
-  if (request.if_match && failure.code() == ErrorCode::kNotFound) {
+  if (prepared.if_match && failure.code() == ErrorCode::kNotFound) {
     // AWS answers If-Match on an absent key with 404 NoSuchKey (RGW with 412).
     failure = Status(ErrorCode::kPreconditionFailed,
-                     "object " + Quoted(request.key) + " does not exist (if_match): " + failure.message());
+                     "object " + Quoted(call.key) + " does not exist (if_match): " + failure.message());
   }
   // A refusal may be about our own earlier attempt, applied with its answer lost; a
   // retryable status given up on may hide an applied attempt the same way. Even a refusal at
@@ -103,8 +126,8 @@ Result<ObjectInfo> S3Store::PutValidated(const PutRequest& request, const store:
   // before the answer (a reset after the server acted), and that resend is not an attempt
   // we can count.
   const bool refused = failure.code() == ErrorCode::kPreconditionFailed || failure.code() == ErrorCode::kConflict;
-  if (conditional && (refused || failure.retryable())) {
-    return SettleByWriteTag(request.key, tag, std::move(failure));
+  if (prepared.conditional && (refused || failure.retryable())) {
+    return SettleByWriteTag(call.key, prepared.tag, std::move(failure));
   }
   return failure;
 }
@@ -137,24 +160,9 @@ Result<ObjectInfo> S3Store::SettleByWriteTag(const std::string& key, const std::
 }
 
 Result<ObjectInfo> S3Store::Put(const PutRequest& request) {
-  for (const auto& [key, value] : request.metadata) {
-    if (util::ToLower(key) == kWriteTagKey) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "metadata key '" + std::string(kWriteTagKey) + "' is reserved by the S3 store (its write tag)");
-    }
-  }
-  Result<store::ValidatedPut> put = store::ValidatePut(request, capabilities());
-  if (!put.ok()) return put.status();
-  // The escaped keys (EncodeMetadataKey) are what S3 counts; the tag is already reserved.
-  size_t wire = WireMetadataSize(put->metadata);
-  if (wire > kUserMetadataLimit) {
-    return Status(ErrorCode::kMetadataTooLarge,
-                  "metadata is " + std::to_string(wire) +
-                      " bytes on the wire ('-' and '_' in keys are escaped, one extra byte "
-                      "each), over the limit of " +
-                      std::to_string(kUserMetadataLimit));
-  }
-  return PutValidated(request, *put);
+  Result<PreparedPut> prepared = PreparePut(request);
+  if (!prepared.ok()) return prepared.status();
+  return PutOutcome(*prepared, client_.Execute(prepared->call));
 }
 
 Result<GetResult> S3Store::Get(const std::string& key) {

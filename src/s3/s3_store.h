@@ -37,12 +37,16 @@ class S3Store final : public ObjectStore {
   // another attempt (a retryable failure, expired credentials) is finished there as Get
   // would, blocking that thread. s3_store_get_each.cc.
   void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override;
+  // The same for PUTs: each request checked and signed on the calling thread, its answer
+  // finished as Put finishes it (a conditional PUT settled by its write tag) on a drainer.
+  void PutEachFrom(const PutSource& next, const PutEachOptions& options, const PutEachVisitor& visit) override;
 
   Capabilities capabilities() const override {
     Capabilities capabilities;
     capabilities.conditional_writes = true;  // else NewS3Store wraps it in the fallback
     capabilities.metadata_limit = kUserMetadataLimit;
     capabilities.asynchronous_reads = true;
+    capabilities.asynchronous_writes = true;
     capabilities.conditional_deletes = conditional_deletes_.load(std::memory_order_acquire) == kHonoured;
     return capabilities;
   }
@@ -58,7 +62,19 @@ class S3Store final : public ObjectStore {
   // A GET's answer as Get returns it.
   Result<GetResult> GetResultOf(const S3Call& call, Result<Reply> reply) const;
   Result<ObjectInfo> HeadInternal(const std::string& key, bool keep_write_tag);
-  Result<ObjectInfo> PutValidated(const PutRequest& request, const store::ValidatedPut& put);
+  // A Put checked and turned into its call (the body moved into it), with what its answer
+  // needs: Put is PreparePut, Execute, PutOutcome.
+  struct PreparedPut {
+    S3Call call;
+    store::ValidatedPut put;
+    bool conditional = false;
+    bool if_match = false;
+    std::string tag;  // a conditional PUT's write tag
+  };
+  Result<PreparedPut> PreparePut(PutRequest request) const;
+  // Put's answer from the call's reply: a conditional PUT refused or failed is settled by
+  // its write tag (a HEAD, blocking).
+  Result<ObjectInfo> PutOutcome(const PreparedPut& prepared, Result<Reply> reply);
   // The outcome of a conditional Put whose attempts may have been applied unseen (an answer
   // lost, a refusal met by a retry): success when the object carries `tag`, else `failure`;
   // a retryable "outcome unknown" failure when the object cannot be read.

@@ -116,9 +116,11 @@ class CheckThenWriteStore : public ForwardingStore {
   void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
     inner().GetEachFrom(next_key, options, visit);
   }
+  // Writes keep the default PutEachFrom (this Put, on threads): each condition is checked here.
   Capabilities capabilities() const override {
     Capabilities c = inner().capabilities();
     c.conditional_writes = false;
+    c.asynchronous_writes = false;
     return c;
   }
 };
@@ -131,6 +133,9 @@ class EtagsNotMd5Store : public ForwardingStore {
   // Reads are the inner store's, event loop and all.
   void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override {
     inner().GetEachFrom(next_key, options, visit);
+  }
+  void PutEachFrom(const PutSource& next, const PutEachOptions& options, const PutEachVisitor& visit) override {
+    inner().PutEachFrom(next, options, visit);
   }
   Capabilities capabilities() const override {
     Capabilities c = inner().capabilities();

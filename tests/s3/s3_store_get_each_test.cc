@@ -19,6 +19,7 @@
 #include "loopback_http_server.h"
 #include "s3_test_helpers.h"
 #include "s3db/stores.h"
+#include "scripted_batch_peer.h"
 #include "support/process_threads.h"
 
 namespace s3db::s3 {
@@ -29,60 +30,14 @@ using s3db::testing::ReceivedRequest;
 using s3db::testing::ScriptedReply;
 using std::chrono::milliseconds;
 
-ScriptedReply GetEachReply(int status, std::string body,
-                           std::vector<std::pair<std::string, std::string>> headers = {}) {
-  ScriptedReply reply;
-  reply.status = status;
-  reply.body = std::move(body);
-  reply.headers = std::move(headers);
-  return reply;
-}
-
-std::string GetEachErrorXml(const std::string& code) {
-  return "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>scripted</Message></Error>";
-}
-
-// `connections`: the store's bound on requests in flight (S3StoreOptions::concurrency).
-std::unique_ptr<ObjectStore> OpenGetEachStore(const LoopbackHttpServer& server, RequestObserver observer = nullptr,
-                                              int connections = 16) {
-  S3StoreOptions options;
-  options.concurrency = connections;
-  options.uri = *ParseStoreUri("http://AKIDLOOP:loopSECRET@127.0.0.1:" + std::to_string(server.port()) + "/bucket");
-  options.probe = false;
-  options.retry_base_delay = milliseconds(5);
-  options.retry_max_delay = milliseconds(20);
-  options.environment = std::map<std::string, std::string>{};
-  options.on_request = std::move(observer);
-  Result<std::unique_ptr<ObjectStore>> store = NewS3Store(options);
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
-  return store.ok() ? std::move(store).value() : nullptr;
-}
-
-// The key a scripted request asked for: "/bucket/k12" -> "k12".
-std::string GetEachKeyOf(const ReceivedRequest& request) {
-  const std::string prefix = "/bucket/";
-  return request.target.rfind(prefix, 0) == 0 ? request.target.substr(prefix.size()) : request.target;
-}
-
-// Requests at the server now, and the most at once so far.
-struct GetEachGauge {
-  std::atomic<int> now{0}, most{0};
-  void Enter() {
-    const int at = ++now;
-    for (int seen = most.load(); seen < at && !most.compare_exchange_weak(seen, at);) {
-    }
-  }
-  void Leave() { --now; }
-};
-
 // A server that holds each GET 20 ms and counts how many it holds at once.
 struct GetEachSlowServer {
-  GetEachGauge gauge;
+  BatchPeerGauge gauge;
   LoopbackHttpServer server{[this](const ReceivedRequest&) {
     gauge.Enter();
     std::this_thread::sleep_for(milliseconds(20));
     gauge.Leave();
-    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
+    return BatchPeerReply(200, "ok", {{"ETag", "\"e\""}});
   }};
 };
 
@@ -104,7 +59,7 @@ struct GetEachSeen {
 
 TEST(S3GetEachTest, HundredsInFlightOnAFewThreads) {
   constexpr int kKeys = 128;
-  GetEachGauge gauge;
+  BatchPeerGauge gauge;
   // Each answer waits until all requests are at the server (at most 10 s): only a store that
   // keeps all of them in flight at once lets the gauge reach kKeys.
   LoopbackHttpServer server([&](const ReceivedRequest& request) {
@@ -112,9 +67,9 @@ TEST(S3GetEachTest, HundredsInFlightOnAFewThreads) {
     for (int i = 0; i < 2000 && gauge.most.load() < kKeys; ++i) std::this_thread::sleep_for(milliseconds(5));
     std::this_thread::sleep_for(milliseconds(100));  // for the thread count below
     gauge.Leave();
-    return GetEachReply(200, GetEachKeyOf(request), {{"ETag", "\"e\""}});
+    return BatchPeerReply(200, BatchPeerKeyOf(request), {{"ETag", "\"e\""}});
   });
-  auto store = OpenGetEachStore(server, nullptr, kKeys);
+  auto store = OpenBatchPeerStore(server, nullptr, kKeys);
   ASSERT_NE(store, nullptr);
   std::vector<std::string> keys;
   for (int i = 0; i < kKeys; ++i) keys.push_back("k" + std::to_string(i));
@@ -146,17 +101,17 @@ TEST(S3GetEachTest, RetriesAndReportsAsGetDoes) {
   std::mutex mu;
   std::set<std::string> throttled;
   LoopbackHttpServer server([&](const ReceivedRequest& request) {
-    const std::string key = GetEachKeyOf(request);
+    const std::string key = BatchPeerKeyOf(request);
     const int n = std::stoi(key.substr(1));
-    if (n % 10 == 5) return GetEachReply(404, GetEachErrorXml("NoSuchKey"));
+    if (n % 10 == 5) return BatchPeerReply(404, BatchPeerErrorXml("NoSuchKey"));
     if (n % 7 == 0) {
       std::lock_guard lock(mu);
-      if (throttled.insert(key).second) return GetEachReply(503, GetEachErrorXml("SlowDown"));
+      if (throttled.insert(key).second) return BatchPeerReply(503, BatchPeerErrorXml("SlowDown"));
     }
-    return GetEachReply(200, "body of " + key, {{"ETag", "\"e\""}});
+    return BatchPeerReply(200, "body of " + key, {{"ETag", "\"e\""}});
   });
   std::atomic<int> reported{0};
-  auto store = OpenGetEachStore(server, [&](const SentRequest& sent) {
+  auto store = OpenBatchPeerStore(server, [&](const SentRequest& sent) {
     EXPECT_EQ(sent.method, "GET");
     ++reported;
   });
@@ -189,13 +144,13 @@ TEST(S3GetEachTest, RetriesAndReportsAsGetDoes) {
 TEST(S3GetEachTest, AKeyThatKeepsFailingFailsAloneAfterItsAttempts) {
   std::atomic<int> bad_calls{0};
   LoopbackHttpServer server([&](const ReceivedRequest& request) {
-    if (GetEachKeyOf(request) == "k3") {
+    if (BatchPeerKeyOf(request) == "k3") {
       ++bad_calls;
-      return GetEachReply(500, GetEachErrorXml("InternalError"));
+      return BatchPeerReply(500, BatchPeerErrorXml("InternalError"));
     }
-    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
+    return BatchPeerReply(200, "ok", {{"ETag", "\"e\""}});
   });
-  auto store = OpenGetEachStore(server);
+  auto store = OpenBatchPeerStore(server);
   ASSERT_NE(store, nullptr);
   GetEachSeen seen;
   GetEachOptions options;
@@ -214,9 +169,9 @@ TEST(S3GetEachTest, TheRequestHooksGateAndObserveEachRequest) {
   std::atomic<int> served{0};
   LoopbackHttpServer server([&](const ReceivedRequest&) {
     ++served;
-    return GetEachReply(200, "ok", {{"ETag", "\"e\""}});
+    return BatchPeerReply(200, "ok", {{"ETag", "\"e\""}});
   });
-  auto store = OpenGetEachStore(server);
+  auto store = OpenBatchPeerStore(server);
   ASSERT_NE(store, nullptr);
   std::vector<std::string> keys;
   for (int i = 0; i < 30; ++i) keys.push_back("k" + std::to_string(i));
@@ -248,7 +203,7 @@ TEST(S3GetEachTest, TheRequestHooksGateAndObserveEachRequest) {
 TEST(S3GetEachTest, TheStoresConnectionsBoundTheRequestsInFlight) {
   GetEachSlowServer slow;
   LoopbackHttpServer& server = slow.server;
-  auto store = OpenGetEachStore(server, nullptr, 3);
+  auto store = OpenBatchPeerStore(server, nullptr, 3);
   ASSERT_NE(store, nullptr);
   std::vector<std::string> keys;
   for (int i = 0; i < 30; ++i) keys.push_back("k" + std::to_string(i));
@@ -264,7 +219,7 @@ TEST(S3GetEachTest, TheStoresConnectionsBoundTheRequestsInFlight) {
 TEST(S3GetEachTest, TheExecutorsSlotsBoundTheRequestsInFlight) {
   GetEachSlowServer slow;
   LoopbackHttpServer& server = slow.server;
-  auto inner = OpenGetEachStore(server);
+  auto inner = OpenBatchPeerStore(server);
   ASSERT_NE(inner, nullptr);
   ExecutorOptions executor;
   executor.concurrency = 4;

@@ -22,6 +22,7 @@
 #include "s3_test_helpers.h"
 #include "s3db/stores.h"
 #include "support/get_each_contract.h"
+#include "support/put_each_contract.h"
 #include "support/raw_objects.h"
 #include "util/crypto_hash.h"
 #include "util/parallel.h"
@@ -180,6 +181,12 @@ TEST_F(RealS3Test, GetEachShowsWhatGetReturnsForEveryKeyOnce) {
   SKIP_WITHOUT_S3();
   EXPECT_TRUE(store_->capabilities().asynchronous_reads);
   testing::CheckGetEachContract(*store_, prefix_);
+}
+
+TEST_F(RealS3Test, PutEachAnswersWhatPutAnswersForEveryRequestOnce) {
+  SKIP_WITHOUT_S3();
+  EXPECT_TRUE(store_->capabilities().asynchronous_writes);
+  testing::CheckPutEachContract(*store_, prefix_);
 }
 
 TEST_F(RealS3Test, IfNoneMatchTwiceIsPreconditionFailed) {

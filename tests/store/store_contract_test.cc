@@ -17,6 +17,7 @@
 #include "s3db/object_store.h"
 #include "s3db/stores.h"
 #include "support/get_each_contract.h"
+#include "support/put_each_contract.h"
 #include "support/raw_objects.h"
 #include "util/crypto_hash.h"
 
@@ -156,6 +157,10 @@ TEST_P(StoreContractTest, ReadShowsWhatGetReturns) {
 }
 
 TEST_P(StoreContractTest, GetEachShowsWhatGetReturnsForEveryKeyOnce) { testing::CheckGetEachContract(*store_, ""); }
+
+TEST_P(StoreContractTest, PutEachAnswersWhatPutAnswersForEveryRequestOnce) {
+  testing::CheckPutEachContract(*store_, "");
+}
 
 TEST_P(StoreContractTest, GetOfAbsentKeyIsNotFound) {
   EXPECT_EQ(store_->Get("nope").code(), ErrorCode::kNotFound);
