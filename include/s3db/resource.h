@@ -105,6 +105,11 @@ struct S3DB_EXPORT InsertManyResult {
   std::vector<BulkItemError> errors;
 };
 
+struct S3DB_EXPORT UpsertManyResult {
+  std::vector<Record> upserted;  // in input order of the successful items
+  std::vector<BulkItemError> errors;
+};
+
 struct S3DB_EXPORT GetManyResult {
   std::vector<Record> records;        // found, in input order
   std::vector<std::string> missing;   // ids that do not exist
@@ -264,6 +269,10 @@ class S3DB_EXPORT Resource {
   void Delete(const std::string& id, const DeleteOptions& options);
 
   InsertManyResult InsertMany(const std::vector<Json>& items);
+  // Upsert(item["id"], item) for every item (each an object with an "id" string), with the
+  // answer Upsert would give each: one GET per id says which exist, the absent ones are
+  // inserted together as InsertMany inserts them, the rest updated (docs/API.md).
+  UpsertManyResult UpsertMany(const std::vector<Json>& items);
   GetManyResult GetMany(const std::vector<std::string>& ids);
   DeleteRecordsResult DeleteMany(const std::vector<std::string>& ids);
   std::vector<Record> GetAll();

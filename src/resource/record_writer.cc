@@ -1,9 +1,9 @@
 // RecordWriter (record_stream.h): a bounded queue of records drained by `concurrency` threads
 // that call Resource::Insert or Upsert, so a streamed write behaves exactly as single calls.
-// Inserts into a store that sends its writes from an event loop (the S3 store) are drained
-// instead by two threads that each take what is queued (up to `concurrency` records) and
-// write it with one InsertMany: the same answers per record, with `concurrency` PUTs in
-// flight on a handful of threads; two, so one batch's last answers overlap the next batch.
+// Writes into a store that sends them from an event loop (the S3 store) are drained instead
+// by two threads that each take what is queued (up to `concurrency` records) and write it
+// with one InsertMany or UpsertMany: the same answers per record, with `concurrency` requests
+// in flight on a handful of threads; two, so one batch's last answers overlap the next batch.
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -29,7 +29,7 @@ class RecordWriter::Impl {
         mode_(options.mode),
         max_pending_(options.max_pending ? options.max_pending : 4 * static_cast<size_t>(std::max(1, concurrency))),
         on_error_(options.on_error),
-        batch_(mode_ == WriteMode::kInsert && asynchronous_writes ? static_cast<size_t>(std::max(1, concurrency)) : 1),
+        batch_(asynchronous_writes ? static_cast<size_t>(std::max(1, concurrency)) : 1),
         workers_(batch_ > 1 ? 2 : static_cast<size_t>(std::max(1, concurrency))),
         context_(util::ThreadRequestContext()) {}  // the writes run at the creator's priority and deadline
   ~Impl() {
@@ -124,15 +124,17 @@ class RecordWriter::Impl {
     }
   }
 
-  // Inserts a batch with one InsertMany; the failures, indexed as the writer numbered them.
+  // Writes a batch with one InsertMany or UpsertMany; the failures, indexed as the writer
+  // numbered them.
   std::vector<BulkItemError> WriteBatch(std::vector<std::pair<size_t, Json>>& items) {
     std::vector<Json> records;
     records.reserve(items.size());
     for (auto& [index, record] : items) records.push_back(std::move(record));
     std::vector<BulkItemError> errors;
     try {
-      InsertManyResult done = resource_.InsertMany(records);
-      for (BulkItemError& error : done.errors) {
+      std::vector<BulkItemError> failed =
+          mode_ == WriteMode::kInsert ? resource_.InsertMany(records).errors : resource_.UpsertMany(records).errors;
+      for (BulkItemError& error : failed) {
         error.index = items[error.index].first;
         errors.push_back(std::move(error));
       }

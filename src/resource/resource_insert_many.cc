@@ -182,4 +182,106 @@ InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {
   return out;
 }
 
+UpsertManyResult Resource::UpsertMany(const std::vector<Json>& items) {
+  core::RecordAccess ctx{context_, name_, references_.get()};
+  const size_t n = items.size();
+  std::vector<std::optional<Record>> records(n);
+  std::vector<std::optional<BulkItemError>> errors(n);
+  std::vector<std::string> ids(n);
+  // Runs `step` for item i as Upsert would (its error event included); a failure is the item's.
+  auto as_upsert = [&](size_t i, const auto& step) {
+    try {
+      Guarded("upsert", ids[i], step);
+    } catch (const std::exception& e) {
+      errors[i] = core::ItemError(i, ids[i], e);
+    }
+  };
+  // Which exist: one GET each, together (Upsert sends a HEAD; GetEach reads).
+  std::vector<std::string> keys;
+  std::vector<size_t> key_item;
+  for (size_t i = 0; i < n; ++i) {
+    ids[i] = core::GivenId(items[i]);
+    as_upsert(i, [&] {
+      core::RefuseTooDeep(name_, ids[i], items[i]);
+      if (!items[i].is_object()) {
+        throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_, ids[i]);
+      }
+      if (ids[i].empty()) {
+        throw InvalidArgument("resource '" + name_ + "': a record has no \"id\" string, which an upsert needs", name_);
+      }
+      keys.push_back(ctx.Key(ids[i]));  // checks the id
+      key_item.push_back(i);
+    });
+  }
+  std::vector<Status> found(keys.size());
+  if (!keys.empty()) {
+    ctx.State();  // NotFound for a resource that does not exist, before any request
+    GetEachOptions options;
+    options.concurrency = context_->settings().concurrency;
+    context_->store().GetEach(
+        keys, options,
+        [&](size_t index, const Status& status, const ObjectInfo&, const std::string&) { found[index] = status; });
+  }
+  std::vector<Json> inserts;
+  std::vector<size_t> insert_item;
+  std::vector<size_t> update_item;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const size_t i = key_item[k];
+    if (found[k].code() == ErrorCode::kNotFound) {
+      Json with_id = items[i];
+      with_id["id"] = ids[i];
+      inserts.push_back(std::move(with_id));
+      insert_item.push_back(i);
+    } else if (found[k].ok() || found[k].code() == ErrorCode::kCorruption) {
+      update_item.push_back(i);  // there, though maybe unreadable (Update says why)
+    } else {
+      as_upsert(i, [&] { ctx.Fail(found[k], ids[i], "checking"); });
+    }
+  }
+  // The absent ones, together. One created meanwhile (or whose unique value is taken) goes
+  // through Upsert alone, which says which.
+  std::vector<size_t> again;
+  if (!inserts.empty()) {
+    InsertManyResult inserted = InsertMany(inserts);
+    std::vector<char> failed(inserts.size(), 0);
+    for (BulkItemError& e : inserted.errors) {
+      failed[e.index] = 1;
+      const size_t i = insert_item[e.index];
+      if (e.code == ErrorCode::kAlreadyExists) {
+        again.push_back(i);
+      } else {
+        e.index = i;
+        errors[i] = std::move(e);
+      }
+    }
+    size_t next = 0;
+    for (size_t j = 0; j < inserts.size(); ++j) {
+      if (!failed[j]) records[insert_item[j]] = std::move(inserted.inserted[next++]);
+    }
+  }
+  // The rest as Upsert updates them (read, merge, write at the ETag), a thread each; one
+  // deleted meanwhile, or created meanwhile, goes through Upsert itself.
+  util::ParallelFor(update_item.size() + again.size(), context_->settings().concurrency, [&](size_t u) {
+    const bool exists = u < update_item.size();
+    const size_t i = exists ? update_item[u] : again[u - update_item.size()];
+    as_upsert(i, [&] {
+      if (!exists) {
+        records[i] = Upsert(ids[i], items[i]);
+        return;
+      }
+      try {
+        records[i] = Update(ids[i], items[i]);
+      } catch (const NotFound&) {
+        records[i] = Upsert(ids[i], items[i]);
+      }
+    });
+  });
+  UpsertManyResult out;
+  for (size_t i = 0; i < n; ++i) {
+    if (records[i]) out.upserted.push_back(std::move(*records[i]));
+    if (errors[i]) out.errors.push_back(std::move(*errors[i]));
+  }
+  return out;
+}
+
 }  // namespace s3db

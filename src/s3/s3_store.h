@@ -35,7 +35,7 @@ class S3Store final : public ObjectStore {
   // From the client's event loop (s3/http_engine.h): one submitting thread (the caller's) and
   // a few that hand the answers to `visit`, whatever the concurrency. An answer that needs
   // another attempt (a retryable failure, expired credentials) is finished there as Get
-  // would, blocking that thread. s3_store_get_each.cc.
+  // would, blocking that thread. s3_store_each.cc.
   void GetEachFrom(const KeySource& next_key, const GetEachOptions& options, const GetEachVisitor& visit) override;
   // The same for PUTs: each request checked and signed on the calling thread, its answer
   // finished as Put finishes it (a conditional PUT settled by its write tag) on a drainer.

@@ -1,10 +1,8 @@
 #include "api.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <sstream>
-#include <thread>
 
 #include "console.h"
 #include "openapi.h"
@@ -547,61 +545,46 @@ HttpResponse Api::Dispatch(HttpRequest& request, Route& route) {
         results.push_back({{"line", line_number}});
         items.push_back(std::move(*record));
       }
+      // Both modes through one bulk call (the store's event loop where it has one).
+      std::vector<Record> written;
+      std::vector<BulkItemError> errors;
       if (mode == "insert") {
         InsertManyResult done = resource.InsertMany(items);
-        std::vector<bool> failed(items.size(), false);
-        for (const BulkItemError& error : done.errors) {
-          failed[error.index] = true;
-          const int status = HttpStatusOf(error.code);
-          Json line_problem{{"status", status},
-                            {"code", ErrorCodeName(error.code)},
-                            {"exitCode", ExitCodeOf(error.code)},
-                            {"detail", error.message}};
-          if (!error.fields.empty()) {
-            Json fields = Json::array();
-            for (const FieldError& field : error.fields) {
-              fields.push_back({{"path", field.path}, {"rule", field.rule}, {"message", field.message}});
-            }
-            line_problem["errors"] = fields;
-          }
-          Json& result = results[item_result[error.index]];
-          result["status"] = status;
-          if (!error.id.empty()) result["id"] = error.id;
-          result["problem"] = std::move(line_problem);
-        }
-        size_t next_inserted = 0;
-        for (size_t i = 0; i < items.size(); ++i) {
-          if (failed[i] || next_inserted >= done.inserted.size()) continue;
-          const Record& record = done.inserted[next_inserted++];
-          Json& result = results[item_result[i]];
-          result["status"] = 201;
-          result["id"] = record.id;
-          result["etag"] = record.etag;
-        }
+        written = std::move(done.inserted);
+        errors = std::move(done.errors);
       } else {
-        std::atomic<size_t> next{0};
-        const size_t threads = std::min<size_t>(8, items.size());
-        std::vector<std::thread> pool;
-        for (size_t t = 0; t < threads; ++t) {
-          pool.emplace_back([&] {
-            for (size_t i = next++; i < items.size(); i = next++) {
-              Json& result = results[item_result[i]];
-              const std::string id = items[i]["id"].get<std::string>();
-              try {
-                Record record = resource.Upsert(id, items[i]);
-                result["status"] = 200;
-                result["id"] = record.id;
-                result["etag"] = record.etag;
-              } catch (const std::exception& error) {
-                HttpResponse failure = ProblemFor(error);
-                result["status"] = failure.status;
-                result["id"] = id;
-                result["problem"] = Json::parse(failure.body);
-              }
-            }
-          });
+        UpsertManyResult done = resource.UpsertMany(items);
+        written = std::move(done.upserted);
+        errors = std::move(done.errors);
+      }
+      std::vector<bool> failed(items.size(), false);
+      for (const BulkItemError& error : errors) {
+        failed[error.index] = true;
+        const int status = HttpStatusOf(error.code);
+        Json line_problem{{"status", status},
+                          {"code", ErrorCodeName(error.code)},
+                          {"exitCode", ExitCodeOf(error.code)},
+                          {"detail", error.message}};
+        if (!error.fields.empty()) {
+          Json fields = Json::array();
+          for (const FieldError& field : error.fields) {
+            fields.push_back({{"path", field.path}, {"rule", field.rule}, {"message", field.message}});
+          }
+          line_problem["errors"] = fields;
         }
-        for (auto& thread : pool) thread.join();
+        Json& result = results[item_result[error.index]];
+        result["status"] = status;
+        if (!error.id.empty()) result["id"] = error.id;
+        result["problem"] = std::move(line_problem);
+      }
+      size_t next_written = 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (failed[i] || next_written >= written.size()) continue;
+        const Record& record = written[next_written++];
+        Json& result = results[item_result[i]];
+        result["status"] = mode == "insert" ? 201 : 200;
+        result["id"] = record.id;
+        result["etag"] = record.etag;
       }
       HttpResponse response;
       response.SetHeader("Content-Type", "application/x-ndjson");

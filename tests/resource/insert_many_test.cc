@@ -29,7 +29,8 @@ ResourceDefinition InsertManyPeople(bool async_partitions = false) {
 }
 
 Json InsertManyPerson(int i) {
-  return Json{{"id", "p" + std::to_string(100 + i)}, {"name", "person " + std::to_string(i)},
+  return Json{{"id", "p" + std::to_string(100 + i)},
+              {"name", "person " + std::to_string(i)},
               {"region", i % 3 == 0 ? "eu" : "us"}};
 }
 
@@ -117,9 +118,8 @@ TEST_P(InsertManyTest, UniqueFieldsAreClaimedRecordByRecord) {
   Resource& accounts = db_->CreateResource(def);
   std::vector<Json> items;
   for (int i = 0; i < 10; ++i) {
-    items.push_back(Json{{"id", "a" + std::to_string(i)},
-                         {"email", "user" + std::to_string(i % 8) + "@example.com"},
-                         {"name", "n"}});
+    items.push_back(Json{
+        {"id", "a" + std::to_string(i)}, {"email", "user" + std::to_string(i % 8) + "@example.com"}, {"name", "n"}});
   }
   InsertManyResult result = accounts.InsertMany(items);
   EXPECT_EQ(result.inserted.size(), 8u);
@@ -155,6 +155,49 @@ TEST_P(InsertManyTest, LargeRecordsOverflowIntoTheBodyAsInsertWritesThem) {
     EXPECT_EQ(people.Get("p" + std::to_string(100 + i)).data["note"].get<std::string>().size(),
               3000u + static_cast<size_t>(i));
   }
+}
+
+TEST_P(InsertManyTest, UpsertManyInsertsTheAbsentAndMergesIntoTheRest) {
+  Resource& people = db_->CreateResource(InsertManyPeople());
+  for (int i = 0; i < 10; ++i) {
+    Json p = InsertManyPerson(i);
+    p["note"] = "kept";
+    people.Insert(p);
+  }
+  std::vector<Json> items;
+  for (int i = 5; i < 25; ++i)
+    items.push_back(Json{{"id", "p" + std::to_string(100 + i)}, {"name", "renamed"}, {"region", "eu"}});
+  items.push_back(Json{{"name", "no id"}, {"region", "eu"}});                  // 20: refused
+  items.push_back(Json{{"id", "p200"}, {"name", "x"}, {"region", "eu"}});      // 21: absent, invalid
+  items.push_back(Json{{"id", "p101"}, {"name", "y"}});                        // 22: present, invalid update
+  items.push_back(Json{{"id", "p300"}, {"name", "twice"}, {"region", "us"}});  // 23 and 24: one id twice
+  items.push_back(Json{{"id", "p300"}, {"name", "twice again"}, {"region", "us"}});
+  UpsertManyResult result = people.UpsertMany(items);
+  std::map<size_t, ErrorCode> errors;
+  for (const BulkItemError& e : result.errors) errors[e.index] = e.code;
+  EXPECT_EQ(errors.at(20), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(errors.at(21), ErrorCode::kValidation);
+  EXPECT_EQ(errors.at(22), ErrorCode::kValidation);
+  EXPECT_EQ(errors.size(), 3u) << result.errors[0].message;
+  ASSERT_EQ(result.upserted.size(), 22u);
+  for (int i = 0; i < 25; ++i) {
+    const Record r = people.Get("p" + std::to_string(100 + i));
+    if (i < 5) {
+      EXPECT_EQ(r.data["name"], "person " + std::to_string(i));
+      continue;
+    }
+    EXPECT_EQ(r.data["name"], "renamed") << i;
+    EXPECT_EQ(r.data["region"], "eu") << i;
+    // Updated ones keep what the upsert did not name (a merge); inserted ones never had it.
+    EXPECT_EQ(r.data.contains("note"), i < 10) << i;
+  }
+  EXPECT_FALSE(people.Exists("p200"));
+  EXPECT_EQ(people.Get("p101").data["name"], "person 1");
+  const std::string twice = people.Get("p300").data["name"].get<std::string>();
+  EXPECT_TRUE(twice == "twice" || twice == "twice again") << twice;
+  // The references follow: moved ones are found in their new partition only.
+  EXPECT_EQ(people.ListIds({.partition = "byRegion", .partition_values = {{"region", "us"}}}).size(), 3u + 1u)
+      << "p101, p102, p104 and p300";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, InsertManyTest, ::testing::ValuesIn(testing::TestBackends()),

@@ -17,9 +17,9 @@
 
 #include "exec/executing_store.h"
 #include "loopback_http_server.h"
-#include "scripted_batch_peer.h"
 #include "s3/s3_headers.h"
 #include "s3db/stores.h"
+#include "scripted_batch_peer.h"
 #include "support/process_threads.h"
 
 namespace s3db::s3 {
