@@ -21,6 +21,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "plugins/cache_internal.h"
@@ -103,6 +104,46 @@ std::string ScopeOfPrefix(const std::string& prefix) {
   return prefix.substr(0, (second == std::string::npos ? first : second) + 1);
 }
 
+// One read's MGET: the entry's key and its four generations' keys, in one buffer (one
+// allocation instead of five strings).
+class ReadCommand {
+ public:
+  ReadCommand(const std::string& ns, const std::string& key) {
+    const std::array<std::string, 3> scopes = ScopesOf(key);
+    keys_.reserve(5 * ns.size() + 2 * key.size() + scopes[1].size() + scopes[2].size() + 10);
+    Add(ns, "e:", key);
+    Add(ns, "g:", key);
+    Add(ns, "s:", scopes[0]);
+    Add(ns, "s:", scopes[1]);
+    Add(ns, "s:", scopes[2]);
+  }
+
+  // Queues the MGET on `c` (hiredis copies the arguments).
+  bool Append(redisContext* c) const {
+    const char* argv[6] = {"MGET"};
+    size_t lens[6] = {4};
+    for (size_t i = 0; i < 5; ++i) {
+      argv[i + 1] = keys_.data() + ends_[i] - lengths_[i];
+      lens[i + 1] = lengths_[i];
+    }
+    return redisAppendCommandArgv(c, 6, argv, lens) == REDIS_OK;
+  }
+
+ private:
+  void Add(const std::string& ns, std::string_view kind, std::string_view tail) {
+    keys_ += ns;
+    keys_ += kind;
+    keys_ += tail;
+    lengths_[count_] = ns.size() + kind.size() + tail.size();
+    ends_[count_++] = keys_.size();
+  }
+
+  std::string keys_;
+  std::array<size_t, 5> ends_{};
+  std::array<size_t, 5> lengths_{};
+  size_t count_ = 0;
+};
+
 // What a Get read, kept on its thread for the Put that fills the same key.
 struct PendingRead {
   uint64_t driver = 0;
@@ -154,34 +195,22 @@ class RedisCache : public CacheDriver {
     return Status::Ok();
   }
 
-  std::optional<std::string> Get(const std::string& key) override { return std::move(GetMany({key}).front()); }
+  // One MGET (the entry and its four generations): one round trip, shared with the reads of
+  // other threads running at the same time (Batched).
+  std::optional<std::string> Get(const std::string& key) override {
+    const ReadCommand command(ns_, key);
+    std::vector<Reply> replies = Batched(&command, 1);
+    return Answer(key, replies.empty() ? nullptr : replies.front().get());
+  }
 
-  // One MGET per key (the entry and its four generations), pipelined: one round trip.
+  // One MGET per key, pipelined: one round trip.
   std::vector<std::optional<std::string>> GetMany(const std::vector<std::string>& keys) override {
     std::vector<std::optional<std::string>> out(keys.size());
-    std::vector<std::array<std::string, 5>> commands;
+    std::vector<ReadCommand> commands;
     commands.reserve(keys.size());
-    for (const std::string& key : keys) {
-      const std::array<std::string, 3> scopes = ScopesOf(key);
-      commands.push_back(
-          {ns_ + "e:" + key, ns_ + "g:" + key, ns_ + "s:" + scopes[0], ns_ + "s:" + scopes[1], ns_ + "s:" + scopes[2]});
-    }
-    std::vector<Reply> replies = Batched(commands);
-    for (size_t k = 0; k < keys.size(); ++k) {
-      redisReply* r = k < replies.size() ? replies[k].get() : nullptr;
-      if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
-        misses_++;
-        continue;
-      }
-      PendingRead read{serial_, keys[k], {}, Clock::now()};
-      for (size_t i = 0; i < 4; ++i) {
-        const redisReply* g = r->element[i + 1];
-        read.generations[i] = g->type == REDIS_REPLY_STRING ? std::string(ReplyText(g)) : kMissing;
-      }
-      if (r->element[0]->type == REDIS_REPLY_STRING) out[k] = Unframe(ReplyText(r->element[0]), read.generations);
-      Remember(std::move(read));
-      (out[k] ? hits_ : misses_)++;
-    }
+    for (const std::string& key : keys) commands.emplace_back(ns_, key);
+    std::vector<Reply> replies = Batched(commands.data(), commands.size());
+    for (size_t k = 0; k < keys.size(); ++k) out[k] = Answer(keys[k], k < replies.size() ? replies[k].get() : nullptr);
     return out;
   }
 
@@ -257,16 +286,46 @@ class RedisCache : public CacheDriver {
         .count();
   }
 
+  // A read's value from its MGET reply (nullptr: Redis down or failed): the entry when its
+  // scope generations are current. A miss remembers the generations for the fill that
+  // follows (Put); a hit needs no fill, so it leaves nothing behind (a Put after a hit, which
+  // only a damaged entry causes, is then dropped: safe, and the next read fills).
+  std::optional<std::string> Answer(const std::string& key, const redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+      misses_++;
+      return std::nullopt;
+    }
+    auto generation = [&](size_t i) {
+      const redisReply* g = r->element[i + 1];
+      return g->type == REDIS_REPLY_STRING ? ReplyText(g) : std::string_view(kMissing);
+    };
+    if (r->element[0]->type == REDIS_REPLY_STRING) {
+      if (std::optional<std::string> value =
+              Unframe(ReplyText(r->element[0]), {generation(1), generation(2), generation(3)})) {
+        hits_++;
+        return value;
+      }
+    }
+    misses_++;
+    PendingRead read{serial_, key, {}, Clock::now()};
+    for (size_t i = 0; i < 4; ++i) read.generations[i] = generation(i);
+    Remember(std::move(read));
+    return std::nullopt;
+  }
+
   // The value of a framed entry whose scope generations are the current ones; nullopt when
   // it is stale (or not ours).
-  static std::optional<std::string> Unframe(std::string_view text, const std::array<std::string, 4>& current) {
+  static std::optional<std::string> Unframe(std::string_view text, const std::array<std::string_view, 3>& scopes) {
     if (text.substr(0, kEntryMagic.size()) != kEntryMagic) return std::nullopt;
     text.remove_prefix(kEntryMagic.size());
-    size_t eol = text.find('\n');
-    if (eol == std::string_view::npos) return std::nullopt;
-    const std::string expected = current[1] + " " + current[2] + " " + current[3];
-    if (text.substr(0, eol) != expected) return std::nullopt;
-    return std::string(text.substr(eol + 1));
+    for (size_t i = 0; i < scopes.size(); ++i) {
+      if (text.substr(0, scopes[i].size()) != scopes[i]) return std::nullopt;
+      text.remove_prefix(scopes[i].size());
+      const char separator = i + 1 < scopes.size() ? ' ' : '\n';
+      if (text.empty() || text.front() != separator) return std::nullopt;
+      text.remove_prefix(1);
+    }
+    return std::string(text);
   }
 
   void Remember(PendingRead read) {
@@ -320,61 +379,68 @@ class RedisCache : public CacheDriver {
   // alone goes out at once. Redis (one thread) then spends one socket read and write on many
   // reads instead of one each, which is what bounds cached gets at high concurrency. The
   // replies are in the order of `commands`; empty when Redis is down or failed midway.
+  //
+  // The sender wakes its batch's readers after letting go of batch_mu_: woken under it, each
+  // would at once block on the lock again, one more sleep and wake per reader. The slots are
+  // shared so that a reader that returns (a spurious wake that finds its answer) cannot take
+  // the slot away from under that late notify.
   struct ReadSlot {
-    const std::vector<std::array<std::string, 5>>* commands = nullptr;
-    std::vector<Reply> replies;
-    bool taken = false;  // in a pipeline that is in flight
+    const ReadCommand* commands = nullptr;
+    size_t count = 0;
+    std::vector<Reply> replies;  // written by the sender before `done`, read after it
+    bool taken = false;          // in a pipeline that is in flight
     bool done = false;
     std::condition_variable cv;  // its own: a finished batch wakes only its readers and the next leader
   };
-  std::vector<Reply> Batched(const std::vector<std::array<std::string, 5>>& commands) {
-    ReadSlot slot;
-    slot.commands = &commands;
+  std::vector<Reply> Batched(const ReadCommand* commands, size_t count) {
+    auto slot = std::make_shared<ReadSlot>();
+    slot->commands = commands;
+    slot->count = count;
     std::unique_lock lock(batch_mu_);
-    batch_queue_.push_back(&slot);
-    while (!slot.done) {
-      if (slot.taken || lanes_busy_ >= kReadLanes) {
-        slot.cv.wait(lock);
+    batch_queue_.push_back(slot);
+    while (!slot->done) {
+      if (slot->taken || lanes_busy_ >= kReadLanes) {
+        slot->cv.wait(lock);
         continue;
       }
-      std::vector<ReadSlot*> batch;
+      std::vector<std::shared_ptr<ReadSlot>> batch;
       batch.swap(batch_queue_);
-      std::vector<const std::array<std::string, 5>*> all;
-      for (ReadSlot* s : batch) {
+      std::vector<const ReadCommand*> all;
+      for (const auto& s : batch) {
         s->taken = true;
-        for (const auto& c : *s->commands) all.push_back(&c);
+        for (size_t i = 0; i < s->count; ++i) all.push_back(&s->commands[i]);
       }
       lanes_busy_++;
       lock.unlock();
       std::vector<Reply> replies = Pipeline(all);
+      size_t next = 0;
+      for (const auto& s : batch) {  // taken slots are this sender's alone until `done`
+        for (size_t i = 0; i < s->count && next < replies.size(); ++i) s->replies.push_back(std::move(replies[next++]));
+      }
       lock.lock();
       lanes_busy_--;
-      size_t next = 0;
-      for (ReadSlot* s : batch) {
-        for (size_t i = 0; i < s->commands->size() && next < replies.size(); ++i) {
-          s->replies.push_back(std::move(replies[next++]));
-        }
-        s->done = true;
-        if (s != &slot) s->cv.notify_one();
+      for (const auto& s : batch) s->done = true;
+      std::shared_ptr<ReadSlot> leader = batch_queue_.empty() ? nullptr : batch_queue_.front();
+      lock.unlock();
+      for (const auto& s : batch) {
+        if (s != slot) s->cv.notify_one();
       }
-      if (!batch_queue_.empty()) batch_queue_.front()->cv.notify_one();  // leads the next batch
+      if (leader) leader->cv.notify_one();  // sends the reads queued meanwhile
+      return std::move(slot->replies);
     }
-    return std::move(slot.replies);
+    return std::move(slot->replies);
   }
 
   // MGETs of five keys each, sent together and read back in order; empty when Redis is down or
   // failed midway (every key a miss then).
-  std::vector<Reply> Pipeline(const std::vector<const std::array<std::string, 5>*>& commands) {
+  std::vector<Reply> Pipeline(const std::vector<const ReadCommand*>& commands) {
     std::vector<Reply> replies;
     if (commands.empty()) return replies;
     Context c = Acquire();
     if (!c) return replies;
-    for (const auto* command : commands) {
-      const auto& keys = *command;
-      const char* argv[6] = {"MGET",          keys[0].c_str(), keys[1].c_str(),
-                             keys[2].c_str(), keys[3].c_str(), keys[4].c_str()};
-      size_t lens[6] = {4, keys[0].size(), keys[1].size(), keys[2].size(), keys[3].size(), keys[4].size()};
-      if (redisAppendCommandArgv(c.get(), 6, argv, lens) != REDIS_OK) break;
+    replies.reserve(commands.size());
+    for (const ReadCommand* command : commands) {
+      if (!command->Append(c.get())) break;
     }
     for (size_t i = 0; i < commands.size(); ++i) {
       void* reply = nullptr;
@@ -485,7 +551,7 @@ class RedisCache : public CacheDriver {
   const uint64_t serial_;
 
   std::mutex batch_mu_;  // the reads waiting for a lane (Batched)
-  std::vector<ReadSlot*> batch_queue_;
+  std::vector<std::shared_ptr<ReadSlot>> batch_queue_;
   size_t lanes_busy_ = 0;
   std::mutex mu_;
   std::condition_variable idle_cv_;

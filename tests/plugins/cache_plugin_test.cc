@@ -289,9 +289,32 @@ TEST(CachedObject, RoundTripsEveryFieldAndRejectsDamage) {
   EXPECT_EQ(back->body, o.body);
   EXPECT_FALSE(DecodeCachedObject(bytes.substr(0, bytes.size() - 1)).has_value());  // truncated
   EXPECT_FALSE(DecodeCachedObject(bytes + "x").has_value());
-  EXPECT_FALSE(DecodeCachedObject("s3db-obj 2\n" + bytes.substr(11)).has_value());
+  EXPECT_FALSE(DecodeCachedObject("s3db-obj 1\n" + bytes.substr(11)).has_value());  // another version's magic
+  EXPECT_FALSE(DecodeCachedObject("s3db-obj 3\n" + bytes.substr(11)).has_value());
   EXPECT_FALSE(DecodeCachedObject("s3db-obj 1\n{\"key\":1}\n").has_value());
   EXPECT_FALSE(DecodeCachedObject("").has_value());
+  // Lengths that point past the end, or are not numbers, are damage too.
+  EXPECT_FALSE(DecodeCachedObject("s3db-obj 2\n999:x").has_value());
+  EXPECT_FALSE(DecodeCachedObject("s3db-obj 2\n-1:x").has_value());
+  EXPECT_FALSE(DecodeCachedObject("s3db-obj 2\n1:a1:b2:103:100:01:5").has_value());  // 5 entries, none there
+}
+
+// Entries an older s3db wrote (version 1: a JSON header) to a Redis it shares with this one
+// still read back, so a mixed deployment does not refill every record.
+TEST(CachedObject, ReadsTheVersionOneFraming) {
+  const std::string v1 = std::string("s3db-obj 1\n") +
+                         R"({"body":3,"ct":"application/json","etag":"\"e1\"","key":"db/k","lm":1718000000123,)" +
+                         R"("meta":{"0":"s:Ada","_v":"2"},"size":3})" + "\nabc";
+  std::optional<GetResult> back = DecodeCachedObject(v1);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->info.key, "db/k");
+  EXPECT_EQ(back->info.etag, "\"e1\"");
+  EXPECT_EQ(back->info.last_modified_ms, 1718000000123);
+  EXPECT_EQ(back->info.size, 3u);
+  EXPECT_EQ(back->info.content_type, "application/json");
+  EXPECT_EQ(back->info.metadata, (Metadata{{"0", "s:Ada"}, {"_v", "2"}}));
+  EXPECT_EQ(back->body, "abc");
+  EXPECT_FALSE(DecodeCachedObject(v1 + "d").has_value());  // the body's length is checked
 }
 
 TEST(CacheKeys, SeparateRecordsFromQueriesAndParamsFromEachOther) {

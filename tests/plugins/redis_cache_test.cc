@@ -5,9 +5,11 @@
 // test and Redis killed mid-run.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "plugin_test_util.h"
 #include "s3db/cache.h"
@@ -142,6 +144,70 @@ TEST_F(RedisCacheTest, GetManyReadsEveryKeyAtOnceAndItsMissesCanBeFilled) {
   for (const std::string& k : many) ASSERT_TRUE(d->Put(k, k, milliseconds(60000)).ok());
   got = d->GetMany(many);
   for (size_t i = 0; i < many.size(); ++i) EXPECT_EQ(got[i], many[i]);
+}
+
+// A hit needs no fill, so it keeps nothing for one: a Put after it (only a damaged entry
+// makes the core fill after a hit) is dropped, and the entry stays as it was.
+TEST_F(RedisCacheTest, AFillAfterAHitIsDropped) {
+  auto d = Make();
+  EXPECT_FALSE(d->Get("k"));
+  ASSERT_TRUE(d->Put("k", "v1", milliseconds(60000)).ok());
+  EXPECT_EQ(d->Get("k"), "v1");
+  ASSERT_TRUE(d->Put("k", "v2", milliseconds(60000)).ok());
+  EXPECT_EQ(d->stats().dropped_fills, 1u);
+  EXPECT_EQ(d->Get("k"), "v1");
+  EXPECT_EQ(d->stats().puts, 1u);
+}
+
+// The reads of many threads share pipelines (one thread sends the queued reads of the others,
+// the replies come back in order): each caller gets its own key's answer, hits and misses
+// alike, single gets and GetMany batches mixed.
+TEST_F(RedisCacheTest, ConcurrentReadsOf32ThreadsEachGetTheirOwnAnswers) {
+  options_.connections = 4;
+  // A loaded test machine can hold Redis off the CPU past the default 100 ms, which the driver
+  // rightly takes for an outage (every read a miss for a while): not what this test is about.
+  options_.timeout = milliseconds(10000);
+  auto d = Make();
+  constexpr int kThreads = 32;
+  constexpr int kKeys = 64;  // even keys cached, odd ones not
+  auto key = [](int k) { return ReadCache::RecordKey("users", "id" + std::to_string(k)); };
+  auto value = [](int k) { return "value of " + std::to_string(k) + std::string(static_cast<size_t>(k) * 7, 'x'); };
+  for (int k = 0; k < kKeys; k += 2) {
+    EXPECT_FALSE(d->Get(key(k)));
+    ASSERT_TRUE(d->Put(key(k), value(k), milliseconds(60000)).ok());
+  }
+  const CacheStats before = d->stats();
+  std::atomic<int> wrong{0}, reads{0}, cached_reads{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 200; ++round) {
+        const int k = (t * 7 + round * 13) % kKeys;
+        if (round % 5 == 4) {  // now and then a batch of three
+          const int ks[3] = {k, (k + 1) % kKeys, (k + 2) % kKeys};
+          std::vector<std::optional<std::string>> got = d->GetMany({key(ks[0]), key(ks[1]), key(ks[2])});
+          for (int i = 0; i < 3; ++i) {
+            const std::optional<std::string> expected =
+                ks[i] % 2 == 0 ? std::optional<std::string>(value(ks[i])) : std::nullopt;
+            if (got.size() != 3 || got[static_cast<size_t>(i)] != expected) wrong++;
+            cached_reads += ks[i] % 2 == 0;
+          }
+          reads += 3;
+          continue;
+        }
+        const std::optional<std::string> got = d->Get(key(k));
+        if (got != (k % 2 == 0 ? std::optional<std::string>(value(k)) : std::nullopt)) wrong++;
+        cached_reads += k % 2 == 0;
+        reads++;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
+  const CacheStats after = d->stats();
+  EXPECT_EQ(after.hits - before.hits + after.misses - before.misses, static_cast<uint64_t>(reads.load()));
+  EXPECT_EQ(after.hits - before.hits, static_cast<uint64_t>(cached_reads.load()));
+  EXPECT_EQ(after.errors, 0u);
 }
 
 TEST_F(RedisCacheTest, EntriesExpireAfterTheirTtl) {
