@@ -73,6 +73,18 @@ std::string ReplaceInvalidUtf8(const std::string& s) {
 }
 
 std::string EncodeString(const std::string& s) {
+  // The usual value, printable ASCII with nothing to escape, is its own payload: one scan
+  // and one copy instead of the checks and the byte-by-byte escaping below.
+  const bool plain = std::all_of(s.begin(), s.end(),
+                                 [](char c) { return IsPrintableAscii(static_cast<unsigned char>(c)) && c != '%'; }) &&
+                     (s.empty() || (s.front() != ' ' && s.back() != ' '));
+  if (plain) {
+    std::string out;
+    out.reserve(1 + s.size());
+    out += kStringTag;
+    out += s;
+    return out;
+  }
   if (!util::IsValidUtf8(s)) return EncodeString(ReplaceInvalidUtf8(s));
   // Printable ASCII always stays readable as `s`, even where base64 would be shorter ("50%").
   // Other text goes to base64 only when that is strictly shorter, mostly non-Latin scripts at

@@ -52,8 +52,7 @@ void Flatten(const std::vector<FieldRule>& rules, const Json& object, std::vecto
 // leaves), else the plain encoding (so a value always reads back exactly as written).
 std::string EncodeDateField(const Json& value) {
   if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    if (util::IsCanonicalIso8601Ms(text)) return format::EncodeDateMs(*util::ParseIso8601Ms(text));
+    if (auto ms = util::ParseCanonicalIso8601Ms(value.get_ref<const std::string&>())) return format::EncodeDateMs(*ms);
   }
   return format::EncodeValue(value);
 }
@@ -114,12 +113,14 @@ struct Entry {
   const std::string* key;
   std::string value;                // the encoded metadata text
   const Json* source;               // the field's value as given
-  std::optional<Json> replacement;  // what the body holds instead: sealed text, a shortened string
+  std::optional<Json> replacement;  // what the body holds instead: a shortened string
+  bool sealed = false;              // a secret: the body holds the sealed text (`value`) too
   bool truncatable = false;         // a plain string field truncate-data may shorten
   bool pinned = false;              // stays in metadata whatever its size (partition fields)
   bool in_body = false;
   size_t size() const { return key->size() + value.size(); }
-  const Json& body_value() const { return replacement ? *replacement : *source; }
+  // Built only for the fields that go to the body (or are cut), not for every secret.
+  Json body_value() const { return replacement ? *replacement : sealed ? Json(value) : *source; }
 };
 
 [[noreturn]] void TooLarge(const std::string& resource, const std::string& id, size_t total, size_t budget,
@@ -231,7 +232,7 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
             resource, id);
       }
       e.value = keys->Seal(value->get_ref<const std::string&>(), SecretAad(resource, id, *path));
-      e.replacement = e.value;  // sealed in the body too: plaintext never leaves this process
+      e.sealed = true;  // sealed in the body too: plaintext never leaves this process
     } else if (rule && rule->type == FieldType::kDate) {
       e.value = EncodeDateField(*value);
     } else {
@@ -308,7 +309,10 @@ EncodedRecord EncodeRecord(const Json& data, const VersionSpec& spec, size_t bud
   // only, so without it two versions of a record with equal bodies would share an ETag and
   // If-Match could not tell them apart (a lost update).
   if (body_fields.empty()) {
-    out.body = std::string(kBareBodyHead) + util::RandomAlnum(16) + std::string(kBareBodyTail);
+    out.body.reserve(kBareBodyHead.size() + 16 + kBareBodyTail.size());
+    out.body += kBareBodyHead;
+    out.body += util::RandomAlnum(16);
+    out.body += kBareBodyTail;
   } else {
     Json body{{"w", util::RandomAlnum(16)}, {"f", std::move(body_fields)}};
     out.body = body.dump(-1, ' ', true);

@@ -289,7 +289,7 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
       data["updatedAt"] = util::FormatIso8601Ms(util::NowMs());
     }
     ctx.Validate(spec, data, id);
-    ctx.CheckReferenceKeys(spec, data, id, false);
+    std::map<std::string, std::string> checked_keys = ctx.CheckReferenceKeys(spec, data, id, false);
     // Unique values: claim the new ones before the write, free the old ones after it.
     std::vector<std::pair<std::string, Json>> gained, lost;
     const auto before = core::RecordAccess::UniqueValues(spec, current->data);
@@ -323,7 +323,9 @@ Record Resource::DoUpdate(const std::string& id, const Json& patch, const Update
       // Only the references whose key changed: the new ones, then the old ones go (never a
       // listing of the partition).
       const auto before_keys = ctx.ReferenceKeys(spec, current->data, id);
-      const auto after_keys = ctx.ReferenceKeys(spec, written->data, id);
+      // Written as given unless truncate-data cut a value: then from what was stored.
+      const auto after_keys =
+          written->truncated.empty() ? std::move(checked_keys) : ctx.ReferenceKeys(spec, written->data, id);
       core::ReferenceChange change{id, {}, {}, true};
       for (const auto& [partition, key] : after_keys) {
         auto old = before_keys.find(partition);

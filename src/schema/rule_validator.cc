@@ -3,6 +3,7 @@
 // trim, case, canonical dates), and a secret's value is never quoted.
 #include "schema/rule_validator.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -27,8 +28,8 @@ class Validator {
   void Object(const std::vector<FieldRule>& rules, Strictness strict, Json& object, const std::string& prefix) {
     std::vector<std::string> extra;
     for (const auto& [key, value] : object.items()) {
-      bool known = false;
-      for (const auto& r : rules) known |= r.name == key;
+      const bool known =
+          std::any_of(rules.begin(), rules.end(), [&key = key](const FieldRule& r) { return r.name == key; });
       if (!known) extra.push_back(key);
     }
     for (const auto& key : extra) {
@@ -141,9 +142,10 @@ class Validator {
     return false;
   }
 
-  void Bounds(const FieldRule& rule, double measure, const std::string& what, const Json& v, const std::string& path) {
-    if (rule.min && measure < *rule.min) Fail(rule, path, "min", what + " >= " + Number(*rule.min), v);
-    if (rule.max && measure > *rule.max) Fail(rule, path, "max", what + " <= " + Number(*rule.max), v);
+  // `what` a literal: no string is built for the usual value within bounds.
+  void Bounds(const FieldRule& rule, double measure, const char* what, const Json& v, const std::string& path) {
+    if (rule.min && measure < *rule.min) Fail(rule, path, "min", what + std::string(" >= ") + Number(*rule.min), v);
+    if (rule.max && measure > *rule.max) Fail(rule, path, "max", what + std::string(" <= ") + Number(*rule.max), v);
   }
 
   void Text(const FieldRule& rule, Json& v, const std::string& path) {
@@ -257,8 +259,13 @@ class Validator {
 
   void Date(const FieldRule& rule, Json& v, const std::string& path) {
     std::optional<int64_t> ms;
+    bool canonical = false;  // already the one text per instant: nothing to rewrite
     if (v.is_string()) {
-      ms = util::ParseIso8601Ms(v.get_ref<const std::string&>());
+      // The canonical text first (what a write stamps and a read returns): one parse for it.
+      const std::string& text = v.get_ref<const std::string&>();
+      ms = util::ParseCanonicalIso8601Ms(text);
+      canonical = ms.has_value();
+      if (!canonical) ms = util::ParseIso8601Ms(text);
     } else if (rule.convert && v.is_number_integer()) {
       ms = v.get<int64_t>();  // epoch milliseconds
     } else if (rule.convert && v.is_number_unsigned() && v.get<uint64_t>() <= uint64_t{format::kMaxDateMs}) {
@@ -272,7 +279,7 @@ class Validator {
       return;
     }
     // One canonical text per instant: what a read returns.
-    if (!v.is_string() || !util::IsCanonicalIso8601Ms(v.get_ref<const std::string&>())) v = util::FormatIso8601Ms(*ms);
+    if (!canonical) v = util::FormatIso8601Ms(*ms);
   }
 
   void Array(const FieldRule& rule, Json& v, const std::string& path) {
@@ -289,7 +296,11 @@ class Validator {
       Fail(rule, path, "length", std::to_string(*rule.length) + " items", v);
     }
     for (size_t i = 0; i < v.size(); ++i) {
-      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      // Appended in place: a short path ("tags[0]") stays in the string's own buffer.
+      std::string item_path = path;
+      item_path += '[';
+      item_path += std::to_string(i);
+      item_path += ']';
       if (!rule.items.empty()) Field(rule.items[0], v[i], item_path);
       if (!rule.enum_values.empty() && !InEnum(rule.enum_values, v[i])) {
         Fail(rule, item_path, "enum", EnumList(rule.enum_values), v[i]);

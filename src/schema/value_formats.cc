@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <string_view>
 #include <vector>
 
 #include "util/text.h"
@@ -14,20 +15,23 @@ bool IsEmail(const std::string& s) {
   if (at == std::string::npos || at == 0 || at + 1 >= s.size() || s.size() > 254) return false;
   if (s.find_first_of(" \t\r\n\"(),:;<>[\\]") != std::string::npos) return false;
   if (s.find('@') != at) return false;
-  const std::string local = s.substr(0, at), domain = s.substr(at + 1);
-  if (local.size() > 64 || local.front() == '.' || local.back() == '.' || local.find("..") != std::string::npos) {
+  // Views, not copies: every record with an email field runs this on each write.
+  const std::string_view text(s), local = text.substr(0, at), domain = text.substr(at + 1);
+  if (local.size() > 64 || local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
     return false;
   }
   // The domain: dot-separated labels of letters, digits and '-', at least two of them.
-  const std::vector<std::string> labels = util::Split(domain, '.');
-  if (labels.size() < 2) return false;
-  for (const auto& label : labels) {
+  if (domain.find('.') == std::string_view::npos) return false;
+  for (size_t start = 0;;) {
+    const size_t dot = domain.find('.', start);
+    const std::string_view label = domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
     for (unsigned char c : label) {
       if (!(std::isalnum(c) || c == '-' || c >= 0x80)) return false;
     }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
   }
-  return true;
 }
 
 bool IsUrl(const std::string& s) {

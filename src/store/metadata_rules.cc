@@ -98,7 +98,17 @@ Result<Metadata> NormalizeMetadata(const Metadata& metadata, size_t limit) {
   return normalized;
 }
 
-std::string ComputeEtag(std::string_view body) { return "\"" + util::HexEncode(util::Md5(body)) + "\""; }
+std::string ComputeEtag(std::string_view body) {
+  // A partition reference is an empty object: its ETag is a constant, not an MD5 per write.
+  static constexpr std::string_view kEmptyBodyEtag = "\"d41d8cd98f00b204e9800998ecf8427e\"";
+  if (body.empty()) return std::string(kEmptyBodyEtag);
+  std::string etag;
+  etag.reserve(34);
+  etag += '"';
+  etag += util::HexEncode(util::Md5(body));
+  etag += '"';
+  return etag;
+}
 
 bool EtagsMatch(std::string_view a, std::string_view b) { return StripQuotes(a) == StripQuotes(b); }
 

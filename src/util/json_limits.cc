@@ -1,6 +1,8 @@
 // Implements include/s3db/json_limits.h; in util/ as it needs nothing of s3db.
 #include "s3db/json_limits.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,8 +35,31 @@ size_t JsonTextDepth(std::string_view text, size_t limit) {
   return deepest;
 }
 
+namespace {
+
+// The depth of `value` by recursion while it stays within `budget` levels, nullopt once it is
+// deeper. Records are a few levels deep: this answers them without the walk's heap stack,
+// and the recursion stays shallow whatever the value.
+std::optional<size_t> ShallowDepth(const nlohmann::json& value, size_t budget) {
+  if (!value.is_structured()) return 0;
+  if (budget == 0) return std::nullopt;
+  size_t deepest = 0;
+  for (const nlohmann::json& child : value) {
+    if (!child.is_structured()) continue;
+    const std::optional<size_t> depth = ShallowDepth(child, budget - 1);
+    if (!depth) return std::nullopt;
+    deepest = std::max(deepest, *depth);
+  }
+  return deepest + 1;
+}
+
+constexpr size_t kShallowDepth = 16;
+
+}  // namespace
+
 size_t JsonValueDepth(const nlohmann::json& value, size_t limit) {
   if (!value.is_structured()) return 0;
+  if (std::optional<size_t> depth = ShallowDepth(value, std::min(limit, kShallowDepth))) return *depth;
   // (container, its depth); a container deeper than `limit` ends the walk.
   std::vector<std::pair<const nlohmann::json*, size_t>> pending{{&value, 1}};
   size_t deepest = 0;

@@ -72,14 +72,16 @@ std::string FormatIso8601Ms(int64_t epoch_ms) {
   return out;
 }
 
-bool IsCanonicalIso8601Ms(std::string_view s) {
+std::optional<int64_t> ParseCanonicalIso8601Ms(std::string_view s) {
   static constexpr std::string_view kLayout = "0000-00-00T00:00:00.000Z";  // 0: a digit
-  if (s.size() != kLayout.size()) return false;
+  if (s.size() != kLayout.size()) return std::nullopt;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (kLayout[i] == '0' ? s[i] < '0' || s[i] > '9' : s[i] != kLayout[i]) return false;
+    if (kLayout[i] == '0' ? s[i] < '0' || s[i] > '9' : s[i] != kLayout[i]) return std::nullopt;
   }
-  return ParseIso8601Ms(s).has_value();  // the ranges: month, day of month, hour, ...
+  return ParseIso8601Ms(s);  // the ranges: month, day of month, hour, ...
 }
+
+bool IsCanonicalIso8601Ms(std::string_view s) { return ParseCanonicalIso8601Ms(s).has_value(); }
 
 std::optional<int64_t> ParseIso8601Ms(std::string_view s) {
   int y, mo, d;

@@ -18,5 +18,8 @@ std::optional<int64_t> ParseIso8601Ms(std::string_view text);
 // ("2024-03-01T12:34:56.789Z"): checked without formatting, for the writes that stamp and
 // re-check dates.
 bool IsCanonicalIso8601Ms(std::string_view text);
+// The instant of a canonical text (IsCanonicalIso8601Ms), parsed once; nullopt for any other
+// text. For the callers that need both the check and the instant.
+std::optional<int64_t> ParseCanonicalIso8601Ms(std::string_view text);
 
 }  // namespace s3db::util

@@ -191,7 +191,13 @@ TEST(TimeFormat, CanonicalIsExactlyWhatFormatWrites) {
         "2024-03-01t12:34:56.789Z", "2024-03-01T12:34:56.789z", "2024-03-01T12:34:56Z", "2024-03-01T12:34:56.7890Z",
         "2024-03-01T12:34:56.789+00:00", "2024-03-01", "+2024-03-01T12:34:56.789Z", "2024-03-01 12:34:56.789Z", ""}) {
     EXPECT_FALSE(IsCanonicalIso8601Ms(other)) << other;
+    EXPECT_EQ(ParseCanonicalIso8601Ms(other), std::nullopt) << other;
   }
+  // The canonical parse gives the instant the general one does.
+  for (int64_t ms = -62167219200000; ms <= 253402300799999; ms += 3333333333331) {
+    EXPECT_EQ(ParseCanonicalIso8601Ms(FormatIso8601Ms(ms)), ms) << ms;
+  }
+  EXPECT_EQ(ParseCanonicalIso8601Ms("2024-02-29T23:59:59.999Z"), ParseIso8601Ms("2024-02-29T23:59:59.999Z"));
 }
 
 TEST(Parallel, VisitsEveryIndexOnce) {
