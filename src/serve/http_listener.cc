@@ -159,17 +159,28 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   ~Session() override { server_->Unregister(this); }
 
   void Run() {
+    ErrorCodeT ignored;
+    const auto remote = Lowest().socket().remote_endpoint(ignored);
+    if (!ignored) remote_address_ = remote.address().to_string();
+    if constexpr (kPlain) {
+      // Lets a worker try its answer's write without blocking (AnswerFromWorker); the
+      // asynchronous operations work the same on a non-blocking socket.
+      Lowest().socket().non_blocking(true, ignored);
+    }
     server_->Register(this, this->weak_from_this());
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Begin(); });
   }
 
   void CloseIfIdle() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      std::lock_guard<std::mutex> lock(self->idle_mutex_);
       if (!self->busy_) self->Close();
     });
   }
 
  private:
+  static constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
+
   auto& Lowest() { return beast::get_lowest_layer(stream_); }
 
   void Begin() {
@@ -258,9 +269,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     request->body = std::move(message.body());
     request->tls = !std::is_same_v<Stream, beast::tcp_stream>;
-    ErrorCodeT ignored;
-    const auto remote = Lowest().socket().remote_endpoint(ignored);
-    if (!ignored) request->remote_address = remote.address().to_string();
+    request->remote_address = remote_address_;
     keep_alive_ = message.keep_alive();
     const bool query_ok = question == std::string::npos ||
                           ParseQueryString(std::string_view(request->target).substr(question + 1), request->query);
@@ -280,9 +289,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         response.body.clear();
       }
       if (response.stream) return self->StreamAnswer(std::move(response));
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Answer(std::move(response), self->keep_alive_, false);
-      });
+      if constexpr (kPlain) {
+        self->AnswerFromWorker(response);
+      } else {
+        net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+          self->Answer(std::move(response), self->keep_alive_, false);
+        });
+      }
     });
   }
 
@@ -310,6 +323,43 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (ec || !keep_alive) return self->Close();
       self->ReadHeader();
     });
+  }
+
+  // On the worker, plain TCP only: writes the answer with non-blocking sends and, when they
+  // take it all (a small answer to a client that reads, the usual case), starts reading the
+  // next request from here. That spares the hop back to an I/O thread: its wake-up and a
+  // timer, a good part of a small request's CPU (BENCHMARKS.md, "s3db serve"). Nothing else
+  // touches the connection meanwhile: no operation is pending on it until the read starts,
+  // and CloseIfIdle waits on idle_mutex_. A send that would block hands what is left to the
+  // strand, which writes it under the write timeout.
+  void AnswerFromWorker(HttpResponse& response) {
+    const bool keep_alive = KeepAlive(keep_alive_, response);
+    auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
+    SetHeaders(*message, response, keep_alive);
+    message->body() = std::move(response.body);
+    message->prepare_payload();
+    auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*message);
+    ErrorCodeT ec;
+    while (!serializer->is_done() && !ec) http::write_some(Lowest().socket(), *serializer, ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+      net::post(stream_.get_executor(), [self = this->shared_from_this(), message, serializer, keep_alive] {
+        self->Lowest().expires_after(self->server_->options.write_timeout);
+        http::async_write(self->stream_, *serializer,
+                          [self, message, serializer, keep_alive](ErrorCodeT written, size_t) {
+                            self->busy_ = false;
+                            if (written || !keep_alive) return self->Close();
+                            self->ReadHeader();
+                          });
+      });
+      return;
+    }
+    std::lock_guard<std::mutex> lock(idle_mutex_);
+    busy_ = false;
+    if (ec || !keep_alive) {
+      Close();
+    } else {
+      ReadHeader();
+    }
   }
 
   // Runs on the worker thread: each write is posted to the strand and waited for, so the body
@@ -385,8 +435,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  bool busy_ = false;
+  std::atomic<bool> busy_{false};  // read by CloseIfIdle; written by a worker too (AnswerFromWorker)
+  std::mutex idle_mutex_;          // CloseIfIdle's test-and-close against a worker's hand-back
   bool keep_alive_ = true;
+  std::string remote_address_;
 };
 
 }  // namespace

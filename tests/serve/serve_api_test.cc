@@ -491,6 +491,84 @@ TEST_P(ServeApiTest, PatchAndDeleteAtOneEtagHaveOneWinner) {
   }
 }
 
+// A worker writes a small answer itself and reads the connection's next request; an answer
+// the socket does not take at once (here ~10 MB, over the 4 MiB a socket may buffer, to a
+// client with a 4 KiB receive buffer that waits before reading) goes on from the I/O thread.
+// Either way the answer arrives whole and the connection stays usable for the next request.
+TEST_P(ServeApiTest, AnswersLargerThanTheSocketTakesAtOnceArriveWholeOnAKeptAliveConnection) {
+  CreateUsers();
+  Resource& users = served_->database().resource("users");
+  constexpr size_t kRecords = 100;
+  constexpr size_t kNameBytes = 100000;
+  for (size_t i = 0; i < kRecords; ++i) {
+    users.Insert(Json{{"id", "big" + std::to_string(1000 + i)},
+                      {"name", std::string(kNameBytes, static_cast<char>('a' + i % 26))},
+                      {"email", "big" + std::to_string(i) + "@example.com"}});
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int small_buffer = 4096;
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small_buffer, sizeof small_buffer), 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(served_->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::string pending;  // bytes received and not yet consumed
+  // Sends one request and reads its answer (Content-Length framed): {head, body}.
+  auto exchange = [&](const std::string& target, std::chrono::milliseconds pause) {
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: test\r\n\r\n";
+    EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    std::this_thread::sleep_for(pause);  // the server meets a full socket
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    size_t head_end = std::string::npos;
+    size_t length = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (head_end == std::string::npos && (head_end = pending.find("\r\n\r\n")) != std::string::npos) {
+        const size_t field = pending.find("Content-Length: ");
+        EXPECT_LT(field, head_end) << pending.substr(0, head_end);
+        if (field < head_end) length = std::stoul(pending.substr(field + 16));
+      }
+      if (head_end != std::string::npos && pending.size() >= head_end + 4 + length) break;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 1000) <= 0) continue;
+      char buffer[65536];
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      pending.append(buffer, static_cast<size_t>(n));
+    }
+    if (head_end == std::string::npos || pending.size() < head_end + 4 + length) {
+      ADD_FAILURE() << target << ": the answer did not arrive whole (" << pending.size() << " bytes)";
+      return std::pair<std::string, std::string>();
+    }
+    std::pair<std::string, std::string> answer{pending.substr(0, head_end), pending.substr(head_end + 4, length)};
+    pending.erase(0, head_end + 4 + length);
+    return answer;
+  };
+  const auto [big_head, big_body] =
+      exchange("/v1/users?limit=" + std::to_string(kRecords), std::chrono::milliseconds(300));
+  EXPECT_EQ(big_head.rfind("HTTP/1.1 200", 0), 0u) << big_head;
+  EXPECT_GT(big_body.size(), kRecords * kNameBytes);
+  const Json listed = Json::parse(big_body, nullptr, false);
+  ASSERT_TRUE(listed.is_object()) << big_body.substr(0, 200);
+  ASSERT_EQ(listed["items"].size(), kRecords);
+  std::set<std::string> seen;
+  for (const Json& item : listed["items"]) {
+    const std::string id = item["id"];
+    seen.insert(id);
+    const size_t i = std::stoul(id.substr(3)) - 1000;
+    EXPECT_EQ(item["name"], std::string(kNameBytes, static_cast<char>('a' + i % 26))) << id;
+  }
+  EXPECT_EQ(seen.size(), kRecords);
+  // Small answers on the same connection: written by the worker.
+  for (int i = 0; i < 3; ++i) {
+    const auto [head, body] = exchange("/v1/users/big1007", std::chrono::milliseconds(0));
+    EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+    EXPECT_EQ(Json::parse(body, nullptr, false)["name"], std::string(kNameBytes, 'h'));
+  }
+  ::close(fd);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServeApiTest, ::testing::ValuesIn(ServeBackends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
