@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -173,7 +174,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void CloseIfIdle() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      std::lock_guard<std::mutex> lock(self->idle_mutex_);
       if (!self->busy_) self->Close();
     });
   }
@@ -318,20 +318,37 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     message->body() = std::move(response.body);
     message->prepare_payload();
     Lowest().expires_after(server_->options.write_timeout);
-    http::async_write(stream_, *message, [self = this->shared_from_this(), message, keep_alive](ErrorCodeT ec, size_t) {
-      self->busy_ = false;
-      if (ec || !keep_alive) return self->Close();
-      self->ReadHeader();
+    http::async_write(stream_, *message,
+                      [self = this->shared_from_this(), message, keep_alive, refused](ErrorCodeT ec, size_t) {
+                        self->busy_ = false;
+                        if (!ec && refused) return self->LingerAndClose();
+                        if (ec || !keep_alive) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  // After refusing a request whose body may still be coming (413, 431, 400): stop sending,
+  // read and drop what the client still sends for up to 2 s, then close. Closing a socket
+  // with unread data makes the kernel send a reset, which can destroy the refusal in the
+  // client's receive buffer before it reads it (a 17 MB upload saw no answer at all).
+  void LingerAndClose() {
+    ErrorCodeT ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(std::chrono::seconds(2));
+    Discard(std::make_shared<std::array<char, 16 * 1024>>());
+  }
+  void Discard(std::shared_ptr<std::array<char, 16 * 1024>> sink) {
+    Lowest().async_read_some(net::buffer(*sink), [self = this->shared_from_this(), sink](ErrorCodeT ec, size_t) {
+      if (ec) return self->Close();  // the client's end of stream, the 2 s, or a reset
+      self->Discard(sink);
     });
   }
 
-  // On the worker, plain TCP only: writes the answer with non-blocking sends and, when they
-  // take it all (a small answer to a client that reads, the usual case), starts reading the
-  // next request from here. That spares the hop back to an I/O thread: its wake-up and a
-  // timer, a good part of a small request's CPU (BENCHMARKS.md, "s3db serve"). Nothing else
-  // touches the connection meanwhile: no operation is pending on it until the read starts,
-  // and CloseIfIdle waits on idle_mutex_. A send that would block hands what is left to the
-  // strand, which writes it under the write timeout.
+  // On the worker, plain TCP only: writes the answer with non-blocking sends, sparing the
+  // hop of the whole answer to an I/O thread and its write timer (BENCHMARKS.md, "s3db
+  // serve"). Nothing else touches the socket meanwhile: no operation is pending on it, and
+  // CloseIfIdle leaves a busy session alone. A send that would block hands what is left to
+  // the strand, which writes it under the write timeout; the next read starts on the strand.
   void AnswerFromWorker(HttpResponse& response) {
     const bool keep_alive = KeepAlive(keep_alive_, response);
     auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
@@ -353,13 +370,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       });
       return;
     }
-    std::lock_guard<std::mutex> lock(idle_mutex_);
-    busy_ = false;
-    if (ec || !keep_alive) {
-      Close();
-    } else {
-      ReadHeader();
-    }
+    // The next read (or the close) starts on the strand, as every other operation on the
+    // stream does: beast's stream and its timers are not safe to touch from two threads.
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), failed = static_cast<bool>(ec), keep_alive] {
+      self->busy_ = false;
+      if (failed || !keep_alive) return self->Close();
+      self->ReadHeader();
+    });
   }
 
   // Runs on the worker thread: each write is posted to the strand and waited for, so the body
@@ -435,8 +452,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::atomic<bool> busy_{false};  // read by CloseIfIdle; written by a worker too (AnswerFromWorker)
-  std::mutex idle_mutex_;          // CloseIfIdle's test-and-close against a worker's hand-back
+  std::atomic<bool> busy_{false};  // set and cleared on the strand; a worker's write runs while it is set
   bool keep_alive_ = true;
   std::string remote_address_;
 };
