@@ -80,10 +80,9 @@ InsertManyResult Resource::InsertMany(const std::vector<Json>& items) {
             throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
           }
           Json data = items[i];
-          hooks_.RunPreInsert(data);  // may change the data, or abort before anything is written
-          if (!data.is_object()) {
-            throw InvalidArgument("resource '" + name_ + "': a record must be a JSON object", name_);
-          }
+          // May change the data (an object still: the registry refuses anything else), or
+          // abort before anything is written.
+          hooks_.RunPreInsert(data);
           ctx.RequireKeysFor(*state);
           PendingInsert p;
           p.reference_keys = ctx.PrepareInsert(spec, data, &p.id, &p.generated);
