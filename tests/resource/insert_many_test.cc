@@ -34,6 +34,13 @@ Json InsertManyPerson(int i) {
               {"region", i % 3 == 0 ? "eu" : "us"}};
 }
 
+// The code of each failed item, by its position.
+std::map<size_t, ErrorCode> InsertManyErrorCodes(const std::vector<BulkItemError>& errors) {
+  std::map<size_t, ErrorCode> out;
+  for (const BulkItemError& e : errors) out[e.index] = e.code;
+  return out;
+}
+
 class InsertManyTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   testing::StoreFactory stores_{GetParam()};
@@ -52,8 +59,7 @@ TEST_P(InsertManyTest, EachItemGetsWhatInsertWouldAnswerInItemOrder) {
   items[50] = Json{{"id", "bad/id"}, {"name", "slashed"}, {"region", "eu"}};
 
   InsertManyResult result = people.InsertMany(items);
-  std::map<size_t, ErrorCode> errors;
-  for (const BulkItemError& e : result.errors) errors[e.index] = e.code;
+  const std::map<size_t, ErrorCode> errors = InsertManyErrorCodes(result.errors);
   EXPECT_EQ(errors.at(7), ErrorCode::kAlreadyExists);
   EXPECT_EQ(errors.at(10), ErrorCode::kValidation);
   EXPECT_EQ(errors.at(20), ErrorCode::kInvalidArgument);
@@ -173,8 +179,7 @@ TEST_P(InsertManyTest, UpsertManyInsertsTheAbsentAndMergesIntoTheRest) {
   items.push_back(Json{{"id", "p300"}, {"name", "twice"}, {"region", "us"}});  // 23 and 24: one id twice
   items.push_back(Json{{"id", "p300"}, {"name", "twice again"}, {"region", "us"}});
   UpsertManyResult result = people.UpsertMany(items);
-  std::map<size_t, ErrorCode> errors;
-  for (const BulkItemError& e : result.errors) errors[e.index] = e.code;
+  const std::map<size_t, ErrorCode> errors = InsertManyErrorCodes(result.errors);
   EXPECT_EQ(errors.at(20), ErrorCode::kInvalidArgument);
   EXPECT_EQ(errors.at(21), ErrorCode::kValidation);
   EXPECT_EQ(errors.at(22), ErrorCode::kValidation);
